@@ -1,0 +1,164 @@
+"""The complete deterministic finite automaton, immutable.
+
+An automaton is its transition table ``delta[letter, state]``: states are
+``0 .. n_states-1`` and letters ``0 .. n_letters-1``. Initial and final states
+play no role in synchronization, so there are none.
+"""
+from __future__ import annotations
+
+import string
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import AutomatonError
+
+#: dtype of every transition table in the package (the numba kernels assume it).
+STATE_DTYPE = np.int32
+
+#: Letters are printed as a, b, c, ... ; beyond 26 letters as x26, x27, ...
+LETTER_NAMES = string.ascii_lowercase
+
+
+def letter_name(letter: int) -> str:
+    """Human name of a letter index: 0 -> 'a', 1 -> 'b', 26 -> 'x26'.
+
+    >>> letter_name(1)
+    'b'
+    """
+    return LETTER_NAMES[letter] if letter < len(LETTER_NAMES) else f"x{letter}"
+
+
+def word_to_string(word: Sequence[int]) -> str:
+    """Render a word of letter indices, e.g. ``[1, 0, 0] -> 'baa'``.
+
+    >>> word_to_string([1, 0, 0])
+    'baa'
+    """
+    if all(letter < len(LETTER_NAMES) for letter in word):
+        return "".join(LETTER_NAMES[letter] for letter in word)
+    return " ".join(letter_name(letter) for letter in word)
+
+
+class DFA:
+    """A complete deterministic automaton given by ``delta[letter, state]``.
+
+    Parameters
+    ----------
+    delta : array-like of int, shape (n_letters, n_states)
+        ``delta[a][q]`` is the state reached from ``q`` by letter ``a``.
+
+    Raises
+    ------
+    AutomatonError
+        If the table is not a non-empty 2-D integer table with every entry in
+        ``range(n_states)``.
+
+    Examples
+    --------
+    >>> A = DFA([[1, 2, 0], [0, 1, 0]])
+    >>> A.n_letters, A.n_states
+    (2, 3)
+    >>> A.apply([1, 0])
+    array([1, 2, 1], dtype=int32)
+    """
+
+    __slots__ = ("_delta", "_hash")
+
+    def __init__(self, delta):
+        try:
+            table = np.array(delta)
+        except (TypeError, ValueError) as exc:  # ragged lists
+            raise AutomatonError(f"transition table is not rectangular: {exc}") from None
+        if table.ndim != 2:
+            raise AutomatonError(
+                f"transition table must be 2-D (n_letters, n_states), got shape {table.shape}")
+        n_letters, n_states = table.shape
+        if n_letters < 1 or n_states < 1:
+            raise AutomatonError("an automaton needs at least one state and one letter")
+        if table.dtype.kind == "f":
+            if not np.all(np.isfinite(table)) or not np.all(table == np.round(table)):
+                raise AutomatonError("transition table entries must be integers")
+        elif table.dtype.kind not in "iub":
+            raise AutomatonError(f"transition table entries must be integers, got {table.dtype}")
+        if table.size and (table.min() < 0 or table.max() >= n_states):
+            bad = int(table.min()) if table.min() < 0 else int(table.max())
+            raise AutomatonError(
+                f"transition to state {bad} is out of range for {n_states} states")
+        self._delta = np.ascontiguousarray(table, dtype=STATE_DTYPE)
+        self._delta.setflags(write=False)
+        self._hash = None
+
+    # -- shape --------------------------------------------------------------
+    @property
+    def delta(self) -> np.ndarray:
+        """Read-only transition table, shape ``(n_letters, n_states)``."""
+        return self._delta
+
+    @property
+    def n_states(self) -> int:
+        return int(self._delta.shape[1])
+
+    @property
+    def n_letters(self) -> int:
+        return int(self._delta.shape[0])
+
+    # -- behaviour ----------------------------------------------------------
+    def apply(self, word: Iterable[int], states=None) -> np.ndarray:
+        """Map each state (or each of ``states``) through ``word``; returns the images.
+
+        Raises AutomatonError on a letter outside ``range(n_letters)``.
+        """
+        current = (np.arange(self.n_states, dtype=STATE_DTYPE) if states is None
+                   else np.asarray(states, dtype=STATE_DTYPE))
+        for letter in word:
+            if not 0 <= letter < self.n_letters:
+                raise AutomatonError(f"letter {letter} is out of range for {self.n_letters} letters")
+            current = self._delta[letter][current]
+        return current
+
+    def image(self, word: Iterable[int]) -> frozenset[int]:
+        """The set ``Q·word`` of states reached from all states."""
+        return frozenset(int(q) for q in self.apply(word))
+
+    def is_reset_word(self, word: Iterable[int]) -> bool:
+        """True when ``word`` takes every state to one and the same state."""
+        return len(self.image(word)) == 1
+
+    # -- identity -----------------------------------------------------------
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, DFA):
+            return NotImplemented
+        return self._delta.shape == other._delta.shape and bool(np.array_equal(self._delta, other._delta))
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((self._delta.shape, self._delta.tobytes()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        rows = " ".join(
+            f"{letter_name(a)}:{list(map(int, self._delta[a]))}" for a in range(self.n_letters))
+        return f"DFA(n_states={self.n_states}, n_letters={self.n_letters}, {rows})"
+
+    def __reduce__(self):
+        # Pickle as the plain table: DFAs travel to joblib workers.
+        return (DFA, (self._delta.tolist(),))
+
+    def relabel(self, state_perm: Sequence[int], letter_perm: Sequence[int] | None = None) -> "DFA":
+        """The isomorphic automaton where state ``q`` is renamed ``state_perm[q]``
+        and letter ``a`` becomes ``letter_perm[a]``."""
+        perm = np.asarray(state_perm, dtype=np.int64)
+        if sorted(perm.tolist()) != list(range(self.n_states)):
+            raise AutomatonError("state_perm is not a permutation of the states")
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(self.n_states)
+        table = perm[self._delta[:, inv]]
+        if letter_perm is not None:
+            lp = np.asarray(letter_perm, dtype=np.int64)
+            if sorted(lp.tolist()) != list(range(self.n_letters)):
+                raise AutomatonError("letter_perm is not a permutation of the letters")
+            new = np.empty_like(table)
+            new[lp] = table
+            table = new
+        return DFA(table)

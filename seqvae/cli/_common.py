@@ -1,0 +1,89 @@
+"""What every CLI command shares: the stderr console, error handling, progress bars.
+
+Results go to stdout; progress, tables meant for people and errors go to stderr.
+Exit codes: 0 ok, 1 failure (a limit was hit, a run failed), 2 bad usage or bad input.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+
+from automata.errors import AutomatonError, ResourceLimitError
+
+#: Human-facing output (tables, progress, errors).
+err_console = Console(stderr=True)
+#: Machine-facing output (JSON, automata in text form).
+out_console = Console(soft_wrap=True)
+
+
+class InputError(Exception):
+    """Bad input from the user that is not an automaton error (missing run dir, bad option mix)."""
+
+
+def fail(message: str, code: int = 2) -> "typer.Exit":
+    """Print a one-line error on stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Turn the library's typed errors into one-line messages and exit codes, never tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except (AutomatonError, InputError, FileNotFoundError, IsADirectoryError,
+                NotADirectoryError, PermissionError, json.JSONDecodeError) as exc:
+            raise fail(_one_line(exc), 2) from None
+        except ResourceLimitError as exc:
+            raise fail(_one_line(exc), 1) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted", style="yellow")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        text = f"no such file: {exc.filename}"
+    return " ".join(text.split())
+
+
+def print_json(obj: Any) -> None:
+    """Write ``obj`` as JSON on stdout (plain print: rich would re-wrap long lines)."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
+def _json_default(obj):
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+
+
+def progress_bar(transient: bool = False) -> Progress:
+    """A rich progress bar on stderr with count, elapsed and remaining time."""
+    return Progress(
+        SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn(),
+        MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=err_console, transient=transient,
+    )
