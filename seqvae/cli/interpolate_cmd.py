@@ -1,5 +1,317 @@
-"""CLI commands (filled in by their issue)."""
+"""``seqvae interpolate``: latent paths between automata (or strings), refinement, attribute walks.
+
+Thin layer: parse options, call :mod:`seqvae.interpolate`, write files, print tables.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._common import InputError, err_console, handle_errors, print_json, progress_bar
+
+_PERCENT = ("well_formed", "synchronizing", "strongly_connected", "novel", "new", "unique",
+            "endpoint_recon")
 
 
-def register(app) -> None:
-    """Attach this module's commands to the root typer app."""
+def register(app: typer.Typer) -> None:
+    """Attach ``seqvae interpolate`` to the root app."""
+    app.command("interpolate")(interpolate)
+
+
+def _fmt(key: str, value) -> str:
+    if value is None:
+        return "–"
+    if key in _PERCENT:
+        return f"{100 * value:.1f}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _show(renderable) -> None:
+    # Piped stderr defaults to 80 columns, which crushes a wide table into ellipses.
+    if err_console.is_terminal:
+        err_console.print(renderable)
+        return
+    from rich.console import Console
+
+    Console(stderr=True, width=200).print(renderable)
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]], title: str):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for _, header in columns:
+        table.add_column(header, justify="right")
+    for row in rows:
+        table.add_row(*(_fmt(key, row.get(key)) for key, _ in columns))
+    return table
+
+
+def _load(run_dir: Path, validity: Optional[str]):
+    from seqvae.config import SeqVAEError
+    from seqvae.runs import load_run
+
+    try:
+        run = load_run(run_dir)
+    except SeqVAEError as exc:
+        raise InputError(str(exc)) from None
+    if validity is not None:
+        from seqvae.domains import StringDomain
+
+        if not isinstance(run.domain, StringDomain):
+            raise InputError("--validity applies to strings runs only (automata have exact validity)")
+        try:
+            run.domain = StringDomain(run.domain.tokenizer, validity=validity,
+                                      canonical=run.domain.canonical)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"--validity: {exc}") from None
+    return run
+
+
+def _read_endpoint(run, path: Path):
+    from automata.errors import AutomatonError
+    from seqvae.domains import AutomataDomain
+
+    if not path.is_file():
+        raise InputError(f"cannot read --between file {path}: no such file")
+    if isinstance(run.domain, AutomataDomain):
+        from automata.formats import read_automata
+
+        try:
+            found = read_automata(path)
+        except (AutomatonError, UnicodeDecodeError, OSError) as exc:
+            raise InputError(f"cannot read --between file {path}: {exc}") from None
+        if not found:
+            raise InputError(f"--between file {path} holds no automaton")
+        item = found[0]
+        tok = run.tokenizer
+        if item.n_states > tok.max_states or item.n_letters > tok.max_letters:
+            raise InputError(f"{path}: {item.n_states} states / {item.n_letters} letters exceed the "
+                             f"model's {tok.max_states} / {tok.max_letters}")
+        return item
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"cannot read --between file {path}: {exc}") from None
+    lines = [line for line in lines if line]
+    if not lines:
+        raise InputError(f"--between file {path} is empty")
+    try:
+        run.domain.encode(lines[0])
+    except Exception as exc:  # noqa: BLE001 - any tokenizer failure is bad input
+        raise InputError(f"{path}: the model's tokenizer cannot encode {lines[0]!r}: {exc}") from None
+    return lines[0]
+
+
+def _write_frame(df, out: Path, stem: str) -> list[Path]:
+    from automata.atomic import atomic_path
+
+    written = []
+    with atomic_path(out / f"{stem}.parquet") as tmp:
+        df.to_parquet(tmp, index=False)
+    written.append(out / f"{stem}.parquet")
+    with atomic_path(out / f"{stem}.csv") as tmp:
+        df.to_csv(tmp, index=False)
+    written.append(out / f"{stem}.csv")
+    return written
+
+
+def _label(rt) -> str:
+    import pandas as pd
+
+    return "" if rt is None or pd.isna(rt) else f"rt={int(rt)}"
+
+
+@handle_errors
+def interpolate(
+    run_dir: Path = typer.Argument(..., help="A trained run directory."),
+    linear: bool = typer.Option(False, "--linear", help="Straight-line paths."),
+    polar: bool = typer.Option(False, "--polar", help="Polar paths √(1−t)·z1 + √t·z2."),
+    slerp: bool = typer.Option(False, "--slerp", help="Spherical linear interpolation."),
+    all_methods: bool = typer.Option(False, "--all", help="All three (the default when none is named)."),
+    pairs: int = typer.Option(20, "--pairs", "-p", min=1, help="Endpoint pairs drawn from held-out items."),
+    steps: int = typer.Option(10, "--steps", "-s", min=2,
+                              help="Points per path, endpoints included (attribute walk: α values)."),
+    refine: int = typer.Option(0, "--refine", "-k", min=0,
+                               help="Encode–decode refinement rounds K (rounds 0..K all reported)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the pairs, starting points and sampling."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="Output directory [default: RUN_DIR/interpolate]."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary rows as JSON on stdout."),
+    between: Optional[tuple[Path, Path]] = typer.Option(
+        None, "--between", help="Interpolate between the automata (or strings) in these two files."),
+    unconstrained: bool = typer.Option(False, "--unconstrained",
+                                       help="Decode without the well-formedness constraint."),
+    both: bool = typer.Option(False, "--both-decodings",
+                              help="Decode both constrained and unconstrained and compare."),
+    method: str = typer.Option("greedy", "--decode", help="Decoding: greedy, sample or beam."),
+    temperature: float = typer.Option(1.0, "--temperature", min=1e-6, help="Sampling temperature."),
+    attribute: Optional[str] = typer.Option(
+        None, "--attribute",
+        help="Walk along the direction of this attribute (reset_length, cerny_ratio, length) "
+             "instead of interpolating."),
+    alpha_max: float = typer.Option(2.0, "--alpha-max", min=0.0,
+                                    help="Attribute walk: α runs over [−alpha_max, alpha_max]."),
+    starts: int = typer.Option(20, "--starts", min=1, help="Attribute walk: starting points."),
+    validity: Optional[str] = typer.Option(
+        None, "--validity", help="Strings runs: a validity function 'module:function' (str -> bool)."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Write PNG figures."),
+):
+    """Interpolate in latent space between held-out items; decode, refine and score every point.
+
+    Reports, per path method × refinement round, the share of decodes that are
+    well-formed, synchronizing and novel (not in the training set), reset lengths
+    and distinct items found. Every decoded point goes to OUT/points.parquet and .csv.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    if method not in ("greedy", "sample", "beam"):
+        raise InputError(f"--decode must be greedy, sample or beam, not {method!r}")
+    if unconstrained and both:
+        raise InputError("--unconstrained and --both-decodings exclude each other")
+    if not run_dir.exists():
+        raise InputError(f"no such run directory: {run_dir}")
+    run = _load(run_dir, validity)
+    out_dir = out if out is not None else run_dir / "interpolate"
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    if attribute is not None:
+        if between is not None:
+            raise InputError("--attribute walks from held-out items; it does not take --between")
+        return _attribute(run, attribute, steps, alpha_max, starts, not unconstrained, method,
+                          temperature, seed, out_dir, as_json, figures)
+
+    methods = [name for name, on in (("linear", linear), ("polar", polar), ("slerp", slerp)) if on]
+    if all_methods or not methods:
+        methods = ["linear", "polar", "slerp"]
+    decodings = (["constrained", "unconstrained"] if both
+                 else ["unconstrained"] if unconstrained else ["constrained"])
+    endpoint_pairs = None
+    if between is not None:
+        endpoint_pairs = [(_read_endpoint(run, between[0]), _read_endpoint(run, between[1]))]
+    elif len(run.heldout_items) < 2:
+        raise InputError(f"run {run_dir} has fewer than 2 held-out items; use --between A B")
+
+    from seqvae.interpolate import run_interpolation
+
+    n_pairs = 1 if endpoint_pairs is not None else pairs
+    total = len(methods) * len(decodings) * n_pairs * steps
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("decoding paths", total=total, status="")
+        try:
+            result = run_interpolation(
+                run, methods=methods, n_pairs=pairs, steps=steps, rounds=refine,
+                pairs=endpoint_pairs, decodings=decodings, decode_method=method,
+                temperature=temperature, seed=seed,
+                progress=lambda n: bar.advance(task, n))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    written = _write_frame(result.points, out_dir, "points")
+    import pandas as pd
+
+    written += _write_frame(pd.DataFrame(result.summary), out_dir, "summary")
+    from automata.atomic import atomic_write_text
+
+    atomic_write_text(out_dir / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+    written.append(out_dir / "summary.json")
+    if figures:
+        written += _interpolation_figures(run, result, out_dir, seed)
+
+    columns = [("method", "method"), ("refine", "k"), ("points", "points"),
+               ("well_formed", "valid %"), ("synchronizing", "sync %"), ("novel", "novel %"),
+               ("new", "new %"), ("unique", "unique %"), ("mean_reset_length", "mean rt"),
+               ("max_reset_length", "max rt"), ("mean_cerny_ratio", "rt/(n-1)²"),
+               ("distinct", "distinct"), ("distinct_new", "dist. new"),
+               ("endpoint_recon", "ends ok %"), ("mean_z_norm", "‖z‖")]
+    if len(decodings) > 1:
+        columns.insert(1, ("decoding", "decoding"))
+    what = "between the two given items" if endpoint_pairs else f"{len(result.endpoints)} held-out pairs"
+    _show(_table(result.summary, columns,
+                             f"interpolation, {what}, {steps} points per path (interior scored)"))
+    err_console.print(f"wrote {len(written)} files to {out_dir}", highlight=False)
+    if as_json:
+        print_json(result.summary)
+
+
+def _interpolation_figures(run, result, out_dir: Path, seed: int) -> list[Path]:
+    import numpy as np
+
+    from seqvae import plots
+    from seqvae.interpolate import encoded_norms
+    from seqvae.latent import path_positions
+
+    written = []
+    positions = path_positions(result.steps)
+    pts = result.points
+    rounds = sorted({0, result.rounds})
+    decoding = pts["decoding"].iloc[0]
+    for method in result.methods:
+        for k in rounds:
+            items = result.path_items(method, 0, k, decoding)
+            sel = pts[(pts["method"] == method) & (pts["refine"] == k) & (pts["pair"] == 0)
+                      & (pts["decoding"] == decoding)].sort_values("step")
+            labels = [_label(v) for v in sel["reset_length"]]
+            name = f"path_{method}.png" if k == 0 else f"path_{method}_refine{k}.png"
+            written.append(plots.plot_path_items(
+                items, positions, out_dir / name, labels=labels,
+                title=f"{method} path, pair 0, refinement round {k}"))
+    written.append(plots.plot_validity_along_path(pts, out_dir / "validity.png"))
+    if result.rounds > 0:
+        written.append(plots.plot_refinement(result.summary, out_dir / "refinement.png"))
+    data = list(run.heldout_items)
+    train_items = getattr(run, "train_items", None)
+    if train_items:
+        rng = np.random.default_rng(seed)
+        take = rng.choice(len(train_items), size=min(len(train_items), 2000), replace=False)
+        data += [train_items[i] for i in take]
+    enc = encoded_norms(run, data) if data else np.zeros(0)
+    prior = np.linalg.norm(np.random.default_rng(seed).standard_normal((max(len(enc), 1000), run.d_z)),
+                           axis=1)
+    written.append(plots.plot_norm_histogram(enc, prior, run.d_z, out_dir / "norms.png"))
+    return written
+
+
+def _attribute(run, attribute, steps, alpha_max, starts, constrained, method, temperature, seed,
+               out_dir: Path, as_json: bool, figures: bool) -> None:
+    import pandas as pd
+
+    from automata.atomic import atomic_write_text
+    from seqvae.interpolate import run_attribute
+
+    pool = list(run.heldout_items) + list(getattr(run, "train_items", None) or [])
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("decoding walk", total=min(starts, len(pool)) * steps, status="")
+        try:
+            result = run_attribute(run, attribute=attribute, steps=steps, alpha_max=alpha_max,
+                                   n_starts=starts, constrained=constrained, decode_method=method,
+                                   temperature=temperature, seed=seed, items=pool,
+                                   progress=lambda n: bar.advance(task, n))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    written = _write_frame(result.points, out_dir, f"attribute_{attribute}_points")
+    written += _write_frame(pd.DataFrame(result.rows), out_dir, f"attribute_{attribute}")
+    atomic_write_text(out_dir / f"attribute_{attribute}.json", json.dumps(result.rows, indent=2) + "\n")
+    if figures:
+        from seqvae import plots
+
+        written.append(plots.plot_attribute_walk(result.rows, attribute,
+                                                 out_dir / f"attribute_{attribute}.png"))
+    columns = [("step", "step"), ("alpha", "α"), ("points", "points"), ("well_formed", "valid %"),
+               ("synchronizing", "sync %"), ("novel", "novel %"), ("same_as_start", "= start %"),
+               (f"mean_{attribute}", f"mean {attribute}"), (f"max_{attribute}", f"max {attribute}"),
+               ("distinct", "distinct")]
+    _show(_table(
+        result.rows, columns,
+        f"walk along the {attribute} direction (top vs bottom quartile: "
+        f"{result.high_mean:.2f} vs {result.low_mean:.2f}; ‖direction‖ = "
+        f"{float((result.direction ** 2).sum() ** 0.5):.3f})"))
+    err_console.print(f"wrote {len(written)} files to {out_dir}", highlight=False)
+    if as_json:
+        print_json(result.rows)

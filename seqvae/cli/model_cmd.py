@@ -1,5 +1,496 @@
-"""CLI commands (filled in by their issue)."""
+"""``seqvae train`` / ``sample`` / ``encode`` / ``decode`` / ``eval``: the model on the command line.
+
+Thin: parse options, call :mod:`seqvae.train`, :mod:`seqvae.runs` and
+:mod:`seqvae.evaluate`, draw progress on stderr, print results on stdout.
+Under ``torchrun`` (WORLD_SIZE > 1) ``seqvae train`` trains with DDP and only
+rank 0 writes and prints.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._common import InputError, err_console, handle_errors, print_json, progress_bar
+
+train_app = typer.Typer(
+    name="train",
+    help="Train a sequence VAE on automata or strings (writes a run directory).",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
-def register(app) -> None:
-    """Attach this module's commands to the root typer app."""
+def _library_errors(func):
+    """Turn the library's bad-input errors into InputError (exit 2, one line)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from seqvae.config import SeqVAEError
+        from seqvae.data import DataError
+        from seqvae.tokenizers import TokenizerError
+
+        try:
+            return func(*args, **kwargs)
+        except (SeqVAEError, DataError, TokenizerError) as exc:
+            raise InputError(str(exc)) from None
+
+    return wrapper
+
+
+def _threads(threads: int) -> None:
+    import torch
+
+    if threads < 1:
+        raise InputError("--threads must be >= 1")
+    torch.set_num_threads(threads)
+
+
+def _command_line() -> str:
+    return " ".join(shlex.quote(a) for a in ["seqvae", *sys.argv[1:]])
+
+
+def _parse_json_option(text: Optional[str], what: str) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what} is not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{what} must be a JSON object")
+    return value
+
+
+def _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule, free_bits,
+                     checkpoint_every, patience, extra) -> dict:
+    out = dict(_parse_json_option(extra, "--train-config"))
+    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
+                       ("seed", seed), ("max_steps", max_steps), ("kl_schedule", kl_schedule),
+                       ("free_bits", free_bits), ("checkpoint_every", checkpoint_every),
+                       ("patience", patience)):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
+                  data_info: dict, quiet: bool) -> None:
+    from seqvae.train import init_distributed, train
+
+    rank, world = init_distributed()
+    if resume and not (out / "checkpoint.pt").exists():
+        raise InputError(f"nothing to resume in {out} (no checkpoint.pt)")
+    if not resume and (out / "checkpoint.pt").exists():
+        raise InputError(f"{out} already holds a run; use --resume or another --out")
+    last: dict = {}
+    show = rank == 0 and not quiet
+
+    with progress_bar() as bar:
+        task = bar.add_task("training", total=None, status="", visible=show)
+
+        def on_start(total: int) -> None:
+            bar.update(task, total=total)
+
+        def on_log(rec: dict) -> None:
+            last.update(rec)
+            if rec["kind"] == "epoch":
+                bits = [f"epoch {rec['epoch'] + 1}"]
+                if "val_elbo" in rec:
+                    bits.append(f"val ELBO {rec['val_elbo']:.2f} exact {rec['val_exact']:.3f} "
+                                f"AU {rec['val_active_units']}")
+                if show:
+                    err_console.print(" ".join(bits), highlight=False)
+            elif rec["step"] % 10 == 0:
+                bar.update(task, status=f"loss {rec['loss']:.2f} rec {rec['rec']:.2f} "
+                                        f"KL {rec['kl']:.1f} β {rec['beta']:.2f}")
+
+        try:
+            run = train(items, domain, out_dir=out, model_config=model_over or None,
+                        train_config=train_over or None, resume=resume,
+                        progress=lambda s: bar.update(task, completed=s), on_log=on_log,
+                        on_start=on_start, command=_command_line(), data_info=data_info)
+        except KeyboardInterrupt:
+            if rank == 0:
+                err_console.print(f"interrupted: checkpoint written to {out / 'checkpoint.pt'}; "
+                                  "continue with --resume", style="yellow")
+            raise typer.Exit(130) from None
+    if rank == 0:
+        summary = {"run_dir": str(out), "d_z": run.d_z, **run.config.get("result", {}),
+                   "counts": run.config.get("counts", {}), "world_size": world}
+        history = run.trainer.history
+        if history:
+            summary["last_epoch"] = {k: v for k, v in history[-1].items()
+                                     if k not in ("val_kl_per_dim", "kind")}
+        print_json(summary)
+
+
+_COMMON_HELP = {
+    "out": "Run directory to write (config.json, checkpoint.pt, metrics.jsonl, ...).",
+    "model_config": "JSON object of ModelConfig overrides, e.g. '{\"d_z\": 16}'.",
+    "train_config": "JSON object of TrainConfig overrides.",
+}
+
+
+@train_app.command("automata")
+@handle_errors
+@_library_errors
+def train_automata(
+    n_states: int = typer.Option(7, "--n-states", help="States of the generated automata."),
+    n_letters: int = typer.Option(2, "--n-letters", help="Letters of the generated automata."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Data set (Parquet from "
+                                        "`seqvae data automata`) instead of generating one."),
+    count: int = typer.Option(50_000, "--count", help="Automata to generate (without --data)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help=_COMMON_HELP["out"]),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Training epochs."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate."),
+    seed: int = typer.Option(0, "--seed", help="Seed of data, split, init and batches."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many steps."),
+    kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule",
+                                              help="constant, linear, sigmoid or cyclical."),
+    free_bits: Optional[float] = typer.Option(None, "--free-bits", help="Nats per dimension."),
+    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every",
+                                                   help="Checkpoint every N steps."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience "
+                                           "(epochs; 0 = off)."),
+    d_z: Optional[int] = typer.Option(None, "--d-z", help="Latent dimension."),
+    model_config: Optional[str] = typer.Option(None, "--model-config",
+                                               help=_COMMON_HELP["model_config"]),
+    train_config: Optional[str] = typer.Option(None, "--train-config",
+                                               help=_COMMON_HELP["train_config"]),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
+    threads: int = typer.Option(2, "--threads", help="torch threads per process."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+):
+    """Train on automata: a generated set of random synchronizing automata (default:
+    50k 7-state binary ones) or a data set file."""
+    from seqvae.data import build_automata_dataset, domain_for_dataset, load_dataset
+    from seqvae.domains import AutomataDomain
+    from seqvae.tokenizers import AutomatonTokenizer
+
+    _threads(threads)
+    out = out or Path(f"runs/automata-{n_states}x{n_letters}")
+    model_over = _parse_json_option(model_config, "--model-config")
+    if d_z is not None:
+        model_over["d_z"] = d_z
+    train_over = _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule,
+                                  free_bits, checkpoint_every, patience, train_config)
+    if resume:
+        cfg = _read_run_config(out)
+        from seqvae.domains import domain_from_dict
+
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet)
+        return
+    if data is not None:
+        df, meta = load_dataset(data)
+        domain = domain_for_dataset(df, meta)
+        if not isinstance(domain, AutomataDomain):
+            raise InputError(f"{data} is not an automata data set")
+        info = {"source": str(data), "rows": len(df), "meta": meta}
+    else:
+        if count < 10:
+            raise InputError("--count must be at least 10")
+        with progress_bar(transient=True) as bar:
+            task = bar.add_task("data set", total=count, status="")
+            df = build_automata_dataset(n_states, n_letters, count, seed,
+                                        progress=lambda k: bar.advance(task, k))
+        domain = AutomataDomain(AutomatonTokenizer(n_states, n_letters))
+        info = {"source": "generated", "n_states": n_states, "n_letters": n_letters,
+                "rows": len(df), "seed": seed}
+    _run_training(list(df["item"]), domain, out, model_over, train_over, False, info, quiet)
+
+
+@train_app.command("strings")
+@handle_errors
+@_library_errors
+def train_strings(
+    file: Path = typer.Argument(..., help="Strings: text (one per line), CSV or Parquet."),
+    column: Optional[str] = typer.Option(None, "--column", help="Column of a CSV/Parquet file."),
+    tokenizer: str = typer.Option("regex", "--tokenizer", help="regex (SMILES-like) or char."),
+    validity: Optional[str] = typer.Option(None, "--validity",
+                                           help="Validity function 'module:function'."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help=_COMMON_HELP["out"]),
+    epochs: Optional[int] = typer.Option(None, "--epochs"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    lr: Optional[float] = typer.Option(None, "--lr"),
+    seed: int = typer.Option(0, "--seed"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule"),
+    free_bits: Optional[float] = typer.Option(None, "--free-bits"),
+    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every"),
+    patience: Optional[int] = typer.Option(None, "--patience"),
+    d_z: Optional[int] = typer.Option(None, "--d-z"),
+    model_config: Optional[str] = typer.Option(None, "--model-config",
+                                               help=_COMMON_HELP["model_config"]),
+    train_config: Optional[str] = typer.Option(None, "--train-config",
+                                               help=_COMMON_HELP["train_config"]),
+    resume: bool = typer.Option(False, "--resume"),
+    threads: int = typer.Option(2, "--threads"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Train on strings (e.g. SMILES), one item per line or a table column."""
+    from seqvae.data import load_strings
+    from seqvae.domains import StringDomain, domain_from_dict
+    from seqvae.tokenizers import CharTokenizer, RegexTokenizer
+
+    _threads(threads)
+    out = out or Path(f"runs/strings-{file.stem}")
+    if resume:
+        cfg = _read_run_config(out)
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet)
+        return
+    strings = list(dict.fromkeys(load_strings(file, column=column)))
+    if len(strings) < 2:
+        raise InputError(f"{file}: need at least two distinct strings")
+    if tokenizer == "regex":
+        tok = RegexTokenizer.fit(strings)
+    elif tokenizer == "char":
+        tok = CharTokenizer.fit(strings)
+    else:
+        raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
+    domain = StringDomain(tok, validity=validity)
+    model_over = _parse_json_option(model_config, "--model-config")
+    if d_z is not None:
+        model_over["d_z"] = d_z
+    train_over = _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule,
+                                  free_bits, checkpoint_every, patience, train_config)
+    info = {"source": str(file), "rows": len(strings), "column": column}
+    _run_training(strings, domain, out, model_over, train_over, False, info, quiet)
+
+
+def _read_run_config(out: Path) -> dict:
+    path = out / "config.json"
+    if not path.exists():
+        raise InputError(f"nothing to resume in {out} (no config.json)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _load(run_dir: Path):
+    from seqvae.runs import load_run
+
+    return load_run(run_dir)
+
+
+def _item_text(run, parsed) -> Optional[str]:
+    return run.domain.item_to_text(parsed.item) if parsed.item is not None else None
+
+
+def _read_items(run, path: Path) -> list:
+    """Items to encode: automata files (text/compact/JSON), data sets, or string files."""
+    if not path.exists():
+        raise FileNotFoundError(path)
+    if path.suffix == ".parquet":
+        from seqvae.data import load_dataset
+
+        df, _ = load_dataset(path)
+        return [run.domain.item_from_text(t) for t in df["item"]]
+    if run.domain.name == "automata":
+        from automata.formats import read_automata
+
+        return read_automata(path)
+    from seqvae.data import load_strings
+
+    return load_strings(path)
+
+
+def _write_latents(z, out: Optional[Path], as_json: bool, extra: dict) -> None:
+    import numpy as np
+
+    if out is not None:
+        if out.suffix == ".npy":
+            from automata.atomic import atomic_path
+
+            with atomic_path(out) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, np.asarray(z, dtype=np.float32))
+        else:
+            from automata.atomic import atomic_write_text
+
+            atomic_write_text(out, json.dumps({"z": np.asarray(z).tolist(), **extra}) + "\n")
+        err_console.print(f"wrote {len(z)} latent points to {out}")
+    if as_json or out is None:
+        print_json({"z": np.asarray(z).tolist(), **extra})
+
+
+def _read_latents(path: Path, d_z: int):
+    import numpy as np
+
+    if not path.exists():
+        raise FileNotFoundError(path)
+    if path.suffix == ".npy":
+        try:
+            z = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise InputError(f"{path}: not a numeric .npy file ({exc})") from None
+    else:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+        z = obj["z"] if isinstance(obj, dict) and "z" in obj else obj
+        try:
+            z = np.asarray(z, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise InputError(f"{path}: latent points must be a list of number lists") from None
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[1] != d_z:
+        raise InputError(f"{path}: latent points must have shape (B, {d_z}), got {z.shape}")
+    if not np.all(np.isfinite(z)):
+        raise InputError(f"{path}: latent points must be finite")
+    return z
+
+
+def _size_spec(n_states, n_letters) -> dict:
+    spec = {}
+    if n_states is not None:
+        spec["n_states"] = n_states
+    if n_letters is not None:
+        spec["n_letters"] = n_letters
+    return spec
+
+
+def _print_parsed(run, parsed, as_json: bool, extra_rows=None) -> None:
+    rows = []
+    for i, p in enumerate(parsed):
+        row = {"ok": p.ok, "item": _item_text(run, p), "error": p.error}
+        if extra_rows is not None:
+            row.update(extra_rows[i])
+        rows.append(row)
+    if as_json:
+        print_json(rows)
+    else:
+        for row in rows:
+            sys.stdout.write((row["item"] if row["ok"] else f"# invalid: {row['error']}") + "\n")
+
+
+@handle_errors
+@_library_errors
+def sample_command(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    count: int = typer.Option(10, "--count", "-n", help="Samples from the prior."),
+    method: str = typer.Option("greedy", "--method", help="greedy, sample or beam."),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    unconstrained: bool = typer.Option(False, "--unconstrained",
+                                       help="Decode without the well-formedness constraint."),
+    n_states: Optional[int] = typer.Option(None, "--n-states", help="Force this size."),
+    n_letters: Optional[int] = typer.Option(None, "--n-letters"),
+    seed: int = typer.Option(0, "--seed"),
+    score: bool = typer.Option(False, "--score", help="Add exact scores (automata)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    threads: int = typer.Option(2, "--threads"),
+):
+    """Decode samples z ~ N(0, I) and print the items (one per line, or JSON)."""
+    _threads(threads)
+    if count < 1:
+        raise InputError("--count must be >= 1")
+    run = _load(run_dir)
+    parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
+                        constrained=not unconstrained, **_size_spec(n_states, n_letters))
+    extra = None
+    if score:
+        extra = [run.domain.score(p.item) if p.ok else {} for p in parsed]
+    _print_parsed(run, parsed, as_json, extra)
+
+
+@handle_errors
+@_library_errors
+def encode_command(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    file: Path = typer.Argument(..., help="Items: automata file (text, compact, JSON), "
+                                "data set (.parquet) or strings (one per line)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write latents (.npy or .json)."),
+    as_json: bool = typer.Option(False, "--json", help="Also print JSON on stdout."),
+    threads: int = typer.Option(2, "--threads"),
+):
+    """Encode items to their latent means (and log-variances in JSON)."""
+    _threads(threads)
+    run = _load(run_dir)
+    items = _read_items(run, file)
+    if not items:
+        raise InputError(f"{file}: no items")
+    mu, logvar = run.encode(items)
+    _write_latents(mu, out, as_json, {"logvar": logvar.tolist()} if (as_json or out is None
+                                                                      or out.suffix != ".npy")
+                   else {})
+
+
+@handle_errors
+@_library_errors
+def decode_command(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    latents: Path = typer.Argument(..., help="Latent points: .npy (B, d_z) or JSON "
+                                   "(a list of lists, or {\"z\": ...})."),
+    method: str = typer.Option("greedy", "--method", help="greedy, sample or beam."),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    beam_width: int = typer.Option(8, "--beam-width"),
+    unconstrained: bool = typer.Option(False, "--unconstrained"),
+    n_states: Optional[int] = typer.Option(None, "--n-states"),
+    n_letters: Optional[int] = typer.Option(None, "--n-letters"),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json"),
+    threads: int = typer.Option(2, "--threads"),
+):
+    """Decode latent points into items."""
+    _threads(threads)
+    run = _load(run_dir)
+    z = _read_latents(latents, run.d_z)
+    parsed = run.decode_parsed(z, method=method, temperature=temperature, beam_width=beam_width,
+                               seed=seed, constrained=not unconstrained,
+                               **_size_spec(n_states, n_letters))
+    _print_parsed(run, parsed, as_json)
+
+
+@handle_errors
+@_library_errors
+def eval_command(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Evaluate on these items instead "
+                                        "of the run's held-out split."),
+    max_items: int = typer.Option(2000, "--max-items", help="Evaluation items at most."),
+    prior_count: int = typer.Option(1000, "--prior-count", help="Prior samples."),
+    iwae_samples: int = typer.Option(50, "--iwae-samples"),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    threads: int = typer.Option(2, "--threads"),
+):
+    """Reconstruction, prior-sample quality, IWAE NLL, KL and active units."""
+    from seqvae.evaluate import evaluate
+
+    _threads(threads)
+    run = _load(run_dir)
+    items = _read_items(run, data) if data is not None else None
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("evaluating", total=5, status="")
+        result = evaluate(run, items, max_items=max_items, prior_count=prior_count,
+                          iwae_samples=iwae_samples, seed=seed,
+                          progress=lambda k: bar.update(task, completed=k))
+    result["run_dir"] = str(run_dir)
+    if as_json:
+        print_json(result)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"seqvae eval {run_dir}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if isinstance(value, (dict, list)):
+            continue
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    err_console.print(table)
+    print_json({k: v for k, v in result.items() if not isinstance(v, (dict, list))})
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``train``, ``sample``, ``encode``, ``decode`` and ``eval`` to the root app."""
+    app.add_typer(train_app, name="train")
+    app.command("sample")(sample_command)
+    app.command("encode")(encode_command)
+    app.command("decode")(decode_command)
+    app.command("eval")(eval_command)

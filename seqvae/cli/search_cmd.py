@@ -1,5 +1,167 @@
-"""CLI commands (filled in by their issue)."""
+"""``seqvae search-extreme``: look for automata with the longest shortest reset words.
+
+Parallel exact evaluation runs on joblib: ``--jobs J`` local worker
+processes by default. ``--backend`` selects another joblib backend for the
+same work: ``threading``, ``multiprocessing``, ``dask`` (with ``--scheduler
+ADDRESS`` of a running ``dask.distributed`` scheduler, or a local cluster
+when omitted; needs the ``distributed`` package) or ``ray`` (needs ``ray``;
+connects with ``ray.init(address=...)`` taken from ``--scheduler``, default
+``auto``).
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Optional
+
+import typer
+
+from ._common import InputError, err_console, handle_errors, print_json, progress_bar
+
+_BACKENDS = ("loky", "threading", "multiprocessing", "sequential", "dask", "ray")
 
 
-def register(app) -> None:
-    """Attach this module's commands to the root typer app."""
+@contextlib.contextmanager
+def _backend(name: str | None, scheduler: str | None):
+    if name is None:
+        yield
+        return
+    if name not in _BACKENDS:
+        raise InputError(f"unknown joblib backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+    import joblib
+
+    client = None
+    if name == "dask":
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise InputError("--backend dask needs the 'distributed' package") from None
+        client = Client(scheduler) if scheduler else Client(processes=True)
+    elif name == "ray":
+        try:
+            import ray
+            from ray.util.joblib import register_ray
+        except ImportError:
+            raise InputError("--backend ray needs the 'ray' package") from None
+        ray.init(address=scheduler or "auto", ignore_reinit_error=True)
+        register_ray()
+    try:
+        with joblib.parallel_config(backend=name):
+            yield
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _leaderboard_table(result):
+    from rich.table import Table
+
+    table = Table(title=(f"search-extreme {result.method}: n={result.n_states}, "
+                         f"k={result.n_letters}, {result.evaluations} distinct automata evaluated "
+                         f"(stopped: {result.stopped})"))
+    table.add_column("#", justify="right")
+    table.add_column("automaton")
+    table.add_column("rt", justify="right")
+    table.add_column("rt/(n-1)²", justify="right")
+    table.add_column("family")
+    table.add_column("found at", justify="right")
+    for i, row in enumerate(result.top, 1):
+        table.add_row(str(i), row["automaton"], str(row["reset_length"]), f"{row['ratio']:.3f}",
+                      row["family"], str(row["evaluation"]))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``search-extreme`` to the root app."""
+
+    @app.command("search-extreme")
+    @handle_errors
+    def search_extreme_cmd(
+        n_states: int = typer.Option(..., "--n-states", "-n", help="Number of states (2..64)."),
+        n_letters: int = typer.Option(2, "--n-letters", "-k", help="Number of letters."),
+        method: str = typer.Option("evolve", "--method", "-m",
+                                   help="random | evolve | vae | hybrid."),
+        budget: int = typer.Option(20_000, "--budget", "-b",
+                                   help="Exact evaluations of distinct automata (up to isomorphism)."),
+        time_limit: Optional[float] = typer.Option(None, "--time-limit",
+                                                   help="Stop after this many seconds."),
+        model: Optional[str] = typer.Option(None, "--model",
+                                            help="Trained run directory (vae, hybrid)."),
+        jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel evaluation workers (joblib)."),
+        backend: Optional[str] = typer.Option(
+            None, "--backend", help="joblib backend: loky, threading, multiprocessing, dask, ray."),
+        scheduler: Optional[str] = typer.Option(
+            None, "--scheduler", help="Dask scheduler / Ray cluster address for --backend."),
+        seed: int = typer.Option(0, "--seed", help="Random seed."),
+        out: Optional[str] = typer.Option(None, "--out", "-o",
+                                          help="Output directory (results, checkpoint)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+        resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
+        start_from: Optional[str] = typer.Option(
+            None, "--start-from", help="File of automata to start from (any automata format)."),
+        top: int = typer.Option(10, "--top", help="Leaderboard size."),
+    ):
+        """Search for automata with the longest reset words; the budget counts distinct automata."""
+        from seqvae.search import search_extreme
+        from seqvae.search.runner import check_arguments
+
+        from seqvae.config import SeqVAEError
+        from seqvae.search.runner import load_start_automata
+
+        # Everything cheap to check is checked before the progress bar starts.
+        check_arguments(n_states, n_letters, method, budget, time_limit=time_limit,
+                        resume=resume, out_dir=out)
+        if backend is not None and backend not in _BACKENDS:
+            raise InputError(
+                f"unknown joblib backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
+        if model is not None:
+            from pathlib import Path
+
+            if not (Path(model) / "config.json").is_file():
+                raise InputError(f"not a trained run directory: {model}")
+        start = (load_start_automata(start_from, n_states, n_letters)
+                 if start_from is not None and not resume else None)
+
+        if jobs == 0 or jobs < -1:
+            raise InputError(f"--jobs must be positive or -1, got {jobs}")
+        if top < 1:
+            raise InputError(f"--top must be positive, got {top}")
+        if model is not None and method not in ("vae", "hybrid"):
+            raise InputError("--model only applies to --method vae or hybrid")
+
+        with progress_bar() as bar, _backend(backend, scheduler):
+            task = bar.add_task(f"search {method} n={n_states}", total=budget, status="best rt -")
+
+            def on_status(info):
+                bar.update(task, status=f"best rt {info['best_reset_length']}")
+
+            def on_log(message: str):
+                bar.console.print(message, highlight=False)
+
+            try:
+                result = search_extreme(
+                    n_states, n_letters, method, budget, seed=seed, time_limit=time_limit,
+                    model=model, jobs=jobs, out_dir=out, resume=resume, start_from=start,
+                    progress=lambda k: bar.advance(task, k), status=on_status, log=on_log,
+                    top=top)
+            except SeqVAEError as exc:
+                bar.stop()
+                raise InputError(str(exc)) from None
+            except KeyboardInterrupt:
+                bar.stop()
+                hint = f"; state saved, continue with --resume --out {out}" if out else ""
+                err_console.print(f"interrupted{hint}", style="yellow")
+                raise typer.Exit(130) from None
+        for c in result.counterexamples:
+            style = "bold white on red" if c["confirmed"] else "bold red"
+            err_console.print(
+                f"CANDIDATE COUNTEREXAMPLE to Černý's conjecture: {c['automaton']} claimed "
+                f"rt={c['claimed']} > {result.cerny_bound}; plain BFS: {c['verified']} "
+                f"({'CONFIRMED' if c['confirmed'] else 'not confirmed'})"
+                + (f"; saved to {c['path']}" if c.get("path") else ""), style=style)
+        err_console.print(_leaderboard_table(result))
+        if result.first_cerny_at is not None:
+            err_console.print(f"first automaton at (n-1)² after {result.first_cerny_at} evaluations")
+        if as_json:
+            print_json(result.to_dict())
+        elif out:
+            err_console.print(f"results in {out}")

@@ -1,0 +1,334 @@
+"""Numba kernels on raw transition tables (no validation here).
+
+Conventions: ``delta`` is a C-contiguous int32 array ``(n_letters, n_states)``;
+a subset of at most 64 states is one ``uint64`` (bit ``q`` = state ``q``).
+Every integer that meets a ``uint64`` is cast to ``uint64`` first, because
+numba turns mixed signed/unsigned arithmetic into floats.
+"""
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+U1 = np.uint64(1)
+U0 = np.uint64(0)
+U8 = np.uint64(8)
+U255 = np.uint64(255)
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+@intrinsic
+def _popcount(typingctx, x):
+    """Number of set bits of a uint64 (one CPU instruction)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+@intrinsic
+def _ctz(typingctx, x):
+    """Index of the lowest set bit of a non-zero uint64."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return sig, codegen
+
+
+# ---------------------------------------------------------------------------
+# Pair graph: is the automaton synchronizing?
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def _predecessors(delta):
+    """CSR lists of predecessors: for letter a and state q, the states p with
+    delta[a, p] == q are ``order[a, start[a, q]:start[a, q + 1]]``."""
+    k, n = delta.shape
+    start = np.zeros((k, n + 1), dtype=np.int64)
+    order = np.empty((k, n), dtype=np.int32)
+    for a in range(k):
+        for p in range(n):
+            start[a, delta[a, p] + 1] += 1
+        for q in range(n):
+            start[a, q + 1] += start[a, q]
+        fill = start[a, :n].copy()
+        for p in range(n):
+            q = delta[a, p]
+            order[a, fill[q]] = p
+            fill[q] += 1
+    return start, order
+
+
+@njit(cache=True)
+def _is_synchronizing(delta):
+    """True iff every pair of states can be merged.
+
+    Backward BFS from the diagonal over unordered pairs: a pair {p, q} is
+    mergeable iff some letter maps it onto a mergeable pair or onto one state.
+    Each pair is expanded once and its predecessor pairs are the products of
+    predecessor lists, so the total work is O(n_letters * n_states**2).
+    """
+    k, n = delta.shape
+    if n <= 1:
+        return True
+    start, order = _predecessors(delta)
+    seen = np.zeros(n * n, dtype=np.uint8)
+    queue = np.empty(n * (n - 1) // 2 + n, dtype=np.int64)
+    head = 0
+    tail = 0
+    for q in range(n):
+        queue[tail] = q * n + q
+        tail += 1
+    need = n * (n - 1) // 2
+    found = 0
+    while head < tail:
+        code = queue[head]
+        head += 1
+        p = code // n
+        q = code % n
+        for a in range(k):
+            for i in range(start[a, p], start[a, p + 1]):
+                pp = order[a, i]
+                for j in range(start[a, q], start[a, q + 1]):
+                    qq = order[a, j]
+                    if pp == qq:
+                        continue
+                    lo = pp if pp < qq else qq
+                    hi = qq if pp < qq else pp
+                    c = lo * n + hi
+                    if seen[c] == 0:
+                        seen[c] = 1
+                        queue[tail] = c
+                        tail += 1
+                        found += 1
+                        if found == need:
+                            return True
+    return found == need
+
+
+# ---------------------------------------------------------------------------
+# Small automata (n_states <= 64): one uint64 per subset
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def _byte_tables(delta):
+    """``tab[a, c, v]`` = image under letter ``a`` of the states whose bits are
+    ``v`` in byte ``c`` of a subset; an image is then the OR of a few lookups."""
+    k, n = delta.shape
+    nc = (n + 7) // 8
+    tab = np.zeros((k, nc, 256), dtype=np.uint64)
+    for a in range(k):
+        for c in range(nc):
+            for v in range(1, 256):
+                low = v & (-v)
+                j = 0
+                while (low >> j) != 1:
+                    j += 1
+                q = c * 8 + j
+                bit = U0
+                if q < n:
+                    bit = U1 << np.uint64(delta[a, q])
+                tab[a, c, v] = tab[a, c, v & (v - 1)] | bit
+    return tab
+
+
+@njit(cache=True)
+def _inverse_byte_tables(delta):
+    """Like :func:`_byte_tables` but for preimages ``S·a⁻¹``."""
+    k, n = delta.shape
+    nc = (n + 7) // 8
+    pre = np.zeros((k, n), dtype=np.uint64)
+    for a in range(k):
+        for p in range(n):
+            pre[a, delta[a, p]] |= U1 << np.uint64(p)
+    tab = np.zeros((k, nc, 256), dtype=np.uint64)
+    for a in range(k):
+        for c in range(nc):
+            for v in range(1, 256):
+                low = v & (-v)
+                j = 0
+                while (low >> j) != 1:
+                    j += 1
+                q = c * 8 + j
+                bits = U0
+                if q < n:
+                    bits = pre[a, q]
+                tab[a, c, v] = tab[a, c, v & (v - 1)] | bits
+    return tab
+
+
+@njit(cache=True, inline="always")
+def _apply64(tab, a, nc, s):
+    r = U0
+    for c in range(nc):
+        v = (s >> np.uint64(8 * c)) & U255
+        if v != U0:
+            r |= tab[a, c, v]
+    return r
+
+
+@njit(cache=True, inline="always")
+def _hash64(x, mask):
+    return ((x * _HASH_MULT) >> np.uint64(20)) & mask
+
+
+@njit(cache=True)
+def _bfs64_length(delta, table, stamp, mark, queue):
+    """Forward BFS from Q for n <= 64, lengths only; -1 if not synchronizing.
+
+    ``table`` is a scratch open-addressing hash set whose slots count as
+    empty unless ``stamp[slot] == mark``, so it is reused across automata
+    without clearing; ``queue`` is scratch of half its size. Returns -2 if
+    the scratch table would overflow.
+    """
+    k, n = delta.shape
+    if n == 1:
+        return 0
+    full = (U1 << np.uint64(n)) - U1 if n < 64 else ~U0
+    cap = table.shape[0]
+    mask = np.uint64(cap - 1)
+    limit = cap // 2
+    head = 0
+    tail = 0
+    queue[tail] = full
+    tail += 1
+    h = _hash64(full, mask)
+    table[h] = full
+    stamp[h] = mark
+    count = 1
+    level_end = tail
+    level = 0
+    while head < tail:
+        s = queue[head]
+        head += 1
+        for a in range(k):
+            r = U0
+            x = s
+            while x != U0:
+                b = _ctz(x)
+                r |= U1 << np.uint64(delta[a, b])
+                x &= x - U1
+            if (r & (r - U1)) == U0:
+                return level + 1
+            h = _hash64(r, mask)
+            while stamp[h] == mark and table[h] != r:
+                h = (h + U1) & mask
+            if stamp[h] == mark:
+                continue
+            stamp[h] = mark
+            table[h] = r
+            count += 1
+            if count >= limit:
+                return -2
+            queue[tail] = r
+            tail += 1
+        if head == level_end:
+            level += 1
+            level_end = tail
+    return -1
+
+
+@njit(cache=True)
+def _reset_lengths_batch(deltas, log_cap):
+    """rt for each table of ``deltas`` (m, k, n), n <= 64; -1 if not
+    synchronizing, -2 if the scratch table of 2**log_cap slots overflowed."""
+    m = deltas.shape[0]
+    out = np.empty(m, dtype=np.int64)
+    cap = 1 << log_cap
+    table = np.zeros(cap, dtype=np.uint64)
+    stamp = np.zeros(cap, dtype=np.int64)
+    queue = np.empty(cap // 2 + 1, dtype=np.uint64)
+    for i in range(m):
+        out[i] = _bfs64_length(deltas[i], table, stamp, i + 1, queue)
+    return out
+
+
+@njit(cache=True)
+def _bfs64_word(delta, max_sets):
+    """Forward BFS from Q for n <= 64 returning a shortest reset word.
+
+    Returns (status, word): status 0 found, -1 not synchronizing, -2 more than
+    ``max_sets`` subsets would be stored.
+    """
+    k, n = delta.shape
+    empty_word = np.empty(0, dtype=np.int32)
+    if n == 1:
+        return 0, empty_word
+    full = (U1 << np.uint64(n)) - U1 if n < 64 else ~U0
+    cap = 1024
+    sets = np.empty(cap, dtype=np.uint64)
+    parent = np.empty(cap, dtype=np.int64)
+    letter = np.empty(cap, dtype=np.int32)
+    hcap = 2 * cap
+    table = np.full(hcap, -1, dtype=np.int64)
+    mask = np.uint64(hcap - 1)
+    sets[0] = full
+    parent[0] = -1
+    letter[0] = -1
+    table[_hash64(full, mask)] = 0
+    count = 1
+    head = 0
+    while head < count:
+        s = sets[head]
+        for a in range(k):
+            r = U0
+            x = s
+            while x != U0:
+                b = _ctz(x)
+                r |= U1 << np.uint64(delta[a, b])
+                x &= x - U1
+            h = _hash64(r, mask)
+            while table[h] >= 0 and sets[table[h]] != r:
+                h = (h + U1) & mask
+            if table[h] >= 0:
+                continue
+            if count >= max_sets:
+                return -2, empty_word
+            if count == cap:
+                # Grow storage and rehash.
+                cap *= 2
+                sets2 = np.empty(cap, dtype=np.uint64)
+                sets2[:count] = sets[:count]
+                sets = sets2
+                parent2 = np.empty(cap, dtype=np.int64)
+                parent2[:count] = parent[:count]
+                parent = parent2
+                letter2 = np.empty(cap, dtype=np.int32)
+                letter2[:count] = letter[:count]
+                letter = letter2
+                hcap = 2 * cap
+                table = np.full(hcap, -1, dtype=np.int64)
+                mask = np.uint64(hcap - 1)
+                for i in range(count):
+                    hh = _hash64(sets[i], mask)
+                    while table[hh] >= 0:
+                        hh = (hh + U1) & mask
+                    table[hh] = i
+                h = _hash64(r, mask)
+                while table[h] >= 0:
+                    h = (h + U1) & mask
+            sets[count] = r
+            parent[count] = head
+            letter[count] = a
+            table[h] = count
+            count += 1
+            if (r & (r - U1)) == U0:
+                length = 0
+                node = count - 1
+                while parent[node] >= 0:
+                    length += 1
+                    node = parent[node]
+                word = np.empty(length, dtype=np.int32)
+                node = count - 1
+                pos = length - 1
+                while parent[node] >= 0:
+                    word[pos] = letter[node]
+                    pos -= 1
+                    node = parent[node]
+                return 0, word
+        head += 1
+    return -1, empty_word

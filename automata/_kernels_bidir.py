@@ -1,0 +1,328 @@
+"""Numba kernels of the bidirectional exact search, on multi-word bitsets.
+
+A family of subsets is a C-contiguous ``uint64`` array of shape ``(m, W)``;
+state ``q`` is bit ``q % 64`` of word ``q // 64``. Families are sorted
+lexicographically with word 0 most significant, which is the order of an
+implicit binary trie whose level ``d`` tests bit ``63 - d % 64`` of word
+``d // 64``; subset queries walk that trie by binary search, never build it.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._kernels import _popcount  # noqa: F401  (re-exported for the driver)
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+U255 = np.uint64(255)
+_LEAF = 12
+
+
+@njit(cache=True)
+def _tables(delta, inverse):
+    """Per-letter byte lookup tables ``tab[a, c, v, :]``: the image (or, if
+    ``inverse``, the preimage) of the states whose bits in byte ``c`` are
+    ``v``. A whole image is then the OR of one lookup per non-zero byte."""
+    k, n = delta.shape
+    W = (n + 63) // 64
+    nc = (n + 7) // 8
+    single = np.zeros((k, n, W), dtype=np.uint64)
+    for a in range(k):
+        for p in range(n):
+            q = delta[a, p]
+            if inverse:
+                single[a, q, p >> 6] |= U1 << np.uint64(p & 63)
+            else:
+                single[a, p, q >> 6] |= U1 << np.uint64(q & 63)
+    tab = np.zeros((k, nc, 256, W), dtype=np.uint64)
+    for a in range(k):
+        for c in range(nc):
+            for v in range(1, 256):
+                low = v & (-v)
+                j = 0
+                while (low >> j) != 1:
+                    j += 1
+                q = c * 8 + j
+                prev = v & (v - 1)
+                for w in range(W):
+                    tab[a, c, v, w] = tab[a, c, prev, w]
+                if q < n:
+                    for w in range(W):
+                        tab[a, c, v, w] |= single[a, q, w]
+    return tab
+
+
+@njit(cache=True)
+def _expand(level, tab, drop_empty):
+    """All images ``S·a`` of a family under every letter, with the index of
+    the source set and the letter; empty sets are dropped if asked."""
+    m, W = level.shape
+    k = tab.shape[0]
+    nc = tab.shape[1]
+    out = np.zeros((m * k, W), dtype=np.uint64)
+    parent = np.empty(m * k, dtype=np.int64)
+    letter = np.empty(m * k, dtype=np.int8)
+    cnt = 0
+    for i in range(m):
+        for a in range(k):
+            nonempty = False
+            for c in range(nc):
+                v = (level[i, c >> 3] >> np.uint64((c & 7) * 8)) & U255
+                if v != U0:
+                    for w in range(W):
+                        out[cnt, w] |= tab[a, c, v, w]
+            for w in range(W):
+                if out[cnt, w] != U0:
+                    nonempty = True
+                    break
+            if nonempty or not drop_empty:
+                parent[cnt] = i
+                letter[cnt] = a
+                cnt += 1
+            else:
+                for w in range(W):
+                    out[cnt, w] = U0
+    return out[:cnt], parent[:cnt], letter[:cnt]
+
+
+@njit(cache=True, inline="always")
+def _less(x, i, y, j, W):
+    for w in range(W):
+        if x[i, w] != y[j, w]:
+            return x[i, w] < y[j, w]
+    return False
+
+
+@njit(cache=True, inline="always")
+def _equal(x, i, y, j, W):
+    for w in range(W):
+        if x[i, w] != y[j, w]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _sort_unique(sets):
+    """Indices of the distinct rows of ``sets`` in lexicographic order."""
+    m, W = sets.shape
+    order = np.argsort(sets[:, W - 1], kind="mergesort")
+    for w in range(W - 2, -1, -1):
+        col = sets[order, w]
+        sub = np.argsort(col, kind="mergesort")
+        order = order[sub]
+    keep = np.empty(m, dtype=np.int64)
+    cnt = 0
+    for t in range(m):
+        i = order[t]
+        if cnt == 0 or not _equal(sets, i, sets, keep[cnt - 1], W):
+            keep[cnt] = i
+            cnt += 1
+    return keep[:cnt]
+
+
+@njit(cache=True, inline="always")
+def _bit(x, i, depth):
+    return (x[i, depth >> 6] >> np.uint64(63 - (depth & 63))) & U1
+
+
+@njit(cache=True, inline="always")
+def _is_subset(c, i, s, j, W, proper):
+    strict = False
+    for w in range(W):
+        cw = c[i, w]
+        sw = s[j, w]
+        if cw & ~sw:
+            return False
+        if cw != sw:
+            strict = True
+    return strict or not proper
+
+
+@njit(cache=True)
+def _covered(S, C, nbits, proper):
+    """Boolean mask over rows of C: is the row a (proper) subset of a row of S?
+
+    ``S`` must be sorted and duplicate-free. Walks the implicit trie of S with
+    an explicit stack (recursive numba functions do not survive the on-disk
+    cache). A task is (S range, range of ``idx``, depth): the rows of S in
+    the range agree on all bits before ``depth``. Rows of C with the depth
+    bit clear go to both halves of S, rows with it set only to the upper
+    half; the upper task keeps the whole C range and skips rows the lower
+    subtree resolved, so no index list is ever copied.
+    """
+    W = S.shape[1]
+    m = C.shape[0]
+    idx = np.arange(m)
+    found = np.zeros(m, dtype=np.bool_)
+    if S.shape[0] == 0 or m == 0:
+        return found
+    cap = 2 * nbits + 8
+    st = np.empty((cap, 5), dtype=np.int64)
+    top = 0
+    st[0, 0] = 0
+    st[0, 1] = S.shape[0]
+    st[0, 2] = 0
+    st[0, 3] = m
+    st[0, 4] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        s_lo = st[top, 0]
+        s_hi = st[top, 1]
+        c_lo = st[top, 2]
+        c_hi = st[top, 3]
+        depth = st[top, 4]
+        # Drop rows resolved since this task was queued.
+        t = c_lo
+        for u in range(c_lo, c_hi):
+            if not found[idx[u]]:
+                tmp = idx[t]
+                idx[t] = idx[u]
+                idx[u] = tmp
+                t += 1
+        c_hi = t
+        while True:
+            if s_lo >= s_hi or c_lo >= c_hi:
+                break
+            if s_hi - s_lo <= _LEAF or depth >= nbits:
+                for u in range(c_lo, c_hi):
+                    i = idx[u]
+                    if found[i]:
+                        continue
+                    for j in range(s_lo, s_hi):
+                        if _is_subset(C, i, S, j, W, proper):
+                            found[i] = True
+                            break
+                break
+            lo = s_lo
+            hi = s_hi
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if _bit(S, mid, depth) == U0:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            s_mid = lo
+            a = c_lo
+            b = c_hi - 1
+            while a <= b:
+                if _bit(C, idx[a], depth) == U0:
+                    a += 1
+                else:
+                    tmp = idx[a]
+                    idx[a] = idx[b]
+                    idx[b] = tmp
+                    b -= 1
+            c_mid = a
+            depth += 1
+            if s_mid == s_hi:
+                # No row of S has the bit: rows of C with it cannot be covered.
+                c_hi = c_mid
+            elif s_mid == s_lo:
+                pass
+            elif c_mid == c_lo:
+                s_lo = s_mid
+            else:
+                # Upper half later with every row; lower half now with the clear rows.
+                st[top, 0] = s_mid
+                st[top, 1] = s_hi
+                st[top, 2] = c_lo
+                st[top, 3] = c_hi
+                st[top, 4] = depth
+                top += 1
+                s_hi = s_mid
+                c_hi = c_mid
+    return found
+
+
+@njit(cache=True)
+def _first_covered(S, C, nbits):
+    """Index of some row of C that is a subset of a row of S, or -1."""
+    mask = _covered(S, C, nbits, False)
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            return i
+    return -1
+
+
+@njit(cache=True)
+def _find_cover(S, C, i):
+    """Index of a row of S that contains row ``i`` of C (brute force)."""
+    W = S.shape[1]
+    for j in range(S.shape[0]):
+        if _is_subset(C, i, S, j, W, False):
+            return j
+    return -1
+
+
+@njit(cache=True)
+def _merge_sorted(x, y):
+    """Merge two sorted duplicate-free families into one (duplicates dropped)."""
+    W = x.shape[1]
+    out = np.empty((x.shape[0] + y.shape[0], W), dtype=np.uint64)
+    i = 0
+    j = 0
+    t = 0
+    while i < x.shape[0] or j < y.shape[0]:
+        if j >= y.shape[0] or (i < x.shape[0] and _less(x, i, y, j, W)):
+            out[t] = x[i]
+            i += 1
+        elif i >= x.shape[0] or _less(y, j, x, i, W):
+            out[t] = y[j]
+            j += 1
+        else:
+            out[t] = x[i]
+            i += 1
+            j += 1
+        t += 1
+    return out[:t]
+
+
+@njit(cache=True)
+def _complement(sets, full):
+    out = np.empty_like(sets)
+    for i in range(sets.shape[0]):
+        for w in range(sets.shape[1]):
+            out[i, w] = ~sets[i, w] & full[w]
+    return out
+
+
+@njit(cache=True)
+def _reduce_new(new, runs_data, run_starts, nruns, nbits):
+    """Sorted distinct rows of ``new`` that are neither a proper subset of
+    another row nor a subset of a row of a stored run; returns row indices
+    into ``new`` (sorted order of the rows)."""
+    keep = _sort_unique(new)
+    cand = new[keep]
+    # Against earlier levels, one sorted run at a time.
+    alive = np.ones(cand.shape[0], dtype=np.bool_)
+    for r in range(nruns):
+        S = runs_data[run_starts[r]:run_starts[r + 1]]
+        if S.shape[0] == 0:
+            continue
+        sel = np.flatnonzero(alive)
+        if sel.shape[0] == 0:
+            break
+        m = _covered(S, cand[sel], nbits, False)
+        for t in range(sel.shape[0]):
+            if m[t]:
+                alive[sel[t]] = False
+    sel = np.flatnonzero(alive)
+    if sel.shape[0] > 1:
+        sub = cand[sel]
+        m = _covered(sub, sub, nbits, True)
+        sel = sel[~m]
+    return keep[sel]
+
+
+@njit(cache=True)
+def _merge_tail(data, starts, nruns):
+    """Merge the last two runs stored in ``data`` (``starts`` has nruns+1
+    entries); returns the new number of rows used."""
+    a0 = starts[nruns - 2]
+    b0 = starts[nruns - 1]
+    b1 = starts[nruns]
+    merged = _merge_sorted(data[a0:b0].copy(), data[b0:b1])
+    data[a0:a0 + merged.shape[0]] = merged
+    return a0 + merged.shape[0]

@@ -1,0 +1,379 @@
+"""Synchronization: is an automaton synchronizing, and how short is its reset word?
+
+Public functions validate their input and raise the typed errors of
+:mod:`automata.errors`; the work is done by numba kernels on bitsets.
+"""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import _kernels as K
+from . import _kernels_bidir as KB
+from .dfa import DFA
+from .errors import AutomatonError, MemoryBudgetExceeded, NotSynchronizingError, TimeLimitExceeded
+
+__all__ = [
+    "CernyReport", "cerny_bound", "cerny_report", "is_synchronizing", "reset_length",
+    "reset_lengths", "shortest_reset_word",
+]
+
+_GIB = 1 << 30
+
+
+def _as_dfa(dfa) -> DFA:
+    if isinstance(dfa, DFA):
+        return dfa
+    raise AutomatonError(f"expected an automata.DFA, got {type(dfa).__name__}")
+
+
+def _check_limits(memory_gib, time_limit):
+    if not (isinstance(memory_gib, (int, float)) and math.isfinite(memory_gib) and memory_gib > 0):
+        raise ValueError(f"memory_gib must be a positive number, got {memory_gib!r}")
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
+        raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+
+
+def cerny_bound(n_states: int) -> int:
+    """Černý's conjectured bound ``(n_states - 1)**2`` on the reset length.
+
+    >>> cerny_bound(5)
+    16
+    """
+    n_states = int(n_states)
+    if n_states < 1:
+        raise ValueError(f"n_states must be positive, got {n_states}")
+    return (n_states - 1) ** 2
+
+
+def is_synchronizing(dfa: DFA) -> bool:
+    """True when the automaton has a reset word.
+
+    Uses the pair graph: an automaton is synchronizing iff every pair of
+    states can be merged, which a backward search from the diagonal decides
+    in O(n_letters · n_states²) time and O(n_states²) memory.
+
+    >>> from automata import DFA
+    >>> is_synchronizing(DFA([[1, 2, 0], [0, 1, 0]]))
+    True
+    >>> is_synchronizing(DFA([[1, 2, 0], [2, 0, 1]]))  # two permutations
+    False
+    """
+    dfa = _as_dfa(dfa)
+    return bool(K._is_synchronizing(dfa.delta))
+
+
+def _solve(dfa: DFA, memory_gib: float, time_limit: float | None) -> list[int] | None:
+    """Shortest reset word or None when not synchronizing (limits enforced)."""
+    if dfa.n_states == 1:
+        return []
+    if not K._is_synchronizing(dfa.delta):
+        return None
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    return _exact_word(dfa, memory_gib, deadline)
+
+
+class _Side:
+    """One direction of the bidirectional search: its kept levels (with the
+    parent index and letter of every set, to read the word back) and the
+    sorted runs of every set seen so far, used for domination pruning.
+
+    Forward sets are stored in the runs complemented, so that both
+    directions prune with the same query: drop a candidate key that is a
+    subset of a stored key (forward: a superset of a seen image; backward: a
+    subset of a seen preimage)."""
+
+    def __init__(self, start, tab, full, forward, nbits):
+        self.tab = tab
+        self.full = full
+        self.forward = forward
+        self.nbits = nbits
+        keys = KB._complement(start, full) if forward else start
+        order = KB._sort_unique(keys)
+        self.levels = [start[order]]
+        self.parents = [np.full(len(order), -1, dtype=np.int64)]
+        self.letters = [np.full(len(order), -1, dtype=np.int8)]
+        W = start.shape[1]
+        self.runs = np.empty((max(1024, 2 * len(order)), W), dtype=np.uint64)
+        self.starts = [0]
+        self._push_run(keys[order])
+        self.bytes = self.levels[0].nbytes + 9 * len(order)
+
+    @property
+    def size(self):
+        return len(self.levels[-1])
+
+    def _push_run(self, keys):
+        used = self.starts[-1]
+        need = used + len(keys)
+        if need > len(self.runs):
+            grown = np.empty((max(need, 2 * len(self.runs)), self.runs.shape[1]), dtype=np.uint64)
+            grown[:used] = self.runs[:used]
+            self.runs = grown
+        self.runs[used:need] = keys
+        self.starts.append(need)
+        # Keep O(log) runs: merge while the last run is not much smaller.
+        while len(self.starts) >= 3 and \
+                2 * (self.starts[-1] - self.starts[-2]) >= self.starts[-2] - self.starts[-3]:
+            arr = np.asarray(self.starts, dtype=np.int64)
+            end = KB._merge_tail(self.runs, arr, len(self.starts) - 1)
+            self.starts.pop()
+            self.starts[-1] = int(end)
+
+    def step_cost(self, k):
+        """Bytes the next step would allocate at its peak."""
+        m = self.size * k
+        W = self.levels[-1].shape[1]
+        return m * (3 * 8 * W + 8 * 4 + 9) + (self.starts[-1] + m) * 8 * W
+
+    def step(self):
+        level = self.levels[-1]
+        new, parent, letter = KB._expand(level, self.tab, not self.forward)
+        keys = KB._complement(new, self.full) if self.forward else new
+        starts = np.asarray(self.starts, dtype=np.int64)
+        keep = KB._reduce_new(keys, self.runs, starts, len(self.starts) - 1, self.nbits)
+        self.levels.append(new[keep])
+        self.parents.append(parent[keep])
+        self.letters.append(letter[keep])
+        self._push_run(keys[keep])
+        self.bytes += self.levels[-1].nbytes + 9 * len(keep)
+
+    def word(self, level, index):
+        """Letters along the parent chain of set ``index`` of ``level``, from
+        the level down to the start."""
+        out = []
+        while level > 0:
+            out.append(int(self.letters[level][index]))
+            index = int(self.parents[level][index])
+            level -= 1
+        return out
+
+
+def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None) -> list[int]:
+    """Exact shortest reset word of a synchronizing automaton (n >= 2).
+
+    Forward levels hold images of Q, backward levels preimages of
+    singletons; each step expands the smaller side. With the invariant that
+    every word's image (preimage) contains (is contained in) some kept set of
+    the same or an earlier level, the first step at which a forward set of the
+    last forward level is contained in a backward set of the last backward
+    level gives a shortest reset word (its length is the sum of the levels).
+    """
+    k, n = delta.shape
+    W = (n + 63) // 64
+    nbits = 64 * W
+    full = np.zeros(W, dtype=np.uint64)
+    for q in range(n):
+        full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
+    budget = memory_gib * _GIB
+    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False), full, True, nbits)
+    singles = np.zeros((n, W), dtype=np.uint64)
+    for q in range(n):
+        singles[q, q >> 6] = np.uint64(1) << np.uint64(q & 63)
+    tab_bwd = KB._tables(delta, True)
+    bwd = _Side(singles, tab_bwd, full, False, nbits)
+    base = fwd.tab.nbytes + tab_bwd.nbytes
+    while True:
+        hit = KB._first_covered(bwd.levels[-1], fwd.levels[-1], nbits)
+        if hit >= 0:
+            j = KB._find_cover(bwd.levels[-1], fwd.levels[-1], hit)
+            u = fwd.word(len(fwd.levels) - 1, hit)[::-1]
+            v = bwd.word(len(bwd.levels) - 1, j)
+            return u + v
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeLimitExceeded(
+                f"shortest reset word search ran past its time limit after reaching length "
+                f"{len(fwd.levels) + len(bwd.levels) - 2} without finding a reset word")
+        side = fwd if fwd.size * 1.0 <= bwd.size else bwd
+        need = base + fwd.bytes + bwd.bytes + fwd.step_cost(k) + bwd.step_cost(k)
+        if need > budget:
+            raise MemoryBudgetExceeded(
+                f"shortest reset word search needs more than memory_gib={memory_gib:g} GiB "
+                f"(next step ~{need / _GIB:.2f} GiB at length "
+                f"{len(fwd.levels) + len(bwd.levels) - 2}); raise memory_gib")
+        side.step()
+        if side.size == 0:  # pragma: no cover - the pair graph said synchronizing
+            raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
+
+
+def _exact_word(dfa: DFA, memory_gib: float, deadline: float | None) -> list[int]:
+    return _bidirectional(dfa.delta, memory_gib, deadline)
+
+
+def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
+                        time_limit: float | None = None) -> list[int]:
+    """A shortest reset word of a synchronizing automaton (exact).
+
+    Parameters
+    ----------
+    dfa : DFA
+    memory_gib : float
+        Memory budget of the search in GiB.
+    time_limit : float or None
+        Wall-clock limit in seconds.
+
+    Raises
+    ------
+    NotSynchronizingError
+        If the automaton has no reset word.
+    MemoryBudgetExceeded, TimeLimitExceeded
+        If the search would go over a limit.
+
+    Examples
+    --------
+    >>> from automata import DFA
+    >>> cerny4 = DFA([[1, 2, 3, 0], [0, 1, 2, 0]])
+    >>> word = shortest_reset_word(cerny4)
+    >>> len(word), cerny4.is_reset_word(word)
+    (9, True)
+    """
+    dfa = _as_dfa(dfa)
+    _check_limits(memory_gib, time_limit)
+    word = _solve(dfa, memory_gib, time_limit)
+    if word is None:
+        raise NotSynchronizingError("the automaton is not synchronizing: no reset word exists")
+    return word
+
+
+def reset_length(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float | None = None) -> int | None:
+    """Length of a shortest reset word, or None if the automaton is not synchronizing.
+
+    Same search and limits as :func:`shortest_reset_word`.
+
+    >>> from automata import DFA
+    >>> reset_length(DFA([[1, 2, 0], [0, 1, 0]]))
+    4
+    >>> reset_length(DFA([[1, 0], [0, 1]])) is None
+    True
+    """
+    dfa = _as_dfa(dfa)
+    _check_limits(memory_gib, time_limit)
+    word = _solve(dfa, memory_gib, time_limit)
+    return None if word is None else len(word)
+
+
+def reset_lengths(deltas) -> np.ndarray:
+    """Reset lengths of many small automata at once.
+
+    Parameters
+    ----------
+    deltas : array-like of int, shape (m, n_letters, n_states)
+        Transition tables with ``n_states <= 64``.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (m,)
+        The length of a shortest reset word of each automaton, ``-1`` where
+        the automaton is not synchronizing.
+
+    Examples
+    --------
+    >>> reset_lengths([[[1, 2, 0], [0, 1, 0]], [[1, 2, 0], [2, 0, 1]]])
+    array([ 4, -1])
+    """
+    arr = np.asarray(deltas)
+    if arr.ndim != 3:
+        raise AutomatonError(f"deltas must have shape (m, n_letters, n_states), got {arr.shape}")
+    m, k, n = arr.shape
+    if m == 0:
+        return np.empty(0, dtype=np.int64)
+    if k < 1 or n < 1:
+        raise AutomatonError("automata need at least one state and one letter")
+    if n > 64:
+        raise AutomatonError(f"reset_lengths handles n_states <= 64, got {n}; use reset_length")
+    if arr.dtype.kind not in "iu":
+        raise AutomatonError(f"transition tables must be integers, got {arr.dtype}")
+    if arr.min() < 0 or arr.max() >= n:
+        raise AutomatonError(f"transition out of range for {n} states")
+    arr = np.ascontiguousarray(arr, dtype=np.int32)
+    log_cap = min(n + 1, 22)
+    out = K._reset_lengths_batch(arr, log_cap)
+    for i in np.flatnonzero(out == -2):
+        rt = reset_length(DFA(arr[i]))
+        out[i] = -1 if rt is None else rt
+    return out
+
+
+@dataclass(frozen=True)
+class CernyReport:
+    """Reset length of one automaton measured against Černý's bound."""
+
+    n_states: int
+    n_letters: int
+    synchronizing: bool
+    reset_length: int | None
+    reset_word: list[int] | None
+    cerny_bound: int
+    ratio: float | None
+    exceeds_bound: bool
+    rechecked: bool
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        d = asdict(self)
+        d["reset_word"] = None if self.reset_word is None else list(self.reset_word)
+        return d
+
+
+def _independent_word(dfa: DFA) -> list[int] | None:
+    """Second opinion by the plain-Python BFS of :mod:`automata.reference`."""
+    from .reference import bfs_reset_word
+    return bfs_reset_word(dfa)
+
+
+def cerny_report(dfa: DFA, **limits) -> CernyReport:
+    """Measure an automaton against Černý's bound ``(n-1)²``.
+
+    A reset length above the bound would refute Černý's conjecture, so such
+    a result is never trusted on the fast solver alone: it is recomputed by
+    the independent plain BFS of :func:`automata.reference.bfs_reset_word`,
+    a warning is emitted, and ``rechecked`` is True in the report.
+
+    Parameters
+    ----------
+    dfa : DFA
+    **limits
+        ``memory_gib`` and ``time_limit`` for :func:`shortest_reset_word`.
+
+    Examples
+    --------
+    >>> from automata import DFA
+    >>> r = cerny_report(DFA([[1, 2, 3, 0], [0, 1, 2, 0]]))
+    >>> r.reset_length, r.cerny_bound, r.ratio, r.exceeds_bound
+    (9, 9, 1.0, False)
+    """
+    dfa = _as_dfa(dfa)
+    unknown = set(limits) - {"memory_gib", "time_limit"}
+    if unknown:
+        raise TypeError(f"unknown limits: {sorted(unknown)}")
+    memory_gib = limits.get("memory_gib", 4.0)
+    time_limit = limits.get("time_limit")
+    _check_limits(memory_gib, time_limit)
+    n = dfa.n_states
+    bound = (n - 1) ** 2
+    word = _solve(dfa, memory_gib, time_limit)
+    rechecked = False
+    if word is not None and len(word) > bound:
+        rechecked = True
+        fast_length = len(word)
+        check = _independent_word(dfa)
+        if check is None or not dfa.is_reset_word(check):
+            raise AssertionError(
+                f"solver inconsistency: fast solver found rt={fast_length} but the independent "
+                "BFS found no reset word")
+        warnings.warn(
+            f"reset length above Černý's bound on a {n}-state automaton: fast solver rt="
+            f"{fast_length}, independent BFS rt={len(check)}, bound (n-1)^2={bound}. "
+            + ("This would refute Černý's conjecture; verify it by hand."
+               if len(check) > bound else "The independent BFS disagrees: the fast solver is wrong."),
+            RuntimeWarning, stacklevel=2)
+        word = check
+    if word is None:
+        return CernyReport(n, dfa.n_letters, False, None, None, bound, None, False, rechecked)
+    rt = len(word)
+    ratio = rt / bound if bound else (0.0 if rt == 0 else math.inf)
+    return CernyReport(n, dfa.n_letters, True, rt, list(word), bound, ratio, rt > bound, rechecked)

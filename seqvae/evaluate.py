@@ -1,0 +1,235 @@
+"""Evaluation of a trained run: reconstruction, prior samples, likelihood, latent use.
+
+:func:`evaluate` returns one flat JSON-safe dict (what ``seqvae eval --json``
+prints). Keys:
+
+``reconstruction_exact``
+    Share of held-out items whose greedy (constrained) decode of the latent
+    mean reproduces the token sequence exactly.
+``reconstruction_exact_unconstrained``
+    The same without the decode constraint.
+``reconstruction_sampled``
+    The encode x decode protocol: each item is encoded ``encodes`` times
+    (z ~ q(z|x)) and each z decoded ``decodes`` times with temperature-1
+    sampling; the share of exact matches.
+``prior_well_formed`` / ``prior_well_formed_unconstrained``
+    Share of decodes of z ~ N(0, I) that parse (with / without the constraint).
+``prior_synchronizing``, ``prior_strongly_connected``
+    Shares among all constrained prior decodes (automata only, else None).
+``prior_unique``
+    Distinct canonical keys / well-formed constrained decodes.
+``prior_novel``
+    Share of the distinct well-formed decodes whose key is not a training key.
+``prior_reset_length_hist`` / ``train_reset_length_hist``, ``reset_length_tv``
+    Reset-length distributions (share per length) and their total-variation distance.
+``iwae_nll``
+    Importance-weighted estimate of -log p(x) (nats, mean over held-out items).
+``kl``, ``kl_per_dim``, ``active_units``
+    Mean KL(q(z|x) || p(z)) on held-out items, per dimension, and the number of
+    dimensions with Cov_x E_q[z_u] > 0.01.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .decode import decode
+from .model import iwae_nll, kl_divergence
+from .runs import Run, as_items, canonicalize
+
+REQUIRED_KEYS = ("reconstruction_exact", "prior_well_formed", "prior_well_formed_unconstrained",
+                 "prior_synchronizing", "prior_unique", "prior_novel", "active_units")
+
+
+def _hist(values: Sequence[int]) -> dict[str, float]:
+    if len(values) == 0:
+        return {}
+    counts = Counter(int(v) for v in values)
+    total = sum(counts.values())
+    return {str(k): counts[k] / total for k in sorted(counts)}
+
+
+def _tv(a: dict[str, float], b: dict[str, float]) -> float | None:
+    if not a or not b:
+        return None
+    keys = set(a) | set(b)
+    return 0.5 * sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in keys)
+
+
+def reconstruction(run: Run, items: Sequence, *, constrained: bool = True,
+                   method: str = "greedy", batch_size: int = 512) -> float:
+    """Share of ``items`` whose decode of the latent mean reproduces the tokens exactly."""
+    items = canonicalize(run.domain, as_items(run.domain, items))
+    if not items:
+        return float("nan")
+    ref = [run.tokenizer.encode(i) for i in items]
+    mu, _ = run.encode_ids(ref, batch_size=batch_size)
+    out = run.decode(mu, method=method, constrained=constrained)
+    return float(np.mean([a == b for a, b in zip(out, ref)]))
+
+
+def reconstruction_sampled(run: Run, items: Sequence, *, encodes: int = 10, decodes: int = 10,
+                           seed: int = 0, temperature: float = 1.0) -> float:
+    """The encode x decode protocol: z ~ q(z|x) ``encodes`` times, each decoded
+    ``decodes`` times by sampling; share of exact reconstructions."""
+    items = canonicalize(run.domain, as_items(run.domain, items))
+    if not items:
+        return float("nan")
+    ref = [run.tokenizer.encode(i) for i in items]
+    mu, lv = run.encode_ids(ref)
+    rng = np.random.default_rng(seed)
+    std = np.exp(0.5 * lv)
+    z = (mu[:, None, :] + rng.standard_normal((len(ref), encodes, run.d_z)) * std[:, None, :])
+    z = np.repeat(z.reshape(-1, run.d_z), decodes, axis=0).astype(np.float32)
+    out = run.decode(z, method="sample", temperature=temperature, seed=seed)
+    per = encodes * decodes
+    hits = [out[i] == ref[i // per] for i in range(len(out))]
+    return float(np.mean(hits))
+
+
+@torch.no_grad()
+def latent_stats(run: Run, items: Sequence, *, iwae_samples: int = 50, iwae_items: int = 500,
+                 seed: int = 0) -> dict:
+    """KL, KL per dimension, active units and the IWAE NLL on ``items``."""
+    items = canonicalize(run.domain, as_items(run.domain, items))
+    if not items:
+        return {"kl": None, "kl_per_dim": [], "active_units": 0, "iwae_nll": None}
+    from .train import pad_sequences
+
+    ref = [run.tokenizer.encode(i) for i in items]
+    mu, lv = run.encode_ids(ref)
+    kl = kl_divergence(torch.from_numpy(mu), torch.from_numpy(lv)).numpy()
+    var = mu.var(axis=0, ddof=1) if len(mu) > 1 else np.zeros(run.d_z)
+    state = torch.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        nll = []
+        sub = ref[:iwae_items]
+        for start in range(0, len(sub), 64):
+            x, _ = pad_sequences(sub[start:start + 64], run.model_config.pad_id)
+            nll.append(iwae_nll(run.model, x, k=iwae_samples).numpy())
+    finally:
+        torch.set_rng_state(state)
+    return {"kl": float(kl.sum(1).mean()),
+            "kl_per_dim": [round(float(v), 5) for v in kl.mean(0)],
+            "active_units": int((var > 0.01).sum()),
+            "iwae_nll": float(np.concatenate(nll).mean()) if nll else None}
+
+
+def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "greedy",
+                  temperature: float = 1.0, train_reset_lengths: Sequence[int] | None = None
+                  ) -> dict:
+    """Quality of decodes of z ~ N(0, I): well-formedness, validity, uniqueness, novelty."""
+    z = run.sample_prior(count, seed=seed)
+    con = run.decode_parsed(z, method=method, constrained=True, temperature=temperature, seed=seed)
+    unc = run.decode_parsed(z, method=method, constrained=False, temperature=temperature,
+                            seed=seed)
+    ok = [p.item for p in con if p.ok]
+    keys = [run.domain.canonical_key(i) for i in ok]
+    distinct = set(keys)
+    train_keys = run.train_keys
+    out = {
+        "prior_samples": int(count),
+        "prior_method": method,
+        "prior_well_formed": float(np.mean([p.ok for p in con])) if con else None,
+        "prior_well_formed_unconstrained": float(np.mean([p.ok for p in unc])) if unc else None,
+        "prior_unique": len(distinct) / len(ok) if ok else None,
+        "prior_novel": (len([k for k in distinct if k not in train_keys]) / len(distinct)
+                        if distinct else None),
+        "prior_synchronizing": None, "prior_strongly_connected": None,
+    }
+    if run.domain.name == "automata":
+        scores = run.domain.score_many(ok)
+        out["prior_synchronizing"] = (sum(s["synchronizing"] for s in scores) / len(con)
+                                      if con else None)
+        out["prior_strongly_connected"] = (sum(s["strongly_connected"] for s in scores) / len(con)
+                                           if con else None)
+        rts = [s["reset_length"] for s in scores if s["synchronizing"]]
+        out["prior_reset_length_hist"] = _hist(rts)
+        out["prior_reset_length_mean"] = float(np.mean(rts)) if rts else None
+        if train_reset_lengths is not None:
+            train_hist = _hist(train_reset_lengths)
+            out["train_reset_length_hist"] = train_hist
+            out["train_reset_length_mean"] = (float(np.mean(train_reset_lengths))
+                                              if len(train_reset_lengths) else None)
+            out["reset_length_tv"] = _tv(out["prior_reset_length_hist"], train_hist)
+    return out
+
+
+def train_reset_lengths(run: Run, limit: int = 20000, seed: int = 0) -> list[int]:
+    """Reset lengths of (up to ``limit``, a random subset of) the training automata."""
+    from automata.sync import reset_lengths
+
+    items = run.train_items
+    if not items:
+        return []
+    if len(items) > limit:
+        pick = np.random.default_rng(seed).choice(len(items), limit, replace=False)
+        items = [items[i] for i in pick]
+    out: list[int] = []
+    groups: dict[tuple[int, int], list] = {}
+    for item in items:
+        groups.setdefault((item.n_letters, item.n_states), []).append(item)
+    for group in groups.values():
+        rts = reset_lengths(np.stack([np.asarray(i.delta) for i in group]).astype(np.int32))
+        out.extend(int(r) for r in rts if r >= 0)
+    return out
+
+
+def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
+             prior_count: int = 1000, sampled_items: int = 100, encodes: int = 10,
+             decodes: int = 10, iwae_samples: int = 50, iwae_items: int = 500, seed: int = 0,
+             progress: Callable[[int], None] | None = None) -> dict:
+    """All metrics of ``seqvae eval`` (see the module docstring for the keys).
+
+    Parameters
+    ----------
+    run : Run
+    items : sequence or None
+        Evaluation items (default: the run's held-out items); at most
+        ``max_items`` are used.
+    prior_count : int
+        Latent points drawn from the prior.
+    sampled_items, encodes, decodes
+        Size of the encode x decode reconstruction protocol.
+    iwae_samples, iwae_items
+        Importance samples and items of the IWAE estimate.
+    seed : int
+    progress : callable, optional
+        Called with the number of finished stages (of 5).
+    """
+    t0 = time.perf_counter()
+    items = list(run.heldout_items if items is None else items)[:max_items]
+    items = canonicalize(run.domain, as_items(run.domain, items))
+    done = 0
+
+    def tick():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done)
+
+    out: dict = {"eval_items": len(items)}
+    out["reconstruction_exact"] = reconstruction(run, items) if items else None
+    out["reconstruction_exact_unconstrained"] = (reconstruction(run, items, constrained=False)
+                                                 if items else None)
+    tick()
+    out["reconstruction_sampled"] = (reconstruction_sampled(
+        run, items[:sampled_items], encodes=encodes, decodes=decodes, seed=seed)
+        if items else None)
+    out["reconstruction_protocol"] = f"{min(len(items), sampled_items)} items x {encodes} encodes x {decodes} decodes"
+    tick()
+    rts = train_reset_lengths(run, seed=seed) if run.domain.name == "automata" else None
+    out.update(prior_samples(run, prior_count, seed=seed, train_reset_lengths=rts))
+    tick()
+    out.update(latent_stats(run, items, iwae_samples=iwae_samples, iwae_items=iwae_items,
+                            seed=seed))
+    tick()
+    out["d_z"] = run.d_z
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    tick()
+    return out

@@ -1,0 +1,387 @@
+"""Baselines the latent search must beat: uniform random sampling and a tuned evolutionary search.
+
+Both work in batches: candidates are generated as one ``(m, n_letters,
+n_states)`` array, canonicalised and scored by :meth:`SearchContext.evaluate`
+in one call, so per-candidate Python work stays negligible.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .core import NOT_EVALUATED, SearchContext, keys_of
+
+
+class SearchMethod:
+    """A search strategy: repeated :meth:`step` calls, each evaluating one batch.
+
+    Everything a method needs to continue exactly must be in
+    :meth:`state_dict` (numpy arrays and JSON scalars); the random generator
+    is the context's and is checkpointed by the driver.
+    """
+
+    name = "base"
+
+    def __init__(self, ctx: SearchContext, **options):
+        self.ctx = ctx
+        self.options = options
+
+    def seed(self, tables: np.ndarray, rts: np.ndarray) -> None:
+        """Take user-supplied starting automata (already evaluated) into account."""
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+def random_tables(rng: np.random.Generator, m: int, n_letters: int, n_states: int) -> np.ndarray:
+    """``m`` uniformly random transition tables (every image independent and uniform)."""
+    return rng.integers(0, n_states, size=(m, n_letters, n_states), dtype=np.int32)
+
+
+class RandomSearch(SearchMethod):
+    """Uniformly random automata, ``batch`` per step."""
+
+    name = "random"
+
+    def __init__(self, ctx: SearchContext, batch: int = 1024, **options):
+        super().__init__(ctx, **options)
+        self.batch = int(batch)
+
+    def step(self) -> None:
+        ctx = self.ctx
+        m = min(self.batch, max(ctx.remaining, 1))
+        ctx.evaluate(random_tables(ctx.rng, m, ctx.n_letters, ctx.n_states))
+
+
+# ---------------------------------------------------------------------------
+# Variation operators on batches of tables (m, k, n).
+def redirect(rng: np.random.Generator, tables: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Redirect ``counts[i]`` random transitions of table ``i`` to a different random state."""
+    out = tables.copy()
+    m, k, n = out.shape
+    total = int(counts.sum())
+    if total == 0:
+        return out
+    rows = np.repeat(np.arange(m), counts)
+    letters = rng.integers(0, k, size=total)
+    states = rng.integers(0, n, size=total)
+    # An offset in 1..n-1 guarantees the new target differs from the old one
+    # (when a transition is hit twice, the second redirect still moves it).
+    shift = rng.integers(1, n, size=total) if n > 1 else np.zeros(total, dtype=np.int64)
+    for r, a, q, s in zip(rows, letters, states, shift):
+        out[r, a, q] = (out[r, a, q] + s) % n
+    return out
+
+
+def swap_images(rng: np.random.Generator, tables: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Swap the images of two random states under one random letter, where ``mask``.
+
+    It keeps a permutation letter a permutation: slowly synchronizing automata
+    usually have one, so this move walks along that part of the space.
+    """
+    out = tables.copy()
+    m, k, n = out.shape
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0 or n < 2:
+        return out
+    letters = rng.integers(0, k, size=len(idx))
+    p = rng.integers(0, n, size=len(idx))
+    q = (p + rng.integers(1, n, size=len(idx))) % n
+    a_vals = out[idx, letters, p].copy()
+    out[idx, letters, p] = out[idx, letters, q]
+    out[idx, letters, q] = a_vals
+    return out
+
+
+def redirect_unused(rng: np.random.Generator, tables: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Where ``mask``: send one transition to a state outside its letter's image.
+
+    The moved transition is taken from a state sharing its image with
+    another, so the letter's rank grows by one: letters of high rank are
+    what keeps an automaton from synchronizing quickly. Falls back to a plain
+    redirection when the letter is already a permutation.
+    """
+    out = tables.copy()
+    m, k, n = out.shape
+    for i in np.flatnonzero(mask):
+        a = int(rng.integers(k))
+        row = out[i, a]
+        counts = np.bincount(row, minlength=n)
+        unused = np.flatnonzero(counts == 0)
+        if len(unused) == 0:
+            q = int(rng.integers(n))
+            row[q] = (row[q] + int(rng.integers(1, n))) % n
+            continue
+        shared = np.flatnonzero(counts[row] > 1)
+        q = int(shared[rng.integers(len(shared))])
+        row[q] = int(unused[rng.integers(len(unused))])
+    return out
+
+
+def neighbourhood(table: np.ndarray) -> np.ndarray:
+    """Every table one transition redirection away from ``table``: (k·n·(n−1), k, n)."""
+    k, n = table.shape
+    a, q, t = np.meshgrid(np.arange(k), np.arange(n), np.arange(n), indexing="ij")
+    a, q, t = a.ravel(), q.ravel(), t.ravel()
+    keep = t != table[a, q]
+    a, q, t = a[keep], q[keep], t[keep]
+    out = np.repeat(table[None], len(a), axis=0)
+    out[np.arange(len(a)), a, q] = t
+    return out
+
+
+def crossover(rng: np.random.Generator, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Recombine two batches of parents.
+
+    Half of the children take whole letter rows from either parent; the
+    other half take each state's outgoing transitions (all letters) from
+    either parent.
+    """
+    m, k, n = first.shape
+    by_letter = rng.random(m) < 0.5
+    letter_mask = rng.random((m, k, 1)) < 0.5
+    state_mask = rng.random((m, 1, n)) < 0.5
+    mask = np.where(by_letter[:, None, None], np.broadcast_to(letter_mask, (m, k, n)),
+                    np.broadcast_to(state_mask, (m, k, n)))
+    return np.where(mask, first, second).astype(first.dtype)
+
+
+def tournament(rng: np.random.Generator, fitness: np.ndarray, count: int, size: int) -> np.ndarray:
+    """Indices of ``count`` tournament winners (ties broken at random)."""
+    contenders = rng.integers(0, len(fitness), size=(count, size))
+    noise = rng.random((count, size))
+    score = fitness[contenders] + 0.5 * noise  # rt is integral: noise only breaks ties
+    return contenders[np.arange(count), np.argmax(score, axis=1)]
+
+
+#: Variation operators of :class:`EvolutionarySearch`.
+OPERATORS = ("redirect", "unused", "swap", "swap+redirect", "crossover")
+
+
+class EvolutionarySearch(SearchMethod):
+    """A (μ+λ) evolutionary search over transition tables with an elite archive.
+
+    Per step (generation) it makes ``offspring`` children:
+
+    * parents by tournament selection from the population; a share
+      (``crossover_rate``) recombined with a second parent (whole letter rows
+      or whole state columns);
+    * a share of parents drawn instead from the global elite (the best
+      distinct automata found so far, not only the current population), so
+      the neighbourhoods of every slow automaton keep being explored;
+    * mutation: ``1 + Poisson(strength)`` transition redirections, or an
+      image swap inside one letter; ``strength`` adapts — up when many children
+      are duplicates or improve (a one-fifth rule), down otherwise;
+    * survivors: the best ``population`` of parents and children, equal
+      fitness going to the newer automaton so the search drifts across
+      plateaus; non-synchronizing automata get fitness -1;
+    * a restart (fresh random population plus a few elites) after
+      ``patience`` generations without a new population best;
+    * besides, each step enumerates the whole one-redirection neighbourhood
+      of ``expand`` archive members not yet expanded, best first and newest
+      first among equals (a best-first local search): slowly synchronizing
+      automata sit next to each other, and a neighbourhood that random
+      mutation would sample with many repeats costs at most k·n·(n−1)
+      evaluations when enumerated.
+
+    The candidate set is canonicalised and deduplicated by the context, so
+    only new distinct automata cost budget.
+    """
+
+    name = "evolve"
+    OPERATOR_FLOOR = 0.05
+
+    def __init__(self, ctx: SearchContext, population: int = 128, offspring: int = 256,
+                 tournament_size: int = 4,
+                 elite_rate: float = 0.3, elite_size: int = 256, strength: float = 0.5,
+                 patience: int = 60, expand: int = 1, expand_share: float = 0.25, **options):
+        super().__init__(ctx, **options)
+        self.mu = int(population)
+        self.lam = int(offspring)
+        self.tsize = int(tournament_size)
+        self.elite_rate = float(elite_rate)
+        self.elite_size = int(elite_size)
+        self.strength = float(strength)
+        self.patience = int(patience)
+        self.expand = int(expand)
+        self.expanded = np.zeros(0, dtype=bool)
+        self.expand_share = float(expand_share)
+        self.expand_evals = 0
+        self.op_score = np.full(len(OPERATORS), 0.2)
+        k, n = ctx.n_letters, ctx.n_states
+        self.pop = np.zeros((0, k, n), dtype=np.int32)
+        self.fit = np.zeros(0, dtype=np.int64)
+        self.born = np.zeros(0, dtype=np.int64)
+        self.gen = 0
+        self.stall = 0
+        self.pop_best = -1
+        self.restarts = 0
+
+    # -- state ---------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"pop": self.pop, "fit": self.fit, "born": self.born, "gen": self.gen,
+                "stall": self.stall, "pop_best": self.pop_best, "strength": self.strength,
+                "restarts": self.restarts, "expanded": self.expanded,
+                "expand_evals": self.expand_evals, "op_score": self.op_score}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.pop = np.asarray(state["pop"], dtype=np.int32)
+        self.fit = np.asarray(state["fit"], dtype=np.int64)
+        self.born = np.asarray(state["born"], dtype=np.int64)
+        self.gen = int(state["gen"])
+        self.stall = int(state["stall"])
+        self.pop_best = int(state["pop_best"])
+        self.strength = float(state["strength"])
+        self.restarts = int(state["restarts"])
+        self.expanded = np.asarray(state["expanded"], dtype=bool)
+        self.expand_evals = int(state["expand_evals"])
+        self.op_score = np.asarray(state["op_score"], dtype=np.float64)
+
+    def seed(self, tables: np.ndarray, rts: np.ndarray) -> None:
+        self._merge(np.asarray(tables, dtype=np.int32), np.asarray(rts, dtype=np.int64))
+
+    # -- helpers -------------------------------------------------------------
+    def _elite(self) -> tuple[np.ndarray, np.ndarray]:
+        archive = self.ctx.archive
+        idx = archive.top(self.elite_size)
+        return archive.tables[idx].astype(np.int32), archive.rts[idx]
+
+    def _random_batch(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        ctx = self.ctx
+        canon, rts = ctx.evaluate(random_tables(ctx.rng, m, ctx.n_letters, ctx.n_states))
+        keep = rts != NOT_EVALUATED
+        return canon[keep], rts[keep]
+
+    def _merge(self, tables: np.ndarray, rts: np.ndarray) -> None:
+        """(μ+λ) survivor selection with deduplication; newer wins ties."""
+        pool = np.concatenate([self.pop, tables])
+        fit = np.concatenate([self.fit, rts])
+        born = np.concatenate([self.born, np.full(len(tables), self.gen, dtype=np.int64)])
+        keys = keys_of(pool)
+        # Sort by fitness, then newest first; keep the first copy of each automaton.
+        order = np.lexsort((-born, -fit))
+        seen: set[bytes] = set()
+        chosen = []
+        for i in order:
+            if keys[i] in seen:
+                continue
+            seen.add(keys[i])
+            chosen.append(i)
+            if len(chosen) == self.mu:
+                break
+        chosen = np.asarray(chosen, dtype=np.int64)
+        self.pop, self.fit, self.born = pool[chosen], fit[chosen], born[chosen]
+
+    def _restart(self) -> None:
+        self.restarts += 1
+        elite_t, elite_r = self._elite()
+        keep = min(len(elite_t), max(1, self.mu // 8))
+        self.pop = np.zeros((0, self.ctx.n_letters, self.ctx.n_states), dtype=np.int32)
+        self.fit = np.zeros(0, dtype=np.int64)
+        self.born = np.zeros(0, dtype=np.int64)
+        fresh_t, fresh_r = self._random_batch(self.mu)
+        self._merge(np.concatenate([elite_t[:keep], fresh_t]),
+                    np.concatenate([elite_r[:keep], fresh_r]))
+        self.pop_best = int(self.fit.max()) if len(self.fit) else -1
+        self.stall = 0
+
+    def _expand(self) -> None:
+        """Evaluate the full neighbourhood of the best not-yet-expanded archive members."""
+        archive = self.ctx.archive
+        for _ in range(self.expand):
+            if self.expand_evals > self.expand_share * archive.size:
+                return
+            size = archive.size
+            if len(self.expanded) < size:
+                self.expanded = np.concatenate(
+                    [self.expanded, np.zeros(size - len(self.expanded), dtype=bool)])
+            open_idx = np.flatnonzero(~self.expanded[:size])
+            if len(open_idx) == 0 or self.ctx.exhausted:
+                return
+            rts = archive.rts[open_idx]
+            best = open_idx[np.lexsort((-open_idx, -rts))[0]]
+            if archive.rts[best] < 0:
+                return
+            self.expanded[best] = True
+            before = archive.size
+            canon, rts = self.ctx.evaluate(neighbourhood(archive.tables[best].astype(np.int32)))
+            self.expand_evals += archive.size - before
+            done = rts != NOT_EVALUATED
+            self._merge(canon[done], rts[done])
+
+    # -- one generation --------------------------------------------------------
+    def step(self) -> None:
+        ctx, rng = self.ctx, self.ctx.rng
+        self.gen += 1
+        if self.expand and len(self.pop):
+            self._expand()
+        if len(self.pop) < 2:
+            t, r = self._random_batch(self.mu)
+            self._merge(t, r)
+            self.pop_best = int(self.fit.max()) if len(self.fit) else -1
+            return
+        lam = self.lam
+        fitness = self.fit.astype(np.float64)
+        parents_idx = tournament(rng, fitness, lam, self.tsize)
+        parents = self.pop[parents_idx]
+        parent_fit = self.fit[parents_idx]
+        # Some parents come from the global elite instead of the population.
+        elite_t, elite_r = self._elite()
+        from_elite = rng.random(lam) < self.elite_rate
+        if from_elite.any() and len(elite_t):
+            pick = rng.integers(0, len(elite_t), size=int(from_elite.sum()))
+            parents[from_elite] = elite_t[pick]
+            parent_fit[from_elite] = elite_r[pick]
+        # Adaptive operator selection: each child gets one variation
+        # operator, drawn with probabilities that follow recent success.
+        probs = self.OPERATOR_FLOOR + (1 - len(OPERATORS) * self.OPERATOR_FLOOR) * (
+            self.op_score / self.op_score.sum())
+        ops = rng.choice(len(OPERATORS), size=lam, p=probs / probs.sum())
+        children = parents.copy()
+        cx = ops == OPERATORS.index("crossover")
+        if cx.any():
+            mates = self.pop[tournament(rng, fitness, int(cx.sum()), self.tsize)]
+            children[cx] = crossover(rng, parents[cx], mates)
+        swaps = np.isin(ops, [OPERATORS.index("swap"), OPERATORS.index("swap+redirect")])
+        children = swap_images(rng, children, swaps)
+        children = redirect_unused(rng, children, ops == OPERATORS.index("unused"))
+        counts = np.zeros(lam, dtype=np.int64)
+        plain = ops == OPERATORS.index("redirect")
+        counts[plain] = 1 + rng.poisson(self.strength, size=int(plain.sum()))
+        counts[np.isin(ops, [OPERATORS.index("swap+redirect"),
+                             OPERATORS.index("crossover")])] = 1
+        children = redirect(rng, children, counts)
+        canon, rts = ctx.evaluate(children)
+        new = ctx.last_new
+        dup_rate = 1.0 - float(new.mean())
+        done = rts != NOT_EVALUATED
+        # Reward: improving on the parent counts fully, a new automaton as
+        # good as the parent (a plateau step) a little.
+        reward = np.where(rts > parent_fit, 1.0, np.where((rts == parent_fit) & new, 0.2, 0.0))
+        for j in range(len(OPERATORS)):
+            used = (ops == j) & done
+            if used.any():
+                self.op_score[j] = 0.8 * self.op_score[j] + 0.2 * float(reward[used].mean())
+        self.op_score = np.maximum(self.op_score, 1e-3)
+        canon, rts, parent_fit = canon[done], rts[done], parent_fit[done]
+        if len(rts) == 0:
+            return
+        # Strength adaptation: a neighbourhood mostly already seen, or one
+        # that keeps improving, calls for bolder moves.
+        success = float(np.mean(rts > parent_fit))
+        self.strength *= 1.15 if (success > 0.2 or dup_rate > 0.5) else 0.93
+        self.strength = float(min(max(self.strength, 0.05), 4.0))
+        self._merge(canon, rts)
+        best = int(self.fit.max())
+        if best > self.pop_best:
+            self.pop_best = best
+            self.stall = 0
+        else:
+            self.stall += 1
+            if self.stall >= self.patience:
+                self._restart()

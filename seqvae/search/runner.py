@@ -1,0 +1,353 @@
+"""``search_extreme``: run one search method under a budget, with checkpoints and results."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from automata.atomic import atomic_path, atomic_write_text
+from automata.dfa import DFA
+from automata.errors import AutomatonError
+
+from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Snapshot, Verifier,
+                   cerny_bound, compact, h_level, load_checkpoint, make_evaluator,
+                   save_checkpoint)
+
+#: Method names accepted by :func:`search_extreme`.
+METHODS = ("random", "evolve", "vae", "hybrid")
+#: Stop after this many consecutive steps that found nothing new (tiny spaces).
+MAX_IDLE_STEPS = 200
+
+
+def method_class(name: str):
+    if name == "random":
+        from .baselines import RandomSearch
+        return RandomSearch
+    if name == "evolve":
+        from .baselines import EvolutionarySearch
+        return EvolutionarySearch
+    if name == "vae":
+        from .latent_search import LatentSearch
+        return LatentSearch
+    if name == "hybrid":
+        from .latent_search import HybridSearch
+        return HybridSearch
+    raise AutomatonError(f"unknown search method {name!r}; choose one of {', '.join(METHODS)}")
+
+
+@dataclass
+class SearchResult:
+    """Outcome of :func:`search_extreme`.
+
+    ``top`` holds dicts ``{automaton, reset_length, ratio, family}``
+    (automaton in compact form, family from :func:`automata.families.identify_family`
+    or ``"new"``); ``tables``/``rts`` every distinct automaton evaluated, in
+    evaluation order (canonical forms).
+    """
+
+    method: str
+    n_states: int
+    n_letters: int
+    budget: int
+    seed: int
+    evaluations: int
+    best_reset_length: int
+    evaluations_to_best: int
+    first_cerny_at: int | None
+    slow_found: int
+    top: list[dict]
+    counterexamples: list[dict]
+    stopped: str
+    steps: int
+    elapsed: float
+    proposed: int
+    duplicates: int
+    tables: np.ndarray = field(repr=False)
+    rts: np.ndarray = field(repr=False)
+    out_dir: str | None = None
+
+    @property
+    def cerny_bound(self) -> int:
+        return cerny_bound(self.n_states)
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k not in ("tables", "rts")}
+        d["cerny_bound"] = self.cerny_bound
+        d["best_ratio"] = (self.best_reset_length / self.cerny_bound
+                           if self.cerny_bound and self.best_reset_length >= 0 else None)
+        d["slow_threshold"] = h_level(self.n_states)
+        return d
+
+    def frame(self):
+        """All distinct candidates as a pandas DataFrame (evaluation order)."""
+        import pandas as pd
+
+        bound = self.cerny_bound or 1
+        return pd.DataFrame({
+            "order": np.arange(1, len(self.rts) + 1),
+            "automaton": [compact(t) for t in self.tables],
+            "reset_length": self.rts.astype(np.int64),
+            "ratio": np.where(self.rts >= 0, self.rts / bound, np.nan),
+        })
+
+
+def _family(table: np.ndarray) -> str:
+    from automata.families import identify_family
+
+    try:
+        name = identify_family(DFA(table))
+    except AutomatonError:
+        name = None
+    return name or "new"
+
+
+def _leaderboard(ctx: SearchContext, count: int) -> list[dict]:
+    bound = cerny_bound(ctx.n_states) or 1
+    rows = []
+    for i in ctx.archive.top(count):
+        rt = int(ctx.archive.rts[i])
+        if rt < 0:
+            break
+        table = ctx.archive.tables[i].astype(np.int32)
+        rows.append({"automaton": compact(table), "reset_length": rt,
+                     "ratio": round(rt / bound, 4), "family": _family(table),
+                     "evaluation": int(i) + 1})
+    return rows
+
+
+def load_start_automata(start_from, n_states: int, n_letters: int) -> list[DFA]:
+    """Read (or check) the automata a search starts from; AutomatonError on a size mismatch."""
+    if isinstance(start_from, (str, os.PathLike)):
+        from automata.formats import read_automata
+
+        dfas = read_automata(start_from)
+    else:
+        dfas = list(start_from)
+    for dfa in dfas:
+        if not isinstance(dfa, DFA):
+            raise AutomatonError(f"start automata must be DFAs, got {type(dfa).__name__}")
+        if (dfa.n_states, dfa.n_letters) != (n_states, n_letters):
+            raise AutomatonError(
+                f"start automaton has {dfa.n_states} states and {dfa.n_letters} letters; "
+                f"the search is over {n_states} states and {n_letters} letters")
+    if not dfas:
+        raise AutomatonError("no automata in the start file")
+    return dfas
+
+
+def check_arguments(n_states: int, n_letters: int, method: str, budget: int, *,
+                    time_limit: float | None = None, resume: bool = False,
+                    out_dir=None) -> None:
+    """Raise AutomatonError on arguments :func:`search_extreme` would refuse."""
+    if not isinstance(n_states, (int, np.integer)) or not 2 <= n_states <= 64:
+        raise AutomatonError(f"n_states must be between 2 and 64, got {n_states}")
+    if not isinstance(n_letters, (int, np.integer)) or not 1 <= n_letters <= 8:
+        raise AutomatonError(f"n_letters must be between 1 and 8, got {n_letters}")
+    if budget < 1:
+        raise AutomatonError(f"budget must be positive, got {budget}")
+    if method not in METHODS:
+        raise AutomatonError(f"unknown search method {method!r}; choose one of {', '.join(METHODS)}")
+    if time_limit is not None and time_limit <= 0:
+        raise AutomatonError(f"time limit must be positive, got {time_limit}")
+    if resume and out_dir is None:
+        raise AutomatonError("resuming needs the output directory of the run to continue")
+
+
+def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", budget: int = 10_000,
+                   *, seed: int = 0, time_limit: float | None = None, model: str | None = None,
+                   jobs: int = 1, out_dir: str | os.PathLike | None = None, resume: bool = False,
+                   start_from: str | os.PathLike | Sequence[DFA] | None = None,
+                   evaluator: Evaluator | None = None, canonicaliser: Canonicaliser | None = None,
+                   verifier: Verifier | None = None,
+                   progress: Callable[[int], None] | None = None,
+                   status: Callable[[dict], None] | None = None,
+                   log: Callable[[str], None] | None = None,
+                   checkpoint_seconds: float = 30.0, top: int = 10,
+                   method_options: dict | None = None, write_results: bool = True) -> SearchResult:
+    """Search for automata with the longest shortest reset words.
+
+    Parameters
+    ----------
+    n_states, n_letters : int
+        Size of the automata searched (2 <= n_states <= 64, 1 <= n_letters <= 8).
+    method : {"random", "evolve", "vae", "hybrid"}
+    budget : int
+        Number of exact evaluations of DISTINCT automata (up to isomorphism).
+        Candidates already seen are not re-evaluated and cost nothing.
+    seed : int
+        Seed of the one random generator driving the search.
+    time_limit : float, optional
+        Wall-clock seconds; the search stops at the next step boundary
+        (with a checkpoint when ``out_dir`` is given, so it can be resumed).
+    model : path, optional
+        Run directory of a trained model (``vae``/``hybrid``); without it
+        those methods train a small starting model first.
+    jobs : int
+        Worker processes for exact evaluation (joblib, see :mod:`automata.parallel`).
+    out_dir : path, optional
+        Where ``checkpoint.npz``, ``candidates.parquet``/``.csv``,
+        ``leaderboard.json``, ``top.txt`` and any ``counterexample_*.txt`` go.
+    resume : bool
+        Continue from ``out_dir/checkpoint.npz``; the final result equals
+        that of an uninterrupted run with the same seed and budget.
+    start_from : path or list of DFA, optional
+        Automata evaluated first and handed to the method as a starting population.
+    evaluator, canonicaliser, verifier : callables, optional
+        Replace the exact batch evaluator, the canonical form or the
+        independent BFS re-check (tests inject fakes here).
+    progress : callable, optional
+        Called with the number of new distinct evaluations after each batch.
+    status : callable, optional
+        Called after each step with ``{"evaluations", "best_reset_length", "steps"}``.
+    log : callable, optional
+        Receives human-readable messages (model training, restarts).
+    method_options : dict, optional
+        Keyword options of the method class (population size, ...).
+
+    Returns
+    -------
+    SearchResult
+
+    Raises
+    ------
+    AutomatonError
+        On bad sizes, an unknown method, a bad start file or a checkpoint of
+        another search.
+
+    Examples
+    --------
+    >>> r = search_extreme(4, 2, "evolve", budget=200, seed=1, write_results=False)
+    >>> r.best_reset_length
+    9
+    """
+    check_arguments(n_states, n_letters, method, budget, time_limit=time_limit, resume=resume,
+                    out_dir=out_dir)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    start_tables = None
+    if start_from is not None:
+        dfas = load_start_automata(start_from, n_states, n_letters)
+        start_tables = np.stack([d.delta for d in dfas]).astype(np.int32)
+
+    rng = np.random.default_rng(seed)
+    ctx = SearchContext(n_states, n_letters, budget, rng,
+                        evaluator=evaluator or make_evaluator(jobs),
+                        canonicaliser=canonicaliser, verifier=verifier, out_dir=out,
+                        progress=progress)
+    options = dict(method_options or {})
+    if method in ("vae", "hybrid"):
+        options.setdefault("model", model)
+        options.setdefault("log", log)
+    strategy = method_class(method)(ctx, **options)
+    meta = {"method": method, "n_states": n_states, "n_letters": n_letters, "seed": seed}
+
+    steps, elapsed_before = 0, 0.0
+    checkpoint = out / CHECKPOINT_NAME if out is not None else None
+    if resume:
+        if checkpoint is None or not checkpoint.exists():
+            raise AutomatonError(f"nothing to resume: no {CHECKPOINT_NAME} in {out}")
+        doc, tables, rts = load_checkpoint(checkpoint)
+        for key, value in meta.items():
+            if doc["meta"].get(key) != value:
+                raise AutomatonError(
+                    f"checkpoint in {out} is for {key}={doc['meta'].get(key)!r}, not {value!r}")
+        ctx.archive.add(tables, rts)
+        ctx.load_counters(doc["counters"])
+        rng.bit_generator.state = doc["rng_state"]
+        strategy.load_state_dict(doc["method_state"])
+        steps, elapsed_before = int(doc["steps"]), float(doc["elapsed"])
+        if progress is not None and len(tables):
+            progress(len(tables))
+    elif start_tables is not None:
+        canon, rts = ctx.evaluate(start_tables)
+        keep = rts >= -1
+        strategy.seed(canon[keep], rts[keep])
+
+    def snapshot() -> Snapshot:
+        return Snapshot(ctx.archive.size, copy.deepcopy(ctx.counters()),
+                        copy.deepcopy(rng.bit_generator.state),
+                        copy.deepcopy(strategy.state_dict()), steps,
+                        elapsed_before + (time.perf_counter() - t0), meta)
+
+    t0 = time.perf_counter()
+    last_checkpoint = t0
+    snap = snapshot()
+    stopped = "budget"
+    idle = 0
+    try:
+        while not ctx.exhausted:
+            if time_limit is not None and elapsed_before + time.perf_counter() - t0 >= time_limit:
+                stopped = "time limit"
+                break
+            if idle >= MAX_IDLE_STEPS:
+                stopped = "no new automata"
+                break
+            before = ctx.evaluations
+            strategy.step()
+            steps += 1
+            idle = idle + 1 if ctx.evaluations == before else 0
+            snap = snapshot()
+            if status is not None:
+                status({"evaluations": ctx.evaluations, "best_reset_length": ctx.best_rt,
+                        "steps": steps})
+            if checkpoint is not None and time.perf_counter() - last_checkpoint >= checkpoint_seconds:
+                save_checkpoint(checkpoint, ctx, snap)
+                last_checkpoint = time.perf_counter()
+    except KeyboardInterrupt:
+        # Roll back to the last step boundary so that --resume replays exactly.
+        ctx.archive.truncate(snap.archive_size)
+        ctx.load_counters(snap.counters)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, ctx, snap)
+            if write_results:
+                _write_results(out, _result(ctx, method, budget, seed, "interrupted", snap.steps,
+                                            snap.elapsed, top, out))
+        raise
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, ctx, snap)
+    result = _result(ctx, method, budget, seed, stopped, steps,
+                     elapsed_before + time.perf_counter() - t0, top, out)
+    if out is not None and write_results:
+        _write_results(out, result)
+    return result
+
+
+def _result(ctx: SearchContext, method: str, budget: int, seed: int, stopped: str, steps: int,
+            elapsed: float, top: int, out: Path | None) -> SearchResult:
+    rts = ctx.archive.rts.copy()
+    return SearchResult(
+        method=method, n_states=ctx.n_states, n_letters=ctx.n_letters, budget=budget, seed=seed,
+        evaluations=ctx.evaluations, best_reset_length=int(ctx.best_rt),
+        evaluations_to_best=int(ctx.evaluations_to_best), first_cerny_at=ctx.first_cerny_at,
+        slow_found=int(np.sum(rts >= h_level(ctx.n_states))),
+        top=_leaderboard(ctx, top), counterexamples=[c.to_dict() for c in ctx.counterexamples],
+        stopped=stopped, steps=steps, elapsed=round(elapsed, 3), proposed=ctx.proposed,
+        duplicates=ctx.duplicates, tables=ctx.archive.tables.astype(np.int32), rts=rts,
+        out_dir=str(out) if out is not None else None)
+
+
+def _write_results(out: Path, result: SearchResult) -> None:
+    from automata.formats import format_text
+
+    frame = result.frame()
+    with atomic_path(out / "candidates.parquet") as tmp:
+        frame.to_parquet(tmp, index=False)
+    with atomic_path(out / "candidates.csv") as tmp:
+        frame.to_csv(tmp, index=False)
+    atomic_write_text(out / "leaderboard.json", json.dumps(result.to_dict(), indent=2) + "\n")
+    best = [DFA(np.asarray(_parse_row(row["automaton"], result))) for row in result.top]
+    if best:
+        atomic_write_text(out / "top.txt", format_text(best))
+
+
+def _parse_row(text: str, result: SearchResult) -> np.ndarray:
+    from automata.formats import parse_compact
+
+    return parse_compact(text).delta

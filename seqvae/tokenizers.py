@@ -1,0 +1,689 @@
+"""Tokenizers: turn items (automata, strings) into token id sequences and back.
+
+Every tokenizer follows one protocol:
+
+* attributes ``vocab_size``, ``pad_id``, ``bos_id``, ``eos_id``;
+* ``encode(item) -> list[int]`` gives ``BOS ... EOS``;
+* ``decode(ids) -> item`` raises :class:`DecodeError` (with the reason) on a
+  malformed sequence and never any other exception;
+* ``tokens(ids) -> list[str]`` names the ids, for people;
+* ``to_dict()`` / ``from_dict(d)`` give and take JSON-safe dictionaries, and
+  :func:`tokenizer_from_dict` dispatches on ``d["type"]``.
+
+Decoding rules shared by all tokenizers: a leading BOS is optional (decoders
+usually start from BOS without emitting it), the sequence ends at the first
+EOS and everything after it is ignored (a batched decoder keeps writing after
+a row has finished), and a sequence without EOS is an error.
+
+Token layout of :class:`AutomatonTokenizer` (``max_states`` = M, ``max_letters`` = L)::
+
+    id 0 <pad>   1 <bos>   2 <eos>
+    ids 3 .. 3+M-1            state tokens "0" .. "M-1"
+    ids 3+M .. 3+2M-1         header tokens <n1> .. <nM>
+    ids 3+2M .. 3+2M+L-1      header tokens <k1> .. <kL>
+
+and an automaton with ``n`` states and ``k`` letters is the sequence
+``<bos> <nN> <kK> δ(0,0) δ(0,1) .. δ(0,k-1) δ(1,0) .. δ(n-1,k-1) <eos>``
+(state-major, length ``n*k + 4``). The automaton is encoded as given: pass a
+canonical form (``automata.canon.canonical_form``) so that isomorphic automata
+share one sequence.
+
+:class:`DecodeConstraint` objects restrict, step by step and for a whole batch,
+which tokens a decoder may emit so that what it writes always decodes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from automata.dfa import DFA
+
+__all__ = [
+    "TokenizerError", "EncodeError", "DecodeError",
+    "PAD", "BOS", "EOS", "UNK",
+    "AutomatonTokenizer", "CharTokenizer", "RegexTokenizer", "tokenizer_from_dict",
+    "DecodeConstraint", "AutomatonConstraint", "ConstraintState", "SMILES_PATTERN",
+]
+
+PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+
+
+class TokenizerError(ValueError):
+    """Base class of tokenizer errors."""
+
+
+class EncodeError(TokenizerError):
+    """An item cannot be encoded (too many states, a character outside the vocabulary...)."""
+
+
+class DecodeError(TokenizerError):
+    """A token sequence is not a well-formed encoding; the message says why."""
+
+
+def _as_id_list(ids) -> list[int]:
+    """Accept lists, tuples, numpy arrays and 1-D torch tensors of integers."""
+    try:
+        if hasattr(ids, "detach"):  # torch tensor, without importing torch here
+            ids = ids.detach().cpu().numpy()
+        arr = np.asarray(ids)
+    except Exception as exc:  # noqa: BLE001 - any conversion failure is a malformed input
+        raise DecodeError(f"cannot read token ids: {exc}") from None
+    if arr.ndim != 1:
+        raise DecodeError(f"token ids must be a 1-D sequence, got shape {arr.shape}")
+    if arr.size == 0:
+        return []
+    if arr.dtype.kind not in "iub":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise DecodeError(f"token ids must be integers, got dtype {arr.dtype}")
+    return [int(x) for x in arr]
+
+
+def _body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> list[int]:
+    """The ids between the optional leading BOS and the first EOS, checked for range."""
+    seq = _as_id_list(ids)
+    for pos, tok in enumerate(seq):
+        if not 0 <= tok < vocab_size:
+            raise DecodeError(f"token id {tok} at position {pos} is outside the vocabulary "
+                              f"(size {vocab_size})")
+    start = 1 if seq and seq[0] == bos_id else 0
+    try:
+        end = seq.index(eos_id, start)
+    except ValueError:
+        raise DecodeError("missing EOS") from None
+    body = seq[start:end]
+    for pos, tok in enumerate(body, start=start):
+        if tok == bos_id:
+            raise DecodeError(f"BOS in the wrong place (position {pos})")
+        if tok == pad_id:
+            raise DecodeError(f"PAD before EOS (position {pos})")
+    return body
+
+
+# ---------------------------------------------------------------------------
+# automata
+# ---------------------------------------------------------------------------
+class AutomatonTokenizer:
+    """Tokens for automata with up to ``max_states`` states and ``max_letters`` letters.
+
+    Parameters
+    ----------
+    max_states, max_letters : int
+        Largest automaton the vocabulary can express. Automata of any smaller
+        size share the vocabulary, so one data set may mix sizes.
+
+    Examples
+    --------
+    >>> tok = AutomatonTokenizer(max_states=4, max_letters=2)
+    >>> A = DFA([[1, 2, 0], [0, 1, 0]])
+    >>> ids = tok.encode(A)
+    >>> tok.tokens(ids)
+    ['<bos>', '<n3>', '<k2>', '1', '0', '2', '1', '0', '0', '<eos>']
+    >>> tok.decode(ids) == A
+    True
+    """
+
+    type_name = "automaton"
+    pad_id, bos_id, eos_id = 0, 1, 2
+    _n_special = 3
+
+    def __init__(self, max_states: int, max_letters: int):
+        if int(max_states) < 1 or int(max_letters) < 1:
+            raise ValueError("max_states and max_letters must be at least 1")
+        self.max_states = int(max_states)
+        self.max_letters = int(max_letters)
+        self.state_offset = self._n_special
+        self.n_offset = self.state_offset + self.max_states
+        self.k_offset = self.n_offset + self.max_states
+        self.vocab_size = self.k_offset + self.max_letters
+        self._names = ([PAD, BOS, EOS] + [str(q) for q in range(self.max_states)]
+                       + [f"<n{n}>" for n in range(1, self.max_states + 1)]
+                       + [f"<k{k}>" for k in range(1, self.max_letters + 1)])
+
+    # ids of individual tokens -------------------------------------------------
+    def state_id(self, q: int) -> int:
+        """Token id of state ``q``."""
+        return self.state_offset + int(q)
+
+    def n_id(self, n_states: int) -> int:
+        """Token id of the header ``<n{n_states}>``."""
+        return self.n_offset + int(n_states) - 1
+
+    def k_id(self, n_letters: int) -> int:
+        """Token id of the header ``<k{n_letters}>``."""
+        return self.k_offset + int(n_letters) - 1
+
+    @property
+    def vocab(self) -> list[str]:
+        """Token names, indexed by id."""
+        return list(self._names)
+
+    def seq_len(self, n_states: int, n_letters: int) -> int:
+        """Length of the encoding of an ``n_states`` x ``n_letters`` automaton (with BOS and EOS)."""
+        return int(n_states) * int(n_letters) + 4
+
+    @property
+    def max_seq_len(self) -> int:
+        """Length of the longest possible encoding."""
+        return self.seq_len(self.max_states, self.max_letters)
+
+    # protocol -------------------------------------------------------------------
+    def encode(self, item: DFA) -> list[int]:
+        """``BOS <nN> <kK> δ(0,0) .. δ(n-1,k-1) EOS`` for the automaton as given."""
+        if not isinstance(item, DFA):
+            try:
+                item = DFA(item)
+            except Exception as exc:  # noqa: BLE001
+                raise EncodeError(f"not an automaton: {exc}") from None
+        n, k = item.n_states, item.n_letters
+        if n > self.max_states or k > self.max_letters:
+            raise EncodeError(f"automaton with {n} states and {k} letters exceeds the tokenizer's "
+                              f"limits ({self.max_states} states, {self.max_letters} letters)")
+        body = (np.asarray(item.delta).T.reshape(-1) + self.state_offset).tolist()
+        return [self.bos_id, self.n_id(n), self.k_id(k), *body, self.eos_id]
+
+    def decode(self, ids) -> DFA:
+        """The automaton a sequence encodes; :class:`DecodeError` says what is wrong otherwise."""
+        body = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
+        if not body:
+            raise DecodeError("empty sequence: missing the <n> header")
+        first = body[0]
+        if not self.n_offset <= first < self.k_offset:
+            raise DecodeError(f"expected an <n> header at the start, got {self._names[first]!r}")
+        n = first - self.n_offset + 1
+        if len(body) < 2:
+            raise DecodeError("missing the <k> header")
+        second = body[1]
+        if not self.k_offset <= second < self.vocab_size:
+            raise DecodeError(f"expected a <k> header after <n{n}>, got {self._names[second]!r}")
+        k = second - self.k_offset + 1
+        states = body[2:]
+        for pos, tok in enumerate(states, start=2):
+            if not self.state_offset <= tok < self.n_offset:
+                raise DecodeError(f"token {self._names[tok]!r} in the wrong place (position {pos}): "
+                                  "expected a state")
+        if len(states) != n * k:
+            raise DecodeError(f"wrong number of transitions: {len(states)} for n={n}, k={k} "
+                              f"(expected {n * k})")
+        values = np.asarray(states, dtype=np.int64) - self.state_offset
+        if values.size and values.max() >= n:
+            pos = int(np.argmax(values >= n))
+            raise DecodeError(f"state {int(values[pos])} out of range for n={n} "
+                              f"(transition {pos}: state {pos // k}, letter {pos % k})")
+        return DFA(values.reshape(n, k).T)
+
+    def tokens(self, ids) -> list[str]:
+        """Names of the ids (``<invalid:ID>`` for ids outside the vocabulary)."""
+        return [self._names[i] if 0 <= i < self.vocab_size else f"<invalid:{i}>"
+                for i in _as_id_list(ids)]
+
+    def to_dict(self) -> dict:
+        return {"type": self.type_name, "max_states": self.max_states,
+                "max_letters": self.max_letters}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AutomatonTokenizer":
+        return cls(int(d["max_states"]), int(d["max_letters"]))
+
+    def constraint(self, n_states=None, n_letters=None) -> "AutomatonConstraint":
+        """A :class:`AutomatonConstraint` for this vocabulary."""
+        return AutomatonConstraint(self, n_states=n_states, n_letters=n_letters)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, AutomatonTokenizer) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.max_states, self.max_letters))
+
+    def __repr__(self) -> str:
+        return (f"AutomatonTokenizer(max_states={self.max_states}, max_letters={self.max_letters}, "
+                f"vocab_size={self.vocab_size})")
+
+
+# ---------------------------------------------------------------------------
+# strings
+# ---------------------------------------------------------------------------
+class _StringTokenizer:
+    """Shared machinery of the string tokenizers: a vocabulary of token strings.
+
+    Ids 0..3 are ``<pad> <bos> <eos> <unk>``; the corpus tokens follow in sorted order.
+    With ``unk=False`` (the default) encoding a token outside the vocabulary raises
+    :class:`EncodeError`; with ``unk=True`` it becomes ``<unk>``, and decoding a
+    sequence that contains ``<unk>`` raises :class:`DecodeError` (the original
+    text is lost).
+    """
+
+    type_name = ""
+    pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
+    _specials = (PAD, BOS, EOS, UNK)
+
+    def __init__(self, vocab: Sequence[str], *, unk: bool = False):
+        vocab = list(vocab)
+        for tok in vocab:
+            if not isinstance(tok, str) or not tok:
+                raise ValueError(f"vocabulary entries must be non-empty strings, got {tok!r}")
+            if tok in self._specials:
+                raise ValueError(f"token {tok!r} collides with a special token")
+        if len(set(vocab)) != len(vocab):
+            raise ValueError("vocabulary has duplicate tokens")
+        self.unk = bool(unk)
+        self._names = list(self._specials) + vocab
+        self._index = {tok: i for i, tok in enumerate(self._names)}
+        self.vocab_size = len(self._names)
+
+    @property
+    def vocab(self) -> list[str]:
+        """Token names, indexed by id."""
+        return list(self._names)
+
+    def split(self, text: str) -> list[str]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @classmethod
+    def _fit_vocab(cls, strings: Iterable[str], splitter) -> list[str]:
+        seen: set[str] = set()
+        for s in strings:
+            if not isinstance(s, str):
+                raise TypeError(f"fit expects strings, got {type(s).__name__}")
+            seen.update(splitter(s))
+        clash = seen & set(cls._specials)
+        if clash:
+            raise ValueError(f"corpus tokens collide with special tokens: {sorted(clash)}")
+        return sorted(seen)
+
+    def encode(self, item: str) -> list[int]:
+        if not isinstance(item, str):
+            raise EncodeError(f"expected a string, got {type(item).__name__}")
+        ids = [self.bos_id]
+        for pos, tok in enumerate(self.split(item)):
+            idx = self._index.get(tok)
+            if idx is None or idx < len(self._specials):
+                if not self.unk:
+                    raise EncodeError(f"token {tok!r} (token {pos} of {item!r}) is not in the "
+                                      "vocabulary")
+                idx = self.unk_id
+            ids.append(idx)
+        ids.append(self.eos_id)
+        return ids
+
+    def decode(self, ids) -> str:
+        body = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
+        for pos, tok in enumerate(body):
+            if tok == self.unk_id:
+                raise DecodeError(f"<unk> at position {pos} cannot be turned back into text")
+        return "".join(self._names[t] for t in body)
+
+    def tokens(self, ids) -> list[str]:
+        return [self._names[i] if 0 <= i < self.vocab_size else f"<invalid:{i}>"
+                for i in _as_id_list(ids)]
+
+    def _base_dict(self) -> dict:
+        return {"type": self.type_name, "vocab": self._names[len(self._specials):],
+                "unk": self.unk}
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._names))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(vocab_size={self.vocab_size}, unk={self.unk})"
+
+
+class CharTokenizer(_StringTokenizer):
+    """One token per character.
+
+    Examples
+    --------
+    >>> tok = CharTokenizer.fit(["abc", "cab"])
+    >>> tok.decode(tok.encode("bac"))
+    'bac'
+    >>> tok.tokens(tok.encode("ab"))
+    ['<bos>', 'a', 'b', '<eos>']
+    """
+
+    type_name = "char"
+
+    def split(self, text: str) -> list[str]:
+        return list(text)
+
+    @classmethod
+    def fit(cls, strings: Iterable[str], *, unk: bool = False) -> "CharTokenizer":
+        """Build the vocabulary from every character seen in ``strings``."""
+        return cls(cls._fit_vocab(strings, list), unk=unk)
+
+    def to_dict(self) -> dict:
+        return self._base_dict()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CharTokenizer":
+        return cls(d["vocab"], unk=bool(d.get("unk", False)))
+
+
+#: Multi-character SMILES tokens first (bracket atoms, two-digit ring closures,
+#: two-letter organic-subset elements), then any single character, so that the
+#: tokens of every string concatenate back to the string.
+SMILES_PATTERN = r"\[[^\[\]]*\]|%\d\d|Cl|Br|."
+
+
+class RegexTokenizer(_StringTokenizer):
+    """Tokens are the successive matches of a regular expression.
+
+    The default pattern :data:`SMILES_PATTERN` keeps SMILES atoms such as ``Cl``,
+    ``Br``, bracket atoms ``[nH]``, ``[C@@H]`` and ring closures ``%10`` whole.
+    A pattern must match the whole string as a sequence of non-empty tokens;
+    text that it skips is an :class:`EncodeError`, never silently dropped.
+
+    Examples
+    --------
+    >>> tok = RegexTokenizer.fit(["c1cc[nH]c1Cl", "C%10CCBr"])
+    >>> tok.split("c1cc[nH]c1Cl")
+    ['c', '1', 'c', 'c', '[nH]', 'c', '1', 'Cl']
+    >>> tok.decode(tok.encode("ClC%10"))
+    'ClC%10'
+    """
+
+    type_name = "regex"
+
+    def __init__(self, vocab: Sequence[str], *, pattern: str = SMILES_PATTERN, unk: bool = False):
+        super().__init__(vocab, unk=unk)
+        self.pattern = pattern
+        self._regex = re.compile(pattern, re.DOTALL)
+
+    def split(self, text: str) -> list[str]:
+        return self._split(self._regex, text)
+
+    @staticmethod
+    def _split(regex: re.Pattern, text: str) -> list[str]:
+        out, pos = [], 0
+        for match in regex.finditer(text):
+            if match.start() != pos:
+                raise EncodeError(f"pattern skips {text[pos:match.start()]!r} at offset {pos} "
+                                  f"of {text!r}")
+            if match.end() == match.start():
+                continue
+            out.append(match.group(0))
+            pos = match.end()
+        if pos != len(text):
+            raise EncodeError(f"pattern skips {text[pos:]!r} at offset {pos} of {text!r}")
+        return out
+
+    @classmethod
+    def fit(cls, strings: Iterable[str], *, pattern: str = SMILES_PATTERN,
+            unk: bool = False) -> "RegexTokenizer":
+        """Build the vocabulary from every token the pattern finds in ``strings``."""
+        regex = re.compile(pattern, re.DOTALL)
+        vocab = cls._fit_vocab(strings, lambda s: cls._split(regex, s))
+        return cls(vocab, pattern=pattern, unk=unk)
+
+    def to_dict(self) -> dict:
+        d = self._base_dict()
+        d["pattern"] = self.pattern
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RegexTokenizer":
+        return cls(d["vocab"], pattern=d.get("pattern", SMILES_PATTERN),
+                   unk=bool(d.get("unk", False)))
+
+
+_TOKENIZERS = {cls.type_name: cls for cls in (AutomatonTokenizer, CharTokenizer, RegexTokenizer)}
+
+
+def tokenizer_from_dict(d: dict):
+    """Rebuild any tokenizer from its ``to_dict()``.
+
+    >>> tok = AutomatonTokenizer(7, 2)
+    >>> tokenizer_from_dict(tok.to_dict()) == tok
+    True
+    """
+    try:
+        cls = _TOKENIZERS[d["type"]]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown tokenizer description: {d!r}") from None
+    return cls.from_dict(d)
+
+
+# ---------------------------------------------------------------------------
+# constrained decoding
+# ---------------------------------------------------------------------------
+@dataclass
+class ConstraintState:
+    """Per-row decoding state of a batch: numpy arrays of shape (B,).
+
+    ``pos`` counts the tokens emitted after BOS; ``n_states`` / ``n_letters`` are
+    0 until the header fixes them; ``finished`` is True once EOS was emitted.
+    """
+
+    pos: np.ndarray
+    n_states: np.ndarray
+    n_letters: np.ndarray
+    finished: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.pos.shape[0])
+
+    def index(self, idx) -> "ConstraintState":
+        """Rows ``idx`` (beam search reorders and repeats rows)."""
+        idx = np.asarray(idx)
+        return ConstraintState(self.pos[idx].copy(), self.n_states[idx].copy(),
+                               self.n_letters[idx].copy(), self.finished[idx].copy())
+
+
+class DecodeConstraint:
+    """Which tokens a decoder may emit next, for a whole batch at once.
+
+    The decoder feeds BOS itself; the constraint covers the tokens generated
+    after it. Usage::
+
+        state = c.start(batch_size)
+        while not c.done(state).all():
+            logits[~c.allowed(state)] = -inf
+            tokens = pick(logits)
+            state = c.advance(state, tokens)
+
+    Once a row has emitted EOS only PAD is allowed for it, so finished rows can
+    keep stepping with the rest of the batch.
+    """
+
+    vocab_size: int
+
+    def start(self, batch_size: int) -> ConstraintState:
+        raise NotImplementedError
+
+    def allowed(self, state: ConstraintState) -> np.ndarray:
+        raise NotImplementedError
+
+    def advance(self, state: ConstraintState, tokens) -> ConstraintState:
+        raise NotImplementedError
+
+    def done(self, state: ConstraintState) -> np.ndarray:
+        return state.finished.copy()
+
+    def max_steps(self) -> int:
+        """Upper bound on the number of tokens (after BOS, EOS included) of any row."""
+        raise NotImplementedError
+
+
+def _size_set(spec, limit: int, what: str) -> np.ndarray:
+    """Allowed sizes 1..limit as a boolean mask indexed by size (index 0 unused)."""
+    mask = np.zeros(limit + 1, dtype=bool)
+    if spec is None:
+        mask[1:] = True
+        return mask
+    values = [spec] if np.isscalar(spec) else list(spec)
+    if not values:
+        raise ValueError(f"empty set of allowed {what}")
+    for v in values:
+        v = int(v)
+        if not 1 <= v <= limit:
+            raise ValueError(f"{what}={v} is outside 1..{limit} for this tokenizer")
+        mask[v] = True
+    return mask
+
+
+class AutomatonConstraint(DecodeConstraint):
+    """Forces well-formed automaton encodings.
+
+    Parameters
+    ----------
+    tokenizer : AutomatonTokenizer
+    n_states, n_letters : int, iterable of int, or None
+        A number forces that header; a collection allows any of its members;
+        None lets the decoder choose any size the tokenizer knows. After the
+        header only state tokens ``< n`` are allowed for exactly ``n*k`` steps,
+        then EOS, then PAD.
+
+    Examples
+    --------
+    >>> tok = AutomatonTokenizer(5, 2)
+    >>> c = tok.constraint(n_states=3, n_letters=2)
+    >>> s = c.start(1)
+    >>> tok.tokens(np.flatnonzero(c.allowed(s)[0]))
+    ['<n3>']
+    >>> s = c.advance(c.advance(s, [tok.n_id(3)]), [tok.k_id(2)])
+    >>> tok.tokens(np.flatnonzero(c.allowed(s)[0]))
+    ['0', '1', '2']
+    """
+
+    def __init__(self, tokenizer: AutomatonTokenizer, n_states=None, n_letters=None):
+        self.tokenizer = tokenizer
+        self.vocab_size = tokenizer.vocab_size
+        self.n_mask = _size_set(n_states, tokenizer.max_states, "n_states")
+        self.k_mask = _size_set(n_letters, tokenizer.max_letters, "n_letters")
+        t = tokenizer
+        v = self.vocab_size
+        self._n_row = np.zeros(v, dtype=bool)
+        self._n_row[t.n_offset:t.n_offset + t.max_states] = self.n_mask[1:]
+        self._k_row = np.zeros(v, dtype=bool)
+        self._k_row[t.k_offset:t.k_offset + t.max_letters] = self.k_mask[1:]
+        # _state_rows[n] allows the state tokens 0..n-1
+        self._state_rows = np.zeros((t.max_states + 1, v), dtype=bool)
+        for n in range(1, t.max_states + 1):
+            self._state_rows[n, t.state_offset:t.state_offset + n] = True
+        self._eos_row = np.zeros(v, dtype=bool)
+        self._eos_row[t.eos_id] = True
+        self._pad_row = np.zeros(v, dtype=bool)
+        self._pad_row[t.pad_id] = True
+
+    def start(self, batch_size: int) -> ConstraintState:
+        b = int(batch_size)
+        z = np.zeros(b, dtype=np.int64)
+        return ConstraintState(z.copy(), z.copy(), z.copy(), np.zeros(b, dtype=bool))
+
+    def allowed(self, state: ConstraintState) -> np.ndarray:
+        pos, n, k, fin = state.pos, state.n_states, state.n_letters, state.finished
+        out = np.empty((len(pos), self.vocab_size), dtype=bool)
+        phase_n = pos == 0
+        phase_k = pos == 1
+        body_len = n * k
+        phase_state = (pos >= 2) & (pos < 2 + body_len)
+        phase_eos = (pos >= 2) & (pos == 2 + body_len) & ~fin
+        out[phase_n] = self._n_row
+        out[phase_k] = self._k_row
+        out[phase_state] = self._state_rows[n[phase_state]]
+        out[phase_eos] = self._eos_row
+        out[fin] = self._pad_row
+        return out
+
+    def advance(self, state: ConstraintState, tokens) -> ConstraintState:
+        tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
+        if tokens.shape[0] != len(state):
+            raise ValueError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
+        ok = (tokens >= 0) & (tokens < self.vocab_size)
+        rows = np.arange(len(state))
+        allowed = self.allowed(state)
+        ok[ok] = allowed[rows[ok], tokens[ok]]
+        if not ok.all():
+            bad = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"token {int(tokens[bad])} is not allowed in row {bad} "
+                             f"at step {int(state.pos[bad])}")
+        t = self.tokenizer
+        new = state.index(rows)
+        live = ~state.finished
+        set_n = live & (state.pos == 0)
+        new.n_states[set_n] = tokens[set_n] - t.n_offset + 1
+        set_k = live & (state.pos == 1)
+        new.n_letters[set_k] = tokens[set_k] - t.k_offset + 1
+        new.finished |= live & (tokens == t.eos_id)
+        new.pos[live] += 1
+        return new
+
+    def max_steps(self) -> int:
+        n = int(np.flatnonzero(self.n_mask).max())
+        k = int(np.flatnonzero(self.k_mask).max())
+        return n * k + 3
+
+    def to_spec(self) -> dict:
+        """The sizes this constraint allows (JSON-safe)."""
+        return {"n_states": np.flatnonzero(self.n_mask).tolist(),
+                "n_letters": np.flatnonzero(self.k_mask).tolist()}
+
+
+class StringConstraint(DecodeConstraint):
+    """Keeps string decodes well-formed: no PAD, BOS or ``<unk>`` before EOS, and EOS
+    forced after ``max_len`` tokens (then PAD).
+
+    Every walk through it decodes; whether the string is *valid* is the domain's
+    business.
+
+    >>> tok = CharTokenizer.fit(["ab"])
+    >>> c = StringConstraint(tok, max_len=1)
+    >>> s = c.advance(c.start(1), [tok.encode("a")[1]])
+    >>> tok.tokens(np.flatnonzero(c.allowed(s)[0]))
+    ['<eos>']
+    """
+
+    def __init__(self, tokenizer: _StringTokenizer, max_len: int):
+        if int(max_len) < 0:
+            raise ValueError("max_len must be non-negative")
+        self.tokenizer = tokenizer
+        self.max_len = int(max_len)
+        self.vocab_size = tokenizer.vocab_size
+        v = self.vocab_size
+        self._free = np.ones(v, dtype=bool)
+        self._free[[tokenizer.pad_id, tokenizer.bos_id, tokenizer.unk_id]] = False
+        self._eos_row = np.zeros(v, dtype=bool)
+        self._eos_row[tokenizer.eos_id] = True
+        self._pad_row = np.zeros(v, dtype=bool)
+        self._pad_row[tokenizer.pad_id] = True
+
+    def start(self, batch_size: int) -> ConstraintState:
+        b = int(batch_size)
+        z = np.zeros(b, dtype=np.int64)
+        return ConstraintState(z.copy(), z.copy(), z.copy(), np.zeros(b, dtype=bool))
+
+    def allowed(self, state: ConstraintState) -> np.ndarray:
+        out = np.empty((len(state), self.vocab_size), dtype=bool)
+        out[:] = self._free
+        out[state.pos >= self.max_len] = self._eos_row
+        out[state.finished] = self._pad_row
+        return out
+
+    def advance(self, state: ConstraintState, tokens) -> ConstraintState:
+        tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
+        if tokens.shape[0] != len(state):
+            raise ValueError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
+        ok = (tokens >= 0) & (tokens < self.vocab_size)
+        rows = np.arange(len(state))
+        ok[ok] = self.allowed(state)[rows[ok], tokens[ok]]
+        if not ok.all():
+            bad = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"token {int(tokens[bad])} is not allowed in row {bad} "
+                             f"at step {int(state.pos[bad])}")
+        new = state.index(rows)
+        live = ~state.finished
+        new.finished |= live & (tokens == self.tokenizer.eos_id)
+        new.pos[live] += 1
+        return new
+
+    def max_steps(self) -> int:
+        return self.max_len + 1
+
+
+__all__ += ["StringConstraint"]

@@ -1,0 +1,164 @@
+import json
+
+import numpy as np
+import pytest
+
+from automata.canon import canonical_form, canonical_key
+from automata.dfa import DFA
+from automata.generate import is_strongly_connected, random_tables
+from automata.sync import reset_length
+from seqvae.domains import (AutomataDomain, Parsed, StringDomain, domain_from_dict,
+                            resolve_function, strongly_connected_tables)
+from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
+
+
+def cerny(n):
+    return DFA([[(q + 1) % n for q in range(n)], [0 if q == n - 1 else q for q in range(n)]])
+
+
+DOM = AutomataDomain(AutomatonTokenizer(max_states=8, max_letters=3))
+
+
+def test_parse_canonicalises():
+    a = cerny(5)
+    b = a.relabel([3, 0, 4, 1, 2], [1, 0])
+    pa, pb = DOM.parse(DOM.tokenizer.encode(a)), DOM.parse(DOM.tokenizer.encode(b))
+    assert pa.ok and pb.ok and pa.error is None
+    assert pa.item == pb.item == canonical_form(a)
+    assert DOM.canonical_key(pa.item) == DOM.canonical_key(b) == canonical_key(a)
+    # Domain.encode canonicalises, so isomorphic automata share one sequence
+    assert DOM.encode(a) == DOM.encode(b)
+
+
+def test_parse_failure_carries_reason():
+    p = DOM.parse([DOM.tokenizer.bos_id, DOM.tokenizer.n_id(2)])
+    assert p == Parsed(False, None, "missing EOS")
+
+
+def test_parse_many_matches_parse():
+    rng = np.random.default_rng(3)
+    batch = [DOM.tokenizer.encode(DFA(t)) for t in random_tables(20, 6, 2, rng)]
+    batch += [DOM.tokenizer.encode(DFA(t)) for t in random_tables(5, 3, 3, rng)]
+    batch.append([1, 2])
+    many = DOM.parse_many(batch)
+    assert many == [DOM.parse(ids) for ids in batch]
+    assert not many[-1].ok
+
+
+@pytest.mark.parametrize("n", [2, 4, 7])
+def test_score_of_cerny_automata(n):
+    s = DOM.score(cerny(n))
+    assert s == {"synchronizing": True, "reset_length": (n - 1) ** 2,
+                 "strongly_connected": True, "cerny_ratio": 1.0}
+
+
+def test_score_non_synchronizing_and_one_state():
+    perm = DFA([[1, 2, 0], [0, 2, 1]])
+    assert DOM.score(perm) == {"synchronizing": False, "reset_length": None,
+                               "strongly_connected": True, "cerny_ratio": None}
+    assert DOM.score(DFA([[0]]))["cerny_ratio"] == 0.0
+
+
+def test_score_many_matches_score():
+    rng = np.random.default_rng(7)
+    items = [DFA(t) for t in random_tables(40, 5, 2, rng)] + [cerny(6), DFA([[1, 0], [1, 0]])]
+    assert DOM.score_many(items) == [DOM.score(d) for d in items]
+
+
+def test_strongly_connected_tables_matches_reference():
+    rng = np.random.default_rng(11)
+    for n, k in ((1, 1), (4, 1), (6, 2), (9, 3)):
+        tables = random_tables(200, n, k, rng)
+        expected = [is_strongly_connected(DFA(t)) for t in tables]
+        assert strongly_connected_tables(tables).tolist() == expected
+
+
+def test_constraint_from_domain_yields_valid_items():
+    c = DOM.constraint(n_states=4, n_letters=2, temperature=0.5)  # extra keys ignored
+    rng = np.random.default_rng(0)
+    state = c.start(16)
+    seq = [np.full(16, DOM.tokenizer.bos_id)]
+    while not c.done(state).all():
+        allowed = c.allowed(state)
+        tok = np.array([rng.choice(np.flatnonzero(a)) for a in allowed])
+        seq.append(tok)
+        state = c.advance(state, tok)
+    for row in np.stack(seq, axis=1):
+        p = DOM.parse(row)
+        assert p.ok and p.item.n_states == 4 and p.item.n_letters == 2
+        assert p.item == canonical_form(p.item)
+
+
+def test_automata_domain_dict_round_trip():
+    back = domain_from_dict(json.loads(json.dumps(DOM.to_dict())))
+    assert isinstance(back, AutomataDomain) and back.tokenizer == DOM.tokenizer
+
+
+def test_item_text_round_trip():
+    d = canonical_form(cerny(5))
+    text = DOM.item_to_text(d)
+    assert DOM.item_from_text(text) == d
+    assert DOM.encode_text(text) == DOM.encode(d)
+
+
+# ---------------------------------------------------------------------- strings
+def is_short(s: str) -> bool:
+    return len(s) <= 3
+
+
+def explode(s: str) -> bool:
+    raise RuntimeError("boom")
+
+
+def test_string_domain_validity_by_name_survives_to_dict():
+    tok = CharTokenizer.fit(["ab", "abcd"])
+    dom = StringDomain(tok, validity=f"{__name__}:is_short")
+    assert dom.parse(tok.encode("ab")) == Parsed(True, "ab", None)
+    p = dom.parse(tok.encode("abcd"))
+    assert not p.ok and p.item == "abcd" and "is_short" in p.error
+    back = domain_from_dict(json.loads(json.dumps(dom.to_dict())))
+    assert back.validity_name == f"{__name__}:is_short"
+    assert not back.parse(tok.encode("abcd")).ok
+    # a module-level function given as an object gets its name too
+    assert StringDomain(tok, validity=is_short).validity_name == f"{__name__}:is_short"
+
+
+def test_string_domain_validity_that_raises():
+    tok = RegexTokenizer.fit(["CCO"])
+    p = StringDomain(tok, validity=explode).parse(tok.encode("CCO"))
+    assert not p.ok and "RuntimeError" in p.error
+
+
+def test_string_domain_lambda_is_not_serialised_but_works():
+    tok = CharTokenizer.fit(["xy"])
+    dom = StringDomain(tok, validity=lambda s: s == "xy")
+    assert dom.validity_name is None and dom.to_dict()["validity"] is None
+    assert dom.parse(tok.encode("xy")).ok and not dom.parse(tok.encode("yx")).ok
+
+
+def test_string_domain_basics():
+    tok = CharTokenizer.fit(["ab"])
+    dom = StringDomain(tok)
+    assert dom.constraint() is None
+    c = dom.constraint(max_len=3)
+    assert c.max_steps() == 4 and c.allowed(c.start(2)).shape == (2, tok.vocab_size)
+    assert dom.score("ab") == {}
+    assert dom.canonical_key("ab") == "ab"
+    assert StringDomain(tok, canonical="builtins:str.upper").canonical_key("ab") == "AB"
+    assert not dom.parse([1, 4]).ok
+
+
+def test_resolve_function_errors():
+    with pytest.raises(ValueError, match="module:function"):
+        resolve_function("nocolon")
+    with pytest.raises(ValueError, match="cannot import"):
+        resolve_function("no_such_module_xyz:f")
+    with pytest.raises(ValueError, match="no attribute"):
+        resolve_function("os:no_such_function_xyz")
+
+
+def test_domain_from_dict_errors():
+    with pytest.raises(ValueError):
+        domain_from_dict({"name": "proteins", "tokenizer": {"type": "char", "vocab": ["a"]}})
+    with pytest.raises(ValueError):
+        domain_from_dict({"tokenizer": {}})

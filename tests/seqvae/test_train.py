@@ -1,0 +1,218 @@
+"""Trainer: loss falls, determinism, checkpoints, resume, Ctrl-C, runs, fine-tuning."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from automata.dfa import DFA
+from automata.generate import random_tables
+from seqvae.config import ModelConfig, TrainConfig
+from seqvae.domains import AutomataDomain
+from seqvae.runs import RunError, load_run
+from seqvae.tokenizers import AutomatonTokenizer
+from seqvae.train import (Trainer, TrainingError, epoch_batches, fine_tune, kl_weight,
+                          learning_rate, train)
+
+torch.set_num_threads(1)
+
+TOK = AutomatonTokenizer(4, 2)
+DOM = AutomataDomain(TOK)
+SMALL = dict(d_z=4, enc_hidden=24, dec_z_dim=8, dec_hidden=24, dec_layers=1, embed_dim=8,
+             conv_channels=(8, 8), conv_kernels=(3, 3))
+
+
+def _items(m=120, n=4, seed=0):
+    return [DFA(t) for t in random_tables(m, n, 2, np.random.default_rng(seed))]
+
+
+def _ids(m=48, seed=0):
+    return [TOK.encode(d) for d in _items(m, seed=seed)]
+
+
+def _mcfg():
+    return ModelConfig.for_tokenizer(TOK, TOK.max_seq_len, **SMALL)
+
+
+def _tcfg(**kw):
+    base = dict(epochs=3, batch_size=16, lr=5e-3, warmup_steps=0, kl_schedule="linear",
+                kl_warmup_steps=10, patience=0, seed=3)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _losses(trainer):
+    out = []
+    trainer.on_log = lambda r: out.append(r["loss"]) if r["kind"] == "step" else None
+    trainer.fit()
+    return out
+
+
+def test_loss_falls_on_a_tiny_set():
+    ids = _ids(32)
+    tr = Trainer(_mcfg(), _tcfg(epochs=40, batch_size=32, kl_schedule="constant", kl_max=0.05),
+                 ids)
+    losses = _losses(tr)
+    assert len(losses) == 40
+    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:3])
+    # teacher-forced token accuracy on the training set rises well above chance (1/4)
+    x = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in ids], batch_first=True)
+    assert tr.evaluate(x, torch.tensor([len(s) for s in ids]))["token_acc"] > 0.6
+
+
+def test_same_seed_same_numbers_and_other_seed_differs():
+    ids, val = _ids(40), _ids(8, seed=1)
+    a = _losses(Trainer(_mcfg(), _tcfg(), ids, val))
+    b = _losses(Trainer(_mcfg(), _tcfg(), ids, val))
+    c = _losses(Trainer(_mcfg(), _tcfg(seed=4), ids, val))
+    assert a == b
+    assert a != c
+
+
+def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path):
+    ids, val = _ids(40), _ids(8, seed=1)
+    cfg = _tcfg(checkpoint_every=4, mc_samples=2, free_bits=0.05)
+    mcfg = ModelConfig.for_tokenizer(TOK, TOK.max_seq_len, word_dropout=0.2, **SMALL)
+    full = Trainer(mcfg, cfg, ids, val, out_dir=tmp_path / "full")
+    full.fit()
+
+    part = Trainer(mcfg, cfg, ids, val, out_dir=tmp_path / "part")
+
+    def interrupt(rec):
+        if rec["kind"] == "step" and rec["step"] == 5:  # mid-epoch (3 batches per epoch)
+            raise KeyboardInterrupt
+
+    part.on_log = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        part.fit()
+    state = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 5 and state["epoch"] == 1 and state["batch_in_epoch"] == 2
+
+    again = Trainer(mcfg, cfg, ids, val, out_dir=tmp_path / "part")
+    assert again.resume()
+    again.fit()
+    assert again.step == full.step == 9
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, again.model.state_dict()[k]), k
+    # the resumed log has each step once
+    steps = [json.loads(line)["step"] for line in
+             (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
+             if json.loads(line)["kind"] == "step"]
+    assert steps == list(range(1, 10))
+
+
+def test_resume_from_a_periodic_checkpoint(tmp_path):
+    ids = _ids(40)
+    cfg = _tcfg(checkpoint_every=4, epochs=2, val_fraction=0.0)
+    full = Trainer(_mcfg(), cfg, ids, out_dir=tmp_path / "a")
+    full.fit()
+    # replay the checkpoint written at step 4 (copy it before the run overwrote it)
+    part = Trainer(_mcfg(), cfg.replace(max_steps=4), ids, out_dir=tmp_path / "b")
+    part.fit()
+    resumed = Trainer(_mcfg(), cfg, ids, out_dir=tmp_path / "b")
+    # max_steps differs, so load by hand through the state dict
+    state = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
+    state["train_config"] = cfg.to_dict()
+    state["finished"] = False
+    resumed.load_state_dict(state)
+    resumed.fit()
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+
+
+def test_checkpoint_is_plain_data(tmp_path):
+    tr = Trainer(_mcfg(), _tcfg(epochs=1), _ids(20), _ids(4, seed=2), out_dir=tmp_path,
+                 meta={"tokenizer": TOK.to_dict()})
+    tr.fit()
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    for key in ("model", "optimizer", "step", "rng", "model_config", "train_config", "meta",
+                "version"):
+        assert key in state
+    assert ModelConfig.from_dict(state["model_config"]) == _mcfg()
+    assert state["meta"]["tokenizer"] == TOK.to_dict()
+    bad = Trainer(ModelConfig.for_tokenizer(TOK, TOK.max_seq_len, d_z=3), _tcfg(), _ids(20))
+    with pytest.raises(TrainingError):
+        bad.load_state_dict(state)
+
+
+def test_train_writes_a_run_that_loads(tmp_path):
+    items = _items(150)
+    run = train(items, DOM, out_dir=tmp_path / "run", model_config=SMALL,
+                train_config=dict(epochs=2, batch_size=32, val_fraction=0.1,
+                                  test_fraction=0.1), command="seqvae train test")
+    for name in ("config.json", "checkpoint.pt", "metrics.jsonl", "command.txt", "version.txt",
+                 "train_keys.txt", "items/heldout.txt", "items/train.txt", "items/val.txt"):
+        assert (tmp_path / "run" / name).exists(), name
+    loaded = load_run(tmp_path / "run")
+    assert loaded.d_z == 4 and loaded.tokenizer == TOK
+    assert loaded.train_keys == run.train_keys
+    assert [DOM.item_to_text(i) for i in loaded.heldout_items] == \
+        [DOM.item_to_text(i) for i in run.heldout_items]
+    assert not {DOM.canonical_key(i) for i in loaded.heldout_items} & loaded.train_keys
+    mu, lv = loaded.encode(loaded.heldout_items[:5])
+    mu2, _ = run.encode(run.heldout_items[:5])
+    assert mu.shape == lv.shape == (5, 4)
+    np.testing.assert_allclose(mu, mu2, atol=1e-6)
+    # text items work too
+    mu3, _ = loaded.encode([DOM.item_to_text(i) for i in loaded.heldout_items[:5]])
+    np.testing.assert_allclose(mu, mu3, atol=1e-6)
+    parsed = loaded.decode_parsed(mu)
+    assert all(p.ok and p.item.n_states == 4 for p in parsed)
+    assert loaded.constraint_spec == {"n_states": 4, "n_letters": 2}
+    with pytest.raises(RunError):
+        load_run(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RunError):
+        load_run(tmp_path / "empty")
+
+
+def test_fine_tune_leaves_the_original_alone(tmp_path):
+    run = train(_items(100), DOM, model_config=SMALL,
+                train_config=dict(epochs=1, batch_size=32))
+    before = {k: v.clone() for k, v in run.model.state_dict().items()}
+    targets = _items(6, seed=9)
+    weights = [0, 0, 0, 0, 0, 1.0]
+    seen = []
+    tuned = fine_tune(run, targets, weights, steps=5, batch_size=8, out_dir=tmp_path / "ft",
+                      on_log=lambda r: seen.append(r))
+    for k, v in run.model.state_dict().items():
+        assert torch.equal(v, before[k])
+    assert any(not torch.equal(v, before[k]) for k, v in tuned.model.state_dict().items())
+    assert len([r for r in seen if r["kind"] == "step"]) == 5
+    assert DOM.canonical_key(targets[5]) in tuned.train_keys
+    assert run.train_keys < tuned.train_keys
+    reloaded = load_run(tmp_path / "ft")
+    z = np.zeros((2, 4), dtype=np.float32)
+    assert reloaded.decode(z) == tuned.decode(z)
+    with pytest.raises(TrainingError):
+        fine_tune(run, targets, [0] * 6, steps=2)
+
+
+def test_schedules():
+    cfg = TrainConfig(kl_schedule="sigmoid", kl_warmup_steps=1000, kl_sigmoid_k=0.01)
+    assert kl_weight(cfg, 0, 5000) < 0.01 and abs(kl_weight(cfg, 500, 5000) - 0.5) < 1e-9
+    assert kl_weight(cfg, 1000, 5000) > 0.99
+    cyc = TrainConfig(kl_schedule="cyclical", kl_cycles=2, kl_ratio=0.5)
+    assert kl_weight(cyc, 0, 100) == 0.0 and kl_weight(cyc, 25, 100) == 1.0
+    assert kl_weight(cyc, 50, 100) == 0.0 and kl_weight(cyc, 60, 100) == pytest.approx(0.4)
+    lr = TrainConfig(lr=1.0, warmup_steps=10, lr_schedule="cosine", lr_min_factor=0.1)
+    assert learning_rate(lr, 0, 110) == pytest.approx(0.1)
+    assert learning_rate(lr, 10, 110) == pytest.approx(1.0)
+    assert learning_rate(lr, 110, 110) == pytest.approx(0.1)
+
+
+def test_epoch_batches_cover_every_item_and_bucket_by_length():
+    lengths = torch.tensor([5, 30, 6, 29, 7, 31, 5, 28] * 25)
+    b1 = epoch_batches(lengths, 8, seed=1, epoch=0)
+    assert sorted(torch.cat(b1).tolist()) == list(range(200))
+    assert [x.tolist() for x in b1] == [x.tolist() for x in epoch_batches(lengths, 8, 1, 0)]
+    assert [x.tolist() for x in b1] != [x.tolist() for x in epoch_batches(lengths, 8, 1, 1)]
+    # bucketed: every batch holds similar lengths, so padding is small
+    waste = sum(int(lengths[b].max() * len(b) - lengths[b].sum()) for b in b1)
+    assert waste < 0.05 * int(lengths.sum())
+    w = torch.zeros(200)
+    w[7] = 1.0
+    drawn = epoch_batches(lengths, 8, 1, 0, weights=w, samples=16)
+    assert set(torch.cat(drawn).tolist()) == {7}
