@@ -12,20 +12,24 @@ numbered, state-major) are a piece of the final table.
 At each step the search computes the segment of every unnumbered root, keeps
 the roots whose segment is lexicographically smallest, and branches over them;
 the canonical table is the smallest complete table over all letter orders and
-all branches. Every choice depends only on the structure of the automaton and
-of the numbering so far, so isomorphic automata explore the same set of tables
-and get the same minimum.
+all branches explored. Every choice depends only on the structure of the
+automaton, the letter order and the numbering so far, so isomorphic automata
+explore the same set of tables and get the same minimum.
 
-Two pruning rules keep this fast:
+Three rules keep the branching small:
 
 * a branch whose partial table is already larger than the best complete table
   is cut;
-* when two tied roots ``r1`` and ``r2`` have segments related by an
-  automorphism of the automaton that fixes every numbered state (the map sending
-  the i-th state of one segment to the i-th state of the other, closed into a
-  permutation), the branch of ``r2`` is the image of the branch of ``r1`` and
-  gives the same tables, so only ``r1`` is explored. This makes automata with
-  many identical components (the identity, stars) cheap.
+* tied roots whose segments are swapped by an automorphism fixing every
+  numbered state give the same tables, so only one of them is explored. The
+  automorphism is first tried as the plain swap of the two segments
+  (identical components, sibling leaves), then extended along images (forced)
+  and preimages (matched by colour) and verified;
+* ties that remain are narrowed to the roots of the smallest *colour*, an
+  isomorphism-invariant hash from colour refinement (images and preimage
+  multisets, per letter in the chosen order). Segments only look forward; the
+  colour also sees what leads into a root, e.g. the shape of a tree hanging
+  below it, which would otherwise force a branch per ordering of siblings.
 
 Two segments with equal rows have equal lengths: equal rows create new states
 at the same positions, so both stop at the same row.
@@ -117,13 +121,8 @@ def _mix(x):
 
 
 @njit(cache=True)
-def _prepare_aux(delta, n, k, colors, pre_start, pre_list, tmp):
-    """Preimage lists per letter and a colour refinement of the states.
-
-    The colours (hashes of iterated image colours and preimage-colour
-    multisets) only guide the matching in :func:`_extend_automorphism`; a hash
-    collision can only make that matching fail, never make it unsound, because
-    every candidate map is verified."""
+def _prepare_preimages(delta, n, k, pre_start, pre_list, tmp):
+    """Preimage lists per letter, CSR style: ``pre_list[a, pre_start[a, q]:pre_start[a, q+1]]``."""
     for a in range(k):
         for q in range(n + 1):
             pre_start[a, q] = 0
@@ -137,17 +136,29 @@ def _prepare_aux(delta, n, k, colors, pre_start, pre_list, tmp):
             t = delta[a, q]
             pre_list[a, tmp[t]] = q
             tmp[t] += 1
+
+
+@njit(cache=True)
+def _prepare_colors(delta, perm, n, k, colors, pre_start, pre_list, tmp):
+    """Colour refinement of the states for the letter order ``perm``.
+
+    A colour hashes the previous colour, the colours of the images and the
+    multisets of preimage colours, letter by letter in the order ``perm``; it is
+    iterated until the partition stops splitting. The values depend only on the
+    structure and the letter order, so they are isomorphism invariants and may
+    steer the search. A hash collision merges classes, which costs time, never
+    correctness."""
     for q in range(n):
         colors[q] = 1
     for _ in range(n):
-        changed = False
         for q in range(n):
             h = _mix(np.uint64(colors[q]) + np.uint64(0x9E3779B97F4A7C15))
-            for a in range(k):
-                h = _mix(h ^ (np.uint64(colors[delta[a, q]]) + np.uint64(a + 1)))
+            for j in range(k):
+                a = perm[j]
+                h = _mix(h ^ (np.uint64(colors[delta[a, q]]) + np.uint64(j + 1)))
                 acc = np.uint64(0)
                 for i in range(pre_start[a, q], pre_start[a, q + 1]):
-                    acc += _mix(np.uint64(colors[pre_list[a, i]]) * np.uint64(k + 1) + np.uint64(a))
+                    acc += _mix(np.uint64(colors[pre_list[a, i]]) * np.uint64(k + 1) + np.uint64(j))
                 h = _mix(h ^ acc)
             tmp[q] = np.int64(h >> np.uint64(1))
         # Stop once the partition stops splitting.
@@ -155,7 +166,6 @@ def _prepare_aux(delta, n, k, colors, pre_start, pre_list, tmp):
             break
         for q in range(n):
             colors[q] = tmp[q]
-    return
 
 
 @njit(cache=True)
@@ -275,8 +285,9 @@ def _setup_level(delta, perm, n, k, m, num, order, cur, ref, cand_row, ws):
         count += 1
     if count <= 1:
         return count, end
-    # Automorphism pruning among the tied roots.
     length = end - m
+    # Tied roots related by an automorphism that only swaps their segments
+    # (identical components, sibling leaves): keep one of each.
     kept = 1
     for i in range(1, count):
         redundant = False
@@ -284,9 +295,40 @@ def _setup_level(delta, perm, n, k, m, num, order, cur, ref, cand_row, ws):
             if _is_automorphism_swap(delta, n, k, segs[j], segs[i], length, pi, aux[0], in_a):
                 redundant = True
                 break
-            if not aux_ready[0]:
-                _prepare_aux(delta, n, k, colors, pre_start, pre_list, aux[0])
-                aux_ready[0] = True
+        if not redundant:
+            cand_row[kept] = cand_row[i]
+            for t in range(length):
+                segs[kept, t] = segs[i, t]
+            kept += 1
+    if kept <= 1:
+        return kept, end
+    # Still tied: keep the roots of the smallest colour. Segments look only
+    # forward; colours also see what leads into a root (e.g. the shape of
+    # the tree hanging below it), which breaks most of the remaining ties.
+    if aux_ready[0] != 1:
+        _prepare_preimages(delta, n, k, pre_start, pre_list, aux[0])
+        aux_ready[0] = 1
+    if aux_ready[1] != 1:
+        _prepare_colors(delta, perm, n, k, colors, pre_start, pre_list, aux[0])
+        aux_ready[1] = 1
+    low = colors[cand_row[0]]
+    for i in range(1, kept):
+        low = min(low, colors[cand_row[i]])
+    count = 0
+    for i in range(kept):
+        if colors[cand_row[i]] == low:
+            cand_row[count] = cand_row[i]
+            for t in range(length):
+                segs[count, t] = segs[i, t]
+            count += 1
+    if count <= 1:
+        return count, end
+    # Same colour: look for an automorphism fixing the numbered states that
+    # maps one root's branch onto the other's.
+    kept = 1
+    for i in range(1, count):
+        redundant = False
+        for j in range(kept):
             if _extend_automorphism(delta, n, k, num, segs[j], segs[i], length, colors,
                                     pre_start, pre_list, pi, aux[0], aux[1]):
                 redundant = True
@@ -328,7 +370,7 @@ def _workspace(n, k):
              np.empty(n, np.int64),            # colors
              np.empty((k, n + 1), np.int64),   # pre_start
              np.empty((k, n), np.int64),       # pre_list
-             np.zeros(1, np.bool_))            # aux_ready
+             np.zeros(2, np.int64))            # ready flags: preimages, colours
     return search, autom
 
 
@@ -341,13 +383,14 @@ def _canon_one(delta, perms, search, autom):
     k = delta.shape[0]
     n = delta.shape[1]
     best, best_perm, num, order, cur, ref, cand, lvl = search
-    autom[7][0] = False  # colours and preimages belong to the previous automaton
+    autom[7][0] = 0  # preimages belong to the previous automaton
     nk = n * k
     for i in range(nk):
         best[i] = n  # larger than any real entry
     n_perms = perms.shape[0]
     for p in range(n_perms):
         perm = perms[p]
+        autom[7][1] = 0  # colours depend on the letter order
         for q in range(n):
             num[q] = -1
         count_numbered = 0
@@ -420,3 +463,43 @@ def _canon_batch(deltas, perms, out, labels):
                 out[idx, j, i] = best[i * k + j]
         for i in range(n + 1):
             labels[idx, i] = best_perm[i]
+
+
+@njit(cache=True)
+def _census_scan(f, cls_idx, cls, funcs, k, perms, start, stop, keys_out):
+    """Census helper (kept here so numba's cache is invalidated with the kernels
+    it calls): packed canonical keys of the tables (f, g_1, ..., g_{k-1}) whose
+    letter codes (mixed radix over ``start..stop``, ``funcs`` listing every map)
+    all have class >= ``cls_idx``; returns how many were written."""
+    n = f.shape[0]
+    n_funcs = funcs.shape[0]
+    nk = n * k
+    bits = 1
+    while (1 << bits) < n:
+        bits += 1
+    delta = np.empty((k, n), np.int64)
+    for q in range(n):
+        delta[0, q] = f[q]
+    search, autom = _workspace(n, k)
+    best = search[0]
+    count = 0
+    for code in range(start, stop):
+        c = code
+        ok = True
+        for letter in range(1, k):
+            fc = c % n_funcs
+            c //= n_funcs
+            if cls[fc] < cls_idx:
+                ok = False
+                break
+            for q in range(n):
+                delta[letter, q] = funcs[fc, q]
+        if not ok:
+            continue
+        _canon_one(delta, perms, search, autom)
+        key = np.int64(0)
+        for i in range(nk):
+            key = (key << bits) | best[i]
+        keys_out[count] = key
+        count += 1
+    return count

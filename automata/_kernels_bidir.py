@@ -17,15 +17,17 @@ U0 = np.uint64(0)
 U1 = np.uint64(1)
 U255 = np.uint64(255)
 _LEAF = 12
+_BRUTE_PAIRS = 0
 
 
 @njit(cache=True)
-def _tables(delta, inverse):
+def _tables(delta, inverse, words):
     """Per-letter byte lookup tables ``tab[a, c, v, :]``: the image (or, if
     ``inverse``, the preimage) of the states whose bits in byte ``c`` are
-    ``v``. A whole image is then the OR of one lookup per non-zero byte."""
+    ``v``. A whole image is then the OR of one lookup per non-zero byte.
+    ``words`` is the bitset width W (at least ceil(n / 64))."""
     k, n = delta.shape
-    W = (n + 63) // 64
+    W = words
     nc = (n + 7) // 8
     single = np.zeros((k, n, W), dtype=np.uint64)
     for a in range(k):
@@ -185,7 +187,10 @@ def _covered(S, C, nbits, proper):
         while True:
             if s_lo >= s_hi or c_lo >= c_hi:
                 break
-            if s_hi - s_lo <= _LEAF or depth >= nbits:
+            if s_hi - s_lo <= _LEAF or depth >= nbits or \
+                    (c_hi - c_lo) * (s_hi - s_lo) <= _BRUTE_PAIRS:
+                # Few pairs left: a linear scan beats walking the trie, which
+                # for sparse queries visits nearly every node.
                 for u in range(c_lo, c_hi):
                     i = idx[u]
                     if found[i]:
@@ -289,34 +294,6 @@ def _complement(sets, full):
 
 
 @njit(cache=True)
-def _reduce_new(new, runs_data, run_starts, nruns, nbits):
-    """Sorted distinct rows of ``new`` that are neither a proper subset of
-    another row nor a subset of a row of a stored run; returns row indices
-    into ``new`` (sorted order of the rows)."""
-    keep = _sort_unique(new)
-    cand = new[keep]
-    # Against earlier levels, one sorted run at a time.
-    alive = np.ones(cand.shape[0], dtype=np.bool_)
-    for r in range(nruns):
-        S = runs_data[run_starts[r]:run_starts[r + 1]]
-        if S.shape[0] == 0:
-            continue
-        sel = np.flatnonzero(alive)
-        if sel.shape[0] == 0:
-            break
-        m = _covered(S, cand[sel], nbits, False)
-        for t in range(sel.shape[0]):
-            if m[t]:
-                alive[sel[t]] = False
-    sel = np.flatnonzero(alive)
-    if sel.shape[0] > 1:
-        sub = cand[sel]
-        m = _covered(sub, sub, nbits, True)
-        sel = sel[~m]
-    return keep[sel]
-
-
-@njit(cache=True)
 def _merge_tail(data, starts, nruns):
     """Merge the last two runs stored in ``data`` (``starts`` has nruns+1
     entries); returns the new number of rows used."""
@@ -326,3 +303,123 @@ def _merge_tail(data, starts, nruns):
     merged = _merge_sorted(data[a0:b0].copy(), data[b0:b1])
     data[a0:a0 + merged.shape[0]] = merged
     return a0 + merged.shape[0]
+
+
+@njit(cache=True)
+def _member(S, C):
+    """Boolean mask over rows of C: does the row occur in sorted ``S``?"""
+    W = S.shape[1]
+    m = C.shape[0]
+    out = np.zeros(m, dtype=np.bool_)
+    for i in range(m):
+        lo = 0
+        hi = S.shape[0]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if _less(S, mid, C, i, W):
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < S.shape[0] and _equal(S, lo, C, i, W):
+            out[i] = True
+    return out
+
+
+@njit(cache=True)
+def _reduce_new_dupes(new, runs_data, run_starts, nruns):
+    """Drop rows of ``new`` already stored in a run (exact repeats) and repeats
+    (exact duplicates), for levels where subset queries would cost more than
+    the pruning saves."""
+    keep = _sort_unique(new)
+    cand = new[keep]
+    alive = np.ones(cand.shape[0], dtype=np.bool_)
+    for r in range(nruns):
+        S = runs_data[run_starts[r]:run_starts[r + 1]]
+        if S.shape[0] == 0:
+            continue
+        m = _member(S, cand)
+        for t in range(cand.shape[0]):
+            if m[t]:
+                alive[t] = False
+    return keep[alive]
+
+
+@njit(cache=True)
+def _push_run(runs, starts, nruns, keys):
+    """Append sorted ``keys`` as a new run and merge runs so that their sizes
+    at least halve from first to last (O(log) runs, amortised O(log) merges
+    per row). Returns the possibly regrown ``runs`` and the new run count."""
+    used = starts[nruns]
+    need = used + keys.shape[0]
+    if need > runs.shape[0]:
+        cap = max(need, 2 * runs.shape[0])
+        grown = np.empty((cap, runs.shape[1]), dtype=np.uint64)
+        grown[:used] = runs[:used]
+        runs = grown
+    runs[used:need] = keys
+    nruns += 1
+    starts[nruns] = need
+    while nruns >= 2 and 2 * (starts[nruns] - starts[nruns - 1]) >= starts[nruns - 1] - starts[nruns - 2]:
+        end = _merge_tail(runs, starts, nruns)
+        nruns -= 1
+        starts[nruns] = end
+    return runs, nruns
+
+
+@njit(cache=True)
+def _dominated(cand, runs, starts, nruns, nbits):
+    """Mask over the sorted distinct rows ``cand``: the row is a proper subset
+    of another row, or a subset of a stored row (domination pruning)."""
+    dead = np.zeros(cand.shape[0], dtype=np.bool_)
+    for r in range(nruns):
+        S = runs[starts[r]:starts[r + 1]]
+        if S.shape[0] == 0:
+            continue
+        sel = np.flatnonzero(~dead)
+        if sel.shape[0] == 0:
+            break
+        m = _covered(S, cand[sel], nbits, False)
+        for t in range(sel.shape[0]):
+            if m[t]:
+                dead[sel[t]] = True
+    sel = np.flatnonzero(~dead)
+    if sel.shape[0] > 1:
+        sub = cand[sel]
+        m = _covered(sub, sub, nbits, True)
+        for t in range(sel.shape[0]):
+            if m[t]:
+                dead[sel[t]] = True
+    return dead
+
+
+@njit(cache=True)
+def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
+    """One BFS step of one direction: expand, drop repeats of stored keys and,
+    if ``dominate``, dominated keys; store the new keys as a run.
+
+    Returns (new level, its sorted keys, parents, letters, runs, nruns,
+    number of rows dropped by domination alone)."""
+    new, parent, letter = _expand(level, tab, not forward)
+    keys = _complement(new, full) if forward else new
+    keep = _reduce_new_dupes(keys, runs, starts, nruns)
+    n_dom = 0
+    if dominate and keep.shape[0] > 0:
+        dead = _dominated(keys[keep], runs, starts, nruns, nbits)
+        n_dom = int(dead.sum())
+        keep = keep[~dead]
+    kept_keys = keys[keep]
+    runs, nruns = _push_run(runs, starts, nruns, kept_keys)
+    return new[keep], kept_keys, parent[keep], letter[keep], runs, nruns, n_dom
+
+
+@njit(cache=True)
+def _meet(fwd_keys, bwd_level, full, nbits):
+    """A pair (i, j) with forward set i contained in backward set j, or (-1, -1).
+
+    F ⊆ B iff ~B ⊆ ~F: the query runs on the dense complements, which prune
+    the implicit trie far better than sparse sets do."""
+    bcomp = _complement(bwd_level, full)
+    hit = _first_covered(fwd_keys, bcomp, nbits)
+    if hit < 0:
+        return -1, -1
+    return _find_cover(fwd_keys, bcomp, hit), hit

@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
-from numba import njit
 
-from ._canon_kernels import _canon_one, _workspace
+from ._canon_kernels import _census_scan
 from .atomic import atomic_write_text
 from .canon import _letter_perms, canonical_tables
 from .dfa import DFA, STATE_DTYPE
@@ -53,6 +52,8 @@ MAX_TABLES = 2_000_000_000
 MAX_FUNCTIONS = 20_000_000
 #: How many of the slowest automata a census keeps beyond what was asked.
 EXTREME_BUDGET = 1000
+#: Larger than any reset length: "no length must be kept".
+NO_THRESHOLD = 1 << 62
 _CACHE_VERSION = 1
 _CHUNK = 1 << 18
 
@@ -165,45 +166,6 @@ def census_size(n_states: int, n_letters: int) -> int:
     return n_classes * (n_states ** n_states) ** (n_letters - 1)
 
 
-# -- kernel ---------------------------------------------------------------------
-@njit(cache=True)
-def _scan(f, cls_idx, cls, funcs, k, perms, start, stop, keys_out):
-    """Canonical keys of the tables (f, g_1, ..., g_{k-1}) whose letter codes
-    (mixed radix over ``start..stop``) all have class >= ``cls_idx``."""
-    n = f.shape[0]
-    n_funcs = funcs.shape[0]
-    nk = n * k
-    bits = 1
-    while (1 << bits) < n:
-        bits += 1
-    delta = np.empty((k, n), np.int64)
-    for q in range(n):
-        delta[0, q] = f[q]
-    search, autom = _workspace(n, k)
-    best = search[0]
-    count = 0
-    for code in range(start, stop):
-        c = code
-        ok = True
-        for letter in range(1, k):
-            fc = c % n_funcs
-            c //= n_funcs
-            if cls[fc] < cls_idx:
-                ok = False
-                break
-            for q in range(n):
-                delta[letter, q] = funcs[fc, q]
-        if not ok:
-            continue
-        _canon_one(delta, perms, search, autom)
-        key = np.int64(0)
-        for i in range(nk):
-            key = (key << bits) | best[i]
-        keys_out[count] = key
-        count += 1
-    return count
-
-
 # -- results --------------------------------------------------------------------
 @dataclass
 class CensusPart:
@@ -223,9 +185,11 @@ class CensusPart:
     cutoff: int = 0
     extremes: dict[int, np.ndarray] = field(default_factory=dict)
 
-    def _trim(self, keep_from: int, keep_count: int) -> None:
-        """Drop whole buckets of the shortest lengths below ``keep_from`` while
-        at least ``keep_count`` automata remain kept."""
+    def _trim(self, keep_from: int | None, keep_count: int) -> None:
+        """Drop whole buckets of the shortest lengths below ``keep_from`` (no
+        bound when None) while at least ``keep_count`` automata remain kept."""
+        if keep_from is None:
+            keep_from = NO_THRESHOLD
         kept = sum(len(v) for v in self.extremes.values())
         for rt in sorted(self.extremes):
             if rt >= keep_from or kept - len(self.extremes[rt]) < keep_count:
@@ -257,7 +221,7 @@ class CensusPart:
         )
 
 
-def merge_parts(parts: Iterable[CensusPart], *, keep_from: int = 0,
+def merge_parts(parts: Iterable[CensusPart], *, keep_from: int | None = None,
                 keep_count: int = EXTREME_BUDGET) -> CensusPart:
     """Combine parts over disjoint sets of classes into one."""
     parts = list(parts)
@@ -285,13 +249,13 @@ def merge_parts(parts: Iterable[CensusPart], *, keep_from: int = 0,
 
 
 def census_part(n_states: int, n_letters: int, classes: Iterable[int] | None = None, *,
-                keep_from: int = 0, keep_count: int = EXTREME_BUDGET,
+                keep_from: int | None = None, keep_count: int = EXTREME_BUDGET,
                 progress: Callable[[int], None] | None = None) -> CensusPart:
     """Census over the automata whose smallest letter class is in ``classes``.
 
     ``classes`` are indices into :func:`functional_graph_classes` (all of them
-    by default). Keeps every automaton with reset length ``>= keep_from`` and
-    at least ``keep_count`` of the slowest ones.
+    by default). Keeps every automaton with reset length ``>= keep_from`` (if
+    given) and at least ``keep_count`` of the slowest ones.
     """
     _check_sizes(n_states, n_letters)
     if census_size(n_states, n_letters) > MAX_TABLES:
@@ -311,7 +275,7 @@ def census_part(n_states: int, n_letters: int, classes: Iterable[int] | None = N
         buf = np.empty(min(_CHUNK, n_codes), dtype=np.int64)
         for start in range(0, n_codes, _CHUNK):
             stop = min(n_codes, start + _CHUNK)
-            got = _scan(reps[i], i, cls, funcs, n_letters, perms, start, stop, buf)
+            got = _census_scan(reps[i], i, cls, funcs, n_letters, perms, start, stop, buf)
             if got:
                 chunks.append(np.unique(buf[:got]))
             if progress is not None:
@@ -322,7 +286,7 @@ def census_part(n_states: int, n_letters: int, classes: Iterable[int] | None = N
     return part
 
 
-def _account(part: CensusPart, keys: np.ndarray, keep_from: int, keep_count: int) -> None:
+def _account(part: CensusPart, keys: np.ndarray, keep_from: int | None, keep_count: int) -> None:
     if keys.size == 0:
         return
     rts = reset_lengths(_unpack(keys, part.n_states, part.n_letters))
@@ -415,14 +379,15 @@ def _load_cached(n_states: int, n_letters: int) -> CensusPart | None:
     return part
 
 
-def _full(n_states: int, n_letters: int, *, keep_from: int, keep_count: int, cache: bool,
+def _full(n_states: int, n_letters: int, *, keep_from: int | None, keep_count: int, cache: bool,
           progress: Callable[[int], None] | None) -> CensusPart:
     _check_sizes(n_states, n_letters)
     if cache:
         part = _load_cached(n_states, n_letters)
         if part is not None:
             kept = sum(len(v) for v in part.extremes.values())
-            if keep_from >= part.cutoff and (kept >= keep_count or part.cutoff == 0):
+            if (keep_from is None or keep_from >= part.cutoff) and \
+                    (kept >= keep_count or part.cutoff == 0):
                 return part
     part = census_part(n_states, n_letters, keep_from=keep_from, keep_count=keep_count,
                        progress=progress)
@@ -466,7 +431,7 @@ def census(n_states: int, n_letters: int, *, top: int = 10,
     """
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0:
         raise AutomatonError(f"top must be a non-negative integer, got {top!r}")
-    part = _full(n_states, n_letters, keep_from=10 ** 9, keep_count=max(top, EXTREME_BUDGET),
+    part = _full(n_states, n_letters, keep_from=None, keep_count=max(top, EXTREME_BUDGET),
                  cache=cache, progress=progress)
     return _to_census(part, top)
 

@@ -95,52 +95,47 @@ class _Side:
         keys = KB._complement(start, full) if forward else start
         order = KB._sort_unique(keys)
         self.levels = [start[order]]
+        self.keys = keys[order]
         self.parents = [np.full(len(order), -1, dtype=np.int64)]
         self.letters = [np.full(len(order), -1, dtype=np.int8)]
         W = start.shape[1]
         self.runs = np.empty((max(1024, 2 * len(order)), W), dtype=np.uint64)
-        self.starts = [0]
-        self._push_run(keys[order])
+        self.starts = np.zeros(130, dtype=np.int64)
+        self.runs, self.nruns = KB._push_run(self.runs, self.starts, 0, self.keys)
         self.bytes = self.levels[0].nbytes + 9 * len(order)
-
-    @property
-    def size(self):
-        return len(self.levels[-1])
-
-    def _push_run(self, keys):
-        used = self.starts[-1]
-        need = used + len(keys)
-        if need > len(self.runs):
-            grown = np.empty((max(need, 2 * len(self.runs)), self.runs.shape[1]), dtype=np.uint64)
-            grown[:used] = self.runs[:used]
-            self.runs = grown
-        self.runs[used:need] = keys
-        self.starts.append(need)
-        # Keep O(log) runs: merge while the last run is not much smaller.
-        while len(self.starts) >= 3 and \
-                2 * (self.starts[-1] - self.starts[-2]) >= self.starts[-2] - self.starts[-3]:
-            arr = np.asarray(self.starts, dtype=np.int64)
-            end = KB._merge_tail(self.runs, arr, len(self.starts) - 1)
-            self.starts.pop()
-            self.starts[-1] = int(end)
+        self.size = len(order)
+        self._skip = 0
+        self._pause = 1
 
     def step_cost(self, k):
-        """Bytes the next step would allocate at its peak."""
+        """Bytes the next step would allocate at its peak, beyond what is stored."""
         m = self.size * k
-        W = self.levels[-1].shape[1]
-        return m * (3 * 8 * W + 8 * 4 + 9) + (self.starts[-1] + m) * 8 * W
+        W = self.full.shape[0]
+        return m * (3 * 8 * W + 8 * 4 + 9) + (self.starts[self.nruns] + m) * 8 * W
 
     def step(self):
-        level = self.levels[-1]
-        new, parent, letter = KB._expand(level, self.tab, not self.forward)
-        keys = KB._complement(new, self.full) if self.forward else new
-        starts = np.asarray(self.starts, dtype=np.int64)
-        keep = KB._reduce_new(keys, self.runs, starts, len(self.starts) - 1, self.nbits)
-        self.levels.append(new[keep])
-        self.parents.append(parent[keep])
-        self.letters.append(letter[keep])
-        self._push_run(keys[keep])
-        self.bytes += self.levels[-1].nbytes + 9 * len(keep)
+        # Domination pruning (subset queries on the implicit trie) often costs
+        # more than it saves: on random automata few sets are dominated, and
+        # on Černý-like ones the levels stay tiny anyway. So it is switched
+        # off after a step where it removed under 5% of the new sets, and
+        # retried after an exponentially growing pause.
+        dominate = self._skip == 0
+        level, self.keys, parent, letter, self.runs, self.nruns, n_dom = KB._side_step(
+            self.levels[-1], self.tab, self.full, self.forward, self.runs, self.starts,
+            self.nruns, self.nbits, dominate)
+        if dominate:
+            if n_dom * 20 < len(level) + n_dom:
+                self._pause = min(2 * self._pause, 1 << 12)
+                self._skip = self._pause
+            else:
+                self._pause = 1
+        else:
+            self._skip -= 1
+        self.levels.append(level)
+        self.parents.append(parent)
+        self.letters.append(letter)
+        self.size = len(level)
+        self.bytes += level.nbytes + 9 * len(level)
 
     def word(self, level, index):
         """Letters along the parent chain of set ``index`` of ``level``, from
@@ -153,7 +148,37 @@ class _Side:
         return out
 
 
-def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None) -> list[int]:
+def _trie_friendly_relabel(delta: np.ndarray, W: int) -> np.ndarray:
+    """Rename states so that the states most often present in images come
+    first in the implicit trie order. Meet queries branch on the few states
+    of a backward set and prune on the others; putting the states that most
+    forward sets contain first makes that pruning bite early. Relabelling
+    states does not change reset words, so the caller needs no back-mapping.
+    """
+    k, n = delta.shape
+    # Stationary distribution of the uniform random walk: how often a state
+    # is visited, a proxy for how often it lies in an image Q·w.
+    p = np.full(n, 1.0 / n)
+    for _ in range(60):
+        nxt = np.zeros(n)
+        for a in range(k):
+            np.add.at(nxt, delta[a], p / k)
+        p = 0.5 * p + 0.5 * nxt
+    indeg = np.bincount(delta.ravel(), minlength=n)
+    by_freq = np.lexsort((-indeg, -p))  # most frequent first
+    labels = np.arange(64 * W)
+    depth = 64 * (labels // 64) + 63 - labels % 64
+    slots = labels[labels < n][np.argsort(depth[labels < n], kind="stable")]
+    perm = np.empty(n, dtype=np.int64)
+    perm[by_freq] = slots
+    out = np.empty_like(delta)
+    for a in range(k):
+        out[a, perm] = perm[delta[a]]
+    return np.ascontiguousarray(out)
+
+
+def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None,
+                   min_words: int = 1) -> list[int]:
     """Exact shortest reset word of a synchronizing automaton (n >= 2).
 
     Forward levels hold images of Q, backward levels preimages of
@@ -162,33 +187,36 @@ def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None)
     the same or an earlier level, the first step at which a forward set of the
     last forward level is contained in a backward set of the last backward
     level gives a shortest reset word (its length is the sum of the levels).
+    ``min_words`` forces wider bitsets than needed (tests of the multi-word path).
     """
     k, n = delta.shape
-    W = (n + 63) // 64
+    W = max((n + 63) // 64, min_words)
     nbits = 64 * W
+    delta = _trie_friendly_relabel(delta, W)
     full = np.zeros(W, dtype=np.uint64)
     for q in range(n):
         full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
     budget = memory_gib * _GIB
-    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False), full, True, nbits)
+    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits)
     singles = np.zeros((n, W), dtype=np.uint64)
     for q in range(n):
         singles[q, q >> 6] = np.uint64(1) << np.uint64(q & 63)
-    tab_bwd = KB._tables(delta, True)
-    bwd = _Side(singles, tab_bwd, full, False, nbits)
-    base = fwd.tab.nbytes + tab_bwd.nbytes
+    bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits)
+    base = fwd.tab.nbytes + bwd.tab.nbytes
+    steps = 0
     while True:
-        hit = KB._first_covered(bwd.levels[-1], fwd.levels[-1], nbits)
-        if hit >= 0:
-            j = KB._find_cover(bwd.levels[-1], fwd.levels[-1], hit)
-            u = fwd.word(len(fwd.levels) - 1, hit)[::-1]
+        i, j = KB._meet(fwd.keys, bwd.levels[-1], full, nbits)
+        if i >= 0:
+            u = fwd.word(len(fwd.levels) - 1, i)[::-1]
             v = bwd.word(len(bwd.levels) - 1, j)
             return u + v
-        if deadline is not None and time.monotonic() > deadline:
+        steps += 1
+        if deadline is not None and (steps & 15 == 0 or fwd.size + bwd.size > 1000) \
+                and time.monotonic() > deadline:
             raise TimeLimitExceeded(
                 f"shortest reset word search ran past its time limit after reaching length "
                 f"{len(fwd.levels) + len(bwd.levels) - 2} without finding a reset word")
-        side = fwd if fwd.size * 1.0 <= bwd.size else bwd
+        side = fwd if fwd.size <= bwd.size else bwd
         need = base + fwd.bytes + bwd.bytes + fwd.step_cost(k) + bwd.step_cost(k)
         if need > budget:
             raise MemoryBudgetExceeded(
@@ -290,7 +318,7 @@ def reset_lengths(deltas) -> np.ndarray:
     if arr.min() < 0 or arr.max() >= n:
         raise AutomatonError(f"transition out of range for {n} states")
     arr = np.ascontiguousarray(arr, dtype=np.int32)
-    log_cap = min(n + 1, 22)
+    log_cap = min(n + 1, 16)
     out = K._reset_lengths_batch(arr, log_cap)
     for i in np.flatnonzero(out == -2):
         rt = reset_length(DFA(arr[i]))

@@ -320,17 +320,18 @@ def build_automata_dataset(n_states: int | tuple[int, int], n_letters: int, coun
         # no quantile oversampling hides how many will stay
         _fill_random(pool, pool_target, rng, progress if q == 0 and n_plain else None,
                      max_batch)
-        tables, rts, sources = pool.arrays()
-        # keep the n_plain longest (ties broken at random) when oversampled
-        if q > 0 and len(tables) > n_plain:
-            tie = rng.random(len(tables))
-            order = np.lexsort((tie, -rts))[:n_plain]
-            order.sort()
-            tables, rts, sources = tables[order], rts[order], sources[order]
-            if progress is not None:
-                progress(len(order))
+        all_t, all_r, all_s = pool.arrays()
+        if q > 0:
+            # rank by reset length, longest first, ties broken at random;
+            # keep the n_plain best, the next ones are spares for the top-up
+            ranked = np.lexsort((rng.random(len(all_t)), -all_r))
         else:
-            tables, rts, sources = tables[:n_plain], rts[:n_plain], sources[:n_plain]
+            ranked = np.arange(len(all_t))
+        chosen = np.sort(ranked[:n_plain])
+        spares = ranked[n_plain:]
+        tables, rts, sources = all_t[chosen], all_r[chosen], all_s[chosen]
+        if progress is not None and q > 0 and len(tables):
+            progress(len(tables))
         if n_mut:
             # seed the search with what we keep (it is the enriched set when q > 0)
             seed_pool = _Pool(n, n_letters)
@@ -342,17 +343,22 @@ def build_automata_dataset(n_states: int | tuple[int, int], n_letters: int, coun
             mt, mr = _mutate_offspring(seed_pool, n_mut, rng, max_batch)
             if progress is not None and len(mt):
                 progress(len(mt))
-            # too few offspring (tiny shapes): top up with unused random ones
+            # too few offspring (tiny shapes, or the climb stalled): top up with
+            # the best unused random ones
             missing = n_mut - len(mt)
             if missing > 0:
-                extra_t, extra_r, _ = pool.arrays()
-                extra_t, extra_r = extra_t[len(tables):], extra_r[len(tables):]
-                if q > 0:  # already selected; the rest were the discarded short ones
-                    extra_t, extra_r = extra_t[:0], extra_r[:0]
-                extra_t, extra_r = extra_t[:missing], extra_r[:missing]
+                extra_t, extra_r = all_t[spares[:missing]], all_r[spares[:missing]]
+                if len(extra_t) < missing:  # no spares left: draw fresh ones
+                    before = pool.size
+                    _fill_random(pool, before + missing - len(extra_t), rng, None, max_batch)
+                    new_t, new_r, _ = pool.arrays()
+                    extra_t = np.concatenate([extra_t, new_t[before:]])[:missing]
+                    extra_r = np.concatenate([extra_r, new_r[before:]])[:missing]
                 tables = np.concatenate([tables, extra_t])
                 rts = np.concatenate([rts, extra_r])
                 sources = np.concatenate([sources, np.full(len(extra_t), _RANDOM, np.int8)])
+                if progress is not None and len(extra_t):
+                    progress(len(extra_t))
             tables = np.concatenate([tables, mt])
             rts = np.concatenate([rts, mr])
             sources = np.concatenate([sources, np.full(len(mt), _MUTATE, np.int8)])
@@ -442,7 +448,8 @@ def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:
     try:
         df = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
-        raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+        raise DataError(f"{path}: not a readable Parquet file "
+                        f"({type(exc).__name__}: {exc})") from None
     side = sidecar_path(path)
     meta: dict = {}
     if side.exists():
@@ -521,8 +528,9 @@ def domain_for_dataset(df: pd.DataFrame, meta: dict | None = None, *,
 
     Automata sets (``meta["domain"] == "automata"`` or an ``n_letters`` column)
     get an :class:`~seqvae.tokenizers.AutomatonTokenizer` sized to the largest
-    automaton; string sets get a ``"regex"`` (default) or ``"char"`` tokenizer
-    fitted on the ``item`` column.
+    automaton; string sets reuse the domain stored in ``meta["domain_spec"]``
+    (written by ``seqvae data strings``) or else get a ``"regex"`` (default) or
+    ``"char"`` tokenizer fitted on the ``item`` column.
     """
     from .domains import AutomataDomain, StringDomain
     from .tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
@@ -535,6 +543,11 @@ def domain_for_dataset(df: pd.DataFrame, meta: dict | None = None, *,
     if kind == "automata":
         tok = AutomatonTokenizer(int(df["n_states"].max()), int(df["n_letters"].max()))
         return AutomataDomain(tok)
+    if tokenizer is None and isinstance(meta.get("domain_spec"), dict):
+        # the tokenizer fitted when the set was built (``seqvae data strings``)
+        from .domains import domain_from_dict
+
+        return domain_from_dict(meta["domain_spec"])
     items = [str(s) for s in df["item"]]
     choice = tokenizer or meta.get("tokenizer") or "regex"
     if choice == "char":

@@ -32,10 +32,10 @@ def _as_z(model: SeqVAE, z) -> torch.Tensor:
     return z
 
 
-def _step(model: SeqVAE, zp: torch.Tensor, prev: torch.Tensor, hidden):
-    """One decoder step: logits (B, V) and the new hidden state."""
+def _step(model: SeqVAE, zp: torch.Tensor, prev: torch.Tensor, hidden, t: int):
+    """Decoder step ``t``: logits (B, V) and the new hidden state."""
     dec = model.decoder
-    x = dec.step_inputs(zp, prev.unsqueeze(1))
+    x = dec.step_inputs(zp, prev.unsqueeze(1), start=t)
     y, hidden = dec.gru(x, hidden)
     return dec.out(y[:, 0]), hidden
 
@@ -133,8 +133,8 @@ def _greedy_or_sample(model, z, constraint, temperature, steps, sample, generato
     finished = torch.zeros(b, dtype=torch.bool, device=z.device)
     state = constraint.start(b) if constraint is not None else None
     tokens = []
-    for _ in range(steps):
-        logits, hidden = _step(model, zp, prev, hidden)
+    for t in range(steps):
+        logits, hidden = _step(model, zp, prev, hidden, t)
         logits = logits / temperature
         if constraint is not None:
             allowed = torch.from_numpy(constraint.allowed(state)).to(z.device)
@@ -170,8 +170,8 @@ def _beam(model, z, constraint, temperature, width, steps):
     state = constraint.start(b * width) if constraint is not None else None
     seqs = torch.zeros((b * width, 0), dtype=torch.long, device=dev)
     vocab = cfg.vocab_size
-    for _ in range(steps):
-        logits, hidden = _step(model, zp, prev, hidden)
+    for t in range(steps):
+        logits, hidden = _step(model, zp, prev, hidden, t)
         logits = logits / temperature
         if constraint is not None:
             allowed = torch.from_numpy(constraint.allowed(state)).to(dev)

@@ -24,12 +24,13 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from automata.dfa import DFA
+from automata.errors import AutomatonError
 
-from .tokenizers import (AutomatonTokenizer, DecodeConstraint, DecodeError, EncodeError,
-                         StringConstraint, tokenizer_from_dict)
+from .tokenizers import (AutomatonTokenizer, DecodeConstraint, DecodeError, StringConstraint,
+                         tokenizer_from_dict)
 
 __all__ = ["Parsed", "Domain", "AutomataDomain", "StringDomain", "domain_from_dict",
-           "resolve_function"]
+           "resolve_function", "strongly_connected_tables"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def resolve_function(spec: str) -> Callable:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise ValueError(f"{spec!r}: module {module_name!r} has no attribute {attr!r}") from None
+            raise ValueError(f"{spec!r}: module {module_name!r} has no attribute "
+                             f"{attr!r}") from None
     if not callable(obj):
         raise ValueError(f"{spec!r} is not callable")
     return obj
@@ -154,10 +156,9 @@ class AutomataDomain(Domain):
         from automata.canon import canonical_form
 
         try:
-            dfa = self.tokenizer.decode(ids)
-        except DecodeError as exc:
+            return Parsed(True, canonical_form(self.tokenizer.decode(ids)), None)
+        except (DecodeError, AutomatonError) as exc:
             return Parsed(False, None, str(exc))
-        return Parsed(True, canonical_form(dfa), None)
 
     def parse_many(self, batch: Iterable) -> list[Parsed]:
         """Decode a batch, canonicalising all well-formed automata together."""
@@ -178,7 +179,12 @@ class AutomataDomain(Domain):
                 groups.setdefault((d.n_letters, d.n_states), []).append(i)
         for idx in groups.values():
             tables = np.stack([decoded[i].delta for i in idx]).astype(np.int32)
-            canon = canonical_tables(tables)
+            try:
+                canon = canonical_tables(tables)
+            except AutomatonError as exc:  # e.g. more letters than canonical forms support
+                for i in idx:
+                    out[i] = Parsed(False, None, str(exc))
+                continue
             for j, i in enumerate(idx):
                 out[i] = Parsed(True, DFA(canon[j]), None)
         return out  # type: ignore[return-value]
@@ -206,13 +212,17 @@ class AutomataDomain(Domain):
 
         return canonical_key(item)
 
-    def score(self, item) -> dict:
+    def score(self, item, **limits) -> dict:
         """Exact scores: ``synchronizing``, ``reset_length`` (None if not),
         ``strongly_connected``, ``cerny_ratio`` = rt / (n-1)² (None if not
-        synchronizing, 0.0 for a one-state automaton)."""
+        synchronizing, 0.0 for a one-state automaton).
+
+        ``limits`` (``memory_gib``, ``time_limit``) go to
+        :func:`automata.sync.reset_length`, which raises a
+        ``ResourceLimitError`` when one is hit."""
         from automata.sync import reset_length
 
-        rt = reset_length(item)
+        rt = reset_length(item, **limits)
         sc = strongly_connected_tables(np.asarray(item.delta)[None])[0]
         return _score_dict(item.n_states, rt, bool(sc))
 
@@ -392,7 +402,3 @@ def domain_from_dict(d: dict) -> Domain:
     if name == StringDomain.name:
         return StringDomain(tok, validity=d.get("validity"), canonical=d.get("canonical"))
     raise ValueError(f"unknown domain {name!r}")
-
-
-# re-exported for callers that only import domains
-__all__ += ["strongly_connected_tables", "EncodeError"]

@@ -153,6 +153,12 @@ def _plain(value):
     return value
 
 
+def _whole(value):
+    """A float that holds a whole number as int (reset lengths, lengths), else the float."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
 def _typed(points: pd.DataFrame) -> pd.DataFrame:
     """Nullable dtypes: integer columns stay integers and flags stay flags next to missing values."""
     for column in ("n_states", "n_letters", "reset_length"):
@@ -287,6 +293,14 @@ def _decode_groups(run, z: np.ndarray, specs: list[dict], *, rounds: int, decode
     return latents, decodes
 
 
+def _decode_kwargs(decode_method: str, temperature: float, rng: np.random.Generator) -> dict:
+    kwargs: dict[str, Any] = {"method": decode_method, "temperature": temperature}
+    if decode_method == "sample":
+        # Sampled decodes are reproducible from the experiment's seed.
+        kwargs["seed"] = int(rng.integers(2 ** 31 - 1))
+    return kwargs
+
+
 def _constraint_spec(size: tuple[int, int] | None, constrained: bool) -> dict:
     if not constrained or size is None:
         return {}
@@ -389,7 +403,7 @@ def run_interpolation(run, *, methods: Sequence[str] = tuple(PATH_METHODS), n_pa
                     zs.append(path[s])
                     specs.append(_constraint_spec(size, decoding == "constrained"))
     z = np.asarray(zs, dtype=np.float32)
-    decode_kwargs = {"method": decode_method, "temperature": temperature}
+    decode_kwargs = _decode_kwargs(decode_method, temperature, rng)
     latents_by_round: list[np.ndarray] = [np.zeros_like(z) for _ in range(rounds + 1)]
     decodes_by_round: list[list] = [[None] * len(z) for _ in range(rounds + 1)]
     for decoding in decodings:
@@ -480,6 +494,7 @@ class AttributeResult:
     points: pd.DataFrame
     high_mean: float
     low_mean: float
+    slope: float | None = None  # least-squares d(value)/dα over all decodes that have a value
 
 
 def run_attribute(run, *, attribute: str = "reset_length", steps: int = 9, alpha_max: float = 2.0,
@@ -527,9 +542,9 @@ def run_attribute(run, *, attribute: str = "reset_length", steps: int = 9, alpha
     walk = attribute_walk(mu[starts], direction, alphas)  # (n_starts, steps, d_z)
     flat = walk.reshape(-1, walk.shape[-1]).astype(np.float32)
     specs = [_constraint_spec(sizes[s], constrained) for s in starts for _ in alphas]
-    _, decodes = _decode_groups(run, flat, specs, rounds=0,
-                                decode_kwargs={"method": decode_method, "temperature": temperature,
-                                               "constrained": constrained}, progress=progress)
+    kwargs = dict(_decode_kwargs(decode_method, temperature, rng), constrained=constrained)
+    _, decodes = _decode_groups(run, flat, specs, rounds=0, decode_kwargs=kwargs,
+                                progress=progress)
     scorer = _ScoreCache(domain)
     scorer.prefill([rec.item for rec in decodes[0] if rec.ok])
     train_keys = run.train_keys
@@ -559,8 +574,13 @@ def run_attribute(run, *, attribute: str = "reset_length", steps: int = 9, alpha
             "novel": float((ok & group["novel"].astype(bool)).mean()),
             "same_as_start": float(group["same_as_endpoint"].astype(bool).mean()),
             f"mean_{attribute}": float(vals.mean()) if vals.notna().any() else None,
-            f"max_{attribute}": _plain(vals.max()) if vals.notna().any() else None,
+            f"max_{attribute}": _whole(vals.max()) if vals.notna().any() else None,
             "distinct": int(group.loc[ok, "key"].nunique()),
         })
+    vals = pd.to_numeric(points["value"], errors="coerce")
+    have = vals.notna() & points["alpha"].notna()
+    slope = None
+    if have.sum() >= 2 and points.loc[have, "alpha"].nunique() >= 2:
+        slope = float(np.polyfit(points.loc[have, "alpha"].astype(float), vals[have].astype(float), 1)[0])
     return AttributeResult(attribute=attribute, direction=direction, alphas=alphas, rows=rows,
-                           points=points, high_mean=high_mean, low_mean=low_mean)
+                           points=points, high_mean=high_mean, low_mean=low_mean, slope=slope)

@@ -86,7 +86,9 @@ class GRUDecoder(nn.Module):
         emb = c.embed_dim if c.embed_dim > 0 else 32
         self.embedding = (nn.Embedding(c.vocab_size, emb, padding_idx=c.pad_id)
                           if c.teacher_forcing else None)
-        in_dim = c.dec_z_dim + (emb if c.teacher_forcing else 0)
+        in_dim = c.dec_z_dim + (emb if c.teacher_forcing else 0) + c.dec_position_dim
+        self.positions = (nn.Embedding(c.max_len, c.dec_position_dim)
+                          if c.dec_position_dim > 0 else None)
         self.gru = nn.GRU(in_dim, c.dec_hidden, num_layers=c.dec_layers, batch_first=True)
         self.z_to_h = nn.Linear(c.d_z, c.dec_layers * c.dec_hidden) if c.z_to_hidden else None
         self.out = nn.Linear(c.dec_hidden, c.vocab_size)
@@ -99,13 +101,18 @@ class GRUDecoder(nn.Module):
         h = torch.tanh(self.z_to_h(z))
         return h.view(z.shape[0], c.dec_layers, c.dec_hidden).transpose(0, 1).contiguous()
 
-    def step_inputs(self, zp: torch.Tensor, prev: torch.Tensor | None) -> torch.Tensor:
-        """Decoder inputs (B, T, in_dim) from projected z (B, dec_z_dim) and previous tokens (B, T)."""
-        steps = prev.shape[1] if prev is not None else None
-        if self.embedding is None:
-            return zp.unsqueeze(1).expand(-1, steps, -1)
-        e = self.embedding(prev)
-        return torch.cat([zp.unsqueeze(1).expand(-1, e.shape[1], -1), e], dim=2)
+    def step_inputs(self, zp: torch.Tensor, prev: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """Decoder inputs (B, T, in_dim) from projected z (B, dec_z_dim) and previous tokens
+        (B, T) at steps ``start .. start+T-1``."""
+        b, steps = prev.shape
+        parts = [zp.unsqueeze(1).expand(-1, steps, -1)]
+        if self.embedding is not None:
+            parts.append(self.embedding(prev))
+        if self.positions is not None:
+            pos = torch.arange(start, start + steps, device=prev.device).clamp_max(
+                self.config.max_len - 1)
+            parts.append(self.positions(pos).unsqueeze(0).expand(b, -1, -1))
+        return torch.cat(parts, dim=2) if len(parts) > 1 else parts[0]
 
     def forward(self, z: torch.Tensor, prev: torch.Tensor,
                 hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,15 +17,15 @@ from automata.atomic import atomic_path
 
 from .latent import chi_mean, chi_pdf
 
-__all__ = ["save_figure", "plot_path_items", "plot_validity_along_path", "plot_norm_histogram",
-           "plot_attribute_walk", "plot_refinement"]
+__all__ = ["save_figure", "plot_path_items", "plot_path_grid", "plot_validity_along_path",
+           "plot_norm_histogram", "plot_attribute_walk", "plot_refinement"]
 
 _COLORS = {"linear": "tab:red", "polar": "tab:blue", "slerp": "tab:green"}
 
 
 def _subplots(nrows: int, ncols: int, figsize: tuple[float, float]):
     # Agg canvas on a bare Figure: no display, no pyplot global state to leak figures into.
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
@@ -35,7 +35,7 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110) -> Path:
     """Write ``fig`` to ``path`` as PNG, atomically."""
     target = Path(path)
     with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(tmp, format="png", dpi=dpi)
     return target
 
 
@@ -67,25 +67,45 @@ def plot_path_items(items: Sequence[Any], positions: Sequence[float], path: str 
     """
     if len(items) != len(positions):
         raise ValueError("items and positions differ in length")
+    return plot_path_grid({"": (items, labels)}, positions, path, title=title, draw_item=draw_item)
+
+
+def plot_path_grid(rows: dict[str, tuple[Sequence[Any], Sequence[str] | None]],
+                   positions: Sequence[float], path: str | os.PathLike, *,
+                   title: str | None = None, max_columns: int | None = None,
+                   draw_item: Callable[[Any, Any], None] | None = None) -> Path:
+    """Several paths, one row each (``rows[name] = (items, labels)``), as small drawn panels.
+
+    With ``max_columns`` a long path is thinned to that many evenly spaced
+    positions (both endpoints kept): graph drawing is the slow part.
+    """
+    positions = list(positions)
+    for name, (items, labels) in rows.items():
+        if len(items) != len(positions) or (labels is not None and len(labels) != len(positions)):
+            raise ValueError(f"row {name!r}: items, labels and positions differ in length")
+    columns = list(range(len(positions)))
+    if max_columns is not None and len(columns) > max_columns >= 2:
+        columns = sorted({int(round(c)) for c in np.linspace(0, len(positions) - 1, max_columns)})
     drawer = draw_item or _default_drawer
-    n = max(len(items), 1)
-    fig, axes = _subplots(1, n, figsize=(2.1 * n, 2.6))
-    for i, (item, t) in enumerate(zip(items, positions)):
-        ax = axes[0, i]
-        if item is None:
-            ax.text(0.5, 0.5, "malformed", ha="center", va="center", color="tab:red",
-                    transform=ax.transAxes)
-            ax.set_axis_off()
-        else:
-            try:
-                drawer(item, ax)
-            except Exception as exc:  # a figure must not sink the experiment
-                ax.clear()
-                _draw_text(f"(cannot draw: {type(exc).__name__})", ax)
-        caption = f"t={t:.2f}"
-        if labels is not None and labels[i]:
-            caption += f"\n{labels[i]}"
-        ax.set_title(caption, fontsize=8)
+    n_rows, n_cols = max(len(rows), 1), max(len(columns), 1)
+    fig, axes = _subplots(n_rows, n_cols, figsize=(2.1 * n_cols, 2.5 * n_rows))
+    for r, (name, (items, labels)) in enumerate(rows.items()):
+        for c, i in enumerate(columns):
+            ax, item = axes[r, c], items[i]
+            if item is None:
+                ax.text(0.5, 0.5, "malformed", ha="center", va="center", color="tab:red",
+                        transform=ax.transAxes)
+                ax.set_axis_off()
+            else:
+                try:
+                    drawer(item, ax)
+                except Exception as exc:  # noqa: BLE001 - a figure must not sink the experiment
+                    ax.clear()
+                    _draw_text(f"(cannot draw: {type(exc).__name__})", ax)
+            caption = f"{name}  t={positions[i]:.2f}" if name and c == 0 else f"t={positions[i]:.2f}"
+            if labels is not None and labels[i]:
+                caption += f"\n{labels[i]}"
+            ax.set_title(caption, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)

@@ -29,13 +29,15 @@ canonical form (``automata.canon.canonical_form``) so that isomorphic automata
 share one sequence.
 
 :class:`DecodeConstraint` objects restrict, step by step and for a whole batch,
-which tokens a decoder may emit so that what it writes always decodes.
+which tokens a decoder may emit so that what it writes always decodes:
+:class:`AutomatonConstraint` (header, then exactly n*k states < n, then EOS) and
+:class:`StringConstraint` (no special tokens before EOS, at most ``max_len`` tokens).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -45,7 +47,8 @@ __all__ = [
     "TokenizerError", "EncodeError", "DecodeError",
     "PAD", "BOS", "EOS", "UNK",
     "AutomatonTokenizer", "CharTokenizer", "RegexTokenizer", "tokenizer_from_dict",
-    "DecodeConstraint", "AutomatonConstraint", "ConstraintState", "SMILES_PATTERN",
+    "DecodeConstraint", "AutomatonConstraint", "StringConstraint", "ConstraintState",
+    "SMILES_PATTERN",
 ]
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -83,8 +86,9 @@ def _as_id_list(ids) -> list[int]:
     return [int(x) for x in arr]
 
 
-def _body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> list[int]:
-    """The ids between the optional leading BOS and the first EOS, checked for range."""
+def _body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> tuple[list[int], int]:
+    """The ids between the optional leading BOS and the first EOS, checked for range,
+    and the position of the first of them in ``ids`` (for error messages)."""
     seq = _as_id_list(ids)
     for pos, tok in enumerate(seq):
         if not 0 <= tok < vocab_size:
@@ -101,7 +105,7 @@ def _body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> list[i
             raise DecodeError(f"BOS in the wrong place (position {pos})")
         if tok == pad_id:
             raise DecodeError(f"PAD before EOS (position {pos})")
-    return body
+    return body, start
 
 
 # ---------------------------------------------------------------------------
@@ -163,7 +167,8 @@ class AutomatonTokenizer:
         return list(self._names)
 
     def seq_len(self, n_states: int, n_letters: int) -> int:
-        """Length of the encoding of an ``n_states`` x ``n_letters`` automaton (with BOS and EOS)."""
+        """Length of the encoding of an ``n_states`` x ``n_letters`` automaton, BOS and EOS
+        included."""
         return int(n_states) * int(n_letters) + 4
 
     @property
@@ -188,7 +193,7 @@ class AutomatonTokenizer:
 
     def decode(self, ids) -> DFA:
         """The automaton a sequence encodes; :class:`DecodeError` says what is wrong otherwise."""
-        body = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
+        body, start = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
         if not body:
             raise DecodeError("empty sequence: missing the <n> header")
         first = body[0]
@@ -202,9 +207,10 @@ class AutomatonTokenizer:
             raise DecodeError(f"expected a <k> header after <n{n}>, got {self._names[second]!r}")
         k = second - self.k_offset + 1
         states = body[2:]
-        for pos, tok in enumerate(states, start=2):
+        for pos, tok in enumerate(states, start=start + 2):
             if not self.state_offset <= tok < self.n_offset:
-                raise DecodeError(f"token {self._names[tok]!r} in the wrong place (position {pos}): "
+                raise DecodeError(f"token {self._names[tok]!r} in the wrong place "
+                                  f"(position {pos}): "
                                   "expected a state")
         if len(states) != n * k:
             raise DecodeError(f"wrong number of transitions: {len(states)} for n={n}, k={k} "
@@ -311,8 +317,8 @@ class _StringTokenizer:
         return ids
 
     def decode(self, ids) -> str:
-        body = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
-        for pos, tok in enumerate(body):
+        body, start = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
+        for pos, tok in enumerate(body, start=start):
             if tok == self.unk_id:
                 raise DecodeError(f"<unk> at position {pos} cannot be turned back into text")
         return "".join(self._names[t] for t in body)
@@ -684,6 +690,3 @@ class StringConstraint(DecodeConstraint):
 
     def max_steps(self) -> int:
         return self.max_len + 1
-
-
-__all__ += ["StringConstraint"]

@@ -407,12 +407,12 @@ class Trainer:
     def _log(self, record: dict) -> None:
         if self.rank != 0:
             return
-        if self.on_log is not None:
-            self.on_log(record)
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             with open(self.out_dir / METRICS, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
+        if self.on_log is not None:
+            self.on_log(record)
 
     def _truncate_metrics(self) -> None:
         """Drop records logged after the checkpoint being resumed (they will be redone)."""
@@ -473,17 +473,24 @@ class Trainer:
         record = {"kind": "epoch", "step": self.step, "epoch": self.epoch,
                   "seconds": round(seconds, 3)}
         record.update({f"val_{k}": v for k, v in val.items()})
+        settled = kl_weight(self.cfg, self.step, self.total_steps) >= 0.99 * self.cfg.kl_max \
+            or self.cfg.kl_schedule == "cyclical"
         if val:
-            if val["elbo"] < self.best_val - 1e-6:
-                self.best_val = val["elbo"]
+            # The criterion is the validation ELBO at the final KL weight; while
+            # the weight still rises, the newest weights are always the ones kept.
+            score = val["rec"] + self.cfg.kl_max * val["kl"]
+            record["val_objective"] = score
+            if not settled:
+                self.best_state = None
+                self.best_val = float("inf")
+            elif score < self.best_val - 1e-6:
+                self.best_val = score
                 self.bad_epochs = 0
                 self.best_state = {k: v.detach().clone()
                                    for k, v in self.model.state_dict().items()}
-            elif kl_weight(self.cfg, self.step, self.total_steps) >= 0.99 * self.cfg.kl_max:
-                # While beta still rises the validation ELBO says little: only
-                # epochs after it settles count against patience.
+            else:
                 self.bad_epochs += 1
-            record["best_val_elbo"] = self.best_val
+            record["best_val_objective"] = self.best_val if math.isfinite(self.best_val) else None
         self.epoch += 1
         self.batch_in_epoch = 0
         self.history.append(record)
@@ -653,7 +660,7 @@ def train(items: Sequence | None, domain, *, out_dir: str | os.PathLike | None =
         keys_set = set(keys)
     config = dict(config)
     config["result"] = {"steps": trainer.step, "epochs": trainer.epoch,
-                        "stopped_early": trainer.stopped_early, "best_val_elbo":
+                        "stopped_early": trainer.stopped_early, "best_val_objective":
                             (trainer.best_val if math.isfinite(trainer.best_val) else None)}
     if out is not None and trainer.rank == 0:
         atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")

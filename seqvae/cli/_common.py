@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
+import traceback
 from typing import Any, Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from automata.errors import AutomatonError, ResourceLimitError
 
 #: Human-facing output (tables, progress, errors).
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 #: Machine-facing output (JSON, automata in text form).
 out_console = Console(soft_wrap=True)
 
@@ -29,7 +32,7 @@ class InputError(Exception):
 
 def fail(message: str, code: int = 2) -> "typer.Exit":
     """Print a one-line error on stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
 
 
@@ -50,8 +53,21 @@ def handle_errors(func: Callable) -> Callable:
         except KeyboardInterrupt:
             err_console.print("interrupted", style="yellow")
             raise typer.Exit(130) from None
+        except ValueError as exc:
+            # The library's remaining input errors (tokenizers, data sets) are ValueErrors.
+            _maybe_traceback()
+            raise fail(_one_line(exc), 2) from None
+        except Exception as exc:  # a bug: still one line, the traceback on request
+            _maybe_traceback()
+            raise fail(f"{type(exc).__name__}: {_one_line(exc)} "
+                       f"(set SEQVAE_DEBUG=1 for the traceback)", 1) from None
 
     return wrapper
+
+
+def _maybe_traceback() -> None:
+    if os.environ.get("SEQVAE_DEBUG"):
+        traceback.print_exc()
 
 
 def _one_line(exc: BaseException) -> str:

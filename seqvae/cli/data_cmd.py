@@ -29,7 +29,6 @@ _ENRICH_HELP = (
 
 
 def _library_errors():
-    from automata.errors import AutomatonError  # noqa: F401 - handled by handle_errors
     from seqvae.data import DataError
     from seqvae.tokenizers import TokenizerError
 

@@ -13,7 +13,7 @@ import typer
 from ._common import InputError, err_console, handle_errors, print_json, progress_bar
 
 _PERCENT = ("well_formed", "synchronizing", "strongly_connected", "novel", "new", "unique",
-            "endpoint_recon")
+            "endpoint_recon", "same_as_start")
 
 
 def register(app: typer.Typer) -> None:
@@ -141,8 +141,9 @@ def interpolate(
                                help="Encode–decode refinement rounds K (rounds 0..K all reported)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the pairs, starting points and sampling."),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                       help="Output directory [default: RUN_DIR/interpolate]."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary rows as JSON on stdout."),
+                                       help="Output directory (default: RUN_DIR/interpolate)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the summary rows as JSON on stdout (shares as fractions 0..1)."),
     between: Optional[tuple[Path, Path]] = typer.Option(
         None, "--between", help="Interpolate between the automata (or strings) in these two files."),
     unconstrained: bool = typer.Option(False, "--unconstrained",
@@ -155,8 +156,10 @@ def interpolate(
         None, "--attribute",
         help="Walk along the direction of this attribute (reset_length, cerny_ratio, length) "
              "instead of interpolating."),
-    alpha_max: float = typer.Option(2.0, "--alpha-max", min=0.0,
-                                    help="Attribute walk: α runs over [−alpha_max, alpha_max]."),
+    alpha_max: float = typer.Option(
+        2.0, "--alpha-max", min=0.0,
+        help="Attribute walk: α runs from −alpha_max to alpha_max, in units of the difference "
+             "of the group means."),
     starts: int = typer.Option(20, "--starts", min=1, help="Attribute walk: starting points."),
     validity: Optional[str] = typer.Option(
         None, "--validity", help="Strings runs: a validity function 'module:function' (str -> bool)."),
@@ -252,16 +255,17 @@ def _interpolation_figures(run, result, out_dir: Path, seed: int) -> list[Path]:
     pts = result.points
     rounds = sorted({0, result.rounds})
     decoding = pts["decoding"].iloc[0]
-    for method in result.methods:
-        for k in rounds:
-            items = result.path_items(method, 0, k, decoding)
+    for k in rounds:
+        grid = {}
+        for method in result.methods:
             sel = pts[(pts["method"] == method) & (pts["refine"] == k) & (pts["pair"] == 0)
                       & (pts["decoding"] == decoding)].sort_values("step")
-            labels = [_label(v) for v in sel["reset_length"]]
-            name = f"path_{method}.png" if k == 0 else f"path_{method}_refine{k}.png"
-            written.append(plots.plot_path_items(
-                items, positions, out_dir / name, labels=labels,
-                title=f"{method} path, pair 0, refinement round {k}"))
+            grid[method] = (result.path_items(method, 0, k, decoding),
+                            [_label(v) for v in sel["reset_length"]])
+        name = "paths.png" if k == 0 else f"paths_refine{k}.png"
+        written.append(plots.plot_path_grid(
+            grid, positions, out_dir / name, max_columns=8,
+            title=f"decodes along the paths of pair 0 ({decoding}), refinement round {k}"))
     written.append(plots.plot_validity_along_path(pts, out_dir / "validity.png"))
     if result.rounds > 0:
         written.append(plots.plot_refinement(result.summary, out_dir / "refinement.png"))
@@ -311,7 +315,8 @@ def _attribute(run, attribute, steps, alpha_max, starts, constrained, method, te
         result.rows, columns,
         f"walk along the {attribute} direction (top vs bottom quartile: "
         f"{result.high_mean:.2f} vs {result.low_mean:.2f}; ‖direction‖ = "
-        f"{float((result.direction ** 2).sum() ** 0.5):.3f})"))
+        f"{float((result.direction ** 2).sum() ** 0.5):.3f}; slope d{attribute}/dα = "
+        f"{'–' if result.slope is None else f'{result.slope:.3f}'})"))
     err_console.print(f"wrote {len(written)} files to {out_dir}", highlight=False)
     if as_json:
         print_json(result.rows)

@@ -52,8 +52,20 @@ def _threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _command_line() -> str:
-    return " ".join(shlex.quote(a) for a in ["seqvae", *sys.argv[1:]])
+def _command_line(command: str, params: dict) -> str:
+    """The effective command line (every option, defaults included), for command.txt."""
+    parts = ["seqvae", *command.split()]
+    for key, value in params.items():
+        flag = "--" + key.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            parts.append(flag)
+        elif key in ("file",):
+            parts.append(shlex.quote(str(value)))
+        else:
+            parts += [flag, shlex.quote(str(value))]
+    return " ".join(parts)
 
 
 def _parse_json_option(text: Optional[str], what: str) -> dict:
@@ -81,7 +93,7 @@ def _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule, free_
 
 
 def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
-                  data_info: dict, quiet: bool) -> None:
+                  data_info: dict, quiet: bool, command: str) -> None:
     from seqvae.train import init_distributed, train
 
     rank, world = init_distributed()
@@ -115,7 +127,7 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
             run = train(items, domain, out_dir=out, model_config=model_over or None,
                         train_config=train_over or None, resume=resume,
                         progress=lambda s: bar.update(task, completed=s), on_log=on_log,
-                        on_start=on_start, command=_command_line(), data_info=data_info)
+                        on_start=on_start, command=command, data_info=data_info)
         except KeyboardInterrupt:
             if rank == 0:
                 err_console.print(f"interrupted: checkpoint written to {out / 'checkpoint.pt'}; "
@@ -175,6 +187,7 @@ def train_automata(
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
 
+    command = _command_line("train automata", dict(locals()))
     _threads(threads)
     out = out or Path(f"runs/automata-{n_states}x{n_letters}")
     model_over = _parse_json_option(model_config, "--model-config")
@@ -186,7 +199,8 @@ def train_automata(
         cfg = _read_run_config(out)
         from seqvae.domains import domain_from_dict
 
-        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet)
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
+                      command)
         return
     if data is not None:
         df, meta = load_dataset(data)
@@ -204,7 +218,8 @@ def train_automata(
         domain = AutomataDomain(AutomatonTokenizer(n_states, n_letters))
         info = {"source": "generated", "n_states": n_states, "n_letters": n_letters,
                 "rows": len(df), "seed": seed}
-    _run_training(list(df["item"]), domain, out, model_over, train_over, False, info, quiet)
+    _run_training(list(df["item"]), domain, out, model_over, train_over, False, info, quiet,
+                  command)
 
 
 @train_app.command("strings")
@@ -240,11 +255,13 @@ def train_strings(
     from seqvae.domains import StringDomain, domain_from_dict
     from seqvae.tokenizers import CharTokenizer, RegexTokenizer
 
+    command = _command_line("train strings", dict(locals()))
     _threads(threads)
     out = out or Path(f"runs/strings-{file.stem}")
     if resume:
         cfg = _read_run_config(out)
-        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet)
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
+                      command)
         return
     strings = list(dict.fromkeys(load_strings(file, column=column)))
     if len(strings) < 2:
@@ -262,7 +279,7 @@ def train_strings(
     train_over = _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule,
                                   free_bits, checkpoint_every, patience, train_config)
     info = {"source": str(file), "rows": len(strings), "column": column}
-    _run_training(strings, domain, out, model_over, train_over, False, info, quiet)
+    _run_training(strings, domain, out, model_over, train_over, False, info, quiet, command)
 
 
 def _read_run_config(out: Path) -> dict:
@@ -394,7 +411,8 @@ def sample_command(
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
     if score:
-        extra = [run.domain.score(p.item) if p.ok else {} for p in parsed]
+        scores = iter(run.domain.score_many([p.item for p in parsed if p.ok]))
+        extra = [next(scores) if p.ok else {} for p in parsed]
     _print_parsed(run, parsed, as_json, extra)
 
 

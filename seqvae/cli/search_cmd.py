@@ -101,13 +101,17 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(10, "--top", help="Leaderboard size."),
     ):
         """Search for automata with the longest reset words; the budget counts distinct automata."""
-        from seqvae.search import search_extreme
-        from seqvae.search.runner import check_arguments
-
         from seqvae.config import SeqVAEError
-        from seqvae.search.runner import load_start_automata
+        from seqvae.search import search_extreme
+        from seqvae.search.runner import check_arguments, load_start_automata
 
         # Everything cheap to check is checked before the progress bar starts.
+        if jobs == 0 or jobs < -1:
+            raise InputError(f"--jobs must be positive or -1, got {jobs}")
+        if top < 1:
+            raise InputError(f"--top must be positive, got {top}")
+        if model is not None and method not in ("vae", "hybrid"):
+            raise InputError("--model only applies to --method vae or hybrid")
         check_arguments(n_states, n_letters, method, budget, time_limit=time_limit,
                         resume=resume, out_dir=out)
         if backend is not None and backend not in _BACKENDS:
@@ -120,13 +124,6 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"not a trained run directory: {model}")
         start = (load_start_automata(start_from, n_states, n_letters)
                  if start_from is not None and not resume else None)
-
-        if jobs == 0 or jobs < -1:
-            raise InputError(f"--jobs must be positive or -1, got {jobs}")
-        if top < 1:
-            raise InputError(f"--top must be positive, got {top}")
-        if model is not None and method not in ("vae", "hybrid"):
-            raise InputError("--model only applies to --method vae or hybrid")
 
         with progress_bar() as bar, _backend(backend, scheduler):
             task = bar.add_task(f"search {method} n={n_states}", total=budget, status="best rt -")

@@ -166,31 +166,42 @@ OPERATORS = ("redirect", "unused", "swap", "swap+redirect", "crossover")
 class EvolutionarySearch(SearchMethod):
     """A (μ+λ) evolutionary search over transition tables with an elite archive.
 
-    Per step (generation) it makes ``offspring`` children:
+    Per step (generation) it makes ``offspring`` children of parents chosen
+    by tournament selection from the population (a share ``elite_rate`` from
+    the global elite instead: the best distinct automata found so far). Each
+    child gets one variation operator (:data:`OPERATORS`):
 
-    * parents by tournament selection from the population; a share
-      (``crossover_rate``) recombined with a second parent (whole letter rows
-      or whole state columns);
-    * a share of parents drawn instead from the global elite (the best
-      distinct automata found so far, not only the current population), so
-      the neighbourhoods of every slow automaton keep being explored;
-    * mutation: ``1 + Poisson(strength)`` transition redirections, or an
-      image swap inside one letter; ``strength`` adapts — up when many children
-      are duplicates or improve (a one-fifth rule), down otherwise;
-    * survivors: the best ``population`` of parents and children, equal
-      fitness going to the newer automaton so the search drifts across
-      plateaus; non-synchronizing automata get fitness -1;
-    * a restart (fresh random population plus a few elites) after
-      ``patience`` generations without a new population best;
-    * besides, each step enumerates the whole one-redirection neighbourhood
-      of ``expand`` archive members not yet expanded, best first and newest
-      first among equals (a best-first local search): slowly synchronizing
-      automata sit next to each other, and a neighbourhood that random
-      mutation would sample with many repeats costs at most k·n·(n−1)
-      evaluations when enumerated.
+    * ``redirect`` — ``1 + Poisson(strength)`` transitions sent to other states;
+    * ``unused`` — one transition sent to a state outside its letter's image
+      (raises the letter's rank);
+    * ``swap`` — the images of two states under one letter exchanged (keeps a
+      permutation letter a permutation, changing its cycle structure);
+    * ``swap+redirect`` — both;
+    * ``crossover`` — whole letter rows or whole state columns from a second
+      parent, plus one redirect.
 
-    The candidate set is canonicalised and deduplicated by the context, so
-    only new distinct automata cost budget.
+    Operators are drawn with probabilities that follow their recent success
+    (adaptive operator selection); ``strength`` adapts too — up when many
+    children are duplicates or improve (a one-fifth rule), down otherwise.
+    Survivors are the best ``population`` of parents and children, equal
+    fitness going to the newer automaton so the search drifts across
+    plateaus; non-synchronizing automata get fitness -1.
+
+    After ``patience`` generations without a new population best the
+    population restarts from fresh random automata (keeping a share
+    ``restart_keep`` of the elite): independent climbs into different basins
+    pay off more than polishing one, because the landscape is rugged (Černý's
+    automaton is a strict local optimum whose neighbours are far below it).
+
+    Besides, each step enumerates the whole one-redirection neighbourhood of
+    ``expand`` archive members not yet expanded, best first and newest first
+    among equals (a best-first local search over the elite archive), as long
+    as expansions have used at most ``expand_share`` of the evaluations:
+    slowly synchronizing automata sit next to each other, and a neighbourhood
+    costs at most k·n·(n−1) evaluations when enumerated.
+
+    The context canonicalises and deduplicates every batch, so only new
+    distinct automata cost budget.
     """
 
     name = "evolve"
@@ -199,7 +210,8 @@ class EvolutionarySearch(SearchMethod):
     def __init__(self, ctx: SearchContext, population: int = 128, offspring: int = 256,
                  tournament_size: int = 4,
                  elite_rate: float = 0.3, elite_size: int = 256, strength: float = 0.5,
-                 patience: int = 60, expand: int = 1, expand_share: float = 0.25, **options):
+                 patience: int = 60, expand: int = 1, expand_share: float = 0.25,
+                 restart_keep: float = 0.125, **options):
         super().__init__(ctx, **options)
         self.mu = int(population)
         self.lam = int(offspring)
@@ -211,6 +223,7 @@ class EvolutionarySearch(SearchMethod):
         self.expand = int(expand)
         self.expanded = np.zeros(0, dtype=bool)
         self.expand_share = float(expand_share)
+        self.restart_keep = float(restart_keep)
         self.expand_evals = 0
         self.op_score = np.full(len(OPERATORS), 0.2)
         k, n = ctx.n_letters, ctx.n_states
@@ -280,7 +293,7 @@ class EvolutionarySearch(SearchMethod):
     def _restart(self) -> None:
         self.restarts += 1
         elite_t, elite_r = self._elite()
-        keep = min(len(elite_t), max(1, self.mu // 8))
+        keep = min(len(elite_t), int(round(self.mu * self.restart_keep)))
         self.pop = np.zeros((0, self.ctx.n_letters, self.ctx.n_states), dtype=np.int32)
         self.fit = np.zeros(0, dtype=np.int64)
         self.born = np.zeros(0, dtype=np.int64)

@@ -171,3 +171,34 @@ def test_bad_arguments_raise():
         canonical_form([[0, 1], [1, 0]])
     with pytest.raises(AutomatonError):
         is_isomorphic(DFA([[0]]), "a:0")
+
+
+def _structured(rng, n):
+    """Automata with many ties between roots: forests, shared sinks, repeated
+    components, equal letters."""
+    f = rng.integers(0, n, size=n)
+    parent = np.array([0] + [int(rng.integers(0, q)) for q in range(1, n)])
+    base = rng.integers(0, 4, size=(2, 4))
+    copies = np.concatenate([base + 4 * i for i in range(n // 4)], axis=1)
+    shared = np.where(copies % 4 == 0, 0, copies)
+    return [
+        np.array([f, f]), np.array([f, np.arange(n)]), np.array([parent, parent]),
+        np.array([parent, np.zeros(n, int)]), copies, shared,
+        np.array([np.arange(n) ^ 1, np.arange(n) ^ 2]),
+        rng.integers(0, 3, size=(2, n)),
+    ]
+
+
+@pytest.mark.parametrize("n", [16, 28])
+def test_structured_automata(n):
+    # Equal keys imply isomorphism because the canonical form is a relabelling of
+    # the input (checked here); isomorphic inputs must give equal keys.
+    rng = np.random.default_rng(n)
+    for table in _structured(rng, n):
+        dfa = DFA(table)
+        canon = canonical_form(dfa)
+        s, l = canonical_labelling(dfa)
+        assert dfa.relabel(s, l) == canon
+        for _ in range(3):
+            other = dfa.relabel(rng.permutation(dfa.n_states), rng.permutation(dfa.n_letters))
+            assert canonical_form(other) == canon

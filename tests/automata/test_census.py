@@ -164,6 +164,11 @@ def test_parts_merge_to_the_whole():
     assert restored.histogram == merged.histogram and restored.classes == set(range(n_classes))
     with pytest.raises(AutomatonError):
         merge_parts([halves[0], halves[0]])
+    # Only the slowest automata are kept, as whole buckets of one reset length.
+    small = census_part(5, 2, keep_count=10)
+    kept = sum(len(v) for v in small.extremes.values())
+    assert 10 <= kept < 100 and small.cutoff == min(small.extremes) > 0
+    assert all(len(v) == small.histogram[rt] for rt, v in small.extremes.items())
 
 
 def test_bad_arguments():
@@ -175,3 +180,22 @@ def test_bad_arguments():
         census(8, 2)
     with pytest.raises(AutomatonError):
         census_part(3, 2, [99])
+
+
+def test_census_script_resumes_and_checks(tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "census.py"
+    main = runpy.run_path(str(script))["main"]
+    state = tmp_path / "state.json"
+    assert main(["4", "2", "--json", "--check", "--state", str(state)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = census(4, 2).to_dict()
+    assert out["histogram"] == {str(k): v for k, v in expected["histogram"].items()}
+    assert out["total"] == expected["total"] and out["top"] == expected["top"]
+    # A finished state file is reused as is: nothing left to compute.
+    assert CensusPart.from_json_obj(json.loads(state.read_text())).total == expected["total"]
+    assert main(["4", "2", "--json", "--state", str(state)]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == expected["total"]
+    assert main(["3", "2", "--state", str(state)]) == 2  # state of another size

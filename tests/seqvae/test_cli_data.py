@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from automata.canon import canonical_key
 from automata.formats import parse_compact
 from seqvae.cli import app
-from seqvae.data import load_dataset
+from seqvae.data import domain_for_dataset, load_dataset
 from seqvae.tokenizers import tokenizer_from_dict
 
 runner = CliRunner()
@@ -32,7 +32,8 @@ def test_automata_smoke(tmp_path):
     assert summary["rows"] == 150 and summary["shortfall"] == 0
     df, meta = load_dataset(out)
     assert len(df) == 150
-    assert {"item", "n_states", "n_letters", "reset_length", "strongly_connected"} <= set(df.columns)
+    columns = {"item", "n_states", "n_letters", "reset_length", "strongly_connected"}
+    assert columns <= set(df.columns)
     assert len({canonical_key(parse_compact(s)) for s in df["item"]}) == 150
     assert meta["seed"] == 3 and meta["domain"] == "automata"
     assert meta["parameters"]["n_states"] == 5 and "seqvae_version" in meta
@@ -74,6 +75,7 @@ def test_strings_smoke(tmp_path):
     tok = tokenizer_from_dict(meta["domain_spec"]["tokenizer"])
     assert "Cl" in tok.vocab and "[nH]" in tok.vocab and "%10" in tok.vocab
     assert all(tok.decode(tok.encode(s)) == s for s in lines)
+    assert domain_for_dataset(df, meta).tokenizer == tok
 
 
 def test_strings_validity_filter(tmp_path):

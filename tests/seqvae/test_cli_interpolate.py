@@ -86,7 +86,7 @@ def test_interpolate_writes_table_data_and_figures(automata_run, tmp_path):
     polar1 = next(r for r in rows if r["method"] == "polar" and r["refine"] == 1)
     assert polar1["synchronizing"] == pytest.approx(inner["synchronizing"].astype(bool).mean())
     assert polar1["distinct"] == inner["key"].nunique()
-    for name in ("summary.csv", "summary.json", "path_linear.png", "path_polar_refine1.png",
+    for name in ("summary.csv", "summary.json", "paths.png", "paths_refine1.png",
                  "validity.png", "norms.png", "refinement.png"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "norms.png").read_bytes()[:4] == b"\x89PNG"
@@ -132,7 +132,7 @@ def test_strings_run_with_validity_function(strings_run, tmp_path):
     points = pd.read_parquet(tmp_path / "s" / "points.parquet")
     ok = points[points["well_formed"]]
     assert ok["key"].map(str.isalpha).all()
-    assert (tmp_path / "s" / "path_slerp.png").exists()
+    assert (tmp_path / "s" / "paths.png").exists()
 
 
 def test_bad_input_exits_2_with_one_line(automata_run, tmp_path):

@@ -1,4 +1,3 @@
-import json
 from functools import partial
 
 import numpy as np
@@ -8,7 +7,6 @@ import torch
 from torch.utils.data import DataLoader
 
 from automata.canon import canonical_key
-from automata.dfa import DFA
 from automata.formats import parse_compact
 from automata.generate import is_strongly_connected
 from automata.reference import bfs_reset_word
@@ -69,7 +67,8 @@ def test_enrichment_raises_mean_reset_length(enrich):
     assert len(rich) == 400
     assert rich["reset_length"].mean() > plain["reset_length"].mean() + 0.5
     assert len(set(rich["item"])) == 400
-    assert [canonical_key(parse_compact(s)) for s in rich["item"][:50]] == rich["item"][:50].tolist()
+    head = rich["item"][:50].tolist()
+    assert [canonical_key(parse_compact(s)) for s in head] == head
     if "mutate" in str(enrich):
         mutated = rich[rich["source"] == "mutate"]
         assert len(mutated) > 0
@@ -230,3 +229,10 @@ def test_split_indices():
     assert len(split_indices(5, 0.0, 0)[1]) == 0
     with pytest.raises(ValueError):
         split_indices(5, 1.0, 0)
+
+
+@pytest.mark.parametrize("enrich", [None, "quantile:0.7", "mutate:1.0"])
+def test_progress_counts_every_row_once(enrich):
+    seen = []
+    df = build_automata_dataset((3, 6), 2, 500, seed=2, enrich=enrich, progress=seen.append)
+    assert sum(seen) == len(df) == 500

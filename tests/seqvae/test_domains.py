@@ -6,7 +6,6 @@ import pytest
 from automata.canon import canonical_form, canonical_key
 from automata.dfa import DFA
 from automata.generate import is_strongly_connected, random_tables
-from automata.sync import reset_length
 from seqvae.domains import (AutomataDomain, Parsed, StringDomain, domain_from_dict,
                             resolve_function, strongly_connected_tables)
 from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
@@ -162,3 +161,12 @@ def test_domain_from_dict_errors():
         domain_from_dict({"name": "proteins", "tokenizer": {"type": "char", "vocab": ["a"]}})
     with pytest.raises(ValueError):
         domain_from_dict({"tokenizer": {}})
+
+
+def test_parse_never_raises_beyond_canonical_form_limits():
+    # canonical forms handle at most 8 letters; a 9-letter decode is reported, not raised
+    dom = AutomataDomain(AutomatonTokenizer(3, 9))
+    ids = dom.tokenizer.encode(DFA([[0, 1, 2]] * 9))
+    p = dom.parse(ids)
+    assert not p.ok and p.item is None and "letters" in p.error
+    assert dom.parse_many([ids])[0] == p

@@ -195,6 +195,7 @@ def test_attribute_walk_on_table_run():
     assert res.rows[2]["alpha"] == pytest.approx(0.0)
     assert all("mean_reset_length" in r for r in res.rows)
     assert res.high_mean > res.low_mean
+    assert res.slope is not None and np.isfinite(res.slope)
     # At α = 0 every start decodes to itself.
     assert res.rows[2]["same_as_start"] == 1.0
     assert len(res.points) == 5 * 10

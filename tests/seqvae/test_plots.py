@@ -32,6 +32,19 @@ def test_path_items_draws_automata_and_malformed_panels(tmp_path):
     assert not (tmp_path / "bad.png").exists()
 
 
+def test_path_grid_thins_long_paths(tmp_path):
+    seen = []
+    items = [f"s{i}" for i in range(10)]
+    out = plots.plot_path_grid({"linear": (items, None), "polar": (items, [""] * 10)},
+                               np.linspace(0, 1, 10), tmp_path / "grid.png", max_columns=4,
+                               draw_item=lambda item, ax: seen.append(item))
+    assert seen == ["s0", "s3", "s6", "s9"] * 2
+    w, h = _png_size(out)
+    assert h > 300
+    with pytest.raises(ValueError):
+        plots.plot_path_grid({"x": (items[:3], None)}, [0.0, 1.0], tmp_path / "bad.png")
+
+
 def test_path_items_uses_a_custom_drawer(tmp_path):
     seen = []
     plots.plot_path_items(["ab", "ba"], [0.0, 1.0], tmp_path / "s.png",

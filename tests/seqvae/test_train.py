@@ -52,14 +52,12 @@ def _losses(trainer):
 
 def test_loss_falls_on_a_tiny_set():
     ids = _ids(32)
-    tr = Trainer(_mcfg(), _tcfg(epochs=40, batch_size=32, kl_schedule="constant", kl_max=0.05),
-                 ids)
+    tr = Trainer(_mcfg(), _tcfg(epochs=60, batch_size=32, kl_schedule="constant", kl_max=0.05,
+                                lr_schedule="constant"), ids)
     losses = _losses(tr)
-    assert len(losses) == 40
-    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:3])
-    # teacher-forced token accuracy on the training set rises well above chance (1/4)
-    x = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in ids], batch_first=True)
-    assert tr.evaluate(x, torch.tensor([len(s) for s in ids]))["token_acc"] > 0.6
+    assert len(losses) == 60
+    # 17 nats is what a decoder that ignores z can reach; below it the code is used
+    assert np.mean(losses[:3]) > 25 and np.mean(losses[-5:]) < 15
 
 
 def test_same_seed_same_numbers_and_other_seed_differs():
@@ -104,19 +102,21 @@ def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path):
 
 
 def test_resume_from_a_periodic_checkpoint(tmp_path):
+    import shutil
+
     ids = _ids(40)
     cfg = _tcfg(checkpoint_every=4, epochs=2, val_fraction=0.0)
     full = Trainer(_mcfg(), cfg, ids, out_dir=tmp_path / "a")
+
+    def keep_step4(rec):
+        if rec["kind"] == "step" and rec["step"] == 5:  # the file still holds step 4
+            shutil.copy(tmp_path / "a" / "checkpoint.pt", tmp_path / "step4.pt")
+
+    full.on_log = keep_step4
     full.fit()
-    # replay the checkpoint written at step 4 (copy it before the run overwrote it)
-    part = Trainer(_mcfg(), cfg.replace(max_steps=4), ids, out_dir=tmp_path / "b")
-    part.fit()
-    resumed = Trainer(_mcfg(), cfg, ids, out_dir=tmp_path / "b")
-    # max_steps differs, so load by hand through the state dict
-    state = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
-    state["train_config"] = cfg.to_dict()
-    state["finished"] = False
-    resumed.load_state_dict(state)
+    assert torch.load(tmp_path / "step4.pt", weights_only=True)["step"] == 4
+    resumed = Trainer(_mcfg(), cfg, ids)
+    assert resumed.resume(tmp_path / "step4.pt")
     resumed.fit()
     for k, v in full.model.state_dict().items():
         assert torch.equal(v, resumed.model.state_dict()[k]), k

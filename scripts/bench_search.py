@@ -1,0 +1,180 @@
+"""Benchmark of ``search-extreme``: every method on the same budgets of distinct evaluations.
+
+For binary automata with n states it reports, per method, budget and seed:
+
+* ``best``       — the longest reset length found,
+* ``to_cerny``   — evaluations until the first automaton with rt = (n-1)² (``-`` if none),
+* ``slow``       — distinct automata found with rt >= n²-4n+6 (the H_n level),
+* ``recall``     — for n <= 7, the share of ALL automata with rt >= n²-4n+6 (from the
+  exhaustive census, :func:`automata.census.automata_with_reset_at_least`) that were found,
+* ``to_r90``     — evaluations until that recall reached 90% (``-`` if never).
+
+One run per (n, method, seed) is made with the largest budget: the first B
+evaluations of a run are exactly what a run with budget B evaluates (the budget
+only stops the search), so smaller budgets are read off its prefix.
+
+Examples::
+
+    python scripts/bench_search.py --n 6 7 --methods random evolve
+    python scripts/bench_search.py --n 10 --budgets 20000 100000 --seeds 0 1 2 --csv out.csv
+    python scripts/bench_search.py --n 7 --methods vae hybrid --budgets 20000 --seeds 0
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+
+def _canonical_keys(tables) -> list[str]:
+    from automata import DFA
+    from automata.canon import canonical_key
+
+    return [canonical_key(DFA(t)) for t in tables]
+
+
+def census_keys(n: int, threshold: int) -> set[str] | None:
+    if n > 7:
+        return None
+    from automata.canon import canonical_key
+    from automata.census import automata_with_reset_at_least
+
+    return {canonical_key(d) for d in automata_with_reset_at_least(n, 2, threshold)}
+
+
+def measure(result, budgets, census: set[str] | None) -> list[dict]:
+    from seqvae.search import cerny_bound, h_level
+
+    n = result.n_states
+    rts = result.rts
+    slow_level = h_level(n)
+    bound = cerny_bound(n)
+    slow_idx = np.flatnonzero(rts >= slow_level)
+    slow_keys = _canonical_keys(result.tables[slow_idx]) if len(slow_idx) else []
+    hits = np.flatnonzero(rts >= bound)
+    first_cerny = int(hits[0]) + 1 if len(hits) else None
+    rows = []
+    for budget in budgets:
+        used = min(budget, len(rts))
+        prefix = rts[:used]
+        row = {"n": n, "method": result.method, "budget": budget, "seed": result.seed,
+               "evaluations": used, "best": int(prefix.max()) if used else -1,
+               "cerny_bound": bound,
+               "to_cerny": first_cerny if first_cerny is not None and first_cerny <= used else None,
+               "slow": int(np.sum(prefix >= slow_level))}
+        if census is not None:
+            found = [k for i, k in zip(slow_idx, slow_keys) if i < used and k in census]
+            row["census_slow"] = len(census)
+            row["recall"] = len(set(found)) / len(census) if census else 1.0
+            # Evaluations until 90% of the census set had been found.
+            need = int(np.ceil(0.9 * len(census)))
+            order = sorted(i for i, k in zip(slow_idx, slow_keys) if k in census)
+            row["to_r90"] = (int(order[need - 1]) + 1
+                             if need and len(order) >= need and order[need - 1] < used else None)
+        rows.append(row)
+    return rows
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def print_table(rows: list[dict], file=sys.stdout) -> None:
+    cols = ["n", "method", "budget", "seed", "best", "cerny_bound", "to_cerny", "slow", "recall",
+            "to_r90", "seconds"]
+    cols = [c for c in cols if any(c in r for r in rows)]
+    widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in cols}
+    print("  ".join(c.rjust(widths[c]) for c in cols), file=file)
+    for r in rows:
+        print("  ".join(_fmt(r.get(c)).rjust(widths[c]) for c in cols), file=file)
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean over seeds per (n, method, budget); counts how many seeds reached (n-1)²."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["n"], r["method"], r["budget"]), []).append(r)
+    out = []
+    for (n, method, budget), rs in groups.items():
+        s = {"n": n, "method": method, "budget": budget, "seeds": len(rs),
+             "best_mean": float(np.mean([r["best"] for r in rs])),
+             "best_max": max(r["best"] for r in rs),
+             "cerny_hits": sum(r["to_cerny"] is not None for r in rs),
+             "to_cerny_mean": (float(np.mean([r["to_cerny"] for r in rs if r["to_cerny"]]))
+                               if any(r["to_cerny"] for r in rs) else None),
+             "slow_mean": float(np.mean([r["slow"] for r in rs]))}
+        if "recall" in rs[0]:
+            s["recall_mean"] = float(np.mean([r["recall"] for r in rs]))
+            s["to_r90_mean"] = (float(np.mean([r["to_r90"] for r in rs if r["to_r90"]]))
+                                if all(r["to_r90"] for r in rs) else None)
+        out.append(s)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[6, 7, 8, 9, 10])
+    parser.add_argument("--budgets", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--methods", nargs="+", default=["random", "evolve", "vae", "hybrid"])
+    parser.add_argument("--model", default=None,
+                        help="run directory for vae/hybrid; '{n}' is replaced by the size "
+                             "(default: each run trains its own small starting model)")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--csv", default=None, help="write the per-run rows here")
+    parser.add_argument("--quiet", action="store_true", help="no per-run lines on stderr")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(1)
+    from seqvae.search import h_level, search_extreme
+
+    rows: list[dict] = []
+    top_budget = max(args.budgets)
+    for n in args.n:
+        census = census_keys(n, h_level(n))
+        for method in args.methods:
+            for seed in args.seeds:
+                t0 = time.perf_counter()
+                model = args.model.replace("{n}", str(n)) if args.model else None
+                result = search_extreme(
+                    n, 2, method, top_budget, seed=seed, jobs=args.jobs, write_results=False,
+                    model=model if method in ("vae", "hybrid") else None,
+                    log=None if args.quiet else (lambda m: print(m, file=sys.stderr)))
+                seconds = time.perf_counter() - t0
+                for row in measure(result, sorted(args.budgets), census):
+                    row["seconds"] = round(seconds, 1)
+                    rows.append(row)
+                if not args.quiet:
+                    r = rows[-1]
+                    print(f"n={n} {method} seed={seed}: best {r['best']}, to_cerny "
+                          f"{_fmt(r['to_cerny'])}, slow {r['slow']}, recall "
+                          f"{_fmt(r.get('recall'))}, {seconds:.0f}s", file=sys.stderr, flush=True)
+    print_table(rows)
+    print()
+    summary = summarise(rows)
+    cols = list(summary[0].keys()) if summary else []
+    if summary:
+        widths = {c: max(len(c), *(len(_fmt(s.get(c))) for s in summary)) for c in cols}
+        print("  ".join(c.rjust(widths[c]) for c in cols))
+        for s in summary:
+            print("  ".join(_fmt(s.get(c)).rjust(widths[c]) for c in cols))
+    if args.csv:
+        import pandas as pd
+
+        from automata.atomic import atomic_path
+
+        with atomic_path(args.csv) as tmp:
+            pd.DataFrame(rows).to_csv(tmp, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

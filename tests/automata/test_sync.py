@@ -1,0 +1,287 @@
+"""Exact synchronization: cross-checked against the plain BFS and known answers."""
+import itertools
+import warnings
+from collections import deque
+
+import numpy as np
+import pytest
+
+import automata.sync as sync
+from automata import (DFA, AutomatonError, MemoryBudgetExceeded, NotSynchronizingError,
+                      TimeLimitExceeded)
+from automata.reference import bfs_reset_word
+from automata.sync import (cerny_bound, cerny_report, is_synchronizing, reset_length,
+                           reset_lengths, shortest_reset_word)
+
+
+def cerny(n):
+    return DFA([[(q + 1) % n for q in range(n)], [0 if q == n - 1 else q for q in range(n)]])
+
+
+def wielandt(n):
+    a = [q + 1 for q in range(n - 1)] + [1]
+    b = [q + 1 for q in range(n - 1)] + [0]
+    return DFA([a, b])
+
+
+def d_prime(n):
+    a = [q + 1 for q in range(n - 2)] + [0, 1]
+    b = [q + 1 for q in range(n - 1)] + [0]
+    return DFA([a, b])
+
+
+def d_double_prime(n):
+    a = [q + 1 for q in range(n - 2)] + [0, 0]
+    b = [q + 1 for q in range(n - 1)] + [1]
+    return DFA([a, b])
+
+
+def h_series(n):
+    a = [n - 1] + list(range(1, n - 1)) + [0]
+    b = [q + 1 for q in range(n - 2)] + [0, 2]
+    return DFA([a, b])
+
+
+def random_tables(rng, count, n, k, perm_every=0):
+    """Random tables; with ``perm_every`` every such automaton has only
+    permutation letters (never synchronizing for n > 1)."""
+    tables = rng.integers(0, n, size=(count, k, n))
+    if perm_every:
+        for i in range(0, count, perm_every):
+            tables[i] = np.stack([rng.permutation(n) for _ in range(k)])
+    return tables
+
+
+# -- cross-check against the plain BFS ------------------------------------------------
+@pytest.mark.parametrize("k", [2, 3])
+def test_exact_agrees_with_reference_bfs(k):
+    rng = np.random.default_rng(100 + k)
+    tables = []
+    for n in range(1, 11):
+        tables.extend(random_tables(rng, 110, n, k, perm_every=8))
+    n_sync = 0
+    for table in tables:
+        dfa = DFA(table)
+        ref = bfs_reset_word(dfa)
+        assert is_synchronizing(dfa) == (ref is not None)
+        if ref is None:
+            assert reset_length(dfa) is None
+            with pytest.raises(NotSynchronizingError):
+                shortest_reset_word(dfa)
+            continue
+        n_sync += 1
+        word = shortest_reset_word(dfa)
+        assert len(word) == len(ref)
+        assert dfa.is_reset_word(word)
+        assert reset_length(dfa) == len(ref)
+    # Both kinds must be well represented for the check to mean anything.
+    assert 200 < n_sync < len(tables) - 100
+
+
+@pytest.mark.parametrize("n,k", [(5, 2), (8, 2), (10, 2), (7, 3), (10, 3), (12, 2)])
+def test_batch_reset_lengths_agree(n, k):
+    rng = np.random.default_rng(n * 10 + k)
+    tables = random_tables(rng, 150, n, k, perm_every=10)
+    got = reset_lengths(tables)
+    assert got.dtype == np.int64 and got.shape == (150,)
+    for table, rt in zip(tables, got):
+        ref = bfs_reset_word(DFA(table))
+        assert rt == (-1 if ref is None else len(ref))
+    assert (got == -1).any() and (got > 0).any()
+
+
+def test_batch_mixed_overflow_path():
+    # A tiny scratch table forces the fallback to the single-automaton solver.
+    rng = np.random.default_rng(3)
+    tables = np.ascontiguousarray(random_tables(rng, 40, 9, 2), dtype=np.int32)
+    raw = sync.K._reset_lengths_batch(tables, 3)
+    assert (raw == -2).any()
+    want = [reset_length(DFA(t)) for t in tables]
+    assert reset_lengths(tables).tolist() == [-1 if w is None else w for w in want]
+
+
+def test_batch_on_cerny_and_larger_n():
+    tables = np.stack([cerny(20).delta, cerny(20).delta[::-1]])
+    assert reset_lengths(tables).tolist() == [361, 361]
+    assert reset_lengths(cerny(64).delta[None]).tolist() == [63 ** 2]
+    assert reset_lengths(np.zeros((0, 2, 5), dtype=int)).shape == (0,)
+
+
+# -- the multi-word bitset path --------------------------------------------------------
+def test_multiword_kernel_matches_reference():
+    rng = np.random.default_rng(7)
+    for n in range(2, 11):
+        for table in random_tables(rng, 25, n, 2):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None:
+                continue
+            word = sync._bidirectional(dfa.delta, 1.0, None, min_words=3)
+            assert len(word) == len(ref) and dfa.is_reset_word(word)
+
+
+@pytest.mark.parametrize("n", [65, 70, 80])
+def test_cerny_multiword(n):
+    word = shortest_reset_word(cerny(n))
+    assert len(word) == (n - 1) ** 2
+    assert cerny(n).is_reset_word(word)
+
+
+def test_random_multiword_against_single_word_bound():
+    # n > 64 random automata: the result must be a reset word, and no word of
+    # length rt-1 may exist among the forward images (checked with reset_length
+    # on a forced wider kernel, an independent code path for the same search).
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        dfa = DFA(rng.integers(0, 90, size=(2, 90)))
+        word = shortest_reset_word(dfa)
+        assert dfa.is_reset_word(word)
+        wide = sync._bidirectional(dfa.delta, 1.0, None, min_words=4)
+        assert len(wide) == len(word)
+
+
+# -- known answers ----------------------------------------------------------------------
+@pytest.mark.parametrize("n", list(range(2, 23)) + [30, 40])
+def test_cerny_series(n):
+    word = shortest_reset_word(cerny(n))
+    assert len(word) == cerny_bound(n) == (n - 1) ** 2
+    assert cerny(n).is_reset_word(word)
+
+
+@pytest.mark.parametrize("build,formula", [
+    (wielandt, lambda n: n * n - 3 * n + 3),
+    (d_prime, lambda n: n * n - 3 * n + 4),
+    (d_double_prime, lambda n: n * n - 3 * n + 2),
+    (h_series, lambda n: n * n - 4 * n + 6),
+])
+def test_slowly_synchronizing_series(build, formula):
+    for n in (5, 6, 9, 12):
+        dfa = build(n)
+        word = shortest_reset_word(dfa)
+        assert len(word) == formula(n) and dfa.is_reset_word(word)
+
+
+def test_literature_extremes():
+    cases = [
+        (DFA([[1, 2, 0, 5, 3, 4], [0, 1, 3, 2, 2, 5]]), 25),  # Kari
+        (DFA([[1, 2, 1, 3, 4], [2, 1, 0, 3, 4], [0, 4, 3, 2, 1]]), 16),  # Roman
+        (DFA([[1, 0, 0], [2, 0, 1]]), 4),
+        (DFA([[0, 2, 1, 1], [3, 1, 0, 2]]), 9),
+        (DFA([[1, 2, 3, 4, 1], [1, 2, 3, 4, 0]]), 13),
+        (DFA([[1, 2, 3, 0, 1], [1, 2, 3, 4, 0]]), 14),
+        (DFA([[1, 2, 3, 0, 0], [1, 2, 3, 4, 1]]), 12),
+        (DFA([[4, 1, 2, 3, 0], [1, 2, 3, 0, 2]]), 11),
+    ]
+    for dfa, rt in cases:
+        word = shortest_reset_word(dfa)
+        assert len(word) == rt and dfa.is_reset_word(word)
+        assert reset_lengths(dfa.delta[None]).tolist() == [rt]
+
+
+def test_trivial_automata():
+    assert shortest_reset_word(DFA([[0]])) == []
+    assert reset_length(DFA([[0], [0]])) == 0
+    assert reset_length(DFA([[0, 0]])) == 1
+    assert reset_lengths([[[0]]]).tolist() == [0]
+
+
+# -- is_synchronizing against brute force ----------------------------------------------
+def _pair_mergeable(table, p, q):
+    seen = {(p, q)}
+    queue = deque([(p, q)])
+    while queue:
+        x, y = queue.popleft()
+        if x == y:
+            return True
+        for row in table:
+            nxt = (row[x], row[y])
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return False
+
+
+def test_is_synchronizing_brute_force():
+    rng = np.random.default_rng(5)
+    n_true = 0
+    for n in range(1, 8):
+        for table in random_tables(rng, 60, n, 2):
+            t = table.tolist()
+            brute = all(_pair_mergeable(t, p, q) for p, q in itertools.combinations(range(n), 2))
+            assert is_synchronizing(DFA(table)) == brute
+            n_true += brute
+    assert 50 < n_true < 400
+
+
+def test_is_synchronizing_large():
+    assert is_synchronizing(cerny(300))
+    perm = DFA([list(range(1, 300)) + [0], list(range(299, -1, -1))])
+    assert not is_synchronizing(perm)
+
+
+# -- limits and errors ------------------------------------------------------------------
+def test_memory_budget_raises():
+    with pytest.raises(MemoryBudgetExceeded, match="memory_gib"):
+        shortest_reset_word(cerny(40), memory_gib=1e-7)
+    with pytest.raises(MemoryBudgetExceeded):
+        reset_length(DFA(np.random.default_rng(0).integers(0, 120, size=(2, 120))),
+                     memory_gib=1e-6)
+
+
+def test_time_limit_raises():
+    with pytest.raises(TimeLimitExceeded, match="time limit"):
+        shortest_reset_word(cerny(60), time_limit=1e-9)
+
+
+def test_input_validation():
+    with pytest.raises(AutomatonError):
+        shortest_reset_word([[0, 1], [1, 0]])
+    with pytest.raises(AutomatonError):
+        is_synchronizing(np.zeros((2, 3), dtype=int))
+    with pytest.raises(AutomatonError):
+        reset_lengths(np.zeros((2, 3), dtype=int))
+    with pytest.raises(AutomatonError):
+        reset_lengths(np.zeros((1, 2, 65), dtype=int))
+    with pytest.raises(AutomatonError):
+        reset_lengths(np.full((1, 2, 3), 3))
+    with pytest.raises(ValueError):
+        shortest_reset_word(cerny(3), memory_gib=-1)
+    with pytest.raises(ValueError):
+        cerny_bound(0)
+
+
+# -- Černý report ------------------------------------------------------------------------
+def test_cerny_report_fields():
+    rep = cerny_report(cerny(7))
+    assert (rep.n_states, rep.n_letters, rep.synchronizing) == (7, 2, True)
+    assert rep.reset_length == 36 and rep.cerny_bound == 36 and rep.ratio == 1.0
+    assert not rep.exceeds_bound and not rep.rechecked
+    assert cerny(7).is_reset_word(rep.reset_word)
+    d = rep.to_dict()
+    assert d["reset_length"] == 36 and isinstance(d["reset_word"], list)
+    non = cerny_report(DFA([[1, 2, 0], [2, 0, 1]]))
+    assert not non.synchronizing and non.reset_length is None and non.ratio is None
+
+
+def test_cerny_report_rechecks_a_too_long_result(monkeypatch):
+    dfa = DFA([[1, 2, 0, 5, 3, 4], [0, 1, 3, 2, 2, 5]])  # Kari, rt 25 <= 25
+    calls = []
+    real = shortest_reset_word(dfa)
+
+    def fake(dfa_, memory_gib, deadline):
+        calls.append(1)
+        return [0] * 30 + real  # still a reset word, but 55 > 25
+
+    monkeypatch.setattr(sync, "_exact_word", fake)
+    with pytest.warns(RuntimeWarning, match="Černý"):
+        rep = cerny_report(dfa)
+    assert calls and rep.rechecked
+    assert rep.reset_length == 25 and not rep.exceeds_bound
+    assert dfa.is_reset_word(rep.reset_word)
+
+
+def test_cerny_report_quiet_within_bound():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rep = cerny_report(DFA([[1, 2, 1, 3, 4], [2, 1, 0, 3, 4], [0, 4, 3, 2, 1]]))
+    assert rep.reset_length == 16 and not rep.rechecked
