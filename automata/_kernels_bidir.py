@@ -327,9 +327,8 @@ def _member(S, C):
 
 @njit(cache=True)
 def _reduce_new_dupes(new, runs_data, run_starts, nruns):
-    """Drop rows of ``new`` already stored in a run (exact repeats) and repeats
-    (exact duplicates), for levels where subset queries would cost more than
-    the pruning saves."""
+    """Sorted distinct rows of ``new`` not already stored in a run; returns
+    row indices into ``new``."""
     keep = _sort_unique(new)
     cand = new[keep]
     alive = np.ones(cand.shape[0], dtype=np.bool_)

@@ -39,7 +39,7 @@ from .atomic import atomic_write_text
 from .canon import _letter_perms, canonical_tables
 from .dfa import DFA, STATE_DTYPE
 from .errors import AutomatonError, ResourceLimitError
-from .formats import format_compact, parse_compact
+from .formats import format_compact
 from .sync import reset_lengths
 
 __all__ = ["Census", "census", "automata_with_reset_at_least", "census_size",

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _kernels as K
 from . import _kernels_bidir as KB
+from . import _kernels_heur as KH
 from .dfa import DFA
 from .errors import AutomatonError, MemoryBudgetExceeded, NotSynchronizingError, TimeLimitExceeded
 
@@ -77,6 +78,10 @@ def _solve(dfa: DFA, memory_gib: float, time_limit: float | None) -> list[int] |
     return _exact_word(dfa, memory_gib, deadline)
 
 
+#: Largest candidate family on which domination pruning is attempted.
+_DOMINATE_MAX = 2048
+
+
 class _Side:
     """One direction of the bidirectional search: its kept levels (with the
     parent index and letter of every set, to read the word back) and the
@@ -94,7 +99,10 @@ class _Side:
         self.nbits = nbits
         keys = KB._complement(start, full) if forward else start
         order = KB._sort_unique(keys)
-        self.levels = [start[order]]
+        # Only the last level's sets are kept: reading a word back needs just
+        # the parent index and letter of every set of earlier levels.
+        self.level = start[order]
+        self.depth = 0
         self.keys = keys[order]
         self.parents = [np.full(len(order), -1, dtype=np.int64)]
         self.letters = [np.full(len(order), -1, dtype=np.int8)]
@@ -102,26 +110,35 @@ class _Side:
         self.runs = np.empty((max(1024, 2 * len(order)), W), dtype=np.uint64)
         self.starts = np.zeros(130, dtype=np.int64)
         self.runs, self.nruns = KB._push_run(self.runs, self.starts, 0, self.keys)
-        self.bytes = self.levels[0].nbytes + 9 * len(order)
+        self.bytes = 9 * len(order)
         self.size = len(order)
         self._skip = 0
         self._pause = 1
 
+    def stored_bytes(self):
+        """Bytes held between steps: parent/letter arrays, runs, last level."""
+        return self.bytes + self.runs.nbytes + 2 * self.level.nbytes
+
     def step_cost(self, k):
-        """Bytes the next step would allocate at its peak, beyond what is stored."""
+        """Extra bytes the next step may hold at its peak: the expanded
+        family, its keys and sort buffers, a regrown runs array and the
+        buffers of the largest run merge."""
         m = self.size * k
-        W = self.full.shape[0]
-        return m * (3 * 8 * W + 8 * 4 + 9) + (self.starts[self.nruns] + m) * 8 * W
+        row = 8 * self.full.shape[0]
+        rows_after = int(self.starts[self.nruns]) + m
+        grow = 2 * rows_after * row if rows_after > len(self.runs) else 0
+        return m * (4 * row + 8 * 4 + 9) + grow + 2 * rows_after * row
 
     def step(self):
         # Domination pruning (subset queries on the implicit trie) often costs
         # more than it saves: on random automata few sets are dominated, and
         # on Černý-like ones the levels stay tiny anyway. So it is switched
         # off after a step where it removed under 5% of the new sets, and
-        # retried after an exponentially growing pause.
-        dominate = self._skip == 0
+        # retried after an exponentially growing pause; and it is never tried
+        # on large levels, where sparse subset queries get expensive.
+        dominate = self._skip == 0 and self.size * self.tab.shape[0] <= _DOMINATE_MAX
         level, self.keys, parent, letter, self.runs, self.nruns, n_dom = KB._side_step(
-            self.levels[-1], self.tab, self.full, self.forward, self.runs, self.starts,
+            self.level, self.tab, self.full, self.forward, self.runs, self.starts,
             self.nruns, self.nbits, dominate)
         if dominate:
             if n_dom * 20 < len(level) + n_dom:
@@ -131,11 +148,12 @@ class _Side:
                 self._pause = 1
         else:
             self._skip -= 1
-        self.levels.append(level)
+        self.level = level
+        self.depth += 1
         self.parents.append(parent)
         self.letters.append(letter)
         self.size = len(level)
-        self.bytes += level.nbytes + 9 * len(level)
+        self.bytes += 9 * len(level)
 
     def word(self, level, index):
         """Letters along the parent chain of set ``index`` of ``level``, from
@@ -178,7 +196,7 @@ def _trie_friendly_relabel(delta: np.ndarray, W: int) -> np.ndarray:
 
 
 def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None,
-                   min_words: int = 1) -> list[int]:
+                   min_words: int = 1, upper: list[int] | None = None) -> list[int]:
     """Exact shortest reset word of a synchronizing automaton (n >= 2).
 
     Forward levels hold images of Q, backward levels preimages of
@@ -188,6 +206,8 @@ def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None,
     last forward level is contained in a backward set of the last backward
     level gives a shortest reset word (its length is the sum of the levels).
     ``min_words`` forces wider bitsets than needed (tests of the multi-word path).
+    ``upper`` is a known reset word: once no meet exists below its length it
+    is optimal and returned, which saves the last and largest step.
     """
     k, n = delta.shape
     W = max((n + 63) // 64, min_words)
@@ -205,31 +225,47 @@ def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None,
     base = fwd.tab.nbytes + bwd.tab.nbytes
     steps = 0
     while True:
-        i, j = KB._meet(fwd.keys, bwd.levels[-1], full, nbits)
+        i, j = KB._meet(fwd.keys, bwd.level, full, nbits)
         if i >= 0:
-            u = fwd.word(len(fwd.levels) - 1, i)[::-1]
-            v = bwd.word(len(bwd.levels) - 1, j)
+            u = fwd.word(fwd.depth, i)[::-1]
+            v = bwd.word(bwd.depth, j)
             return u + v
+        if upper is not None and fwd.depth + bwd.depth + 1 >= len(upper):
+            return list(upper)
         steps += 1
         if deadline is not None and (steps & 15 == 0 or fwd.size + bwd.size > 1000) \
                 and time.monotonic() > deadline:
             raise TimeLimitExceeded(
                 f"shortest reset word search ran past its time limit after reaching length "
-                f"{len(fwd.levels) + len(bwd.levels) - 2} without finding a reset word")
+                f"{fwd.depth + bwd.depth} without finding a reset word")
         side = fwd if fwd.size <= bwd.size else bwd
-        need = base + fwd.bytes + bwd.bytes + fwd.step_cost(k) + bwd.step_cost(k)
+        need = base + fwd.stored_bytes() + bwd.stored_bytes() + side.step_cost(k)
         if need > budget:
             raise MemoryBudgetExceeded(
                 f"shortest reset word search needs more than memory_gib={memory_gib:g} GiB "
                 f"(next step ~{need / _GIB:.2f} GiB at length "
-                f"{len(fwd.levels) + len(bwd.levels) - 2}); raise memory_gib")
+                f"{fwd.depth + bwd.depth}); raise memory_gib")
         side.step()
         if side.size == 0:  # pragma: no cover - the pair graph said synchronizing
             raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
 
 
 def _exact_word(dfa: DFA, memory_gib: float, deadline: float | None) -> list[int]:
-    return _bidirectional(dfa.delta, memory_gib, deadline)
+    n = dfa.n_states
+    upper = None
+    if n >= 24:
+        # A short beam search usually finds an optimal word on random
+        # automata; it is capped so that slowly synchronizing ones (whose
+        # words are long) cost next to nothing.
+        W = (n + 63) // 64
+        full = np.zeros(W, dtype=np.uint64)
+        for q in range(n):
+            full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
+        found, word = KH._beam(KB._tables(dfa.delta, False, W), full, 2 * n,
+                               int(12 * math.sqrt(n)) + 24)
+        if found:
+            upper = word.tolist()
+    return _bidirectional(dfa.delta, memory_gib, deadline, upper=upper)
 
 
 def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,

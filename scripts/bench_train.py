@@ -108,8 +108,13 @@ def main() -> None:
     if args.only in (None, "chemical"):
         corpus = synthetic_corpus(args.chem_batch * need * 4)
         tok = RegexTokenizer.fit(corpus)
+        lengths = np.array([len(s) for s in corpus])
+        print(f"synthetic strings: {len(corpus)}, characters mean {lengths.mean():.1f}, "
+              f"max {lengths.max()}; e.g. {corpus[0]}")
         ids = [tok.encode(s) for s in corpus]
-        max_len = max(len(s) for s in ids)
+        # 120 characters at most, plus BOS and EOS: the fixed shape of the original model
+        max_len = 122
+        assert max(len(s) for s in ids) <= max_len
         mcfg = ModelConfig.for_tokenizer(tok, max_len, **CHEMICAL_VAE)
         for bucket in (False, True):
             tcfg = TrainConfig(batch_size=args.chem_batch, bucket=bucket)
@@ -117,7 +122,7 @@ def main() -> None:
             if bucket:
                 batches = epoch_batches(tr.train_len, tcfg.batch_size, 0, 0, bucket=True)
             else:
-                # fixed shape: every batch padded to the longest string of the corpus
+                # fixed shape: every batch padded to the full length (120 + BOS/EOS)
                 tr.train_len = tr.train_len.clone()
                 real = tr.train_len.clone()
                 batches = epoch_batches(real, tcfg.batch_size, 0, 0, bucket=False)
@@ -128,8 +133,8 @@ def main() -> None:
                 # tokens/s must count real tokens only
                 toks = sum(int(saved[b].sum()) for b in batches[args.warmup:need])
                 tps = toks / (step * args.steps)
-            name = ("chemical-VAE size, %s (batch %d, len <= %d, vocab %d)"
-                    % ("bucketed" if bucket else "padded to max", args.chem_batch, max_len,
+            name = ("chemical-VAE size, %s (batch %d, vocab %d)"
+                    % ("bucketed" if bucket else "padded to 122", args.chem_batch,
                        tok.vocab_size))
             rows.append((name, count_parameters(tr.model), step, sps, tps))
 

@@ -6,6 +6,7 @@ Examples::
     python scripts/census.py 6 2 --check            # binary n=6, assert the published facts
     python scripts/census.py 7 2 --state census7.json --jobs 2 --check
     python scripts/census.py 4 3 --json > census_4_3.json
+    python scripts/census.py 7 2 --state census7.json --cache   # reused by the library
     python scripts/census.py --bench                # canonical-form throughput table
 
 The histogram table and the slowest automata go to stderr; ``--json`` writes the
@@ -31,7 +32,7 @@ from automata import DFA, AutomatonError, ResourceLimitError
 from automata.atomic import atomic_write_text
 from automata.canon import canonical_tables, is_isomorphic
 from automata.formats import format_compact
-from automata.census import (EXTREME_BUDGET, CensusPart, _to_census, census_part,
+from automata.census import (EXTREME_BUDGET, CensusPart, _cache_file, _to_census, census_part,
                              functional_graph_classes, merge_parts)
 from automata.sync import reset_lengths
 
@@ -46,17 +47,23 @@ def _cerny(n: int) -> DFA:
 KARI = DFA([[1, 2, 0, 5, 3, 4], [0, 1, 3, 2, 2, 5]])
 
 
-def check_facts(result) -> list[str]:
-    """Problems with the known facts for this size (empty when all hold or none are known)."""
+def check_facts(result) -> tuple[list[str], list[str]]:
+    """(facts checked, problems found) for this size; both empty when nothing is known."""
     n, k, hist = result.n_states, result.n_letters, result.histogram
-    problems = []
-    if k == 2 and 2 <= n <= 7:
+    checked, problems = [], []
+    if k >= 2 and n >= 2 and ((k == 2 and n <= 12) or (k == 3 and n <= 8)):
+        # Černý's conjecture is verified for these sizes, and C_n (with any
+        # extra letters) reaches the bound.
         bound = (n - 1) ** 2
+        checked.append(f"largest reset length is (n-1)^2 = {bound}")
         if max(hist) != bound:
             problems.append(f"largest reset length {max(hist)} != (n-1)^2 = {bound}")
-        if not any(rt == bound and is_isomorphic(d, _cerny(n)) for d, rt in result.top):
+    if k == 2 and 2 <= n <= 12:
+        checked.append(f"C_{n} is among the slowest")
+        if not any(rt == (n - 1) ** 2 and is_isomorphic(d, _cerny(n)) for d, rt in result.top):
             problems.append(f"C_{n} is not among the slowest automata")
     if (n, k) == (6, 2):
+        checked.append("exactly two automata at 25 (C_6 and Kari), none at 24")
         if hist.get(25) != 2:
             problems.append(f"{hist.get(25, 0)} automata at 25, expected 2 (C_6 and Kari)")
         if 24 in hist:
@@ -64,12 +71,13 @@ def check_facts(result) -> list[str]:
         if not any(rt == 25 and is_isomorphic(d, KARI) for d, rt in result.top):
             problems.append("Kari's automaton is missing at 25")
     if (n, k) == (7, 2):
+        checked.append("only C_7 at 36, none at 33-35")
         if hist.get(36) != 1:
             problems.append(f"{hist.get(36, 0)} automata at 36, expected only C_7")
         for rt in (33, 34, 35):
             if rt in hist:
                 problems.append(f"{hist[rt]} automata at {rt}, expected none")
-    return problems
+    return checked, problems
 
 
 def _load_state(path: Path | None, n: int, k: int) -> CensusPart | None:
@@ -124,7 +132,7 @@ def run_census(n: int, k: int, *, top: int, jobs: int, state: Path | None):
                 last_save = time.perf_counter()
     if state is not None and done is not None:
         atomic_write_text(state, json.dumps(done.to_json_obj()))
-    return _to_census(done, top), time.perf_counter() - started
+    return done, time.perf_counter() - started
 
 
 def print_result(result, seconds: float) -> None:
@@ -173,6 +181,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--state", type=Path, default=None, help="resumable state file")
     parser.add_argument("--json", action="store_true", help="write the result as JSON to stdout")
+    parser.add_argument("--cache", action="store_true",
+                        help="store the result where census(..., cache=True) finds it")
     parser.add_argument("--check", action="store_true",
                         help="fail unless the published facts for this size hold")
     parser.add_argument("--bench", action="store_true", help="print a throughput table and exit")
@@ -184,21 +194,31 @@ def main(argv=None) -> int:
     if args.n_states is None:
         parser.error("n_states is required (or --bench)")
     try:
-        result, seconds = run_census(args.n_states, args.n_letters, top=args.top,
-                                     jobs=max(1, args.jobs), state=args.state)
+        part, seconds = run_census(args.n_states, args.n_letters, top=args.top,
+                                   jobs=max(1, args.jobs), state=args.state)
+        if args.cache:
+            # Same format as the library's cache: census(..., cache=True) and
+            # automata_with_reset_at_least then reuse this run.
+            path = _cache_file(args.n_states, args.n_letters)
+            atomic_write_text(path, json.dumps(part.to_json_obj()))
+            err.print(f"cached in {path}")
     except (AutomatonError, ResourceLimitError, OSError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return 2 if isinstance(exc, (AutomatonError, ValueError)) else 1
+    result = _to_census(part, args.top)
     print_result(result, seconds)
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     if args.check:
-        problems = check_facts(result)
+        checked, problems = check_facts(result)
         for problem in problems:
             err.print(f"[bold red]check failed:[/] {problem}")
         if problems:
             return 1
-        err.print("[green]published facts hold[/]")
+        if checked:
+            err.print("[green]published facts hold:[/] " + "; ".join(checked))
+        else:
+            err.print("no published facts recorded for this size")
     return 0
 
 

@@ -53,7 +53,10 @@ class ModelConfig(_JSONConfig):
     """Sizes and switches of :class:`seqvae.model.SeqVAE`.
 
     The defaults fit small automata (sequences of a few dozen tokens) and
-    train in minutes on two CPU cores.
+    train in minutes on two CPU cores. One wide convolution and a step-position
+    embedding in the decoder learn exact reconstructions several times faster
+    (per step) than three stacked convolutions without positions; the
+    chemical-VAE sizes are in :data:`CHEMICAL_VAE`.
 
     Parameters
     ----------
@@ -78,6 +81,9 @@ class ModelConfig(_JSONConfig):
         Latent dimension.
     logvar_min, logvar_max
         Clamp range of log sigma^2 (keeps exp() finite early in training).
+    init_logvar
+        Initial bias of the log sigma^2 head: a small initial posterior noise
+        lets the decoder learn to read z before the KL term widens it.
     dec_z_dim
         Width of the dense projection of z fed to the decoder at every step.
     dec_hidden, dec_layers
@@ -101,21 +107,22 @@ class ModelConfig(_JSONConfig):
     eos_id: int = 2
     max_len: int = 64
     embed_dim: int = 32
-    conv_channels: tuple[int, ...] = (64, 64, 64)
-    conv_kernels: tuple[int, ...] = (3, 3, 3)
+    conv_channels: tuple[int, ...] = (64,)
+    conv_kernels: tuple[int, ...] = (3,)
     conv_padding: str = "same"
     pool: str = "flatten"
     enc_hidden: int = 256
     d_z: int = 32
     logvar_min: float = -10.0
     logvar_max: float = 4.0
+    init_logvar: float = -4.0
     dec_z_dim: int = 128
-    dec_hidden: int = 192
-    dec_layers: int = 2
+    dec_hidden: int = 256
+    dec_layers: int = 1
     teacher_forcing: bool = True
     word_dropout: float = 0.0
     z_to_hidden: bool = True
-    dec_position_dim: int = 0
+    dec_position_dim: int = 16
 
     def __post_init__(self):
         for name in ("vocab_size", "max_len", "enc_hidden", "d_z", "dec_z_dim", "dec_hidden",
@@ -185,6 +192,10 @@ class TrainConfig(_JSONConfig):
     lr_schedule
         ``"constant"`` or ``"cosine"`` (to ``lr * lr_min_factor``), after
         ``warmup_steps`` of linear warm-up.
+    kl_max
+        Final KL weight. Below 1 (a beta-VAE) the code keeps the ~20 nats an
+        automaton needs for exact reconstruction; at 1 the decoder learns to
+        ignore part of it.
     kl_schedule
         ``"constant"`` (weight ``kl_max``), ``"linear"`` (0 to ``kl_max`` over
         ``kl_warmup_steps``), ``"sigmoid"`` (centred at ``kl_warmup_steps / 2``,
@@ -208,18 +219,18 @@ class TrainConfig(_JSONConfig):
         Seeds the split, the batch order and the noise.
     """
 
-    epochs: int = 12
+    epochs: int = 5
     max_steps: int | None = None
-    batch_size: int = 128
-    lr: float = 2e-3
+    batch_size: int = 64
+    lr: float = 3e-3
     lr_schedule: str = "cosine"
     lr_min_factor: float = 0.05
     warmup_steps: int = 100
     weight_decay: float = 0.0
     grad_clip: float = 5.0
-    kl_schedule: str = "sigmoid"
-    kl_max: float = 1.0
-    kl_warmup_steps: int = 2000
+    kl_schedule: str = "linear"
+    kl_max: float = 0.25
+    kl_warmup_steps: int = 1000
     kl_sigmoid_k: float = 0.005
     kl_cycles: int = 4
     kl_ratio: float = 0.5

@@ -212,3 +212,79 @@ def _beam(model, z, constraint, temperature, width, steps):
     best = scores.argmax(dim=1)
     pick = torch.arange(b, device=dev) * width + best
     return _trim(seqs[pick].cpu().numpy(), cfg.bos_id, cfg.eos_id)
+
+
+class _LengthState:
+    """Per-row state of :class:`SequenceConstraint`: steps taken and finished flags."""
+
+    def __init__(self, pos: np.ndarray, finished: np.ndarray):
+        self.pos = pos
+        self.finished = finished
+
+    def __len__(self) -> int:
+        return int(self.pos.shape[0])
+
+    def index(self, idx) -> "_LengthState":
+        idx = np.asarray(idx)
+        return _LengthState(self.pos[idx].copy(), self.finished[idx].copy())
+
+
+class SequenceConstraint:
+    """The constraint every tokenizer shares: no PAD, BOS (or ``forbidden`` ids) before
+    EOS, at least ``min_body`` tokens, and EOS by step ``max_steps`` at the latest.
+
+    Used for domains without a grammar of their own (strings), so that every
+    decode at least terminates with a well-formed token sequence.
+
+    >>> c = SequenceConstraint(vocab_size=6, pad_id=0, bos_id=1, eos_id=2, max_steps=3)
+    >>> s = c.start(1)
+    >>> c.allowed(s)[0].tolist()
+    [False, False, False, True, True, True]
+    >>> s = c.advance(c.advance(s, [3]), [4])
+    >>> c.allowed(s)[0].tolist()
+    [False, False, True, False, False, False]
+    """
+
+    def __init__(self, vocab_size: int, pad_id: int, bos_id: int, eos_id: int, max_steps: int,
+                 forbidden: tuple[int, ...] = (), min_body: int = 1):
+        if max_steps < min_body + 1:
+            raise DecodingError("max_steps leaves no room for EOS")
+        self.vocab_size = int(vocab_size)
+        self.pad_id, self.bos_id, self.eos_id = int(pad_id), int(bos_id), int(eos_id)
+        self._max = int(max_steps)
+        self.min_body = int(min_body)
+        self._body = np.ones(self.vocab_size, dtype=bool)
+        for tok in (pad_id, bos_id, eos_id, *forbidden):
+            self._body[int(tok)] = False
+        self._body_or_eos = self._body.copy()
+        self._body_or_eos[self.eos_id] = True
+        self._eos = np.zeros(self.vocab_size, dtype=bool)
+        self._eos[self.eos_id] = True
+        self._pad = np.zeros(self.vocab_size, dtype=bool)
+        self._pad[self.pad_id] = True
+
+    def start(self, batch_size: int) -> _LengthState:
+        b = int(batch_size)
+        return _LengthState(np.zeros(b, dtype=np.int64), np.zeros(b, dtype=bool))
+
+    def allowed(self, state: _LengthState) -> np.ndarray:
+        out = np.empty((len(state), self.vocab_size), dtype=bool)
+        out[:] = self._body_or_eos
+        out[state.pos < self.min_body] = self._body
+        out[state.pos >= self._max - 1] = self._eos
+        out[state.finished] = self._pad
+        return out
+
+    def advance(self, state: _LengthState, tokens) -> _LengthState:
+        tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
+        new = state.index(np.arange(len(state)))
+        live = ~state.finished
+        new.finished |= live & (tokens == self.eos_id)
+        new.pos[live] += 1
+        return new
+
+    def done(self, state: _LengthState) -> np.ndarray:
+        return state.finished.copy()
+
+    def max_steps(self) -> int:
+        return self._max

@@ -40,6 +40,8 @@ class ConvEncoder(nn.Module):
         self.dense = nn.Linear(feat, c.enc_hidden)
         self.to_mu = nn.Linear(c.enc_hidden, c.d_z)
         self.to_logvar = nn.Linear(c.enc_hidden, c.d_z)
+        with torch.no_grad():
+            self.to_logvar.bias.fill_(c.init_logvar)
 
     def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Map ``ids`` (B, T) to ``mu`` and ``logvar`` (B, d_z)."""

@@ -219,10 +219,22 @@ class Run:
         return self.encode_ids(ids, batch_size=batch_size)
 
     def constraint(self, **spec):
-        """The decode constraint for ``spec`` (defaults: the training sizes), or None."""
+        """The decode constraint for ``spec`` (defaults: the training sizes); for domains
+        without a grammar, a :class:`~seqvae.decode.SequenceConstraint`."""
         merged = self.constraint_spec
         merged.update({k: v for k, v in spec.items() if v is not None})
-        return self.domain.constraint(**merged)
+        constraint = self.domain.constraint(**merged)
+        if constraint is None:
+            # No grammar: at least keep the token sequence well formed.
+            from .decode import SequenceConstraint
+
+            tok = self.tokenizer
+            unk = getattr(tok, "unk_id", None)
+            constraint = SequenceConstraint(
+                tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id,
+                max_steps=self.model_config.max_len - 1,
+                forbidden=(unk,) if unk is not None else ())
+        return constraint
 
     def decode(self, z, *, method: str = "greedy", constrained: bool = True,
                temperature: float = 1.0, beam_width: int = 8, seed: int | None = None,

@@ -213,6 +213,7 @@ class Trainer:
                                     "and not all zero")
             self.weights = w
         self.samples_per_epoch = samples_per_epoch
+        self._total_steps: int | None = None
         torch.manual_seed(train_config.seed)
         if model is None:
             model = SeqVAE(model_config)
@@ -252,9 +253,11 @@ class Trainer:
     @property
     def total_steps(self) -> int:
         """Planned optimiser steps (epochs x batches, capped by max_steps)."""
-        per_epoch = self._n_batches(0)
-        total = per_epoch * self.cfg.epochs
-        return min(total, self.cfg.max_steps) if self.cfg.max_steps else total
+        if self._total_steps is None:
+            per_epoch = self._n_batches(0)
+            total = per_epoch * self.cfg.epochs
+            self._total_steps = min(total, self.cfg.max_steps) if self.cfg.max_steps else total
+        return self._total_steps
 
     # -- one step ----------------------------------------------------------------
     def _loss(self, ids: torch.Tensor, beta: float, train: bool = True) -> tuple[torch.Tensor, dict]:

@@ -16,6 +16,10 @@ _PERCENT = ("well_formed", "synchronizing", "strongly_connected", "novel", "new"
             "endpoint_recon", "same_as_start")
 
 
+#: Most items encoded to find an attribute direction (held-out first, then training items).
+_ATTRIBUTE_POOL = 5000
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``seqvae interpolate`` to the root app."""
     app.command("interpolate")(interpolate)
@@ -289,7 +293,16 @@ def _attribute(run, attribute, steps, alpha_max, starts, constrained, method, te
     from automata.atomic import atomic_write_text
     from seqvae.interpolate import run_attribute
 
-    pool = list(run.heldout_items) + list(getattr(run, "train_items", None) or [])
+    import numpy as np
+
+    # The direction needs a few thousand encodings at most; a large training set is subsampled.
+    pool = list(run.heldout_items)
+    train_items = list(getattr(run, "train_items", None) or [])
+    room = max(0, _ATTRIBUTE_POOL - len(pool))
+    if len(train_items) > room:
+        take = np.random.default_rng(seed).choice(len(train_items), size=room, replace=False)
+        train_items = [train_items[i] for i in sorted(take)]
+    pool += train_items
     with progress_bar(transient=True) as bar:
         task = bar.add_task("decoding walk", total=min(starts, len(pool)) * steps, status="")
         try:

@@ -183,11 +183,11 @@ def train_automata(
 ):
     """Train on automata: a generated set of random synchronizing automata (default:
     50k 7-state binary ones) or a data set file."""
+    command = _command_line("train automata", dict(locals()))
     from seqvae.data import build_automata_dataset, domain_for_dataset, load_dataset
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
 
-    command = _command_line("train automata", dict(locals()))
     _threads(threads)
     out = out or Path(f"runs/automata-{n_states}x{n_letters}")
     model_over = _parse_json_option(model_config, "--model-config")
@@ -251,11 +251,11 @@ def train_strings(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Train on strings (e.g. SMILES), one item per line or a table column."""
+    command = _command_line("train strings", dict(locals()))
     from seqvae.data import load_strings
     from seqvae.domains import StringDomain, domain_from_dict
     from seqvae.tokenizers import CharTokenizer, RegexTokenizer
 
-    command = _command_line("train strings", dict(locals()))
     _threads(threads)
     out = out or Path(f"runs/strings-{file.stem}")
     if resume:

@@ -209,9 +209,9 @@ class EvolutionarySearch(SearchMethod):
 
     def __init__(self, ctx: SearchContext, population: int = 128, offspring: int = 256,
                  tournament_size: int = 4,
-                 elite_rate: float = 0.3, elite_size: int = 256, strength: float = 0.5,
-                 patience: int = 60, expand: int = 1, expand_share: float = 0.25,
-                 restart_keep: float = 0.125, **options):
+                 elite_rate: float = 0.0, elite_size: int = 256, strength: float = 0.5,
+                 patience: int = 25, expand: int = 1, expand_share: float = 0.25,
+                 restart_keep: float = 0.0, **options):
         super().__init__(ctx, **options)
         self.mu = int(population)
         self.lam = int(offspring)

@@ -63,7 +63,8 @@ class PropertyHead:
         self.mean, self.std = 0.0, 1.0
         self.trained = False
 
-    def fit(self, z: np.ndarray, y: np.ndarray, epochs: int = 30, seed: int = 0) -> float:
+    def fit(self, z: np.ndarray, y: np.ndarray, steps: int = 150, seed: int = 0) -> float:
+        """``steps`` Adam steps on random minibatches (warm start from the last fit)."""
         torch = _torch()
         gen = torch.Generator().manual_seed(int(seed))
         self.mean, self.std = float(y.mean()), float(y.std() + 1e-6)
@@ -73,14 +74,12 @@ class PropertyHead:
         n = len(zt)
         bs = min(256, n)
         loss = torch.tensor(0.0)
-        for _ in range(epochs):
-            perm = torch.randperm(n, generator=gen)
-            for start in range(0, n, bs):
-                idx = perm[start:start + bs]
-                loss = torch.nn.functional.mse_loss(self.net(zt[idx]), yt[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+        for _ in range(steps):
+            idx = torch.randint(0, n, (bs,), generator=gen)
+            loss = torch.nn.functional.mse_loss(self.net(zt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
         self.trained = True
         return float(loss.detach())
 

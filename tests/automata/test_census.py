@@ -182,7 +182,7 @@ def test_bad_arguments():
         census_part(3, 2, [99])
 
 
-def test_census_script_resumes_and_checks(tmp_path, capsys):
+def test_census_script_resumes_and_checks(tmp_path, capsys, monkeypatch):
     import runpy
     from pathlib import Path
 
@@ -199,3 +199,8 @@ def test_census_script_resumes_and_checks(tmp_path, capsys):
     assert main(["4", "2", "--json", "--state", str(state)]) == 0
     assert json.loads(capsys.readouterr().out)["total"] == expected["total"]
     assert main(["3", "2", "--state", str(state)]) == 2  # state of another size
+    # --cache hands the result to the library's cache.
+    monkeypatch.setenv("SEQVAE_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["4", "2", "--state", str(state), "--cache"]) == 0
+    calls = []
+    assert census(4, 2, cache=True, progress=calls.append).to_dict() == expected and calls == []
