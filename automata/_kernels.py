@@ -14,8 +14,6 @@ from numba.extending import intrinsic
 
 U1 = np.uint64(1)
 U0 = np.uint64(0)
-U8 = np.uint64(8)
-U255 = np.uint64(255)
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -114,63 +112,6 @@ def _is_synchronizing(delta):
 # ---------------------------------------------------------------------------
 # Small automata (n_states <= 64): one uint64 per subset
 # ---------------------------------------------------------------------------
-@njit(cache=True)
-def _byte_tables(delta):
-    """``tab[a, c, v]`` = image under letter ``a`` of the states whose bits are
-    ``v`` in byte ``c`` of a subset; an image is then the OR of a few lookups."""
-    k, n = delta.shape
-    nc = (n + 7) // 8
-    tab = np.zeros((k, nc, 256), dtype=np.uint64)
-    for a in range(k):
-        for c in range(nc):
-            for v in range(1, 256):
-                low = v & (-v)
-                j = 0
-                while (low >> j) != 1:
-                    j += 1
-                q = c * 8 + j
-                bit = U0
-                if q < n:
-                    bit = U1 << np.uint64(delta[a, q])
-                tab[a, c, v] = tab[a, c, v & (v - 1)] | bit
-    return tab
-
-
-@njit(cache=True)
-def _inverse_byte_tables(delta):
-    """Like :func:`_byte_tables` but for preimages ``S·a⁻¹``."""
-    k, n = delta.shape
-    nc = (n + 7) // 8
-    pre = np.zeros((k, n), dtype=np.uint64)
-    for a in range(k):
-        for p in range(n):
-            pre[a, delta[a, p]] |= U1 << np.uint64(p)
-    tab = np.zeros((k, nc, 256), dtype=np.uint64)
-    for a in range(k):
-        for c in range(nc):
-            for v in range(1, 256):
-                low = v & (-v)
-                j = 0
-                while (low >> j) != 1:
-                    j += 1
-                q = c * 8 + j
-                bits = U0
-                if q < n:
-                    bits = pre[a, q]
-                tab[a, c, v] = tab[a, c, v & (v - 1)] | bits
-    return tab
-
-
-@njit(cache=True, inline="always")
-def _apply64(tab, a, nc, s):
-    r = U0
-    for c in range(nc):
-        v = (s >> np.uint64(8 * c)) & U255
-        if v != U0:
-            r |= tab[a, c, v]
-    return r
-
-
 @njit(cache=True, inline="always")
 def _hash64(x, mask):
     return ((x * _HASH_MULT) >> np.uint64(20)) & mask
@@ -247,88 +188,3 @@ def _reset_lengths_batch(deltas, log_cap):
     return out
 
 
-@njit(cache=True)
-def _bfs64_word(delta, max_sets):
-    """Forward BFS from Q for n <= 64 returning a shortest reset word.
-
-    Returns (status, word): status 0 found, -1 not synchronizing, -2 more than
-    ``max_sets`` subsets would be stored.
-    """
-    k, n = delta.shape
-    empty_word = np.empty(0, dtype=np.int32)
-    if n == 1:
-        return 0, empty_word
-    full = (U1 << np.uint64(n)) - U1 if n < 64 else ~U0
-    cap = 1024
-    sets = np.empty(cap, dtype=np.uint64)
-    parent = np.empty(cap, dtype=np.int64)
-    letter = np.empty(cap, dtype=np.int32)
-    hcap = 2 * cap
-    table = np.full(hcap, -1, dtype=np.int64)
-    mask = np.uint64(hcap - 1)
-    sets[0] = full
-    parent[0] = -1
-    letter[0] = -1
-    table[_hash64(full, mask)] = 0
-    count = 1
-    head = 0
-    while head < count:
-        s = sets[head]
-        for a in range(k):
-            r = U0
-            x = s
-            while x != U0:
-                b = _ctz(x)
-                r |= U1 << np.uint64(delta[a, b])
-                x &= x - U1
-            h = _hash64(r, mask)
-            while table[h] >= 0 and sets[table[h]] != r:
-                h = (h + U1) & mask
-            if table[h] >= 0:
-                continue
-            if count >= max_sets:
-                return -2, empty_word
-            if count == cap:
-                # Grow storage and rehash.
-                cap *= 2
-                sets2 = np.empty(cap, dtype=np.uint64)
-                sets2[:count] = sets[:count]
-                sets = sets2
-                parent2 = np.empty(cap, dtype=np.int64)
-                parent2[:count] = parent[:count]
-                parent = parent2
-                letter2 = np.empty(cap, dtype=np.int32)
-                letter2[:count] = letter[:count]
-                letter = letter2
-                hcap = 2 * cap
-                table = np.full(hcap, -1, dtype=np.int64)
-                mask = np.uint64(hcap - 1)
-                for i in range(count):
-                    hh = _hash64(sets[i], mask)
-                    while table[hh] >= 0:
-                        hh = (hh + U1) & mask
-                    table[hh] = i
-                h = _hash64(r, mask)
-                while table[h] >= 0:
-                    h = (h + U1) & mask
-            sets[count] = r
-            parent[count] = head
-            letter[count] = a
-            table[h] = count
-            count += 1
-            if (r & (r - U1)) == U0:
-                length = 0
-                node = count - 1
-                while parent[node] >= 0:
-                    length += 1
-                    node = parent[node]
-                word = np.empty(length, dtype=np.int32)
-                node = count - 1
-                pos = length - 1
-                while parent[node] >= 0:
-                    word[pos] = letter[node]
-                    pos -= 1
-                    node = parent[node]
-                return 0, word
-        head += 1
-    return -1, empty_word

@@ -11,12 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import _popcount  # noqa: F401  (re-exported for the driver)
-
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 U255 = np.uint64(255)
-_LEAF = 12
+_LEAF = 2
 _BRUTE_PAIRS = 0
 
 
@@ -105,14 +103,46 @@ def _equal(x, i, y, j, W):
 
 
 @njit(cache=True)
+def _lex_order(sets):
+    """Permutation sorting the rows lexicographically (word 0 first).
+
+    One quicksort on word 0, then each run of equal first words is ordered
+    on the remaining words: by insertion for short runs, by stable passes
+    from the last word for long ones."""
+    m, W = sets.shape
+    order = np.argsort(sets[:, 0])
+    if W == 1:
+        return order
+    i = 0
+    while i < m:
+        first = sets[order[i], 0]
+        j = i + 1
+        while j < m and sets[order[j], 0] == first:
+            j += 1
+        if j - i > 1:
+            if j - i <= 24:
+                for t in range(i + 1, j):
+                    x = order[t]
+                    u = t - 1
+                    while u >= i and _less(sets, x, sets, order[u], W):
+                        order[u + 1] = order[u]
+                        u -= 1
+                    order[u + 1] = x
+            else:
+                sub = order[i:j].copy()
+                for w in range(W - 1, 0, -1):
+                    col = sets[sub, w]
+                    sub = sub[np.argsort(col, kind="mergesort")]
+                order[i:j] = sub
+        i = j
+    return order
+
+
+@njit(cache=True)
 def _sort_unique(sets):
     """Indices of the distinct rows of ``sets`` in lexicographic order."""
     m, W = sets.shape
-    order = np.argsort(sets[:, W - 1], kind="mergesort")
-    for w in range(W - 2, -1, -1):
-        col = sets[order, w]
-        sub = np.argsort(col, kind="mergesort")
-        order = order[sub]
+    order = _lex_order(sets)
     keep = np.empty(m, dtype=np.int64)
     cnt = 0
     for t in range(m):
@@ -142,7 +172,7 @@ def _is_subset(c, i, s, j, W, proper):
 
 
 @njit(cache=True)
-def _covered(S, C, nbits, proper):
+def _covered(S, C, nbits, proper, first=False):
     """Boolean mask over rows of C: is the row a (proper) subset of a row of S?
 
     ``S`` must be sorted and duplicate-free. Walks the implicit trie of S with
@@ -151,7 +181,8 @@ def _covered(S, C, nbits, proper):
     the range agree on all bits before ``depth``. Rows of C with the depth
     bit clear go to both halves of S, rows with it set only to the upper
     half; the upper task keeps the whole C range and skips rows the lower
-    subtree resolved, so no index list is ever copied.
+    subtree resolved, so no index list is ever copied. With ``first`` it
+    stops at the first covered row.
     """
     W = S.shape[1]
     m = C.shape[0]
@@ -199,6 +230,8 @@ def _covered(S, C, nbits, proper):
                         if _is_subset(C, i, S, j, W, proper):
                             found[i] = True
                             break
+                    if first and found[i]:
+                        return found
                 break
             lo = s_lo
             hi = s_hi
@@ -244,7 +277,7 @@ def _covered(S, C, nbits, proper):
 @njit(cache=True)
 def _first_covered(S, C, nbits):
     """Index of some row of C that is a subset of a row of S, or -1."""
-    mask = _covered(S, C, nbits, False)
+    mask = _covered(S, C, nbits, False, True)
     for i in range(mask.shape[0]):
         if mask[i]:
             return i

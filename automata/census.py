@@ -44,7 +44,7 @@ from .sync import reset_lengths
 
 __all__ = ["Census", "census", "automata_with_reset_at_least", "census_size",
            "functional_graph_classes", "CensusPart", "census_part", "merge_parts",
-           "default_cache_dir"]
+           "default_cache_dir", "cache_census"]
 
 #: Refuse censuses that would canonicalise more raw tables than this.
 MAX_TABLES = 2_000_000_000
@@ -370,13 +370,27 @@ def _cache_file(n_states: int, n_letters: int) -> Path:
 def _load_cached(n_states: int, n_letters: int) -> CensusPart | None:
     path = _cache_file(n_states, n_letters)
     try:
-        part = CensusPart.from_json_obj(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError, AutomatonError):
+        obj = json.loads(path.read_text())
+        part = CensusPart.from_json_obj(obj)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, AutomatonError):
         return None
-    n_classes = len(_classes(n_states)[0])
-    if (part.n_states, part.n_letters) != (n_states, n_letters) or part.classes != set(range(n_classes)):
+    # Only complete censuses are cached (see cache_census); the flag spares
+    # recomputing the class list just to check that.
+    if obj.get("complete") is not True or (part.n_states, part.n_letters) != (n_states, n_letters):
         return None
     return part
+
+
+def cache_census(part: CensusPart) -> Path:
+    """Store a complete census where ``census(..., cache=True)`` finds it; returns the path."""
+    n_classes = len(_classes(part.n_states)[0])
+    if part.classes != set(range(n_classes)):
+        raise AutomatonError("only a complete census can be cached")
+    obj = part.to_json_obj()
+    obj["complete"] = True
+    path = _cache_file(part.n_states, part.n_letters)
+    atomic_write_text(path, json.dumps(obj))
+    return path
 
 
 def _full(n_states: int, n_letters: int, *, keep_from: int | None, keep_count: int, cache: bool,
@@ -393,7 +407,7 @@ def _full(n_states: int, n_letters: int, *, keep_from: int | None, keep_count: i
                        progress=progress)
     if cache:
         try:
-            atomic_write_text(_cache_file(n_states, n_letters), json.dumps(part.to_json_obj()))
+            cache_census(part)
         except OSError:
             pass  # a read-only cache only costs time
     return part

@@ -12,7 +12,7 @@ from collections import deque
 from .dfa import DFA
 from .errors import AutomatonError
 
-__all__ = ["bfs_reset_word"]
+__all__ = ["bfs_reset_word", "bfs_reset_word_bitset"]
 
 
 def _as_dfa(dfa) -> DFA:
@@ -72,4 +72,47 @@ def bfs_reset_word(dfa: DFA) -> list[int] | None:
                     word.append(a)
                 return word[::-1]
             queue.append(image)
+    return None
+
+
+def bfs_reset_word_bitset(dfa: DFA) -> list[int] | None:
+    """The same breadth-first search as :func:`bfs_reset_word`, with subsets as
+    Python integers (bit ``q`` = state ``q``) and images computed state by
+    state; several times faster, still pure Python and independent of the
+    numba kernels. Used as the second opinion on larger automata.
+
+    >>> from automata import DFA
+    >>> len(bfs_reset_word_bitset(DFA([[1, 2, 3, 0], [0, 1, 2, 0]])))
+    9
+    """
+    dfa = _as_dfa(dfa)
+    n = dfa.n_states
+    if n == 1:
+        return []
+    images = [[1 << int(q) for q in row] for row in dfa.delta.tolist()]
+    start = (1 << n) - 1
+    parent: dict[int, tuple[int, int] | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for current in frontier:
+            for letter, row in enumerate(images):
+                image = 0
+                rest = current
+                while rest:
+                    low = rest & -rest
+                    image |= row[low.bit_length() - 1]
+                    rest ^= low
+                if image in parent:
+                    continue
+                parent[image] = (current, letter)
+                if image & (image - 1) == 0:
+                    word = []
+                    node = image
+                    while parent[node] is not None:
+                        node, a = parent[node]
+                        word.append(a)
+                    return word[::-1]
+                nxt.append(image)
+        frontier = nxt
     return None

@@ -1,7 +1,25 @@
 """Synchronization: is an automaton synchronizing, and how short is its reset word?
 
 Public functions validate their input and raise the typed errors of
-:mod:`automata.errors`; the work is done by numba kernels on bitsets.
+:mod:`automata.errors`; the work is done by numba kernels on bitsets
+(``automata._kernels*``, compiled once and cached on disk).
+
+The exact solver (:func:`shortest_reset_word`) is a bidirectional
+breadth-first search in the power automaton (after Kisielewicz, Kowalski and
+Szykuła): forward over images ``Q·w``, backward over preimages
+``{q}·w⁻¹``, always expanding the smaller frontier, until a forward set lies
+inside a backward set. Subsets are multi-word bitsets (one ``uint64`` for
+n <= 64); images use per-letter byte lookup tables; subset queries walk an
+implicit binary trie over sorted families, with states renamed so that the
+most frequent ones are tested first. Repeated sets are dropped, and
+domination pruning (supersets of seen images, subsets of seen preimages) is
+applied while it pays. A capped beam search supplies an upper bound that
+usually lets the search stop one (the largest) step early.
+
+Limits: ``memory_gib`` bounds the arrays of the search (estimated before
+each step, so the budget raises :class:`MemoryBudgetExceeded` instead of the
+process being killed) and ``time_limit`` raises :class:`TimeLimitExceeded`
+(checked between steps).
 """
 from __future__ import annotations
 
@@ -263,7 +281,7 @@ def _exact_word(dfa: DFA, memory_gib: float, deadline: float | None) -> list[int
             full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
         found, word = KH._beam(KB._tables(dfa.delta, False, W), full, 2 * n,
                                int(12 * math.sqrt(n)) + 24)
-        if found:
+        if found and dfa.is_reset_word(word.tolist()):
             upper = word.tolist()
     return _bidirectional(dfa.delta, memory_gib, deadline, upper=upper)
 
@@ -279,6 +297,11 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
         Memory budget of the search in GiB.
     time_limit : float or None
         Wall-clock limit in seconds.
+
+    Returns
+    -------
+    list of int
+        Letter indices of a shortest reset word (``[]`` for one state).
 
     Raises
     ------
@@ -306,7 +329,9 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
 def reset_length(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float | None = None) -> int | None:
     """Length of a shortest reset word, or None if the automaton is not synchronizing.
 
-    Same search and limits as :func:`shortest_reset_word`.
+    Same search and limits as :func:`shortest_reset_word`, but a
+    non-synchronizing automaton gives ``None`` instead of raising
+    :class:`NotSynchronizingError` (resource limits still raise).
 
     >>> from automata import DFA
     >>> reset_length(DFA([[1, 2, 0], [0, 1, 0]]))
@@ -384,9 +409,11 @@ class CernyReport:
 
 
 def _independent_word(dfa: DFA) -> list[int] | None:
-    """Second opinion by the plain-Python BFS of :mod:`automata.reference`."""
-    from .reference import bfs_reset_word
-    return bfs_reset_word(dfa)
+    """Second opinion by a plain-Python BFS of :mod:`automata.reference`
+    (frozensets for small automata, integer bitsets beyond), sharing no code
+    with the numba solver."""
+    from .reference import bfs_reset_word, bfs_reset_word_bitset
+    return bfs_reset_word(dfa) if dfa.n_states <= 16 else bfs_reset_word_bitset(dfa)
 
 
 def cerny_report(dfa: DFA, **limits) -> CernyReport:

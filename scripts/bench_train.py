@@ -5,7 +5,7 @@ Two models:
 (a) the default automata model (7-state binary automata, 18 tokens each);
 (b) a chemical-VAE-sized model (one-hot input, Conv1d 9/9/10 filters with kernels
     9/9/11, latent 196, three GRU layers of 488; about 4.5 M parameters) on
-    synthetic SMILES-like strings of up to 120 characters, trained
+    synthetic SMILES-like strings of up to 120 tokens (ZINC-like lengths), trained
     (i) padded to the full length 120 (what fixed-shape implementations do) and
     (ii) bucketed by length, each batch padded only to its own longest string.
 
@@ -30,39 +30,37 @@ from seqvae.train import Trainer, epoch_batches
 
 ATOMS = ["C", "C", "C", "C", "c", "c", "c", "N", "O", "n", "S", "F", "Cl", "Br", "[nH]", "[C@@H]",
          "[C@H]", "[O-]", "[NH+]"]
-BONDS = ["", "", "", "", "=", "#"]
+BONDS = ["", "=", "#"]
 
 
-def smiles_like(rng: np.random.Generator, length: int) -> str:
-    """A random SMILES-looking string of about ``length`` characters (branches, rings)."""
+def smiles_like(rng: np.random.Generator, n_tokens: int) -> str:
+    """A random SMILES-looking string of ``n_tokens`` tokens (atoms, bonds, branches, rings)."""
     out: list[str] = []
     open_branches = 0
     ring = 1
-    size = 0
-    while size < length - 2:
+    while len(out) < n_tokens - open_branches:
         r = rng.random()
-        if r < 0.12 and open_branches < 3 and out:
-            piece = "("
+        if r < 0.10 and open_branches < 3 and out:
+            out.append("(")
             open_branches += 1
-        elif r < 0.22 and open_branches:
-            piece = ")"
+        elif r < 0.18 and open_branches and out[-1] != "(":
+            out.append(")")
             open_branches -= 1
-        elif r < 0.30 and out:
-            piece = str(ring)
+        elif r < 0.26 and out:
+            out.append(str(ring))
             ring = ring % 9 + 1
+        elif r < 0.32 and out and out[-1] not in BONDS:
+            out.append(BONDS[1 + rng.integers(len(BONDS) - 1)])
         else:
-            piece = BONDS[rng.integers(len(BONDS))] + ATOMS[rng.integers(len(ATOMS))]
-        out.append(piece)
-        size += len(piece)
-    out.append(")" * open_branches)
-    text = "".join(out)
-    return text[:120]
+            out.append(ATOMS[rng.integers(len(ATOMS))])
+    out.extend(")" * open_branches)
+    return "".join(out)
 
 
 def synthetic_corpus(count: int, seed: int = 0) -> list[str]:
-    """Strings with ZINC-like lengths (mean about 45, at most 120 characters)."""
+    """Strings with ZINC-like token counts (mean about 44, at most 120 tokens)."""
     rng = np.random.default_rng(seed)
-    lengths = np.clip(rng.normal(45, 14, count), 12, 120).astype(int)
+    lengths = np.clip(rng.normal(44, 14, count), 12, 120).astype(int)
     return [smiles_like(rng, int(n)) for n in lengths]
 
 
@@ -108,11 +106,11 @@ def main() -> None:
     if args.only in (None, "chemical"):
         corpus = synthetic_corpus(args.chem_batch * need * 4)
         tok = RegexTokenizer.fit(corpus)
-        lengths = np.array([len(s) for s in corpus])
-        print(f"synthetic strings: {len(corpus)}, characters mean {lengths.mean():.1f}, "
+        lengths = np.array([len(tok.split(s)) for s in corpus])
+        print(f"synthetic strings: {len(corpus)}, tokens mean {lengths.mean():.1f}, "
               f"max {lengths.max()}; e.g. {corpus[0]}")
         ids = [tok.encode(s) for s in corpus]
-        # 120 characters at most, plus BOS and EOS: the fixed shape of the original model
+        # 120 tokens at most, plus BOS and EOS: the fixed shape of the original model
         max_len = 122
         assert max(len(s) for s in ids) <= max_len
         mcfg = ModelConfig.for_tokenizer(tok, max_len, **CHEMICAL_VAE)

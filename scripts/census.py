@@ -32,7 +32,7 @@ from automata import DFA, AutomatonError, ResourceLimitError
 from automata.atomic import atomic_write_text
 from automata.canon import canonical_tables, is_isomorphic
 from automata.formats import format_compact
-from automata.census import (EXTREME_BUDGET, CensusPart, _cache_file, _to_census, census_part,
+from automata.census import (EXTREME_BUDGET, CensusPart, _to_census, cache_census, census_part,
                              functional_graph_classes, merge_parts)
 from automata.sync import reset_lengths
 
@@ -199,9 +199,7 @@ def main(argv=None) -> int:
         if args.cache:
             # Same format as the library's cache: census(..., cache=True) and
             # automata_with_reset_at_least then reuse this run.
-            path = _cache_file(args.n_states, args.n_letters)
-            atomic_write_text(path, json.dumps(part.to_json_obj()))
-            err.print(f"cached in {path}")
+            err.print(f"cached in {cache_census(part)}")
     except (AutomatonError, ResourceLimitError, OSError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return 2 if isinstance(exc, (AutomatonError, ValueError)) else 1

@@ -6,7 +6,7 @@ are never pickled, so a checkpoint loads with ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 

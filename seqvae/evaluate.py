@@ -37,7 +37,6 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .decode import decode
 from .model import iwae_nll, kl_divergence
 from .runs import Run, as_items, canonicalize
 

@@ -22,7 +22,7 @@ import copy
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -146,6 +146,8 @@ class Run:
         self.config = config
         self.model_config = model.config
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        # where the item lists live (kept by copies, whose run_dir may change)
+        self._items_dir = self.run_dir
         self._train_keys = set(train_keys) if train_keys is not None else None
         self._heldout = list(heldout_items) if heldout_items is not None else None
         self._train_items = list(train_items) if train_items is not None else None
@@ -179,7 +181,8 @@ class Run:
     @property
     def heldout_items(self) -> list:
         if self._heldout is None:
-            texts = _read_lines(self.run_dir / ITEMS_DIR / "heldout.txt") if self.run_dir else []
+            texts = (_read_lines(self._items_dir / ITEMS_DIR / "heldout.txt")
+                     if self._items_dir else [])
             self._heldout = [self.domain.item_from_text(t) for t in texts]
         return self._heldout
 
@@ -187,7 +190,8 @@ class Run:
     def train_items(self) -> list:
         """The training items (read from the run directory on first use)."""
         if self._train_items is None:
-            texts = _read_lines(self.run_dir / ITEMS_DIR / "train.txt") if self.run_dir else []
+            texts = (_read_lines(self._items_dir / ITEMS_DIR / "train.txt")
+                     if self._items_dir else [])
             self._train_items = [self.domain.item_from_text(t) for t in texts]
         return self._train_items
 
@@ -265,9 +269,11 @@ class Run:
     # -- persistence ----------------------------------------------------------------------
     def copy(self) -> "Run":
         """An independent copy (own weights) sharing the domain and data lists."""
-        return Run(copy.deepcopy(self.model), self.domain, copy.deepcopy(self.config),
-                   run_dir=self.run_dir, train_keys=set(self.train_keys),
-                   heldout_items=self._heldout, train_items=self._train_items)
+        new = Run(copy.deepcopy(self.model), self.domain, copy.deepcopy(self.config),
+                  run_dir=self.run_dir, train_keys=set(self.train_keys),
+                  heldout_items=self._heldout, train_items=self._train_items)
+        new._items_dir = self._items_dir
+        return new
 
     def save(self, run_dir: str | os.PathLike, *, command: str | None = None) -> Path:
         """Write this run (weights, config, keys, held-out items) as a run directory."""
@@ -290,10 +296,11 @@ class Run:
         (run_dir / ITEMS_DIR).mkdir(exist_ok=True)
         _write_lines(run_dir / ITEMS_DIR / "heldout.txt",
                      [self.domain.item_to_text(i) for i in self.heldout_items])
-        if self._train_items is not None or self.run_dir is not None:
+        if self._train_items is not None or self._items_dir is not None:
             _write_lines(run_dir / ITEMS_DIR / "train.txt",
                          [self.domain.item_to_text(i) for i in self.train_items])
         self.run_dir = run_dir
+        self._items_dir = run_dir
         return run_dir
 
     def __repr__(self) -> str:

@@ -16,18 +16,15 @@ each rank every ``world``-th batch, and lets only rank 0 write.
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
-import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from automata.atomic import atomic_path, atomic_write_text
 
@@ -50,7 +47,7 @@ class TrainingError(SeqVAEError):
 def kl_weight(cfg: TrainConfig, step: int, total_steps: int) -> float:
     """KL weight (beta) at optimiser step ``step``.
 
-    >>> cfg = TrainConfig(kl_schedule="linear", kl_warmup_steps=100)
+    >>> cfg = TrainConfig(kl_schedule="linear", kl_warmup_steps=100, kl_max=1.0)
     >>> kl_weight(cfg, 0, 1000), kl_weight(cfg, 50, 1000), kl_weight(cfg, 500, 1000)
     (0.0, 0.5, 1.0)
     """
@@ -322,7 +319,6 @@ class Trainer:
             idx = order[start:start + batch_size]
             batch = ids[idx, : int(lengths[idx].max())]
             out = self.model(batch, sample=False)
-            b = batch.shape[0]
             target = out["target"]
             mask = target != self.mcfg.pad_id
             hit = (out["logits"].argmax(-1) == target) | ~mask
@@ -333,7 +329,6 @@ class Trainer:
             sums["exact"] = sums.get("exact", 0.0) + float(hit.all(1).sum())
             kl_dim += out["kl"].sum(0)
             mus.append(out["mu"])
-            del b
         mu = torch.cat(mus)
         var = mu.var(0, unbiased=True) if n > 1 else torch.zeros(self.mcfg.d_z)
         self.model.train()
@@ -508,10 +503,6 @@ class Trainer:
         if self.best_state is not None:
             return self.best_state
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
-
-def _print_err(*args) -> None:  # pragma: no cover - debugging aid
-    print(*args, file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -44,12 +44,24 @@ def _library_errors(func):
     return wrapper
 
 
-def _threads(threads: int) -> None:
+_THREADS_HELP = ("torch threads (default: the cores, at most 2; 1 when the load average "
+                 "already exceeds the cores, where more threads only fight)")
+
+
+def _threads(threads: Optional[int]) -> int:
     import torch
 
+    if threads is None:
+        cores = os.cpu_count() or 1
+        try:
+            busy = os.getloadavg()[0] > cores
+        except OSError:
+            busy = False
+        threads = 1 if busy else min(2, cores)
     if threads < 1:
         raise InputError("--threads must be >= 1")
     torch.set_num_threads(threads)
+    return threads
 
 
 def _command_line(command: str, params: dict) -> str:
@@ -178,7 +190,7 @@ def train_automata(
     train_config: Optional[str] = typer.Option(None, "--train-config",
                                                help=_COMMON_HELP["train_config"]),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
-    threads: int = typer.Option(2, "--threads", help="torch threads per process."),
+    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
 ):
     """Train on automata: a generated set of random synchronizing automata (default:
@@ -212,7 +224,9 @@ def train_automata(
         if count < 10:
             raise InputError("--count must be at least 10")
         with progress_bar(transient=True) as bar:
-            task = bar.add_task("data set", total=count, status="")
+            # under torchrun every rank builds the same set; only rank 0 shows it
+            task = bar.add_task("data set", total=count, status="",
+                                visible=os.environ.get("RANK", "0") == "0" and not quiet)
             df = build_automata_dataset(n_states, n_letters, count, seed,
                                         progress=lambda k: bar.advance(task, k))
         domain = AutomataDomain(AutomatonTokenizer(n_states, n_letters))
@@ -247,7 +261,7 @@ def train_strings(
     train_config: Optional[str] = typer.Option(None, "--train-config",
                                                help=_COMMON_HELP["train_config"]),
     resume: bool = typer.Option(False, "--resume"),
-    threads: int = typer.Option(2, "--threads"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Train on strings (e.g. SMILES), one item per line or a table column."""
@@ -400,7 +414,7 @@ def sample_command(
     seed: int = typer.Option(0, "--seed"),
     score: bool = typer.Option(False, "--score", help="Add exact scores (automata)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
-    threads: int = typer.Option(2, "--threads"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
 ):
     """Decode samples z ~ N(0, I) and print the items (one per line, or JSON)."""
     _threads(threads)
@@ -424,7 +438,7 @@ def encode_command(
                                 "data set (.parquet) or strings (one per line)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write latents (.npy or .json)."),
     as_json: bool = typer.Option(False, "--json", help="Also print JSON on stdout."),
-    threads: int = typer.Option(2, "--threads"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
 ):
     """Encode items to their latent means (and log-variances in JSON)."""
     _threads(threads)
@@ -452,7 +466,7 @@ def decode_command(
     n_letters: Optional[int] = typer.Option(None, "--n-letters"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json"),
-    threads: int = typer.Option(2, "--threads"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
 ):
     """Decode latent points into items."""
     _threads(threads)
@@ -475,7 +489,7 @@ def eval_command(
     iwae_samples: int = typer.Option(50, "--iwae-samples"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
-    threads: int = typer.Option(2, "--threads"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units."""
     from seqvae.evaluate import evaluate

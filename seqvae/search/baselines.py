@@ -135,6 +135,20 @@ def neighbourhood(table: np.ndarray) -> np.ndarray:
     return out
 
 
+def swap_neighbourhood(table: np.ndarray) -> np.ndarray:
+    """Every table obtained by exchanging the images of two states under one letter."""
+    k, n = table.shape
+    a, p, q = np.meshgrid(np.arange(k), np.arange(n), np.arange(n), indexing="ij")
+    a, p, q = a.ravel(), p.ravel(), q.ravel()
+    keep = (p < q) & (table[a, p] != table[a, q])
+    a, p, q = a[keep], p[keep], q[keep]
+    out = np.repeat(table[None], len(a), axis=0)
+    rows = np.arange(len(a))
+    out[rows, a, p] = table[a, q]
+    out[rows, a, q] = table[a, p]
+    return out
+
+
 def crossover(rng: np.random.Generator, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Recombine two batches of parents.
 
@@ -211,7 +225,7 @@ class EvolutionarySearch(SearchMethod):
                  tournament_size: int = 4,
                  elite_rate: float = 0.0, elite_size: int = 256, strength: float = 0.5,
                  patience: int = 25, expand: int = 1, expand_share: float = 0.25,
-                 restart_keep: float = 0.0, **options):
+                 restart_keep: float = 0.0, expand_swaps: bool = False, **options):
         super().__init__(ctx, **options)
         self.mu = int(population)
         self.lam = int(offspring)
@@ -224,6 +238,7 @@ class EvolutionarySearch(SearchMethod):
         self.expanded = np.zeros(0, dtype=bool)
         self.expand_share = float(expand_share)
         self.restart_keep = float(restart_keep)
+        self.expand_swaps = bool(expand_swaps)
         self.expand_evals = 0
         self.op_score = np.full(len(OPERATORS), 0.2)
         k, n = ctx.n_letters, ctx.n_states
@@ -322,7 +337,11 @@ class EvolutionarySearch(SearchMethod):
                 return
             self.expanded[best] = True
             before = archive.size
-            canon, rts = self.ctx.evaluate(neighbourhood(archive.tables[best].astype(np.int32)))
+            table = archive.tables[best].astype(np.int32)
+            moves = [neighbourhood(table)]
+            if self.expand_swaps:
+                moves.append(swap_neighbourhood(table))
+            canon, rts = self.ctx.evaluate(np.concatenate(moves))
             self.expand_evals += archive.size - before
             done = rts != NOT_EVALUATED
             self._merge(canon[done], rts[done])

@@ -148,6 +148,14 @@ def test_cache_is_used_and_survives_corruption(tmp_path, monkeypatch):
     calls = []
     second = census(4, 2, cache=True, progress=calls.append)
     assert second == first and calls == []  # served from the cache
+    obj = json.loads(path.read_text())
+    assert obj["complete"] is True
+    del obj["complete"]  # a partial census must never be served
+    path.write_text(json.dumps(obj))
+    calls.clear()
+    assert census(4, 2, cache=True, progress=calls.append) == first
+    assert sum(calls) == census_size(4, 2)
+    calls.clear()
     path.write_text("{not json")
     third = census(4, 2, cache=True, progress=calls.append)
     assert third == first and sum(calls) == census_size(4, 2)

@@ -184,6 +184,8 @@ def test_fine_tune_leaves_the_original_alone(tmp_path):
     assert DOM.canonical_key(targets[5]) in tuned.train_keys
     assert run.train_keys < tuned.train_keys
     reloaded = load_run(tmp_path / "ft")
+    assert len(reloaded.heldout_items) == len(run.heldout_items) > 0
+    assert len(reloaded.train_items) == len(run.train_items)
     z = np.zeros((2, 4), dtype=np.float32)
     assert reloaded.decode(z) == tuned.decode(z)
     with pytest.raises(TrainingError):
@@ -191,10 +193,10 @@ def test_fine_tune_leaves_the_original_alone(tmp_path):
 
 
 def test_schedules():
-    cfg = TrainConfig(kl_schedule="sigmoid", kl_warmup_steps=1000, kl_sigmoid_k=0.01)
+    cfg = TrainConfig(kl_schedule="sigmoid", kl_warmup_steps=1000, kl_sigmoid_k=0.01, kl_max=1.0)
     assert kl_weight(cfg, 0, 5000) < 0.01 and abs(kl_weight(cfg, 500, 5000) - 0.5) < 1e-9
     assert kl_weight(cfg, 1000, 5000) > 0.99
-    cyc = TrainConfig(kl_schedule="cyclical", kl_cycles=2, kl_ratio=0.5)
+    cyc = TrainConfig(kl_schedule="cyclical", kl_cycles=2, kl_ratio=0.5, kl_max=1.0)
     assert kl_weight(cyc, 0, 100) == 0.0 and kl_weight(cyc, 25, 100) == 1.0
     assert kl_weight(cyc, 50, 100) == 0.0 and kl_weight(cyc, 60, 100) == pytest.approx(0.4)
     lr = TrainConfig(lr=1.0, warmup_steps=10, lr_schedule="cosine", lr_min_factor=0.1)
