@@ -61,8 +61,8 @@ def _expand(level, tab, drop_empty):
     k = tab.shape[0]
     nc = tab.shape[1]
     out = np.zeros((m * k, W), dtype=np.uint64)
-    parent = np.empty(m * k, dtype=np.int64)
-    letter = np.empty(m * k, dtype=np.int8)
+    parent = np.empty(m * k, dtype=np.int32)
+    letter = np.empty(m * k, dtype=np.int16)
     cnt = 0
     for i in range(m):
         for a in range(k):
@@ -191,13 +191,14 @@ def _covered(S, C, nbits, proper, first=False):
     if S.shape[0] == 0 or m == 0:
         return found
     cap = 2 * nbits + 8
-    st = np.empty((cap, 5), dtype=np.int64)
-    top = 0
+    st = np.empty((cap, 6), dtype=np.int64)
+    nfound = 0
     st[0, 0] = 0
     st[0, 1] = S.shape[0]
     st[0, 2] = 0
     st[0, 3] = m
     st[0, 4] = 0
+    st[0, 5] = 0
     top = 1
     while top > 0:
         top -= 1
@@ -206,15 +207,16 @@ def _covered(S, C, nbits, proper, first=False):
         c_lo = st[top, 2]
         c_hi = st[top, 3]
         depth = st[top, 4]
-        # Drop rows resolved since this task was queued.
-        t = c_lo
-        for u in range(c_lo, c_hi):
-            if not found[idx[u]]:
-                tmp = idx[t]
-                idx[t] = idx[u]
-                idx[u] = tmp
-                t += 1
-        c_hi = t
+        if st[top, 5] != nfound:
+            # Drop rows resolved since this task was queued.
+            t = c_lo
+            for u in range(c_lo, c_hi):
+                if not found[idx[u]]:
+                    tmp = idx[t]
+                    idx[t] = idx[u]
+                    idx[u] = tmp
+                    t += 1
+            c_hi = t
         while True:
             if s_lo >= s_hi or c_lo >= c_hi:
                 break
@@ -229,6 +231,7 @@ def _covered(S, C, nbits, proper, first=False):
                     for j in range(s_lo, s_hi):
                         if _is_subset(C, i, S, j, W, proper):
                             found[i] = True
+                            nfound += 1
                             break
                     if first and found[i]:
                         return found
@@ -268,6 +271,7 @@ def _covered(S, C, nbits, proper, first=False):
                 st[top, 2] = c_lo
                 st[top, 3] = c_hi
                 st[top, 4] = depth
+                st[top, 5] = nfound
                 top += 1
                 s_hi = s_mid
                 c_hi = c_mid
@@ -295,29 +299,6 @@ def _find_cover(S, C, i):
 
 
 @njit(cache=True)
-def _merge_sorted(x, y):
-    """Merge two sorted duplicate-free families into one (duplicates dropped)."""
-    W = x.shape[1]
-    out = np.empty((x.shape[0] + y.shape[0], W), dtype=np.uint64)
-    i = 0
-    j = 0
-    t = 0
-    while i < x.shape[0] or j < y.shape[0]:
-        if j >= y.shape[0] or (i < x.shape[0] and _less(x, i, y, j, W)):
-            out[t] = x[i]
-            i += 1
-        elif i >= x.shape[0] or _less(y, j, x, i, W):
-            out[t] = y[j]
-            j += 1
-        else:
-            out[t] = x[i]
-            i += 1
-            j += 1
-        t += 1
-    return out[:t]
-
-
-@njit(cache=True)
 def _complement(sets, full):
     out = np.empty_like(sets)
     for i in range(sets.shape[0]):
@@ -329,13 +310,37 @@ def _complement(sets, full):
 @njit(cache=True)
 def _merge_tail(data, starts, nruns):
     """Merge the last two runs stored in ``data`` (``starts`` has nruns+1
-    entries); returns the new number of rows used."""
+    entries) in place, dropping repeats; returns the new number of rows used.
+
+    Only the second run is copied out; the merge then fills the joint area
+    from its end, which never overtakes the unread rows of the first run."""
+    W = data.shape[1]
     a0 = starts[nruns - 2]
     b0 = starts[nruns - 1]
     b1 = starts[nruns]
-    merged = _merge_sorted(data[a0:b0].copy(), data[b0:b1])
-    data[a0:a0 + merged.shape[0]] = merged
-    return a0 + merged.shape[0]
+    tmp = data[b0:b1].copy()
+    i = b0 - 1
+    j = b1 - b0 - 1
+    t = b1 - 1
+    while j >= 0:
+        if i >= a0 and _less(tmp, j, data, i, W):
+            for w in range(W):
+                data[t, w] = data[i, w]
+            i -= 1
+        else:
+            if i >= a0 and _equal(tmp, j, data, i, W):
+                i -= 1
+            for w in range(W):
+                data[t, w] = tmp[j, w]
+            j -= 1
+        t -= 1
+    # Rows a0..i are in place; close the gap left by dropped repeats.
+    gap = t - i
+    if gap > 0:
+        for r in range(t + 1, b1):
+            for w in range(W):
+                data[r - gap, w] = data[r, w]
+    return b1 - gap
 
 
 @njit(cache=True)
@@ -432,7 +437,13 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
     Returns (new level, its sorted keys, parents, letters, runs, nruns,
     number of rows dropped by domination alone)."""
     new, parent, letter = _expand(level, tab, not forward)
-    keys = _complement(new, full) if forward else new
+    if forward:
+        # Complement in place: the forward keys replace the images, which
+        # are recovered from the few kept keys below (saves a full copy).
+        for i in range(new.shape[0]):
+            for w in range(new.shape[1]):
+                new[i, w] = ~new[i, w] & full[w]
+    keys = new
     keep = _reduce_new_dupes(keys, runs, starts, nruns)
     n_dom = 0
     if dominate and keep.shape[0] > 0:
@@ -441,7 +452,8 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
         keep = keep[~dead]
     kept_keys = keys[keep]
     runs, nruns = _push_run(runs, starts, nruns, kept_keys)
-    return new[keep], kept_keys, parent[keep], letter[keep], runs, nruns, n_dom
+    level_out = _complement(kept_keys, full) if forward else kept_keys
+    return level_out, kept_keys, parent[keep], letter[keep], runs, nruns, n_dom
 
 
 @njit(cache=True)

@@ -4,11 +4,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import _predecessors
+from ._kernels import _popcount, _predecessors
 from ._kernels_bidir import _expand, _sort_unique
-
-U0 = np.uint64(0)
-U1 = np.uint64(1)
 
 
 @njit(cache=True)
@@ -108,10 +105,7 @@ def _popcounts(sets):
     for i in range(m):
         c = 0
         for w in range(W):
-            x = sets[i, w]
-            while x != U0:
-                x &= x - U1
-                c += 1
+            c += _popcount(sets[i, w])
         out[i] = c
     return out
 

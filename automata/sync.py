@@ -122,13 +122,13 @@ class _Side:
         self.level = start[order]
         self.depth = 0
         self.keys = keys[order]
-        self.parents = [np.full(len(order), -1, dtype=np.int64)]
-        self.letters = [np.full(len(order), -1, dtype=np.int8)]
+        self.parents = [np.full(len(order), -1, dtype=np.int32)]
+        self.letters = [np.full(len(order), -1, dtype=np.int16)]
         W = start.shape[1]
         self.runs = np.empty((max(1024, 2 * len(order)), W), dtype=np.uint64)
         self.starts = np.zeros(130, dtype=np.int64)
         self.runs, self.nruns = KB._push_run(self.runs, self.starts, 0, self.keys)
-        self.bytes = 9 * len(order)
+        self.bytes = 6 * len(order)
         self.size = len(order)
         self._skip = 0
         self._pause = 1
@@ -139,13 +139,13 @@ class _Side:
 
     def step_cost(self, k):
         """Extra bytes the next step may hold at its peak: the expanded
-        family, its keys and sort buffers, a regrown runs array and the
-        buffers of the largest run merge."""
+        family and its sort buffers, a regrown runs array and the copy of
+        the second run of a merge."""
         m = self.size * k
         row = 8 * self.full.shape[0]
         rows_after = int(self.starts[self.nruns]) + m
         grow = 2 * rows_after * row if rows_after > len(self.runs) else 0
-        return m * (4 * row + 8 * 4 + 9) + grow + 2 * rows_after * row
+        return m * (4 * row + 8 * 4 + 6) + grow + rows_after * row
 
     def step(self):
         # Domination pruning (subset queries on the implicit trie) often costs
@@ -171,7 +171,7 @@ class _Side:
         self.parents.append(parent)
         self.letters.append(letter)
         self.size = len(level)
-        self.bytes += 9 * len(level)
+        self.bytes += 6 * len(level)
 
     def word(self, level, index):
         """Letters along the parent chain of set ``index`` of ``level``, from
@@ -230,11 +230,17 @@ def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None,
     k, n = delta.shape
     W = max((n + 63) // 64, min_words)
     nbits = 64 * W
+    budget = memory_gib * _GIB
+    # Byte lookup tables (both directions) come first; check them up front.
+    tables = 2 * k * ((n + 7) // 8) * 256 * W * 8
+    if tables + 64 * n * W > budget:
+        raise MemoryBudgetExceeded(
+            f"shortest reset word search needs more than memory_gib={memory_gib:g} GiB "
+            f"just for its lookup tables (~{tables / _GIB:.2f} GiB); raise memory_gib")
     delta = _trie_friendly_relabel(delta, W)
     full = np.zeros(W, dtype=np.uint64)
     for q in range(n):
         full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
-    budget = memory_gib * _GIB
     fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits)
     singles = np.zeros((n, W), dtype=np.uint64)
     for q in range(n):
@@ -294,9 +300,12 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
     ----------
     dfa : DFA
     memory_gib : float
-        Memory budget of the search in GiB.
+        Memory budget of the search's arrays in GiB. The peak of the next
+        step is estimated (conservatively) before it runs, so going over
+        raises instead of exhausting the machine.
     time_limit : float or None
-        Wall-clock limit in seconds.
+        Wall-clock limit in seconds, checked between search steps (one step
+        of a very large search may overshoot it by that step's duration).
 
     Returns
     -------

@@ -6,8 +6,9 @@ Two models:
 (b) a chemical-VAE-sized model (one-hot input, Conv1d 9/9/10 filters with kernels
     9/9/11, latent 196, three GRU layers of 488; about 4.5 M parameters) on
     synthetic SMILES-like strings of up to 120 tokens (ZINC-like lengths), trained
-    (i) padded to the full length 120 (what fixed-shape implementations do) and
-    (ii) bucketed by length, each batch padded only to its own longest string.
+    (i) padded to the full length 120 (what fixed-shape implementations do),
+    (ii) bucketed by length, each batch padded only to its own longest string, and
+    (iii) bucketed with bfloat16 autocast (``TrainConfig(precision="bf16")``).
 
 tokens/s counts real tokens (BOS..EOS), never padding. Use ``--threads 1`` to
 compare per core.
@@ -114,8 +115,8 @@ def main() -> None:
         max_len = 122
         assert max(len(s) for s in ids) <= max_len
         mcfg = ModelConfig.for_tokenizer(tok, max_len, **CHEMICAL_VAE)
-        for bucket in (False, True):
-            tcfg = TrainConfig(batch_size=args.chem_batch, bucket=bucket)
+        for bucket, precision in ((False, "fp32"), (True, "fp32"), (True, "bf16")):
+            tcfg = TrainConfig(batch_size=args.chem_batch, bucket=bucket, precision=precision)
             tr = Trainer(mcfg, tcfg, ids)
             if bucket:
                 batches = epoch_batches(tr.train_len, tcfg.batch_size, 0, 0, bucket=True)
@@ -131,8 +132,8 @@ def main() -> None:
                 # tokens/s must count real tokens only
                 toks = sum(int(saved[b].sum()) for b in batches[args.warmup:need])
                 tps = toks / (step * args.steps)
-            name = ("chemical-VAE size, %s (batch %d, vocab %d)"
-                    % ("bucketed" if bucket else "padded to 122", args.chem_batch,
+            name = ("chemical-VAE size, %s, %s (batch %d, vocab %d)"
+                    % ("bucketed" if bucket else "padded to 122", precision, args.chem_batch,
                        tok.vocab_size))
             rows.append((name, count_parameters(tr.model), step, sps, tps))
 

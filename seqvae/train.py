@@ -259,7 +259,11 @@ class Trainer:
     # -- one step ----------------------------------------------------------------
     def _loss(self, ids: torch.Tensor, beta: float, train: bool = True) -> tuple[torch.Tensor, dict]:
         net = self.ddp if (self.ddp is not None and train) else self.model
-        out = net(ids, mc_samples=self.cfg.mc_samples if train else 1, sample=train)
+        with torch.autocast(device_type="cpu", dtype=torch.bfloat16,
+                            enabled=train and self.cfg.precision == "bf16"):
+            out = net(ids, mc_samples=self.cfg.mc_samples if train else 1, sample=train)
+        out["rec"] = out["rec"].float()
+        out["kl"] = out["kl"].float()
         rec = out["rec"].mean()
         kl_dim = out["kl"].mean(0)
         kl = kl_dim.sum()
@@ -275,6 +279,9 @@ class Trainer:
                 "token_acc": float(((hit & mask).sum()) / mask.sum().clamp_min(1)),
                 "exact": float(hit.all(1).float().mean()),
                 "kl_per_dim": [round(float(v), 5) for v in kl_dim],
+                # batch estimate; the epoch record has the one over the validation set
+                "active_units": (int((out["mu"].float().var(0) > 0.01).sum())
+                                 if ids.shape[0] > 1 else 0),
                 "n": int(ids.shape[0]),
             }
         return loss, stats

@@ -169,7 +169,8 @@ def train_automata(
     n_states: int = typer.Option(7, "--n-states", help="States of the generated automata."),
     n_letters: int = typer.Option(2, "--n-letters", help="Letters of the generated automata."),
     data: Optional[Path] = typer.Option(None, "--data", help="Data set (Parquet from "
-                                        "`seqvae data automata`) instead of generating one."),
+                                        "`seqvae data automata`, or an automata file: text, "
+                                        "compact or JSON) instead of generating one."),
     count: int = typer.Option(50_000, "--count", help="Automata to generate (without --data)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help=_COMMON_HELP["out"]),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Training epochs."),
@@ -213,6 +214,19 @@ def train_automata(
 
         _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
                       command)
+        return
+    if data is not None and data.suffix != ".parquet":
+        # plain automata files: solver text format, compact lines or JSON
+        from automata.formats import format_compact, read_automata
+
+        dfas = read_automata(data)
+        if not dfas:
+            raise InputError(f"{data}: no automata")
+        domain = AutomataDomain(AutomatonTokenizer(max(d.n_states for d in dfas),
+                                                   max(d.n_letters for d in dfas)))
+        items = [format_compact(d) for d in dfas]
+        info = {"source": str(data), "rows": len(items)}
+        _run_training(items, domain, out, model_over, train_over, False, info, quiet, command)
         return
     if data is not None:
         df, meta = load_dataset(data)

@@ -207,12 +207,15 @@ class EvolutionarySearch(SearchMethod):
     pay off more than polishing one, because the landscape is rugged (Černý's
     automaton is a strict local optimum whose neighbours are far below it).
 
-    Besides, each step enumerates the whole one-redirection neighbourhood of
-    ``expand`` archive members not yet expanded, best first and newest first
-    among equals (a best-first local search over the elite archive), as long
-    as expansions have used at most ``expand_share`` of the evaluations:
-    slowly synchronizing automata sit next to each other, and a neighbourhood
-    costs at most k·n·(n−1) evaluations when enumerated.
+    Besides, each step enumerates the whole one-redirection neighbourhood
+    (and with ``expand_swaps`` the image-swap neighbourhood) of ``expand``
+    archive members not yet expanded, best first and newest first among
+    equals (a best-first local search over the elite archive), as long as
+    expansions have used at most ``expand_share`` of the evaluations: slowly
+    synchronizing automata sit next to each other, and a neighbourhood costs
+    at most k·n·(n−1) (+ k·n(n−1)/2) evaluations when enumerated. With
+    ``expand_merge`` the neighbours also join the population. The defaults of
+    these three depend on the size (see the code).
 
     The context canonicalises and deduplicates every batch, so only new
     distinct automata cost budget.
@@ -224,8 +227,9 @@ class EvolutionarySearch(SearchMethod):
     def __init__(self, ctx: SearchContext, population: int = 128, offspring: int = 256,
                  tournament_size: int = 4,
                  elite_rate: float = 0.0, elite_size: int = 256, strength: float = 0.5,
-                 patience: int = 25, expand: int = 1, expand_share: float = 0.25,
-                 restart_keep: float = 0.0, expand_swaps: bool = False, **options):
+                 patience: int = 25, expand: int = 1, expand_share: float | None = None,
+                 restart_keep: float = 0.0, expand_swaps: bool | None = None,
+                 expand_merge: bool | None = None, **options):
         super().__init__(ctx, **options)
         self.mu = int(population)
         self.lam = int(offspring)
@@ -236,9 +240,17 @@ class EvolutionarySearch(SearchMethod):
         self.patience = int(patience)
         self.expand = int(expand)
         self.expanded = np.zeros(0, dtype=bool)
-        self.expand_share = float(expand_share)
+        # Defaults tuned on scripts/bench_search.py: up to 8 states the
+        # neighbourhoods are small and enumerating them (swaps included) is what
+        # finds nearly every slow automaton; beyond, a neighbourhood costs
+        # ~2n² evaluations and independent climbs pay more, so expansions get a
+        # smaller share and feed the population they serve.
+        small = ctx.n_states <= 8
+        self.expand_share = float(expand_share if expand_share is not None
+                                  else (0.5 if small else 0.25))
         self.restart_keep = float(restart_keep)
-        self.expand_swaps = bool(expand_swaps)
+        self.expand_swaps = bool(small if expand_swaps is None else expand_swaps)
+        self.expand_merge = bool((not small) if expand_merge is None else expand_merge)
         self.expand_evals = 0
         self.op_score = np.full(len(OPERATORS), 0.2)
         k, n = ctx.n_letters, ctx.n_states
@@ -343,8 +355,9 @@ class EvolutionarySearch(SearchMethod):
                 moves.append(swap_neighbourhood(table))
             canon, rts = self.ctx.evaluate(np.concatenate(moves))
             self.expand_evals += archive.size - before
-            done = rts != NOT_EVALUATED
-            self._merge(canon[done], rts[done])
+            if self.expand_merge:
+                done = rts != NOT_EVALUATED
+                self._merge(canon[done], rts[done])
 
     # -- one generation --------------------------------------------------------
     def step(self) -> None:

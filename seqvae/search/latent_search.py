@@ -121,7 +121,7 @@ def rank_weights(count: int, k: float = 1e-3) -> np.ndarray:
     """Weighted-retraining weights ``1 / (k·N + rank)`` for ranks 0..count-1, summing to 1.
 
     >>> w = rank_weights(4)
-    >>> bool(w[0] > w[-1]) and abs(w.sum() - 1) < 1e-12
+    >>> bool(w[0] > w[-1] and abs(w.sum() - 1) < 1e-12)
     True
     """
     w = 1.0 / (k * count + np.arange(count))

@@ -228,6 +228,14 @@ def test_memory_budget_raises():
                      memory_gib=1e-6)
 
 
+def test_memory_budget_raises_mid_search():
+    # Tables fit in 0.5 MiB, the growing frontiers of a random 150-state automaton do not.
+    dfa = DFA(np.random.default_rng(4).integers(0, 150, size=(2, 150)))
+    with pytest.raises(MemoryBudgetExceeded, match="next step"):
+        shortest_reset_word(dfa, memory_gib=0.5 / 1024)
+    assert dfa.is_reset_word(shortest_reset_word(dfa, memory_gib=1.0))
+
+
 def test_time_limit_raises():
     with pytest.raises(TimeLimitExceeded, match="time limit"):
         shortest_reset_word(cerny(60), time_limit=1e-9)
@@ -285,3 +293,27 @@ def test_cerny_report_quiet_within_bound():
         warnings.simplefilter("error")
         rep = cerny_report(DFA([[1, 2, 1, 3, 4], [2, 1, 0, 3, 4], [0, 4, 3, 2, 1]]))
     assert rep.reset_length == 16 and not rep.rechecked
+
+
+# -- private kernels with subtle invariants -----------------------------------------------
+def test_run_merge_and_subset_query_kernels():
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(9)
+    for trial in range(60):
+        W = 1 + trial % 3
+        rows = rng.integers(0, 6, size=(rng.integers(1, 40), W)).astype(np.uint64)
+        rows |= np.uint64(1)  # no empty sets, as in the search
+        a = rows[KB._sort_unique(rows)]
+        more = rng.integers(0, 6, size=(rng.integers(1, 40), W)).astype(np.uint64) | np.uint64(1)
+        b = more[KB._sort_unique(more)]
+        data = np.zeros((len(a) + len(b) + 5, W), dtype=np.uint64)
+        data[:len(a)] = a
+        data[len(a):len(a) + len(b)] = b
+        starts = np.array([0, len(a), len(a) + len(b)], dtype=np.int64)
+        end = KB._merge_tail(data, starts, 2)
+        want = sorted(set(map(tuple, a.tolist())) | set(map(tuple, b.tolist())))
+        assert [tuple(r) for r in data[:end].tolist()] == want
+        # Subset query on the implicit trie against brute force.
+        mask = KB._covered(b, a, 64 * W, False)
+        brute = [any(all((int(x) & ~int(y)) == 0 for x, y in zip(r, s)) for s in b) for r in a]
+        assert mask.tolist() == brute

@@ -96,3 +96,19 @@ def test_bad_input_exits_2_with_one_line(run_dir, tmp_path):
     _one_line_error(runner.invoke(app, ["train", "automata", "--out", str(run_dir),
                                         "--count", "50"]))
     _one_line_error(runner.invoke(app, ["sample", str(run_dir), "--method", "nope"]))
+
+
+def test_train_from_an_automata_file(tmp_path):
+    from automata.generate import random_tables
+    from automata.dfa import DFA
+
+    path = tmp_path / "a.txt"
+    tables = random_tables(60, 3, 2, np.random.default_rng(1))
+    path.write_text("\n".join(format_compact(DFA(t)) for t in tables) + "\n")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", "automata", "--data", str(path), "--epochs", "1",
+                                 "--out", str(out), "--model-config", TINY, "--quiet"])
+    assert result.exit_code == 0, result.output
+    sample = runner.invoke(app, ["sample", str(out), "--count", "3", "--json"])
+    rows = json.loads(sample.stdout)
+    assert all(r["ok"] and parse_compact(r["item"]).n_states == 3 for r in rows)

@@ -204,13 +204,13 @@ def test_confirmed_counterexample_is_loud_on_the_cli(tmp_path, monkeypatch):
 
 # -- CLI ---------------------------------------------------------------------------------
 def test_cli_json_and_leaderboard(tmp_path):
-    result = runner.invoke(app, ["search-extreme", "-n", "5", "-m", "evolve", "--budget", "2500",
+    result = runner.invoke(app, ["search-extreme", "-n", "5", "-m", "evolve", "--budget", "4000",
                                  "--seed", "0", "--json", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {"method", "evaluations", "best_reset_length", "evaluations_to_best",
             "top"} <= set(data)
-    assert data["method"] == "evolve" and data["evaluations"] == 2500
+    assert data["method"] == "evolve" and data["evaluations"] == 4000
     top = data["top"][0]
     assert {"automaton", "reset_length", "family"} <= set(top)
     assert top["reset_length"] == data["best_reset_length"] == 16 and top["family"] == "cerny"
@@ -244,3 +244,12 @@ def test_cli_start_file_of_wrong_size(tmp_path):
     result = runner.invoke(app, ["search-extreme", "-n", "5", "--budget", "10", "--start-from",
                                  str(start)])
     assert result.exit_code == 2 and "4 states" in result.stderr
+
+
+@pytest.mark.parametrize("method", ["random", "evolve"])
+def test_smaller_budget_is_a_prefix_of_a_larger_one(method):
+    # scripts/bench_search.py reads small budgets off one long run.
+    short = search_extreme(5, 2, method, budget=300, seed=9, write_results=False)
+    long = search_extreme(5, 2, method, budget=900, seed=9, write_results=False)
+    np.testing.assert_array_equal(short.tables, long.tables[:300])
+    np.testing.assert_array_equal(short.rts, long.rts[:300])

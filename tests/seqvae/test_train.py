@@ -218,3 +218,23 @@ def test_epoch_batches_cover_every_item_and_bucket_by_length():
     w[7] = 1.0
     drawn = epoch_batches(lengths, 8, 1, 0, weights=w, samples=16)
     assert set(torch.cat(drawn).tolist()) == {7}
+
+
+def test_bf16_autocast_trains():
+    tr = Trainer(_mcfg(), _tcfg(epochs=2, precision="bf16"), _ids(32))
+    losses = _losses(tr)
+    assert len(losses) == 4 and all(np.isfinite(losses))
+    assert all(p.dtype == torch.float32 for p in tr.model.parameters())
+
+
+def test_two_process_ddp_training_agrees():
+    """scripts/ddp_check.py: two gloo processes, identical weights, only rank 0 writes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "ddp_check.py"
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok:")
