@@ -14,8 +14,8 @@ from numba import njit
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 U255 = np.uint64(255)
+#: Rows of S at which the trie walk switches to a plain scan (measured best).
 _LEAF = 2
-_BRUTE_PAIRS = 0
 
 
 @njit(cache=True)
@@ -220,10 +220,7 @@ def _covered(S, C, nbits, proper, first=False):
         while True:
             if s_lo >= s_hi or c_lo >= c_hi:
                 break
-            if s_hi - s_lo <= _LEAF or depth >= nbits or \
-                    (c_hi - c_lo) * (s_hi - s_lo) <= _BRUTE_PAIRS:
-                # Few pairs left: a linear scan beats walking the trie, which
-                # for sparse queries visits nearly every node.
+            if s_hi - s_lo <= _LEAF or depth >= nbits:
                 for u in range(c_lo, c_hi):
                     i = idx[u]
                     if found[i]:
