@@ -25,7 +25,6 @@ $SEQVAE automata census -n 5 -k 2 --top 3
 step "A drawing of C_5"
 $SEQVAE automata family cerny -n 5 -o "$OUT/c5.txt"
 $SEQVAE automata draw "$OUT/c5.txt" -o "$OUT/c5.png"
-echo "wrote $OUT/c5.png" >&2
 
 step "Train the default model: 7-state binary automata (resumes if interrupted)"
 if [ -f "$OUT/run/final.pt" ]; then

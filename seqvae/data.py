@@ -26,6 +26,7 @@ from torch.utils.data import Dataset, Sampler
 
 from automata.atomic import atomic_path, atomic_write_text
 from automata.dfa import DFA
+from seqvae.jsonable import json_default
 
 from .domains import strongly_connected_tables
 
@@ -413,7 +414,7 @@ def save_dataset(df: pd.DataFrame, path: str | Path, meta: dict | None = None) -
     info["n_rows"] = int(len(df))
     info["columns"] = [str(c) for c in df.columns]
     try:
-        text = json.dumps(info, indent=2, sort_keys=True, default=_json_default)
+        text = json.dumps(info, indent=2, sort_keys=True, default=json_default)
     except TypeError as exc:
         raise DataError(f"metadata is not JSON-serializable: {exc}") from None
     frame = df.copy()
@@ -423,18 +424,6 @@ def save_dataset(df: pd.DataFrame, path: str | Path, meta: dict | None = None) -
     side = sidecar_path(path)
     atomic_write_text(side, text + "\n")
     return side
-
-
-def _json_default(obj):
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
 def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:

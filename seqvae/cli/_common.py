@@ -19,6 +19,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from automata.errors import AutomatonError, ResourceLimitError
+from seqvae.jsonable import json_default
 
 #: Human-facing output (tables, progress, errors).
 err_console = Console(stderr=True, soft_wrap=True)
@@ -79,20 +80,8 @@ def _one_line(exc: BaseException) -> str:
 
 def print_json(obj: Any) -> None:
     """Write ``obj`` as JSON on stdout (plain print: rich would re-wrap long lines)."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    sys.stdout.write(json.dumps(obj, indent=2, default=json_default) + "\n")
     sys.stdout.flush()
-
-
-def _json_default(obj):
-    import numpy as np
-
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
 
 
 def progress_bar(transient: bool = False) -> Progress:

@@ -34,7 +34,7 @@ from typing import Callable
 import numpy as np
 
 from .baselines import EvolutionarySearch, SearchMethod
-from .core import NOT_EVALUATED, SearchContext
+from .core import SearchContext
 
 #: Training set and schedule of the starting model when no --model is given.
 START_MODEL = dict(count=3000, epochs=4, d_z=16, dec_hidden=128, enc_hidden=128, batch_size=64)

@@ -342,12 +342,8 @@ def _write_results(out: Path, result: SearchResult) -> None:
     with atomic_path(out / "candidates.csv") as tmp:
         frame.to_csv(tmp, index=False)
     atomic_write_text(out / "leaderboard.json", json.dumps(result.to_dict(), indent=2) + "\n")
-    best = [DFA(np.asarray(_parse_row(row["automaton"], result))) for row in result.top]
-    if best:
-        atomic_write_text(out / "top.txt", format_text(best))
-
-
-def _parse_row(text: str, result: SearchResult) -> np.ndarray:
     from automata.formats import parse_compact
 
-    return parse_compact(text).delta
+    best = [parse_compact(row["automaton"]) for row in result.top]
+    if best:
+        atomic_write_text(out / "top.txt", format_text(best))

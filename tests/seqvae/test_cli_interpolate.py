@@ -16,8 +16,9 @@ from seqvae.interpolate import SUMMARY_KEYS
 
 runner = CliRunner()
 
-TINY_MODEL = dict(d_z=8, embed_dim=8, conv_channels=(16,), conv_kernels=(3,), enc_hidden=32, dec_z_dim=16,
-                  dec_hidden=32, dec_layers=1)
+# Every size named, so the fixture does not depend on the model's defaults.
+TINY_MODEL = dict(d_z=8, embed_dim=8, conv_channels=(16,), conv_kernels=(3,), enc_hidden=32,
+                  dec_z_dim=16, dec_hidden=32, dec_layers=1)
 TINY_TRAIN = dict(epochs=2, batch_size=32, val_fraction=0.1, test_fraction=0.2, warmup_steps=5,
                   kl_warmup_steps=20, seed=0)
 
