@@ -84,6 +84,16 @@ def _undo(num, order, lo, hi):
 
 
 @njit(cache=True)
+def _commutes(delta, n, k, pi):
+    """Whether the state permutation ``pi`` commutes with every letter (an automorphism)."""
+    for a in range(k):
+        for q in range(n):
+            if pi[delta[a, q]] != delta[a, pi[q]]:
+                return False
+    return True
+
+
+@njit(cache=True)
 def _is_automorphism_swap(delta, n, k, seg_a, seg_b, length, pi, pos_b, in_a):
     """Whether the segment map seg_a[i] -> seg_b[i], closed into a permutation
     that fixes all other states, is an automorphism (letters unchanged)."""
@@ -105,11 +115,7 @@ def _is_automorphism_swap(delta, n, k, seg_a, seg_b, length, pi, pos_b, in_a):
         while pos_b[y] >= 0:
             y = seg_a[pos_b[y]]
         pi[x] = y
-    for a in range(k):
-        for q in range(n):
-            if pi[delta[a, q]] != delta[a, pi[q]]:
-                return False
-    return True
+    return _commutes(delta, n, k, pi)
 
 
 @njit(cache=True)
@@ -248,11 +254,7 @@ def _extend_automorphism(delta, n, k, num, seg_a, seg_b, length, colors, pre_sta
             y = inv[y]
         pi[x] = y
         inv[y] = x
-    for a in range(k):
-        for q in range(n):
-            if pi[delta[a, q]] != delta[a, pi[q]]:
-                return False
-    return True
+    return _commutes(delta, n, k, pi)
 
 
 @njit(cache=True)

@@ -123,6 +123,29 @@ def redirect_unused(rng: np.random.Generator, tables: np.ndarray, mask: np.ndarr
     return out
 
 
+def near_identity(rng: np.random.Generator, tables: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Where ``mask``: replace the letter of least rank by the identity with one redirection.
+
+    The new letter merges exactly one pair of states and fixes the rest, so
+    all the work of synchronizing falls on the other letters; a letter of
+    larger rank (a permutation, say) is left alone.
+    """
+    out = tables.copy()
+    m, k, n = out.shape
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0 or n < 2:
+        return out
+    for i in idx:
+        ranks = [len(np.unique(out[i, a])) for a in range(k)]
+        low = np.flatnonzero(np.asarray(ranks) == min(ranks))
+        a = int(low[rng.integers(len(low))])
+        q = int(rng.integers(n))
+        row = np.arange(n, dtype=out.dtype)
+        row[q] = (q + int(rng.integers(1, n))) % n
+        out[i, a] = row
+    return out
+
+
 def neighbourhood(table: np.ndarray) -> np.ndarray:
     """Every table one transition redirection away from ``table``: (k·n·(n−1), k, n)."""
     k, n = table.shape
@@ -174,7 +197,7 @@ def tournament(rng: np.random.Generator, fitness: np.ndarray, count: int, size: 
 
 
 #: Variation operators of :class:`EvolutionarySearch`.
-OPERATORS = ("redirect", "unused", "swap", "swap+redirect", "crossover")
+OPERATORS = ("redirect", "unused", "swap", "swap+redirect", "crossover", "near-identity")
 
 
 class EvolutionarySearch(SearchMethod):
@@ -329,6 +352,9 @@ class EvolutionarySearch(SearchMethod):
                     np.concatenate([elite_r[:keep], fresh_r]))
         self.pop_best = int(self.fit.max()) if len(self.fit) else -1
         self.stall = 0
+        # A fresh climb gets every operator back on an equal footing: what
+        # paid off late in the last climb says little about the start of the next.
+        self.op_score = np.full(len(OPERATORS), 0.2)
 
     def _expand(self) -> None:
         """Evaluate the full neighbourhood of the best not-yet-expanded archive members."""
@@ -395,6 +421,7 @@ class EvolutionarySearch(SearchMethod):
         swaps = np.isin(ops, [OPERATORS.index("swap"), OPERATORS.index("swap+redirect")])
         children = swap_images(rng, children, swaps)
         children = redirect_unused(rng, children, ops == OPERATORS.index("unused"))
+        children = near_identity(rng, children, ops == OPERATORS.index("near-identity"))
         counts = np.zeros(lam, dtype=np.int64)
         plain = ops == OPERATORS.index("redirect")
         counts[plain] = 1 + rng.poisson(self.strength, size=int(plain.sum()))
