@@ -30,6 +30,7 @@ from automata.atomic import atomic_path, atomic_write_text
 
 from . import __version__
 from .config import ModelConfig, SeqVAEError, TrainConfig
+from .data import collate
 from .model import SeqVAE
 
 CHECKPOINT = "checkpoint.pt"
@@ -80,14 +81,11 @@ def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
 # data plumbing
 # ---------------------------------------------------------------------------
 def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists into a LongTensor (N, T_max) and their lengths (N,)."""
+    """Right-pad id lists into a LongTensor (N, T_max) and their lengths (N,); empty gives (0, 1)."""
     if len(seqs) == 0:
         return torch.zeros((0, 1), dtype=torch.long), torch.zeros(0, dtype=torch.long)
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    out = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
-    return out, lengths
+    # Lists, not tuples: collate reads a tuple as an (ids, target) pair.
+    return collate([list(s) for s in seqs], pad_id)
 
 
 def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
