@@ -27,10 +27,8 @@ $SEQVAE automata family cerny -n 5 -o "$OUT/c5.txt"
 $SEQVAE automata draw "$OUT/c5.txt" -o "$OUT/c5.png"
 
 step "Train the default model: 7-state binary automata (resumes if interrupted)"
-if [ -f "$OUT/run/final.pt" ]; then
-  echo "model already trained in $OUT/run" >&2
-elif [ -f "$OUT/run/config.json" ]; then
-  $SEQVAE train automata --out "$OUT/run" --resume
+if [ -f "$OUT/run/checkpoint.pt" ]; then
+  $SEQVAE train automata --out "$OUT/run" --resume   # a finished run returns at once
 else
   $SEQVAE train automata --out "$OUT/run"
 fi
