@@ -215,7 +215,10 @@ class EvolutionarySearch(SearchMethod):
       permutation letter a permutation, changing its cycle structure);
     * ``swap+redirect`` — both;
     * ``crossover`` — whole letter rows or whole state columns from a second
-      parent, plus one redirect.
+      parent, plus one redirect;
+    * ``near-identity`` — the letter of least rank replaced by the identity
+      with one transition redirected (a letter merging a single pair), other
+      letters kept; on by default beyond 8 states (``near_identity``).
 
     Operators are drawn with probabilities that follow their recent success
     (adaptive operator selection); ``strength`` adapts too — up when many
@@ -229,6 +232,7 @@ class EvolutionarySearch(SearchMethod):
     ``restart_keep`` of the elite): independent climbs into different basins
     pay off more than polishing one, because the landscape is rugged (Černý's
     automaton is a strict local optimum whose neighbours are far below it).
+    With the near-identity move on, a restart also resets the operator scores.
 
     Besides, each step enumerates the whole one-redirection neighbourhood
     (and with ``expand_swaps`` the image-swap neighbourhood) of ``expand``
@@ -237,8 +241,10 @@ class EvolutionarySearch(SearchMethod):
     expansions have used at most ``expand_share`` of the evaluations: slowly
     synchronizing automata sit next to each other, and a neighbourhood costs
     at most k·n·(n−1) (+ k·n(n−1)/2) evaluations when enumerated. With
-    ``expand_merge`` the neighbours also join the population. The defaults of
-    these three depend on the size (see the code).
+    ``expand_merge`` the neighbours also join the population, and only
+    automata found since the last restart are expanded, so that each climb
+    stays independent. The defaults of these three depend on the size (see
+    the code).
 
     The context canonicalises and deduplicates every batch, so only new
     distinct automata cost budget.
@@ -252,7 +258,8 @@ class EvolutionarySearch(SearchMethod):
                  elite_rate: float = 0.0, elite_size: int = 256, strength: float = 0.5,
                  patience: int = 25, expand: int = 1, expand_share: float | None = None,
                  restart_keep: float = 0.0, expand_swaps: bool | None = None,
-                 expand_merge: bool | None = None, **options):
+                 expand_merge: bool | None = None, near_identity: bool | None = None,
+                 **options):
         super().__init__(ctx, **options)
         self.mu = int(population)
         self.lam = int(offspring)
@@ -274,6 +281,14 @@ class EvolutionarySearch(SearchMethod):
         self.restart_keep = float(restart_keep)
         self.expand_swaps = bool(small if expand_swaps is None else expand_swaps)
         self.expand_merge = bool((not small) if expand_merge is None else expand_merge)
+        # Beyond 8 states the population rarely climbs on its own to automata
+        # whose letters split the work (one keeps every state apart, one merges
+        # a single pair); the near-identity move jumps there directly. Up to 8
+        # states enumeration already finds them, and the move would only take
+        # children away from it.
+        self.near_identity = bool((not small) if near_identity is None else near_identity)
+        self.active = np.asarray([j for j, op in enumerate(OPERATORS)
+                                  if op != "near-identity" or self.near_identity])
         self.expand_evals = 0
         self.op_score = np.full(len(OPERATORS), 0.2)
         k, n = ctx.n_letters, ctx.n_states
@@ -284,13 +299,15 @@ class EvolutionarySearch(SearchMethod):
         self.stall = 0
         self.pop_best = -1
         self.restarts = 0
+        self.climb_start = 0
 
     # -- state ---------------------------------------------------------------
     def state_dict(self) -> dict:
         return {"pop": self.pop, "fit": self.fit, "born": self.born, "gen": self.gen,
                 "stall": self.stall, "pop_best": self.pop_best, "strength": self.strength,
                 "restarts": self.restarts, "expanded": self.expanded,
-                "expand_evals": self.expand_evals, "op_score": self.op_score}
+                "expand_evals": self.expand_evals, "op_score": self.op_score,
+                "climb_start": self.climb_start}
 
     def load_state_dict(self, state: dict) -> None:
         self.pop = np.asarray(state["pop"], dtype=np.int32)
@@ -303,7 +320,10 @@ class EvolutionarySearch(SearchMethod):
         self.restarts = int(state["restarts"])
         self.expanded = np.asarray(state["expanded"], dtype=bool)
         self.expand_evals = int(state["expand_evals"])
-        self.op_score = np.asarray(state["op_score"], dtype=np.float64)
+        score = np.asarray(state["op_score"], dtype=np.float64)
+        # States saved before an operator was added: the new one starts neutral.
+        self.op_score = np.concatenate([score, np.full(len(OPERATORS) - len(score), 0.2)])
+        self.climb_start = int(state.get("climb_start", 0))
 
     def seed(self, tables: np.ndarray, rts: np.ndarray) -> None:
         self._merge(np.asarray(tables, dtype=np.int32), np.asarray(rts, dtype=np.int64))
@@ -342,6 +362,7 @@ class EvolutionarySearch(SearchMethod):
 
     def _restart(self) -> None:
         self.restarts += 1
+        self.climb_start = self.ctx.archive.size
         elite_t, elite_r = self._elite()
         keep = min(len(elite_t), int(round(self.mu * self.restart_keep)))
         self.pop = np.zeros((0, self.ctx.n_letters, self.ctx.n_states), dtype=np.int32)
@@ -352,9 +373,11 @@ class EvolutionarySearch(SearchMethod):
                     np.concatenate([elite_r[:keep], fresh_r]))
         self.pop_best = int(self.fit.max()) if len(self.fit) else -1
         self.stall = 0
-        # A fresh climb gets every operator back on an equal footing: what
-        # paid off late in the last climb says little about the start of the next.
-        self.op_score = np.full(len(OPERATORS), 0.2)
+        if self.near_identity:
+            # A fresh climb gets every operator back on an equal footing: the
+            # near-identity jump pays off early in a climb, and scores earned
+            # late in the last one would keep it at the floor.
+            self.op_score = np.full(len(OPERATORS), 0.2)
 
     def _expand(self) -> None:
         """Evaluate the full neighbourhood of the best not-yet-expanded archive members."""
@@ -367,6 +390,11 @@ class EvolutionarySearch(SearchMethod):
                 self.expanded = np.concatenate(
                     [self.expanded, np.zeros(size - len(self.expanded), dtype=bool)])
             open_idx = np.flatnonzero(~self.expanded[:size])
+            if self.expand_merge:
+                # Merged neighbourhoods feed the current climb: expanding the
+                # best of earlier climbs would pull every fresh population back
+                # into the basin the last one got stuck in.
+                open_idx = open_idx[open_idx >= self.climb_start]
             if len(open_idx) == 0 or self.ctx.exhausted:
                 return
             rts = archive.rts[open_idx]
@@ -410,9 +438,10 @@ class EvolutionarySearch(SearchMethod):
             parent_fit[from_elite] = elite_r[pick]
         # Adaptive operator selection: each child gets one variation
         # operator, drawn with probabilities that follow recent success.
-        probs = self.OPERATOR_FLOOR + (1 - len(OPERATORS) * self.OPERATOR_FLOOR) * (
-            self.op_score / self.op_score.sum())
-        ops = rng.choice(len(OPERATORS), size=lam, p=probs / probs.sum())
+        score = self.op_score[self.active]
+        probs = self.OPERATOR_FLOOR + (1 - len(score) * self.OPERATOR_FLOOR) * (
+            score / score.sum())
+        ops = self.active[rng.choice(len(score), size=lam, p=probs / probs.sum())]
         children = parents.copy()
         cx = ops == OPERATORS.index("crossover")
         if cx.any():

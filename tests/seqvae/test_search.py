@@ -91,6 +91,52 @@ def test_evolve_beats_random_and_finds_cerny_5():
     assert evo.slow_found > rnd.slow_found
 
 
+def test_near_identity_keeps_the_permutation_and_merges_one_pair():
+    from seqvae.search.baselines import near_identity
+
+    rng = np.random.default_rng(0)
+    m, n = 40, 7
+    perms = np.stack([rng.permutation(n) for _ in range(m)])
+    other = rng.integers(0, n, size=(m, n))
+    other[:, 0] = other[:, 1]  # rank < n: the letter to be replaced
+    tables = np.stack([perms, other], axis=1).astype(np.int32)
+    mask = np.arange(m) % 4 != 0
+    out = near_identity(rng, tables, mask)
+    np.testing.assert_array_equal(out[~mask], tables[~mask])
+    np.testing.assert_array_equal(out[:, 0], tables[:, 0])
+    for row in out[mask, 1]:
+        moved = np.flatnonzero(row != np.arange(n))
+        assert len(moved) == 1 and len(np.unique(row)) == n - 1
+
+
+def test_evolve_with_near_identity_finds_cerny_9():
+    r = search_extreme(9, 2, "evolve", budget=2500, seed=0, write_results=False)
+    assert r.best_reset_length == 64 and r.top[0]["family"] == "cerny"
+    off = search_extreme(9, 2, "evolve", budget=2500, seed=0, write_results=False,
+                         method_options={"near_identity": False})
+    assert off.best_reset_length < 64
+
+
+def test_evolve_restarting_climbs_resume_exactly(tmp_path):
+    # Short patience: several restarts, with climb-local merged expansions.
+    opts = {"near_identity": True, "expand_merge": True, "patience": 1}
+    full = search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "a",
+                          method_options=opts)
+    done = [0]
+
+    def interrupt(k):
+        done[0] += k
+        if done[0] > 1900:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "b",
+                       progress=interrupt, method_options=opts)
+    resumed = search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "b",
+                             resume=True, method_options=opts)
+    _same(full, resumed)
+
+
 def test_tiny_space_stops_when_nothing_new():
     # Binary 2-state automata: only a handful of isomorphism classes exist.
     r = search_extreme(2, 2, "random", budget=1000, seed=0, write_results=False)
