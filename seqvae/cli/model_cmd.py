@@ -44,20 +44,16 @@ def _library_errors(func):
     return wrapper
 
 
-_THREADS_HELP = ("torch threads (default: the cores, at most 2; 1 when the load average "
-                 "already exceeds the cores, where more threads only fight)")
+_THREADS_HELP = ("torch threads (default: the cores, at most 2). A fixed seed gives the same "
+                 "numbers for the same thread count; a different count changes the float sums")
 
 
 def _threads(threads: Optional[int]) -> int:
     import torch
 
     if threads is None:
-        cores = os.cpu_count() or 1
-        try:
-            busy = os.getloadavg()[0] > cores
-        except OSError:
-            busy = False
-        threads = 1 if busy else min(2, cores)
+        # Fixed, never load-dependent: the thread count changes results in the last bits.
+        threads = min(2, os.cpu_count() or 1)
     if threads < 1:
         raise InputError("--threads must be >= 1")
     torch.set_num_threads(threads)
