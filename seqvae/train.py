@@ -16,9 +16,12 @@ each rank every ``world``-th batch, and lets only rank 0 write.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -147,6 +150,38 @@ def init_distributed() -> tuple[int, int]:
 # ---------------------------------------------------------------------------
 # the trainer
 # ---------------------------------------------------------------------------
+
+class ImmediateInterrupt(KeyboardInterrupt):
+    """A second Ctrl-C, raised mid-step: the state is not saved (the last checkpoint stands)."""
+
+
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Hold SIGINT back until the caller asks: yields ``interrupted() -> bool``.
+
+    A KeyboardInterrupt in the middle of a step (say, between the backward pass
+    and the optimiser update) would leave weights, optimiser and RNG out of step
+    with the step counter, and the checkpoint written then could not resume
+    exactly. Outside the main thread, or where SIGINT is ignored, nothing changes.
+    """
+    flag = {"hit": False}
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield lambda: False
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if flag["hit"]:  # a second Ctrl-C: the user will not wait
+            raise ImmediateInterrupt
+        flag["hit"] = True
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: flag["hit"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
 class Trainer:
     """Optimises a :class:`SeqVAE` on token id lists.
 
@@ -436,12 +471,19 @@ class Trainer:
     def fit(self) -> list[dict]:
         """Train until the epochs, ``max_steps`` or patience run out; returns the epoch records.
 
-        Ctrl-C writes a checkpoint (when there is a run directory) and re-raises
-        KeyboardInterrupt, so ``resume`` continues exactly where it stopped.
+        Ctrl-C is held back until the current step (or end-of-epoch evaluation)
+        is complete; then a checkpoint is written (when there is a run directory)
+        and KeyboardInterrupt is raised, so ``resume`` continues exactly where it
+        stopped. A second Ctrl-C interrupts at once.
         """
         cfg = self.cfg
         if self.on_start is not None and self.rank == 0:
             self.on_start(self.total_steps)
+        with _deferred_interrupt() as interrupted:
+            return self._fit_loop(interrupted)
+
+    def _fit_loop(self, interrupted: Callable[[], bool]) -> list[dict]:
+        cfg = self.cfg
         try:
             while not self.finished:
                 if self.epoch >= cfg.epochs or (cfg.max_steps and self.step >= cfg.max_steps):
@@ -459,13 +501,19 @@ class Trainer:
                         self.progress(self.step)
                     if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                         self.save_checkpoint()
+                    if interrupted():
+                        raise KeyboardInterrupt
                 epoch_done = self.batch_in_epoch >= len(batches)
                 if epoch_done:
                     self._end_epoch(time.perf_counter() - t0)
+                    if interrupted():
+                        raise KeyboardInterrupt
                 if not epoch_done or (cfg.max_steps and self.step >= cfg.max_steps):
                     break
             self.finished = True
             self.save_checkpoint()
+        except ImmediateInterrupt:
+            raise
         except KeyboardInterrupt:
             self.save_checkpoint()
             raise

@@ -101,6 +101,44 @@ def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path):
     assert steps == list(range(1, 10))
 
 
+def test_a_real_sigint_mid_step_waits_for_the_step_and_resumes_exactly(tmp_path):
+    import os
+    import signal
+
+    ids, val = _ids(40), _ids(8, seed=1)
+    cfg = _tcfg(checkpoint_every=4, mc_samples=2, free_bits=0.05)
+    mcfg = ModelConfig.for_tokenizer(TOK, TOK.max_seq_len, word_dropout=0.2, **SMALL)
+    full = Trainer(mcfg, cfg, ids, val, out_dir=tmp_path / "full")
+    full.fit()
+
+    part = Trainer(mcfg, cfg, ids, val, out_dir=tmp_path / "part")
+    armed = {"now": False}
+
+    def arm(rec):
+        if rec["kind"] == "step" and rec["step"] == 4:
+            armed["now"] = True
+
+    def signal_inside_forward(module, inputs, output):
+        # Delivered in the middle of step 5, before its backward pass and update.
+        if armed["now"] and module.training:
+            armed["now"] = False
+            os.kill(os.getpid(), signal.SIGINT)
+
+    part.on_log = arm
+    hook = part.model.register_forward_hook(signal_inside_forward)
+    with pytest.raises(KeyboardInterrupt):
+        part.fit()
+    hook.remove()
+    state = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 5 and state["batch_in_epoch"] == 2  # step 5 was completed first
+
+    again = Trainer(mcfg, cfg, ids, val, out_dir=tmp_path / "part")
+    assert again.resume()
+    again.fit()
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, again.model.state_dict()[k]), k
+
+
 def test_resume_from_a_periodic_checkpoint(tmp_path):
     import shutil
 
