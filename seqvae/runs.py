@@ -181,19 +181,19 @@ class Run:
     @property
     def heldout_items(self) -> list:
         if self._heldout is None:
-            texts = (_read_lines(self._items_dir / ITEMS_DIR / "heldout.txt")
-                     if self._items_dir else [])
-            self._heldout = [self.domain.item_from_text(t) for t in texts]
+            self._heldout = self._stored_items("heldout.txt")
         return self._heldout
 
     @property
     def train_items(self) -> list:
         """The training items (read from the run directory on first use)."""
         if self._train_items is None:
-            texts = (_read_lines(self._items_dir / ITEMS_DIR / "train.txt")
-                     if self._items_dir else [])
-            self._train_items = [self.domain.item_from_text(t) for t in texts]
+            self._train_items = self._stored_items("train.txt")
         return self._train_items
+
+    def _stored_items(self, name: str) -> list:
+        texts = _read_lines(self._items_dir / ITEMS_DIR / name) if self._items_dir else []
+        return [self.domain.item_from_text(t) for t in texts]
 
     # -- encode / decode ---------------------------------------------------------------
     def encode_ids(self, ids: Sequence[Sequence[int]], batch_size: int = 512
@@ -224,20 +224,18 @@ class Run:
 
     def constraint(self, **spec):
         """The decode constraint for ``spec`` (defaults: the training sizes); for domains
-        without a grammar, a :class:`~seqvae.decode.SequenceConstraint`."""
+        without a grammar, a :class:`~seqvae.tokenizers.StringConstraint` of at least one
+        token that fits the model's ``max_len``."""
         merged = self.constraint_spec
         merged.update({k: v for k, v in spec.items() if v is not None})
         constraint = self.domain.constraint(**merged)
         if constraint is None:
-            # No grammar: at least keep the token sequence well formed.
-            from .decode import SequenceConstraint
+            # No grammar: at least keep the token sequence well formed (BOS and EOS
+            # take two of the model's max_len positions).
+            from .tokenizers import StringConstraint
 
-            tok = self.tokenizer
-            unk = getattr(tok, "unk_id", None)
-            constraint = SequenceConstraint(
-                tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id,
-                max_steps=self.model_config.max_len - 1,
-                forbidden=(unk,) if unk is not None else ())
+            constraint = StringConstraint(self.tokenizer, max_len=self.model_config.max_len - 2,
+                                          min_len=1)
         return constraint
 
     def decode(self, z, *, method: str = "greedy", constrained: bool = True,

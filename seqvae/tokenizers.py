@@ -500,7 +500,10 @@ class DecodeConstraint:
     vocab_size: int
 
     def start(self, batch_size: int) -> ConstraintState:
-        raise NotImplementedError
+        """The state before the first generated token: every row at step 0, unfinished."""
+        b = int(batch_size)
+        z = np.zeros(b, dtype=np.int64)
+        return ConstraintState(z.copy(), z.copy(), z.copy(), np.zeros(b, dtype=bool))
 
     def allowed(self, state: ConstraintState) -> np.ndarray:
         raise NotImplementedError
@@ -577,11 +580,6 @@ class AutomatonConstraint(DecodeConstraint):
         self._pad_row = np.zeros(v, dtype=bool)
         self._pad_row[t.pad_id] = True
 
-    def start(self, batch_size: int) -> ConstraintState:
-        b = int(batch_size)
-        z = np.zeros(b, dtype=np.int64)
-        return ConstraintState(z.copy(), z.copy(), z.copy(), np.zeros(b, dtype=bool))
-
     def allowed(self, state: ConstraintState) -> np.ndarray:
         pos, n, k, fin = state.pos, state.n_states, state.n_letters, state.finished
         out = np.empty((len(pos), self.vocab_size), dtype=bool)
@@ -632,8 +630,8 @@ class AutomatonConstraint(DecodeConstraint):
 
 
 class StringConstraint(DecodeConstraint):
-    """Keeps string decodes well-formed: no PAD, BOS or ``<unk>`` before EOS, and EOS
-    forced after ``max_len`` tokens (then PAD).
+    """Keeps string decodes well-formed: no PAD, BOS or ``<unk>`` before EOS, no EOS
+    before ``min_len`` tokens, and EOS forced after ``max_len`` tokens (then PAD).
 
     Every walk through it decodes; whether the string is *valid* is the domain's
     business.
@@ -645,28 +643,28 @@ class StringConstraint(DecodeConstraint):
     ['<eos>']
     """
 
-    def __init__(self, tokenizer: _StringTokenizer, max_len: int):
+    def __init__(self, tokenizer: _StringTokenizer, max_len: int, min_len: int = 0):
         if int(max_len) < 0:
             raise ValueError("max_len must be non-negative")
+        if not 0 <= int(min_len) <= int(max_len):
+            raise ValueError("min_len must lie between 0 and max_len")
         self.tokenizer = tokenizer
         self.max_len = int(max_len)
+        self.min_len = int(min_len)
         self.vocab_size = tokenizer.vocab_size
         v = self.vocab_size
         self._free = np.ones(v, dtype=bool)
-        self._free[[tokenizer.pad_id, tokenizer.bos_id, tokenizer.unk_id]] = False
+        # EOS is added back per row once min_len tokens stand.
+        self._free[[tokenizer.pad_id, tokenizer.bos_id, tokenizer.unk_id, tokenizer.eos_id]] = False
         self._eos_row = np.zeros(v, dtype=bool)
         self._eos_row[tokenizer.eos_id] = True
         self._pad_row = np.zeros(v, dtype=bool)
         self._pad_row[tokenizer.pad_id] = True
 
-    def start(self, batch_size: int) -> ConstraintState:
-        b = int(batch_size)
-        z = np.zeros(b, dtype=np.int64)
-        return ConstraintState(z.copy(), z.copy(), z.copy(), np.zeros(b, dtype=bool))
-
     def allowed(self, state: ConstraintState) -> np.ndarray:
         out = np.empty((len(state), self.vocab_size), dtype=bool)
         out[:] = self._free
+        out[state.pos >= self.min_len, self.tokenizer.eos_id] = True
         out[state.pos >= self.max_len] = self._eos_row
         out[state.finished] = self._pad_row
         return out

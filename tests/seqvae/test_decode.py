@@ -152,16 +152,14 @@ def test_step_by_step_decoding_matches_the_teacher_forced_pass(kw):
 
 @pytest.mark.parametrize("method", ["greedy", "sample", "beam"])
 def test_string_decodes_under_the_sequence_constraint_always_decode(method):
-    from seqvae.decode import SequenceConstraint
-    from seqvae.tokenizers import CharTokenizer
+    from seqvae.tokenizers import CharTokenizer, StringConstraint
 
     tok = CharTokenizer.fit(["abcde", "edcba"], unk=True)
     cfg = ModelConfig.for_tokenizer(tok, 9, d_z=4, enc_hidden=16, dec_z_dim=8, dec_hidden=16,
                                     embed_dim=8, conv_channels=(8,), conv_kernels=(3,))
     torch.manual_seed(0)
     model = SeqVAE(cfg).eval()
-    con = SequenceConstraint(tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id, max_steps=8,
-                             forbidden=(tok.unk_id,))
+    con = StringConstraint(tok, max_len=7, min_len=1)  # 8 steps: at most 7 characters and EOS
     z = np.random.default_rng(0).standard_normal((16, 4)) * 3
     for seq in decode(model, z, method=method, constraint=con, seed=1, beam_width=3):
         text = tok.decode(seq)  # raises DecodeError when malformed

@@ -268,3 +268,21 @@ def test_string_constraint_walks_always_decode():
         assert n_tokens <= 6 and len(tok.split(text)) <= n_tokens
         lengths.add(n_tokens)
     assert len(lengths) > 1
+
+
+def test_string_constraint_holds_eos_back_until_min_len():
+    from seqvae.tokenizers import CharTokenizer, StringConstraint
+
+    tok = CharTokenizer.fit(["ab"])
+    con = StringConstraint(tok, max_len=3, min_len=2)
+    a = tok.encode("a")[1]
+    state = con.start(1)
+    eos_allowed = []
+    for _ in range(3):
+        row = con.allowed(state)[0]
+        eos_allowed.append(bool(row[tok.eos_id]))
+        state = con.advance(state, [a])
+    assert eos_allowed == [False, False, True]
+    assert np.flatnonzero(con.allowed(state)[0]).tolist() == [tok.eos_id]  # max_len reached
+    with pytest.raises(ValueError):
+        StringConstraint(tok, max_len=2, min_len=3)
