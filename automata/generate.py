@@ -37,7 +37,8 @@ from .errors import AutomatonError, ResourceLimitError
 
 __all__ = [
     "as_rng", "random_dfa", "random_tables", "random_synchronizing_dfa",
-    "random_strongly_connected_dfa", "is_strongly_connected", "strongly_connected_components",
+    "random_strongly_connected_dfa", "is_strongly_connected", "strongly_connected_tables",
+    "strongly_connected_components",
 ]
 
 RngLike = Union[int, np.integer, np.random.Generator, None]
@@ -267,6 +268,39 @@ def is_strongly_connected(dfa: DFA) -> bool:
     if not isinstance(dfa, DFA):
         raise AutomatonError(f"expected a DFA, got {type(dfa).__name__}")
     return bool(_is_strongly_connected(np.asarray(dfa.delta)))
+
+
+def strongly_connected_tables(tables: np.ndarray) -> np.ndarray:
+    """Strong connectivity of each automaton of a batch ``(m, n_letters, n_states)``.
+
+    Transitive closure by repeated squaring of the reachability matrices, all
+    automata at once. Returns a bool array (m,).
+
+    >>> strongly_connected_tables(np.array([[[1, 2, 0]], [[0, 0, 1]]]))
+    array([ True, False])
+    """
+    tables = np.asarray(tables)
+    if tables.ndim != 3:
+        raise AutomatonError(f"expected (m, n_letters, n_states), got shape {tables.shape}")
+    # The closure holds m·n² floats: bounded chunks keep big data sets in memory.
+    chunk = 20_000
+    if len(tables) > chunk:
+        return np.concatenate([strongly_connected_tables(tables[i:i + chunk])
+                               for i in range(0, len(tables), chunk)])
+    m, k, n = tables.shape
+    if m == 0:
+        return np.zeros(0, dtype=bool)
+    reach = np.zeros((m, n, n), dtype=np.float32)
+    rows = np.arange(m)[:, None]
+    cols = np.arange(n)[None, :]
+    reach[:, cols[0], cols[0]] = 1.0
+    for a in range(k):
+        reach[rows, cols, tables[:, a, :]] = 1.0
+    steps = 1
+    while steps < n:
+        reach = np.minimum(reach @ reach, 1.0)
+        steps *= 2
+    return reach.reshape(m, -1).min(axis=1) > 0
 
 
 @njit(cache=True)

@@ -9,14 +9,9 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .errors import ConfigError
 
-
-class SeqVAEError(ValueError):
-    """Base of the errors raised by :mod:`seqvae` for bad input (configs, runs, data)."""
-
-
-class ConfigError(SeqVAEError):
-    """A configuration value is out of range or of the wrong kind."""
+__all__ = ["ModelConfig", "TrainConfig", "CHEMICAL_VAE"]
 
 
 def _tuple_fields(cls) -> set[str]:

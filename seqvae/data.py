@@ -28,7 +28,8 @@ from automata.atomic import atomic_path, atomic_write_text
 from automata.dfa import DFA
 from seqvae.jsonable import json_default
 
-from .domains import strongly_connected_tables
+from automata.generate import strongly_connected_tables
+from .errors import DataError
 
 __all__ = [
     "DataError", "DATASET_FORMAT", "ENRICH_HELP",
@@ -39,10 +40,6 @@ __all__ = [
 
 #: Written into every sidecar so that readers can recognise the layout.
 DATASET_FORMAT = "seqvae-dataset/1"
-
-
-class DataError(ValueError):
-    """Bad data-set input: unreadable file, missing column, impossible request."""
 
 
 # ---------------------------------------------------------------------------

@@ -11,14 +11,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .config import SeqVAEError
+from .errors import DecodingError
 from .model import SeqVAE
 
 METHODS = ("greedy", "sample", "beam")
-
-
-class DecodingError(SeqVAEError):
-    """Bad arguments to a decoder (unknown method, non-positive temperature...)."""
 
 
 def _as_z(model: SeqVAE, z) -> torch.Tensor:

@@ -25,12 +25,14 @@ import numpy as np
 
 from automata.dfa import DFA
 from automata.errors import AutomatonError
+from automata.generate import strongly_connected_tables
 
+from .errors import DomainError
 from .tokenizers import (AutomatonTokenizer, DecodeConstraint, DecodeError, StringConstraint,
                          tokenizer_from_dict)
 
 __all__ = ["Parsed", "Domain", "AutomataDomain", "StringDomain", "domain_from_dict",
-           "resolve_function", "strongly_connected_tables"]
+           "resolve_function"]
 
 
 @dataclass(frozen=True)
@@ -54,20 +56,20 @@ def resolve_function(spec: str) -> Callable:
     'b.txt'
     """
     if not isinstance(spec, str) or ":" not in spec:
-        raise ValueError(f"function spec must look like 'module:function', got {spec!r}")
+        raise DomainError(f"function spec must look like 'module:function', got {spec!r}")
     module_name, _, attr = spec.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"cannot import module {module_name!r} for {spec!r}: {exc}") from None
+        raise DomainError(f"cannot import module {module_name!r} for {spec!r}: {exc}") from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise ValueError(f"{spec!r}: module {module_name!r} has no attribute "
+            raise DomainError(f"{spec!r}: module {module_name!r} has no attribute "
                              f"{attr!r}") from None
     if not callable(obj):
-        raise ValueError(f"{spec!r} is not callable")
+        raise DomainError(f"{spec!r} is not callable")
     return obj
 
 
@@ -272,34 +274,6 @@ def _score_dict(n_states: int, rt: int | None, strongly_connected: bool) -> dict
             "strongly_connected": strongly_connected, "cerny_ratio": ratio}
 
 
-def strongly_connected_tables(tables: np.ndarray) -> np.ndarray:
-    """Strong connectivity of each automaton of a batch ``(m, n_letters, n_states)``.
-
-    Transitive closure by repeated squaring of the reachability matrices, all
-    automata at once. Returns a bool array (m,).
-
-    >>> strongly_connected_tables(np.array([[[1, 2, 0]], [[0, 0, 1]]]))
-    array([ True, False])
-    """
-    tables = np.asarray(tables)
-    if tables.ndim != 3:
-        raise ValueError(f"expected (m, n_letters, n_states), got shape {tables.shape}")
-    m, k, n = tables.shape
-    if m == 0:
-        return np.zeros(0, dtype=bool)
-    reach = np.zeros((m, n, n), dtype=np.float32)
-    rows = np.arange(m)[:, None]
-    cols = np.arange(n)[None, :]
-    reach[:, cols[0], cols[0]] = 1.0
-    for a in range(k):
-        reach[rows, cols, tables[:, a, :]] = 1.0
-    steps = 1
-    while steps < n:
-        reach = np.minimum(reach @ reach, 1.0)
-        steps *= 2
-    return reach.reshape(m, -1).min(axis=1) > 0
-
-
 class StringDomain(Domain):
     """Strings tokenized by a :class:`CharTokenizer` or :class:`RegexTokenizer`.
 
@@ -396,9 +370,9 @@ def domain_from_dict(d: dict) -> Domain:
         name = d["name"]
         tok = tokenizer_from_dict(d["tokenizer"])
     except (KeyError, TypeError):
-        raise ValueError(f"not a domain description: {d!r}") from None
+        raise DomainError(f"not a domain description: {d!r}") from None
     if name == AutomataDomain.name:
         return AutomataDomain(tok)
     if name == StringDomain.name:
         return StringDomain(tok, validity=d.get("validity"), canonical=d.get("canonical"))
-    raise ValueError(f"unknown domain {name!r}")
+    raise DomainError(f"unknown domain {name!r}")

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .errors import LatentError
 from .latent import (PATH_METHODS, attribute_direction, attribute_walk, latent_path,
                      path_positions, refine)
 
@@ -244,13 +245,13 @@ def choose_pairs(items: Sequence, n_pairs: int, rng: np.random.Generator, *,
     True
     """
     if n_pairs < 1:
-        raise ValueError(f"the number of pairs must be >= 1, got {n_pairs}")
+        raise LatentError(f"the number of pairs must be >= 1, got {n_pairs}")
     groups: dict[Any, list[int]] = {}
     for index, item in enumerate(items):
         groups.setdefault(item_size(item) if same_size else None, []).append(index)
     usable = [members for members in groups.values() if len(members) >= 2]
     if not usable:
-        raise ValueError("need at least two items (of the same size) to form a pair")
+        raise LatentError("need at least two items (of the same size) to form a pair")
     # Weight groups by their number of pairs so every pair is equally likely.
     weights = np.array([len(m) * (len(m) - 1) for m in usable], dtype=np.float64)
     capacity = int(weights.sum())
@@ -368,12 +369,12 @@ def run_interpolation(run, *, methods: Sequence[str] = tuple(PATH_METHODS), n_pa
     methods = list(methods)
     for method in methods:
         if method not in PATH_METHODS:
-            raise ValueError(f"unknown path method {method!r}; choose from {', '.join(PATH_METHODS)}")
+            raise LatentError(f"unknown path method {method!r}; choose from {', '.join(PATH_METHODS)}")
     for decoding in decodings:
         if decoding not in DECODINGS:
-            raise ValueError(f"unknown decoding {decoding!r}; choose from {', '.join(DECODINGS)}")
+            raise LatentError(f"unknown decoding {decoding!r}; choose from {', '.join(DECODINGS)}")
     if rounds < 0:
-        raise ValueError(f"refinement rounds must be >= 0, got {rounds}")
+        raise LatentError(f"refinement rounds must be >= 0, got {rounds}")
     positions = path_positions(steps)
     domain = run.domain
     if pairs is None:
@@ -382,7 +383,7 @@ def run_interpolation(run, *, methods: Sequence[str] = tuple(PATH_METHODS), n_pa
         pairs = [(held[i], held[j]) for i, j in index_pairs]
     pairs = list(pairs)
     if not pairs:
-        raise ValueError("no endpoint pairs to interpolate between")
+        raise LatentError("no endpoint pairs to interpolate between")
     flat_items = [item for pair in pairs for item in pair]
     mu, _ = run.encode(flat_items)
     mu = np.asarray(mu, dtype=np.float64).reshape(len(pairs), 2, -1)
@@ -475,7 +476,7 @@ def item_values(domain, items: Sequence, attribute: str) -> np.ndarray:
     for i, score in enumerate(scores):
         score = score or {}
         if attribute not in score:
-            raise ValueError(f"the {getattr(domain, 'name', 'run')} domain does not score "
+            raise LatentError(f"the {getattr(domain, 'name', 'run')} domain does not score "
                              f"{attribute!r}; it scores: {', '.join(score) or 'nothing'}")
         value = score[attribute]
         if value is not None:
@@ -512,11 +513,11 @@ def run_attribute(run, *, attribute: str = "reset_length", steps: int = 9, alpha
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if steps < 2:
-        raise ValueError(f"steps must be >= 2, got {steps}")
+        raise LatentError(f"steps must be >= 2, got {steps}")
     domain = run.domain
     pool = list(run.heldout_items if items is None else items)
     if len(pool) < 4:
-        raise ValueError(f"need at least 4 items to find an attribute direction, got {len(pool)}")
+        raise LatentError(f"need at least 4 items to find an attribute direction, got {len(pool)}")
     values = item_values(domain, pool, attribute)
     mu = np.concatenate([np.asarray(run.encode(pool[s:s + 256])[0], dtype=np.float64)
                          for s in range(0, len(pool), 256)])

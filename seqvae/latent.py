@@ -18,6 +18,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .errors import LatentError
+
 __all__ = [
     "PATH_METHODS", "path_positions", "linear_path", "polar_path", "slerp_path", "latent_path",
     "chi_pdf", "chi_mean", "attribute_direction", "attribute_walk", "Refinement", "refine",
@@ -32,7 +34,7 @@ def path_positions(steps: int) -> np.ndarray:
     """
     steps = int(steps)
     if steps < 2:
-        raise ValueError(f"a path needs at least 2 steps (its two endpoints), got {steps}")
+        raise LatentError(f"a path needs at least 2 steps (its two endpoints), got {steps}")
     return np.linspace(0.0, 1.0, steps)
 
 
@@ -40,10 +42,10 @@ def _endpoints(z1, z2) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(z1, dtype=np.float64)
     b = np.asarray(z2, dtype=np.float64)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape or a.size == 0:
-        raise ValueError(f"endpoints must be two 1-D vectors of the same length, got shapes "
+        raise LatentError(f"endpoints must be two 1-D vectors of the same length, got shapes "
                          f"{a.shape} and {b.shape}")
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("endpoints must be finite")
+        raise LatentError("endpoints must be finite")
     return a, b
 
 
@@ -137,7 +139,7 @@ def latent_path(method: str, z1, z2, steps: int) -> np.ndarray:
     try:
         build = PATH_METHODS[method]
     except KeyError:
-        raise ValueError(f"unknown path method {method!r}; choose from "
+        raise LatentError(f"unknown path method {method!r}; choose from "
                          f"{', '.join(PATH_METHODS)}") from None
     return build(z1, z2, steps)
 
@@ -152,7 +154,7 @@ def chi_pdf(r, d_z: int) -> np.ndarray:
     """
     d = int(d_z)
     if d < 1:
-        raise ValueError(f"d_z must be at least 1, got {d_z}")
+        raise LatentError(f"d_z must be at least 1, got {d_z}")
     r = np.asarray(r, dtype=np.float64)
     out = np.zeros_like(r)
     pos = r > 0
@@ -204,13 +206,13 @@ def attribute_direction(z, values, *, quantile: float = 0.25, normalize: bool = 
     z = np.asarray(z, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
     if z.ndim != 2 or v.ndim != 1 or z.shape[0] != v.shape[0]:
-        raise ValueError(f"z must be (m, d_z) and values (m,), got {z.shape} and {v.shape}")
+        raise LatentError(f"z must be (m, d_z) and values (m,), got {z.shape} and {v.shape}")
     if not 0.0 < quantile <= 0.5:
-        raise ValueError(f"quantile must be in (0, 0.5], got {quantile}")
+        raise LatentError(f"quantile must be in (0, 0.5], got {quantile}")
     keep = np.isfinite(v)
     z, v = z[keep], v[keep]
     if np.unique(v).size < 2:
-        raise ValueError("need at least two distinct finite values to define a direction")
+        raise LatentError("need at least two distinct finite values to define a direction")
     lo_cut, hi_cut = np.quantile(v, [quantile, 1.0 - quantile])
     high = v >= hi_cut
     low = v <= lo_cut
@@ -240,7 +242,7 @@ def attribute_walk(z0, direction, alphas: Sequence[float]) -> np.ndarray:
     d = np.asarray(direction, dtype=np.float64)
     a = np.asarray(alphas, dtype=np.float64)
     if d.ndim != 1 or z0.shape[-1] != d.shape[0]:
-        raise ValueError(f"direction of shape {d.shape} does not match points of shape {z0.shape}")
+        raise LatentError(f"direction of shape {d.shape} does not match points of shape {z0.shape}")
     return z0[..., None, :] + a[:, None] * d
 
 
@@ -284,10 +286,10 @@ def refine(run, z, k: int, *, progress: Callable[[int], None] | None = None,
     """
     k = int(k)
     if k < 0:
-        raise ValueError(f"the number of refinement rounds must be >= 0, got {k}")
+        raise LatentError(f"the number of refinement rounds must be >= 0, got {k}")
     current = np.asarray(z, dtype=np.float32)
     if current.ndim != 2:
-        raise ValueError(f"z must be (m, d_z), got shape {current.shape}")
+        raise LatentError(f"z must be (m, d_z), got shape {current.shape}")
     result = Refinement()
     for round_ in range(k + 1):
         parsed = list(run.decode_parsed(current, **decode_kwargs)) if len(current) else []

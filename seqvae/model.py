@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
+from .errors import SeqVAEError
 
 
 class ConvEncoder(nn.Module):
@@ -48,7 +49,7 @@ class ConvEncoder(nn.Module):
         c = self.config
         if c.pool == "flatten":
             if ids.shape[1] > c.max_len:
-                raise ValueError(f"sequence length {ids.shape[1]} exceeds max_len {c.max_len}")
+                raise SeqVAEError(f"sequence length {ids.shape[1]} exceeds max_len {c.max_len}")
             if ids.shape[1] < c.max_len:
                 ids = F.pad(ids, (0, c.max_len - ids.shape[1]), value=c.pad_id)
         mask = ids != c.pad_id  # (B, T)

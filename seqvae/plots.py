@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from automata.atomic import atomic_path
 
+from .errors import SeqVAEError
 from .latent import chi_mean, chi_pdf
 
 __all__ = ["save_figure", "plot_path_items", "plot_path_grid", "plot_validity_along_path",
@@ -66,7 +67,7 @@ def plot_path_items(items: Sequence[Any], positions: Sequence[float], path: str 
     panel (e.g. the reset length).
     """
     if len(items) != len(positions):
-        raise ValueError("items and positions differ in length")
+        raise SeqVAEError("items and positions differ in length")
     return plot_path_grid({"": (items, labels)}, positions, path, title=title, draw_item=draw_item)
 
 
@@ -82,7 +83,7 @@ def plot_path_grid(rows: dict[str, tuple[Sequence[Any], Sequence[str] | None]],
     positions = list(positions)
     for name, (items, labels) in rows.items():
         if len(items) != len(positions) or (labels is not None and len(labels) != len(positions)):
-            raise ValueError(f"row {name!r}: items, labels and positions differ in length")
+            raise SeqVAEError(f"row {name!r}: items, labels and positions differ in length")
     columns = list(range(len(positions)))
     if max_columns is not None and len(columns) > max_columns >= 2:
         columns = sorted({int(round(c)) for c in np.linspace(0, len(positions) - 1, max_columns)})

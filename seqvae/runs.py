@@ -30,7 +30,8 @@ import torch
 from automata.atomic import atomic_path, atomic_write_text
 
 from . import __version__
-from .config import ModelConfig, SeqVAEError, TrainConfig
+from .config import ModelConfig, TrainConfig
+from .errors import RunError
 from .decode import decode as _decode
 from .model import SeqVAE
 
@@ -38,10 +39,6 @@ CONFIG = "config.json"
 CHECKPOINT = "checkpoint.pt"
 ITEMS_DIR = "items"
 TRAIN_KEYS = "train_keys.txt"
-
-
-class RunError(SeqVAEError):
-    """A run directory is missing, incomplete or unreadable."""
 
 
 def _read_lines(path: Path) -> list[str]:

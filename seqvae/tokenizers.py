@@ -43,6 +43,8 @@ import numpy as np
 
 from automata.dfa import DFA
 
+from .errors import DecodeError, EncodeError, TokenizerError
+
 __all__ = [
     "TokenizerError", "EncodeError", "DecodeError",
     "PAD", "BOS", "EOS", "UNK",
@@ -52,18 +54,6 @@ __all__ = [
 ]
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
-
-
-class TokenizerError(ValueError):
-    """Base class of tokenizer errors."""
-
-
-class EncodeError(TokenizerError):
-    """An item cannot be encoded (too many states, a character outside the vocabulary...)."""
-
-
-class DecodeError(TokenizerError):
-    """A token sequence is not a well-formed encoding; the message says why."""
 
 
 def _as_id_list(ids) -> list[int]:
@@ -137,7 +127,7 @@ class AutomatonTokenizer:
 
     def __init__(self, max_states: int, max_letters: int):
         if int(max_states) < 1 or int(max_letters) < 1:
-            raise ValueError("max_states and max_letters must be at least 1")
+            raise TokenizerError("max_states and max_letters must be at least 1")
         self.max_states = int(max_states)
         self.max_letters = int(max_letters)
         self.state_offset = self._n_special
@@ -271,11 +261,11 @@ class _StringTokenizer:
         vocab = list(vocab)
         for tok in vocab:
             if not isinstance(tok, str) or not tok:
-                raise ValueError(f"vocabulary entries must be non-empty strings, got {tok!r}")
+                raise TokenizerError(f"vocabulary entries must be non-empty strings, got {tok!r}")
             if tok in self._specials:
-                raise ValueError(f"token {tok!r} collides with a special token")
+                raise TokenizerError(f"token {tok!r} collides with a special token")
         if len(set(vocab)) != len(vocab):
-            raise ValueError("vocabulary has duplicate tokens")
+            raise TokenizerError("vocabulary has duplicate tokens")
         self.unk = bool(unk)
         self._names = list(self._specials) + vocab
         self._index = {tok: i for i, tok in enumerate(self._names)}
@@ -298,7 +288,7 @@ class _StringTokenizer:
             seen.update(splitter(s))
         clash = seen & set(cls._specials)
         if clash:
-            raise ValueError(f"corpus tokens collide with special tokens: {sorted(clash)}")
+            raise TokenizerError(f"corpus tokens collide with special tokens: {sorted(clash)}")
         return sorted(seen)
 
     def encode(self, item: str) -> list[int]:
@@ -451,7 +441,7 @@ def tokenizer_from_dict(d: dict):
     try:
         cls = _TOKENIZERS[d["type"]]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown tokenizer description: {d!r}") from None
+        raise TokenizerError(f"unknown tokenizer description: {d!r}") from None
     return cls.from_dict(d)
 
 
@@ -527,11 +517,11 @@ def _size_set(spec, limit: int, what: str) -> np.ndarray:
         return mask
     values = [spec] if np.isscalar(spec) else list(spec)
     if not values:
-        raise ValueError(f"empty set of allowed {what}")
+        raise TokenizerError(f"empty set of allowed {what}")
     for v in values:
         v = int(v)
         if not 1 <= v <= limit:
-            raise ValueError(f"{what}={v} is outside 1..{limit} for this tokenizer")
+            raise TokenizerError(f"{what}={v} is outside 1..{limit} for this tokenizer")
         mask[v] = True
     return mask
 
@@ -598,14 +588,14 @@ class AutomatonConstraint(DecodeConstraint):
     def advance(self, state: ConstraintState, tokens) -> ConstraintState:
         tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
         if tokens.shape[0] != len(state):
-            raise ValueError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
+            raise TokenizerError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
         ok = (tokens >= 0) & (tokens < self.vocab_size)
         rows = np.arange(len(state))
         allowed = self.allowed(state)
         ok[ok] = allowed[rows[ok], tokens[ok]]
         if not ok.all():
             bad = int(np.flatnonzero(~ok)[0])
-            raise ValueError(f"token {int(tokens[bad])} is not allowed in row {bad} "
+            raise TokenizerError(f"token {int(tokens[bad])} is not allowed in row {bad} "
                              f"at step {int(state.pos[bad])}")
         t = self.tokenizer
         new = state.index(rows)
@@ -645,9 +635,9 @@ class StringConstraint(DecodeConstraint):
 
     def __init__(self, tokenizer: _StringTokenizer, max_len: int, min_len: int = 0):
         if int(max_len) < 0:
-            raise ValueError("max_len must be non-negative")
+            raise TokenizerError("max_len must be non-negative")
         if not 0 <= int(min_len) <= int(max_len):
-            raise ValueError("min_len must lie between 0 and max_len")
+            raise TokenizerError("min_len must lie between 0 and max_len")
         self.tokenizer = tokenizer
         self.max_len = int(max_len)
         self.min_len = int(min_len)
@@ -672,13 +662,13 @@ class StringConstraint(DecodeConstraint):
     def advance(self, state: ConstraintState, tokens) -> ConstraintState:
         tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
         if tokens.shape[0] != len(state):
-            raise ValueError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
+            raise TokenizerError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
         ok = (tokens >= 0) & (tokens < self.vocab_size)
         rows = np.arange(len(state))
         ok[ok] = self.allowed(state)[rows[ok], tokens[ok]]
         if not ok.all():
             bad = int(np.flatnonzero(~ok)[0])
-            raise ValueError(f"token {int(tokens[bad])} is not allowed in row {bad} "
+            raise TokenizerError(f"token {int(tokens[bad])} is not allowed in row {bad} "
                              f"at step {int(state.pos[bad])}")
         new = state.index(rows)
         live = ~state.finished

@@ -32,17 +32,14 @@ import torch
 from automata.atomic import atomic_path, atomic_write_text
 
 from . import __version__
-from .config import ModelConfig, SeqVAEError, TrainConfig
+from .config import ModelConfig, TrainConfig
+from .errors import TrainingError
 from .data import collate
 from .model import SeqVAE
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
 CHECKPOINT_FORMAT = 1
-
-
-class TrainingError(SeqVAEError):
-    """Training cannot start or continue (no data, incompatible checkpoint...)."""
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from automata.errors import AutomatonError, ResourceLimitError
+from seqvae.errors import SeqVAEError
 from seqvae.jsonable import json_default
 
 #: Human-facing output (tables, progress, errors).
@@ -38,7 +39,12 @@ def fail(message: str, code: int = 2) -> "typer.Exit":
 
 
 def handle_errors(func: Callable) -> Callable:
-    """Turn the library's typed errors into one-line messages and exit codes, never tracebacks."""
+    """Turn the library's typed errors into one-line messages and exit codes, never tracebacks.
+
+    The one place where errors become exit codes: bad input (the typed errors of
+    both packages, missing files, bad JSON) exits 2, a limit the user set exits 1,
+    Ctrl-C exits 130, and anything else is a bug reported in one line (exit 1).
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -46,7 +52,7 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
-        except (AutomatonError, InputError, FileNotFoundError, IsADirectoryError,
+        except (AutomatonError, SeqVAEError, InputError, FileNotFoundError, IsADirectoryError,
                 NotADirectoryError, PermissionError, json.JSONDecodeError) as exc:
             raise fail(_one_line(exc), 2) from None
         except ResourceLimitError as exc:
@@ -55,7 +61,7 @@ def handle_errors(func: Callable) -> Callable:
             err_console.print("interrupted", style="yellow")
             raise typer.Exit(130) from None
         except ValueError as exc:
-            # The library's remaining input errors (tokenizers, data sets) are ValueErrors.
+            # Input errors of third-party code (pandas, numpy) the library let through.
             _maybe_traceback()
             raise fail(_one_line(exc), 2) from None
         except Exception as exc:  # a bug: still one line, the traceback on request

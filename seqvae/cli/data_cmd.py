@@ -28,13 +28,6 @@ _ENRICH_HELP = (
 )
 
 
-def _library_errors():
-    from seqvae.data import DataError
-    from seqvae.tokenizers import TokenizerError
-
-    return (DataError, TokenizerError)
-
-
 @data_app.command("automata")
 @handle_errors
 def automata_command(
@@ -60,21 +53,17 @@ def automata_command(
     from seqvae import __version__
     from seqvae.data import build_automata_dataset, parse_enrich, save_dataset
 
-    errors = _library_errors()
     if (n_states is None) == (n_states_range is None):
         raise InputError("give exactly one of --n-states and --n-states-range")
     sizes = int(n_states) if n_states is not None else (int(n_states_range[0]),
                                                          int(n_states_range[1]))
-    try:
-        opts = parse_enrich(enrich)
-        started = time.perf_counter()
-        with progress_bar(transient=True) as bar:
-            task = bar.add_task("automata", total=count, status="")
-            df = build_automata_dataset(sizes, n_letters, count, seed, enrich=opts,
-                                        progress=lambda k: bar.advance(task, k))
-        elapsed = time.perf_counter() - started
-    except errors as exc:
-        raise InputError(str(exc)) from None
+    opts = parse_enrich(enrich)
+    started = time.perf_counter()
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("automata", total=count, status="")
+        df = build_automata_dataset(sizes, n_letters, count, seed, enrich=opts,
+                                    progress=lambda k: bar.advance(task, k))
+    elapsed = time.perf_counter() - started
     shortfall = int(df.attrs.get("shortfall", 0))
     lo, hi = (sizes, sizes) if isinstance(sizes, int) else sizes
     meta = {
@@ -127,31 +116,24 @@ def strings_command(
     from seqvae.domains import StringDomain, resolve_function
     from seqvae.tokenizers import CharTokenizer, RegexTokenizer
 
-    errors = _library_errors()
     if tokenizer not in ("regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
-    try:
-        strings = load_strings(source, column=column)
+    strings = load_strings(source, column=column)
+    if not strings:
+        raise InputError(f"{source}: no strings found")
+    dropped = 0
+    if validity is not None:
+        check = resolve_function(validity)
+        kept = [s for s in strings if _safe_check(check, s)]
+        dropped = len(strings) - len(kept)
+        strings = kept
         if not strings:
-            raise InputError(f"{source}: no strings found")
-        dropped = 0
-        if validity is not None:
-            try:
-                check = resolve_function(validity)
-            except ValueError as exc:
-                raise InputError(str(exc)) from None
-            kept = [s for s in strings if _safe_check(check, s)]
-            dropped = len(strings) - len(kept)
-            strings = kept
-            if not strings:
-                raise InputError(f"the validity function {validity} rejects every string")
-        df = strings_dataset(strings, dedup=dedup)
-        cls = RegexTokenizer if tokenizer == "regex" else CharTokenizer
-        tok = cls.fit(df["item"].tolist())
-        domain = StringDomain(tok, validity=validity)
-        seq_lens = [len(tok.encode(s)) for s in df["item"]]
-    except errors as exc:
-        raise InputError(str(exc)) from None
+            raise InputError(f"the validity function {validity} rejects every string")
+    df = strings_dataset(strings, dedup=dedup)
+    cls = RegexTokenizer if tokenizer == "regex" else CharTokenizer
+    tok = cls.fit(df["item"].tolist())
+    domain = StringDomain(tok, validity=validity)
+    seq_lens = [len(tok.encode(s)) for s in df["item"]]
     meta = {
         "domain": "strings",
         "generator": "seqvae.data.load_strings",

@@ -57,13 +57,9 @@ def _table(rows: list[dict], columns: list[tuple[str, str]], title: str):
 
 
 def _load(run_dir: Path, validity: Optional[str]):
-    from seqvae.config import SeqVAEError
     from seqvae.runs import load_run
 
-    try:
-        run = load_run(run_dir)
-    except SeqVAEError as exc:
-        raise InputError(str(exc)) from None
+    run = load_run(run_dir)
     if validity is not None:
         from seqvae.domains import StringDomain
 

@@ -7,7 +7,6 @@ rank 0 writes and prints.
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shlex
@@ -25,23 +24,6 @@ train_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _library_errors(func):
-    """Turn the library's bad-input errors into InputError (exit 2, one line)."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from seqvae.config import SeqVAEError
-        from seqvae.data import DataError
-        from seqvae.tokenizers import TokenizerError
-
-        try:
-            return func(*args, **kwargs)
-        except (SeqVAEError, DataError, TokenizerError) as exc:
-            raise InputError(str(exc)) from None
-
-    return wrapper
 
 
 _THREADS_HELP = ("torch threads (default: the cores, at most 2). A fixed seed gives the same "
@@ -160,7 +142,6 @@ _COMMON_HELP = {
 
 @train_app.command("automata")
 @handle_errors
-@_library_errors
 def train_automata(
     n_states: int = typer.Option(7, "--n-states", help="States of the generated automata."),
     n_letters: int = typer.Option(2, "--n-letters", help="Letters of the generated automata."),
@@ -248,7 +229,6 @@ def train_automata(
 
 @train_app.command("strings")
 @handle_errors
-@_library_errors
 def train_strings(
     file: Path = typer.Argument(..., help="Strings: text (one per line), CSV or Parquet."),
     column: Optional[str] = typer.Option(None, "--column", help="Column of a CSV/Parquet file."),
@@ -411,7 +391,6 @@ def _print_parsed(run, parsed, as_json: bool, extra_rows=None) -> None:
 
 
 @handle_errors
-@_library_errors
 def sample_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     count: int = typer.Option(10, "--count", "-n", help="Samples from the prior."),
@@ -441,7 +420,6 @@ def sample_command(
 
 
 @handle_errors
-@_library_errors
 def encode_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     file: Path = typer.Argument(..., help="Items: automata file (text, compact, JSON), "
@@ -463,7 +441,6 @@ def encode_command(
 
 
 @handle_errors
-@_library_errors
 def decode_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     latents: Path = typer.Argument(..., help="Latent points: .npy (B, d_z) or JSON "
@@ -489,7 +466,6 @@ def decode_command(
 
 
 @handle_errors
-@_library_errors
 def eval_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     data: Optional[Path] = typer.Option(None, "--data", help="Evaluate on these items instead "

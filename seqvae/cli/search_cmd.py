@@ -101,7 +101,6 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(10, "--top", help="Leaderboard size."),
     ):
         """Search for automata with the longest reset words; the budget counts distinct automata."""
-        from seqvae.config import SeqVAEError
         from seqvae.search import search_extreme
         from seqvae.search.runner import check_arguments, load_start_automata
 
@@ -140,9 +139,6 @@ def register(app: typer.Typer) -> None:
                     model=model, jobs=jobs, out_dir=out, resume=resume, start_from=start,
                     progress=lambda k: bar.advance(task, k), status=on_status, log=on_log,
                     top=top)
-            except SeqVAEError as exc:
-                bar.stop()
-                raise InputError(str(exc)) from None
             except KeyboardInterrupt:
                 bar.stop()
                 hint = f"; state saved, continue with --resume --out {out}" if out else ""

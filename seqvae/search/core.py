@@ -24,7 +24,8 @@ import numpy as np
 
 from automata.atomic import atomic_write_bytes, atomic_write_text
 from automata.dfa import DFA
-from automata.errors import AutomatonError
+
+from ..errors import SearchError
 
 #: ``tables (m, k, n) -> int64 reset lengths``, -1 where not synchronizing.
 Evaluator = Callable[[np.ndarray], np.ndarray]
@@ -97,7 +98,7 @@ class Archive:
 
     def __init__(self, n_states: int, n_letters: int, capacity: int = 1024):
         if n_states > 127:
-            raise AutomatonError("the search handles at most 127 states")
+            raise SearchError("the search handles at most 127 states")
         self.n_states = n_states
         self.n_letters = n_letters
         self._tables = np.zeros((capacity, n_letters, n_states), dtype=np.int8)
@@ -245,7 +246,7 @@ class SearchContext:
         """
         tables = np.asarray(tables)
         if tables.ndim != 3 or tables.shape[1:] != (self.n_letters, self.n_states):
-            raise AutomatonError(
+            raise SearchError(
                 f"candidate tables must have shape (m, {self.n_letters}, {self.n_states}), "
                 f"got {tables.shape}")
         canon = self.canonical(tables)
@@ -416,7 +417,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
     with np.load(path, allow_pickle=False) as data:
         doc = json.loads(bytes(data["__doc__"]).decode())
         if doc.get("version") != CHECKPOINT_VERSION:
-            raise AutomatonError(f"{path}: unsupported checkpoint version {doc.get('version')}")
+            raise SearchError(f"{path}: unsupported checkpoint version {doc.get('version')}")
         tables = np.array(data["archive_tables"])
         rts = np.array(data["archive_rts"])
         doc["method_state"] = _join_state(doc["method_state"], data)

@@ -33,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import SearchError
 from .baselines import EvolutionarySearch, SearchMethod
 from .core import SearchContext
 
@@ -255,9 +256,7 @@ class LatentSearch(SearchMethod):
         tok = run.tokenizer
         if getattr(tok, "max_states", ctx.n_states) < ctx.n_states or \
                 getattr(tok, "max_letters", ctx.n_letters) < ctx.n_letters:
-            from automata.errors import AutomatonError
-
-            raise AutomatonError(
+            raise SearchError(
                 f"the model's vocabulary covers at most {tok.max_states} states and "
                 f"{tok.max_letters} letters; the search needs {ctx.n_states} and {ctx.n_letters}")
         if self.model_bytes is not None:

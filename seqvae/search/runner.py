@@ -15,6 +15,7 @@ from automata.atomic import atomic_path, atomic_write_text
 from automata.dfa import DFA
 from automata.errors import AutomatonError
 
+from ..errors import SearchError
 from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Snapshot, Verifier,
                    cerny_bound, compact, h_level, load_checkpoint, make_evaluator,
                    save_checkpoint)
@@ -38,7 +39,7 @@ def method_class(name: str):
     if name == "hybrid":
         from .latent_search import HybridSearch
         return HybridSearch
-    raise AutomatonError(f"unknown search method {name!r}; choose one of {', '.join(METHODS)}")
+    raise SearchError(f"unknown search method {name!r}; choose one of {', '.join(METHODS)}")
 
 
 @dataclass
@@ -122,7 +123,7 @@ def _leaderboard(ctx: SearchContext, count: int) -> list[dict]:
 
 
 def load_start_automata(start_from, n_states: int, n_letters: int) -> list[DFA]:
-    """Read (or check) the automata a search starts from; AutomatonError on a size mismatch."""
+    """Read (or check) the automata a search starts from; SearchError on a size mismatch."""
     if isinstance(start_from, (str, os.PathLike)):
         from automata.formats import read_automata
 
@@ -131,32 +132,32 @@ def load_start_automata(start_from, n_states: int, n_letters: int) -> list[DFA]:
         dfas = list(start_from)
     for dfa in dfas:
         if not isinstance(dfa, DFA):
-            raise AutomatonError(f"start automata must be DFAs, got {type(dfa).__name__}")
+            raise SearchError(f"start automata must be DFAs, got {type(dfa).__name__}")
         if (dfa.n_states, dfa.n_letters) != (n_states, n_letters):
-            raise AutomatonError(
+            raise SearchError(
                 f"start automaton has {dfa.n_states} states and {dfa.n_letters} letters; "
                 f"the search is over {n_states} states and {n_letters} letters")
     if not dfas:
-        raise AutomatonError("no automata in the start file")
+        raise SearchError("no automata in the start file")
     return dfas
 
 
 def check_arguments(n_states: int, n_letters: int, method: str, budget: int, *,
                     time_limit: float | None = None, resume: bool = False,
                     out_dir=None) -> None:
-    """Raise AutomatonError on arguments :func:`search_extreme` would refuse."""
+    """Raise SearchError on arguments :func:`search_extreme` would refuse."""
     if not isinstance(n_states, (int, np.integer)) or not 2 <= n_states <= 64:
-        raise AutomatonError(f"n_states must be between 2 and 64, got {n_states}")
+        raise SearchError(f"n_states must be between 2 and 64, got {n_states}")
     if not isinstance(n_letters, (int, np.integer)) or not 1 <= n_letters <= 8:
-        raise AutomatonError(f"n_letters must be between 1 and 8, got {n_letters}")
+        raise SearchError(f"n_letters must be between 1 and 8, got {n_letters}")
     if budget < 1:
-        raise AutomatonError(f"budget must be positive, got {budget}")
+        raise SearchError(f"budget must be positive, got {budget}")
     if method not in METHODS:
-        raise AutomatonError(f"unknown search method {method!r}; choose one of {', '.join(METHODS)}")
+        raise SearchError(f"unknown search method {method!r}; choose one of {', '.join(METHODS)}")
     if time_limit is not None and time_limit <= 0:
-        raise AutomatonError(f"time limit must be positive, got {time_limit}")
+        raise SearchError(f"time limit must be positive, got {time_limit}")
     if resume and out_dir is None:
-        raise AutomatonError("resuming needs the output directory of the run to continue")
+        raise SearchError("resuming needs the output directory of the run to continue")
 
 
 def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", budget: int = 10_000,
@@ -216,7 +217,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
 
     Raises
     ------
-    AutomatonError
+    SearchError
         On bad sizes, an unknown method, a bad start file or a checkpoint of
         another search.
 
@@ -252,11 +253,11 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     checkpoint = out / CHECKPOINT_NAME if out is not None else None
     if resume:
         if checkpoint is None or not checkpoint.exists():
-            raise AutomatonError(f"nothing to resume: no {CHECKPOINT_NAME} in {out}")
+            raise SearchError(f"nothing to resume: no {CHECKPOINT_NAME} in {out}")
         doc, tables, rts = load_checkpoint(checkpoint)
         for key, value in meta.items():
             if doc["meta"].get(key) != value:
-                raise AutomatonError(
+                raise SearchError(
                     f"checkpoint in {out} is for {key}={doc['meta'].get(key)!r}, not {value!r}")
         ctx.archive.add(tables, rts)
         ctx.load_counters(doc["counters"])

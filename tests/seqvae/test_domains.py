@@ -5,9 +5,8 @@ import pytest
 
 from automata.canon import canonical_form, canonical_key
 from automata.dfa import DFA
-from automata.generate import is_strongly_connected, random_tables
-from seqvae.domains import (AutomataDomain, Parsed, StringDomain, domain_from_dict,
-                            resolve_function, strongly_connected_tables)
+from automata.generate import is_strongly_connected, random_tables, strongly_connected_tables
+from seqvae.domains import AutomataDomain, Parsed, StringDomain, domain_from_dict, resolve_function
 from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
 
 

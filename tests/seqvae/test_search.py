@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from automata import DFA, AutomatonError
+from automata import DFA
+from seqvae.errors import SearchError
 from automata.canon import canonical_key, canonical_tables
 from automata.families import cerny, wielandt
 from automata.formats import parse_compact, read_automata
@@ -189,9 +190,9 @@ def test_resume_after_interrupt_equals_uninterrupted(tmp_path, method):
 
 def test_resume_refuses_other_search(tmp_path):
     search_extreme(5, 2, "random", budget=100, seed=1, out_dir=tmp_path)
-    with pytest.raises(AutomatonError, match="seed"):
+    with pytest.raises(SearchError, match="seed"):
         search_extreme(5, 2, "random", budget=100, seed=2, out_dir=tmp_path, resume=True)
-    with pytest.raises(AutomatonError, match="nothing to resume"):
+    with pytest.raises(SearchError, match="nothing to resume"):
         search_extreme(5, 2, "random", budget=100, out_dir=tmp_path / "x", resume=True)
 
 
