@@ -34,7 +34,7 @@ from .errors import DataError
 __all__ = [
     "DataError", "DATASET_FORMAT", "ENRICH_HELP",
     "build_automata_dataset", "parse_enrich", "save_dataset", "load_dataset", "sidecar_path",
-    "load_strings", "strings_dataset", "domain_for_dataset", "encode_items",
+    "load_strings", "strings_dataset", "encode_items",
     "SequenceDataset", "collate", "BucketBatchSampler", "split_indices",
 ]
 
@@ -506,41 +506,6 @@ def strings_dataset(strings: Sequence[str], *, dedup: bool = True) -> pd.DataFra
     keeping first occurrences."""
     items = list(dict.fromkeys(strings)) if dedup else list(strings)
     return pd.DataFrame({"item": items, "length": [len(s) for s in items]})
-
-
-def domain_for_dataset(df: pd.DataFrame, meta: dict | None = None, *,
-                       tokenizer: str | None = None):
-    """The domain (with a fitted tokenizer) that suits a data set.
-
-    Automata sets (``meta["domain"] == "automata"`` or an ``n_letters`` column)
-    get an :class:`~seqvae.tokenizers.AutomatonTokenizer` sized to the largest
-    automaton; string sets reuse the domain stored in ``meta["domain_spec"]``
-    (written by ``seqvae data strings``) or else get a ``"regex"`` (default) or
-    ``"char"`` tokenizer fitted on the ``item`` column.
-    """
-    from .domains import AutomataDomain, StringDomain
-    from .tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
-
-    meta = meta or {}
-    if "item" not in df.columns:
-        raise DataError("data set has no 'item' column")
-    kind = meta.get("domain") or ("automata" if {"n_states", "n_letters"} <= set(df.columns)
-                                  else "strings")
-    if kind == "automata":
-        tok = AutomatonTokenizer(int(df["n_states"].max()), int(df["n_letters"].max()))
-        return AutomataDomain(tok)
-    if tokenizer is None and isinstance(meta.get("domain_spec"), dict):
-        # the tokenizer fitted when the set was built (``seqvae data strings``)
-        from .domains import domain_from_dict
-
-        return domain_from_dict(meta["domain_spec"])
-    items = [str(s) for s in df["item"]]
-    choice = tokenizer or meta.get("tokenizer") or "regex"
-    if choice == "char":
-        return StringDomain(CharTokenizer.fit(items), validity=meta.get("validity"))
-    if choice == "regex":
-        return StringDomain(RegexTokenizer.fit(items), validity=meta.get("validity"))
-    raise DataError(f"unknown tokenizer {choice!r} (use 'char' or 'regex')")
 
 
 def encode_items(domain, texts: Iterable[str],

@@ -18,7 +18,9 @@ The domain reaches the ``automata`` package only through ``automata.canon``,
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -27,12 +29,12 @@ from automata.dfa import DFA
 from automata.errors import AutomatonError
 from automata.generate import strongly_connected_tables
 
-from .errors import DomainError
+from .errors import DataError, DomainError
 from .tokenizers import (AutomatonTokenizer, DecodeConstraint, DecodeError, StringConstraint,
                          tokenizer_from_dict)
 
-__all__ = ["Parsed", "Domain", "AutomataDomain", "StringDomain", "domain_from_dict",
-           "resolve_function"]
+__all__ = ["Parsed", "Domain", "DOMAINS", "register_domain", "AutomataDomain", "StringDomain",
+           "domain_from_dict", "domain_for_dataset", "resolve_function"]
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,23 @@ def _function_name(func: Callable) -> str | None:
 
 
 class Domain:
-    """Common interface; see :class:`AutomataDomain` and :class:`StringDomain`."""
+    """What the latent-space tools need to know about one kind of item.
+
+    A new kind of item (a molecule as SELFIES, say) plugs in as a subclass
+    decorated with :func:`register_domain`: it sets :attr:`name`, a tokenizer,
+    and implements :meth:`parse`, :meth:`canonical_key` and :meth:`to_dict` /
+    :meth:`from_dict`; every other method has a working default. The batch
+    methods (``*_many``, :meth:`canonical_keys`) exist so that a domain whose
+    items are cheaper to handle together (automata are) can override them;
+    nothing outside this module asks which domain it holds.
+    """
 
     name: str = ""
     tokenizer: Any
+    #: The keys :meth:`score` fills in (empty: the domain scores nothing).
+    score_fields: tuple[str, ...] = ()
 
+    # -- decoding ------------------------------------------------------------------
     def parse(self, ids) -> Parsed:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -98,6 +112,11 @@ class Domain:
         """:meth:`parse` for each sequence of a batch (list of lists, 2-D array or tensor)."""
         return [self.parse(ids) for ids in batch]
 
+    def constraint(self, **spec) -> DecodeConstraint | None:
+        """The decode constraint for ``spec`` (None: the domain has no grammar)."""
+        return None
+
+    # -- items -----------------------------------------------------------------------
     def encode(self, item) -> list[int]:
         """Token ids of an item (canonicalised first where the domain has canonical forms)."""
         return self.tokenizer.encode(item)
@@ -114,22 +133,120 @@ class Domain:
         """Token ids of an item given as data-set text."""
         return self.encode(self.item_from_text(text))
 
+    def as_items(self, objs: Iterable) -> list:
+        """Items from items or their text form (what a user or a file may hand over)."""
+        return list(objs)
+
+    def canonicalize_many(self, items: Sequence) -> list:
+        """Canonical forms of ``items`` (the items themselves where there are none)."""
+        return list(items)
+
+    def prepare(self, objs: Iterable) -> list:
+        """:meth:`as_items` then :meth:`canonicalize_many`: items ready to tokenize."""
+        return self.canonicalize_many(self.as_items(objs))
+
     def canonical_key(self, item) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def canonical_keys(self, items: Sequence) -> list[str]:
+        """:meth:`canonical_key` of many items."""
+        return [self.canonical_key(item) for item in items]
+
+    def item_size(self, item) -> dict:
+        """The size of one item as keyword arguments of :meth:`constraint` (``{}``: no sizes)."""
+        return {}
+
+    def constraint_spec(self, items: Sequence) -> dict:
+        """The sizes seen in ``items``, as keyword arguments of :meth:`constraint`.
+
+        Each key maps to its one value, or to the sorted list of values seen.
+        """
+        seen: dict[str, set] = {}
+        for item in items:
+            for key, value in self.item_size(item).items():
+                seen.setdefault(key, set()).add(value)
+        return {key: (sorted(values)[0] if len(values) == 1 else sorted(values))
+                for key, values in seen.items()}
+
+    def read_items(self, path: str | os.PathLike) -> list:
+        """Items from a file: a data set (``.parquet``, its ``item`` column) or the
+        domain's own file format (by default: one item per line, or a table column)."""
+        from .data import load_dataset, load_strings
+
+        path = Path(path)
+        if path.suffix == ".parquet":
+            df, _ = load_dataset(path)
+            return [self.item_from_text(t) for t in df["item"]]
+        return [self.item_from_text(t) for t in load_strings(path)]
+
+    def with_validity(self, validity: Callable[[str], bool] | str) -> "Domain":
+        """A copy whose decodes must also pass ``validity``; only domains without an
+        exact notion of validity accept one."""
+        raise DomainError(f"the {self.name} domain has exact validity; a validity function "
+                          "applies to string domains only")
+
+    # -- scores ----------------------------------------------------------------------
     def score(self, item) -> dict:
+        """Facts about a valid item (domain-specific keys; ``{}`` when there are none)."""
         return {}
 
     def score_many(self, items: Sequence) -> list[dict]:
+        """:meth:`score` of many items."""
         return [self.score(item) for item in items]
 
-    def constraint(self, **spec) -> DecodeConstraint | None:
-        return None
+    # -- building ----------------------------------------------------------------------
+    @classmethod
+    def training_set(cls, path: str | os.PathLike, **options) -> tuple["Domain", list, dict]:
+        """A domain fitted to the items of a file, the items, and facts about the file
+        (``source``, ``rows``...) to keep with the run: ``(domain, items, info)``."""
+        raise NotImplementedError(f"{cls.__name__} cannot build a training set from a file")
 
+    # -- persistence -------------------------------------------------------------------
     def to_dict(self) -> dict:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Domain":  # pragma: no cover - overridden
+        raise NotImplementedError
 
+
+#: Domain classes by :attr:`Domain.name`, filled by :func:`register_domain`.
+DOMAINS: dict[str, type[Domain]] = {}
+
+
+def register_domain(cls: type[Domain]) -> type[Domain]:
+    """Class decorator: make ``cls`` known to :func:`domain_from_dict` under ``cls.name``.
+
+    >>> sorted(DOMAINS) >= ["automata", "strings"]
+    True
+    """
+    if not cls.name:
+        raise DomainError(f"{cls.__name__} needs a non-empty name to be registered")
+    if DOMAINS.get(cls.name, cls) is not cls:
+        raise DomainError(f"a domain named {cls.name!r} is already registered")
+    DOMAINS[cls.name] = cls
+    return cls
+
+
+def _per_shape(dfas: Sequence, fn: Callable[[np.ndarray], Sequence]) -> list:
+    """Group automata by shape, stack each group's tables, call ``fn`` once per group and
+    put its per-automaton results back in input order.
+
+    >>> _per_shape([DFA([[1, 0]]), DFA([[0]]), DFA([[0, 0]])], lambda t: [t.shape] * len(t))
+    [(2, 1, 2), (1, 1, 1), (2, 1, 2)]
+    """
+    out: list = [None] * len(dfas)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, dfa in enumerate(dfas):
+        groups.setdefault((dfa.n_letters, dfa.n_states), []).append(i)
+    for idx in groups.values():
+        tables = np.stack([np.asarray(dfas[i].delta) for i in idx]).astype(np.int32)
+        for i, result in zip(idx, fn(tables)):
+            out[i] = result
+    return out
+
+
+@register_domain
 class AutomataDomain(Domain):
     """Synchronizing automata; items are canonical :class:`automata.DFA`.
 
@@ -147,11 +264,48 @@ class AutomataDomain(Domain):
     """
 
     name = "automata"
+    score_fields = ("synchronizing", "reset_length", "strongly_connected", "cerny_ratio")
 
     def __init__(self, tokenizer: AutomatonTokenizer):
         if not isinstance(tokenizer, AutomatonTokenizer):
             raise TypeError("AutomataDomain needs an AutomatonTokenizer")
         self.tokenizer = tokenizer
+
+    @classmethod
+    def fit(cls, items: Sequence) -> "AutomataDomain":
+        """A domain whose tokenizer fits the largest of ``items`` (DFAs or compact text).
+
+        >>> AutomataDomain.fit(["a:10 b:00", "a:120 b:000"]).tokenizer
+        AutomatonTokenizer(max_states=3, max_letters=2, vocab_size=11)
+        """
+        from automata.formats import parse_compact
+
+        dfas = [parse_compact(i) if isinstance(i, str) else i for i in items]
+        if not dfas:
+            raise DomainError("no automata to size the tokenizer on")
+        return cls(AutomatonTokenizer(max(d.n_states for d in dfas),
+                                      max(d.n_letters for d in dfas)))
+
+    @classmethod
+    def training_set(cls, path: str | os.PathLike) -> tuple["AutomataDomain", list, dict]:
+        """Automata from a data set (``.parquet`` from ``seqvae data automata``) or an
+        automata file (text, compact or JSON), with a tokenizer that fits them all."""
+        from automata.formats import format_compact, read_automata
+
+        from .data import load_dataset
+
+        path = Path(path)
+        if path.suffix == ".parquet":
+            df, meta = load_dataset(path)
+            domain = domain_for_dataset(df, meta)
+            if not isinstance(domain, cls):
+                raise DataError(f"{path} is not an automata data set")
+            return domain, list(df["item"]), {"source": str(path), "rows": len(df), "meta": meta}
+        dfas = read_automata(path)
+        if not dfas:
+            raise DataError(f"{path}: no automata")
+        items = [format_compact(d) for d in dfas]
+        return cls.fit(dfas), items, {"source": str(path), "rows": len(items)}
 
     def parse(self, ids) -> Parsed:
         """Decode and canonicalise; a malformed sequence gives ``Parsed(False, None, reason)``."""
@@ -166,29 +320,24 @@ class AutomataDomain(Domain):
         """Decode a batch, canonicalising all well-formed automata together."""
         from automata.canon import canonical_tables
 
-        decoded: list[Any] = []
+        def canonical(tables: np.ndarray) -> list[Parsed]:
+            try:
+                return [Parsed(True, DFA(t), None) for t in canonical_tables(tables)]
+            except AutomatonError as exc:  # e.g. more letters than canonical forms support
+                return [Parsed(False, None, str(exc))] * len(tables)
+
+        out: list[Parsed | None] = []
+        decoded: list[DFA] = []
+        where: list[int] = []
         for ids in batch:
             try:
                 decoded.append(self.tokenizer.decode(ids))
+                where.append(len(out))
+                out.append(None)
             except DecodeError as exc:
-                decoded.append(str(exc))
-        out: list[Parsed | None] = [None] * len(decoded)
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, d in enumerate(decoded):
-            if isinstance(d, str):
-                out[i] = Parsed(False, None, d)
-            else:
-                groups.setdefault((d.n_letters, d.n_states), []).append(i)
-        for idx in groups.values():
-            tables = np.stack([decoded[i].delta for i in idx]).astype(np.int32)
-            try:
-                canon = canonical_tables(tables)
-            except AutomatonError as exc:  # e.g. more letters than canonical forms support
-                for i in idx:
-                    out[i] = Parsed(False, None, str(exc))
-                continue
-            for j, i in enumerate(idx):
-                out[i] = Parsed(True, DFA(canon[j]), None)
+                out.append(Parsed(False, None, str(exc)))
+        for i, parsed in zip(where, _per_shape(decoded, canonical)):
+            out[i] = parsed
         return out  # type: ignore[return-value]
 
     def encode(self, item) -> list[int]:
@@ -208,11 +357,40 @@ class AutomataDomain(Domain):
 
         return format_compact(item)
 
+    def as_items(self, objs: Iterable) -> list[DFA]:
+        """DFAs from DFAs, compact text lines or transition tables."""
+        return [self.item_from_text(o) if isinstance(o, str) else
+                (o if isinstance(o, DFA) else DFA(o)) for o in objs]
+
+    def canonicalize_many(self, items: Sequence) -> list[DFA]:
+        """Canonical forms, computed per shape in one batch."""
+        from automata.canon import canonical_tables
+
+        return _per_shape(items, lambda t: [DFA(c) for c in canonical_tables(t)])
+
     def canonical_key(self, item) -> str:
         """Equal for two automata iff they are isomorphic (states and letters renamed)."""
         from automata.canon import canonical_key
 
         return canonical_key(item)
+
+    def canonical_keys(self, items: Sequence) -> list[str]:
+        """:meth:`canonical_key` of many automata, canonicalised per shape in one batch."""
+        from automata.formats import format_compact
+
+        return [format_compact(d) for d in self.canonicalize_many(items)]
+
+    def item_size(self, item) -> dict:
+        """``{"n_states": n, "n_letters": k}``."""
+        return {"n_states": int(item.n_states), "n_letters": int(item.n_letters)}
+
+    def read_items(self, path: str | os.PathLike) -> list[DFA]:
+        """Automata from a data set (``.parquet``) or an automata file (text, compact, JSON)."""
+        from automata.formats import read_automata
+
+        if Path(path).suffix == ".parquet":
+            return super().read_items(path)
+        return read_automata(path)
 
     def score(self, item, **limits) -> dict:
         """Exact scores: ``synchronizing``, ``reset_length`` (None if not),
@@ -232,21 +410,16 @@ class AutomataDomain(Domain):
         """:meth:`score` for many automata, batched by shape (fast for small n)."""
         from automata.sync import reset_lengths
 
-        out: list[dict | None] = [None] * len(items)
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, item in enumerate(items):
-            if item.n_states <= 64:
-                groups.setdefault((item.n_letters, item.n_states), []).append(i)
-            else:
-                out[i] = self.score(item)
-        for (_, n), idx in groups.items():
-            tables = np.stack([items[i].delta for i in idx]).astype(np.int32)
+        def scores(tables: np.ndarray) -> list[dict]:
+            n = tables.shape[2]
+            if n > 64:  # beyond the batch kernel: one exact search each
+                return [self.score(DFA(t)) for t in tables]
             rts = reset_lengths(tables)
             sc = strongly_connected_tables(tables)
-            for j, i in enumerate(idx):
-                rt = int(rts[j])
-                out[i] = _score_dict(n, rt if rt >= 0 else None, bool(sc[j]))
-        return out  # type: ignore[return-value]
+            return [_score_dict(n, int(rt) if rt >= 0 else None, bool(s))
+                    for rt, s in zip(rts, sc)]
+
+        return _per_shape(items, scores)
 
     def constraint(self, n_states=None, n_letters=None, **unused) -> DecodeConstraint:
         """Constraint forcing the header (if given) and a well-formed body.
@@ -258,6 +431,10 @@ class AutomataDomain(Domain):
 
     def to_dict(self) -> dict:
         return {"name": self.name, "tokenizer": self.tokenizer.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AutomataDomain":
+        return cls(tokenizer_from_dict(d["tokenizer"]))
 
     def __repr__(self) -> str:
         return f"AutomataDomain({self.tokenizer!r})"
@@ -274,6 +451,7 @@ def _score_dict(n_states: int, rt: int | None, strongly_connected: bool) -> dict
             "strongly_connected": strongly_connected, "cerny_ratio": ratio}
 
 
+@register_domain
 class StringDomain(Domain):
     """Strings tokenized by a :class:`CharTokenizer` or :class:`RegexTokenizer`.
 
@@ -337,6 +515,10 @@ class StringDomain(Domain):
     def encode(self, item) -> list[int]:
         return self.tokenizer.encode(item)
 
+    def with_validity(self, validity: Callable[[str], bool] | str) -> "StringDomain":
+        """The same domain with another validity function."""
+        return type(self)(self.tokenizer, validity=validity, canonical=self.canonical)
+
     def canonical_key(self, item) -> str:
         return str(self.canonical(item)) if self.canonical is not None else str(item)
 
@@ -355,24 +537,89 @@ class StringDomain(Domain):
         return {"name": self.name, "tokenizer": self.tokenizer.to_dict(),
                 "validity": self.validity_name, "canonical": self.canonical_name}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "StringDomain":
+        return cls(tokenizer_from_dict(d["tokenizer"]), validity=d.get("validity"),
+                   canonical=d.get("canonical"))
+
+    @classmethod
+    def training_set(cls, path: str | os.PathLike, *, column: str | None = None,
+                     tokenizer: str = "regex", validity: Callable[[str], bool] | str | None = None
+                     ) -> tuple["StringDomain", list, dict]:
+        """The distinct strings of a file (text, CSV, TSV or Parquet ``column``) and a
+        domain with a tokenizer fitted on them."""
+        from .data import load_strings
+
+        strings = list(dict.fromkeys(load_strings(path, column=column)))
+        if len(strings) < 2:
+            raise DataError(f"{path}: need at least two distinct strings")
+        domain = cls.fit(strings, tokenizer, validity=validity)
+        return domain, strings, {"source": str(path), "rows": len(strings), "column": column}
+
+    @classmethod
+    def fit(cls, strings: Sequence[str], tokenizer: str = "regex",
+            validity: Callable[[str], bool] | str | None = None) -> "StringDomain":
+        """A domain with a ``"regex"`` (SMILES-like tokens) or ``"char"`` tokenizer fitted
+        on ``strings``.
+
+        >>> StringDomain.fit(["CCO", "ClC"]).tokenizer.vocab[-2:]
+        ['Cl', 'O']
+        """
+        from .tokenizers import CharTokenizer, RegexTokenizer
+
+        kinds = {"regex": RegexTokenizer, "char": CharTokenizer}
+        if tokenizer not in kinds:
+            raise DomainError(f"unknown tokenizer {tokenizer!r} (use 'char' or 'regex')")
+        return cls(kinds[tokenizer].fit(list(strings)), validity=validity)
+
     def __repr__(self) -> str:
         return f"StringDomain({self.tokenizer!r}, validity={self.validity_name!r})"
 
 
 def domain_from_dict(d: dict) -> Domain:
-    """Rebuild a domain from :meth:`Domain.to_dict`.
+    """Rebuild a domain from :meth:`Domain.to_dict` (any domain in :data:`DOMAINS`).
 
     >>> dom = AutomataDomain(AutomatonTokenizer(5, 2))
     >>> domain_from_dict(dom.to_dict()).tokenizer == dom.tokenizer
     True
     """
     try:
-        name = d["name"]
-        tok = tokenizer_from_dict(d["tokenizer"])
+        cls = DOMAINS[d["name"]]
+    except KeyError:
+        raise DomainError(f"unknown domain {d.get('name')!r}" if isinstance(d, dict) and "name" in d
+                          else f"not a domain description: {d!r}") from None
+    except TypeError:
+        raise DomainError(f"not a domain description: {d!r}") from None
+    try:
+        return cls.from_dict(d)
     except (KeyError, TypeError):
         raise DomainError(f"not a domain description: {d!r}") from None
-    if name == AutomataDomain.name:
-        return AutomataDomain(tok)
-    if name == StringDomain.name:
-        return StringDomain(tok, validity=d.get("validity"), canonical=d.get("canonical"))
-    raise DomainError(f"unknown domain {name!r}")
+
+
+def domain_for_dataset(df, meta: dict | None = None, *, tokenizer: str | None = None) -> Domain:
+    """The domain (with a fitted tokenizer) that suits a data set ``(df, meta)``.
+
+    A set whose sidecar stores the domain it was built with (``meta["domain_spec"]``,
+    written by ``seqvae data strings``) gets that domain back unless another
+    ``tokenizer`` is asked for. Automata sets (``meta["domain"] == "automata"`` or
+    ``n_states`` and ``n_letters`` columns) get an automaton tokenizer sized to the
+    largest automaton; string sets a ``"regex"`` (default) or ``"char"`` tokenizer
+    fitted on the ``item`` column.
+    """
+    meta = meta or {}
+    if "item" not in df.columns:
+        raise DataError("data set has no 'item' column")
+    if tokenizer is None and isinstance(meta.get("domain_spec"), dict):
+        return domain_from_dict(meta["domain_spec"])
+    kind = meta.get("domain") or (AutomataDomain.name if {"n_states", "n_letters"} <= set(df.columns)
+                                  else StringDomain.name)
+    if kind == AutomataDomain.name:
+        return AutomataDomain(AutomatonTokenizer(int(df["n_states"].max()),
+                                                 int(df["n_letters"].max())))
+    if kind != StringDomain.name:
+        raise DataError(f"data set of domain {kind!r} has no stored domain_spec to rebuild it from")
+    choice = tokenizer or meta.get("tokenizer") or "regex"
+    try:
+        return StringDomain.fit([str(s) for s in df["item"]], choice, validity=meta.get("validity"))
+    except DomainError as exc:
+        raise DataError(str(exc)) from None

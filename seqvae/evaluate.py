@@ -15,7 +15,8 @@ prints). Keys:
 ``prior_well_formed`` / ``prior_well_formed_unconstrained``
     Share of decodes of z ~ N(0, I) that parse (with / without the constraint).
 ``prior_synchronizing``, ``prior_strongly_connected``
-    Shares among all constrained prior decodes (automata only, else None).
+    Shares among all constrained prior decodes (None where the domain does not
+    score them, see :attr:`~seqvae.domains.Domain.score_fields`).
 ``prior_unique``
     Distinct canonical keys / well-formed constrained decodes.
 ``prior_novel``
@@ -38,7 +39,11 @@ import numpy as np
 import torch
 
 from .model import iwae_nll, kl_divergence
-from .runs import Run, as_items, canonicalize
+from .runs import Run
+from .train import pad_sequences
+
+__all__ = ["REQUIRED_KEYS", "evaluate", "reconstruction", "reconstruction_sampled",
+           "latent_stats", "prior_samples", "train_reset_lengths"]
 
 REQUIRED_KEYS = ("reconstruction_exact", "prior_well_formed", "prior_well_formed_unconstrained",
                  "prior_synchronizing", "prior_unique", "prior_novel", "active_units")
@@ -59,13 +64,22 @@ def _tv(a: dict[str, float], b: dict[str, float]) -> float | None:
     return 0.5 * sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in keys)
 
 
+def _token_ids(run: Run, items: Sequence) -> list[list[int]]:
+    """Token ids of items (or their text form), canonicalised by the run's domain."""
+    return [run.tokenizer.encode(i) for i in run.domain.prepare(items)]
+
+
 def reconstruction(run: Run, items: Sequence, *, constrained: bool = True,
                    method: str = "greedy", batch_size: int = 512) -> float:
     """Share of ``items`` whose decode of the latent mean reproduces the tokens exactly."""
-    items = canonicalize(run.domain, as_items(run.domain, items))
-    if not items:
+    return _reconstruction(run, _token_ids(run, items), constrained=constrained, method=method,
+                           batch_size=batch_size)
+
+
+def _reconstruction(run: Run, ref: list[list[int]], *, constrained: bool = True,
+                    method: str = "greedy", batch_size: int = 512) -> float:
+    if not ref:
         return float("nan")
-    ref = [run.tokenizer.encode(i) for i in items]
     mu, _ = run.encode_ids(ref, batch_size=batch_size)
     out = run.decode(mu, method=method, constrained=constrained)
     return float(np.mean([a == b for a, b in zip(out, ref)]))
@@ -75,10 +89,14 @@ def reconstruction_sampled(run: Run, items: Sequence, *, encodes: int = 10, deco
                            seed: int = 0, temperature: float = 1.0) -> float:
     """The encode x decode protocol: z ~ q(z|x) ``encodes`` times, each decoded
     ``decodes`` times by sampling; share of exact reconstructions."""
-    items = canonicalize(run.domain, as_items(run.domain, items))
-    if not items:
+    return _reconstruction_sampled(run, _token_ids(run, items), encodes=encodes,
+                                   decodes=decodes, seed=seed, temperature=temperature)
+
+
+def _reconstruction_sampled(run: Run, ref: list[list[int]], *, encodes: int, decodes: int,
+                            seed: int, temperature: float = 1.0) -> float:
+    if not ref:
         return float("nan")
-    ref = [run.tokenizer.encode(i) for i in items]
     mu, lv = run.encode_ids(ref)
     rng = np.random.default_rng(seed)
     std = np.exp(0.5 * lv)
@@ -94,12 +112,15 @@ def reconstruction_sampled(run: Run, items: Sequence, *, encodes: int = 10, deco
 def latent_stats(run: Run, items: Sequence, *, iwae_samples: int = 50, iwae_items: int = 500,
                  seed: int = 0) -> dict:
     """KL, KL per dimension, active units and the IWAE NLL on ``items``."""
-    items = canonicalize(run.domain, as_items(run.domain, items))
-    if not items:
-        return {"kl": None, "kl_per_dim": [], "active_units": 0, "iwae_nll": None}
-    from .train import pad_sequences
+    return _latent_stats(run, _token_ids(run, items), iwae_samples=iwae_samples,
+                         iwae_items=iwae_items, seed=seed)
 
-    ref = [run.tokenizer.encode(i) for i in items]
+
+@torch.no_grad()
+def _latent_stats(run: Run, ref: list[list[int]], *, iwae_samples: int, iwae_items: int,
+                  seed: int) -> dict:
+    if not ref:
+        return {"kl": None, "kl_per_dim": [], "active_units": 0, "iwae_nll": None}
     mu, lv = run.encode_ids(ref)
     kl = kl_divergence(torch.from_numpy(mu), torch.from_numpy(lv)).numpy()
     var = mu.var(axis=0, ddof=1) if len(mu) > 1 else np.zeros(run.d_z)
@@ -128,7 +149,7 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
     unc = run.decode_parsed(z, method=method, constrained=False, temperature=temperature,
                             seed=seed)
     ok = [p.item for p in con if p.ok]
-    keys = [run.domain.canonical_key(i) for i in ok]
+    keys = run.domain.canonical_keys(ok)
     distinct = set(keys)
     train_keys = run.train_keys
     out = {
@@ -141,7 +162,7 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
                         if distinct else None),
         "prior_synchronizing": None, "prior_strongly_connected": None,
     }
-    if run.domain.name == "automata":
+    if "synchronizing" in run.domain.score_fields:
         scores = run.domain.score_many(ok)
         out["prior_synchronizing"] = (sum(s["synchronizing"] for s in scores) / len(con)
                                       if con else None)
@@ -160,23 +181,16 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
 
 
 def train_reset_lengths(run: Run, limit: int = 20000, seed: int = 0) -> list[int]:
-    """Reset lengths of (up to ``limit``, a random subset of) the training automata."""
-    from automata.sync import reset_lengths
-
+    """Reset lengths of (up to ``limit``, a random subset of) the training automata
+    (those that have one)."""
     items = run.train_items
     if not items:
         return []
     if len(items) > limit:
         pick = np.random.default_rng(seed).choice(len(items), limit, replace=False)
         items = [items[i] for i in pick]
-    out: list[int] = []
-    groups: dict[tuple[int, int], list] = {}
-    for item in items:
-        groups.setdefault((item.n_letters, item.n_states), []).append(item)
-    for group in groups.values():
-        rts = reset_lengths(np.stack([np.asarray(i.delta) for i in group]).astype(np.int32))
-        out.extend(int(r) for r in rts if r >= 0)
-    return out
+    return [int(s["reset_length"]) for s in run.domain.score_many(items)
+            if s.get("reset_length") is not None]
 
 
 def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
@@ -203,7 +217,7 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
     """
     t0 = time.perf_counter()
     items = list(run.heldout_items if items is None else items)[:max_items]
-    items = canonicalize(run.domain, as_items(run.domain, items))
+    ref = _token_ids(run, items)  # canonicalised and tokenized once for every metric
     done = 0
 
     def tick():
@@ -213,20 +227,21 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
             progress(done)
 
     out: dict = {"eval_items": len(items)}
-    out["reconstruction_exact"] = reconstruction(run, items) if items else None
-    out["reconstruction_exact_unconstrained"] = (reconstruction(run, items, constrained=False)
-                                                 if items else None)
+    out["reconstruction_exact"] = _reconstruction(run, ref) if ref else None
+    out["reconstruction_exact_unconstrained"] = (_reconstruction(run, ref, constrained=False)
+                                                 if ref else None)
     tick()
-    out["reconstruction_sampled"] = (reconstruction_sampled(
-        run, items[:sampled_items], encodes=encodes, decodes=decodes, seed=seed)
-        if items else None)
+    out["reconstruction_sampled"] = (_reconstruction_sampled(
+        run, ref[:sampled_items], encodes=encodes, decodes=decodes, seed=seed)
+        if ref else None)
     out["reconstruction_protocol"] = f"{min(len(items), sampled_items)} items x {encodes} encodes x {decodes} decodes"
     tick()
-    rts = train_reset_lengths(run, seed=seed) if run.domain.name == "automata" else None
+    rts = (train_reset_lengths(run, seed=seed) if "reset_length" in run.domain.score_fields
+           else None)
     out.update(prior_samples(run, prior_count, seed=seed, train_reset_lengths=rts))
     tick()
-    out.update(latent_stats(run, items, iwae_samples=iwae_samples, iwae_items=iwae_items,
-                            seed=seed))
+    out.update(_latent_stats(run, ref, iwae_samples=iwae_samples, iwae_items=iwae_items,
+                             seed=seed))
     tick()
     out["d_z"] = run.d_z
     out["seconds"] = round(time.perf_counter() - t0, 2)

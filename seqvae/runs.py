@@ -1,119 +1,35 @@
-"""A trained run: model + domain + data splits, loaded from its run directory.
-
-A run directory holds::
-
-    config.json        model / train configs, domain, tokenizer, constraint spec, data facts
-    checkpoint.pt      weights (+ optimiser, position, RNG while training); weights_only load
-    command.txt        the command line that made it
-    version.txt        package version
-    metrics.jsonl      one JSON record per step and per epoch
-    items/train.txt    training items, one per line (domain text form)
-    items/val.txt      validation items (early stopping)
-    items/heldout.txt  held-out items, never used in training
-    train_keys.txt     canonical keys of the training items
+"""A trained run and how it is made: :class:`Run`, :func:`load_run`, :func:`train`,
+:func:`fine_tune`.
 
 :func:`load_run` returns a :class:`Run`, the object every latent-space tool
 works with: ``encode`` items to latent means, ``decode`` latent points to
 token ids (optionally constrained), ``decode_parsed`` to parsed items.
+:func:`train` turns domain items into a trained run (through the domain-free
+:class:`~seqvae.train.Trainer`); :func:`fine_tune` continues one on weighted
+items. Where the files go is :mod:`seqvae.rundir`'s business; what an item is,
+the :class:`~seqvae.domains.Domain`'s.
 """
 from __future__ import annotations
 
 import copy
-import json
+import math
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
 
-from automata.atomic import atomic_path, atomic_write_text
-
 from . import __version__
 from .config import ModelConfig, TrainConfig
-from .errors import RunError
 from .decode import decode as _decode
+from .domains import Domain, domain_from_dict
+from .errors import RunError, TrainingError
 from .model import SeqVAE
+from .rundir import SPLITS, RunDir, make_checkpoint
+from .train import Trainer, init_distributed, pad_sequences
 
-CONFIG = "config.json"
-CHECKPOINT = "checkpoint.pt"
-ITEMS_DIR = "items"
-TRAIN_KEYS = "train_keys.txt"
-
-
-def _read_lines(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _write_lines(path: Path, lines: Iterable[str]) -> None:
-    atomic_write_text(path, "".join(f"{line}\n" for line in lines))
-
-
-def canonical_keys(domain, items: Sequence) -> list[str]:
-    """Canonical keys of many items (batched for automata)."""
-    from .domains import AutomataDomain
-
-    if isinstance(domain, AutomataDomain) and len(items) > 0:
-        from automata.canon import canonical_tables
-        from automata.dfa import DFA
-        from automata.formats import format_compact
-
-        keys: list[str | None] = [None] * len(items)
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, item in enumerate(items):
-            groups.setdefault((item.n_letters, item.n_states), []).append(i)
-        for idx in groups.values():
-            tables = canonical_tables(np.stack([np.asarray(items[i].delta) for i in idx]))
-            for j, i in enumerate(idx):
-                keys[i] = format_compact(DFA(tables[j]))
-        return keys  # type: ignore[return-value]
-    return [domain.canonical_key(item) for item in items]
-
-
-def canonicalize(domain, items: Sequence) -> list:
-    """Canonical forms of automata items (batched); other domains' items unchanged."""
-    from .domains import AutomataDomain
-
-    if not isinstance(domain, AutomataDomain) or len(items) == 0:
-        return list(items)
-    from automata.canon import canonical_tables
-    from automata.dfa import DFA
-
-    out: list = [None] * len(items)
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i, item in enumerate(items):
-        groups.setdefault((item.n_letters, item.n_states), []).append(i)
-    for idx in groups.values():
-        tables = canonical_tables(np.stack([np.asarray(items[i].delta) for i in idx]))
-        for j, i in enumerate(idx):
-            out[i] = DFA(tables[j])
-    return out
-
-
-def as_items(domain, items: Iterable) -> list:
-    """Domain items from items or their text form (compact automata lines, strings)."""
-    from .domains import AutomataDomain
-
-    out = []
-    for item in items:
-        if isinstance(domain, AutomataDomain) and isinstance(item, str):
-            item = domain.item_from_text(item)
-        out.append(item)
-    return out
-
-
-def constraint_spec_for(domain, items: Sequence) -> dict:
-    """The sizes seen in the training items, as keyword arguments of ``domain.constraint``."""
-    from .domains import AutomataDomain
-
-    if not isinstance(domain, AutomataDomain) or len(items) == 0:
-        return {}
-    ns = sorted({int(item.n_states) for item in items})
-    ks = sorted({int(item.n_letters) for item in items})
-    return {"n_states": ns[0] if len(ns) == 1 else ns,
-            "n_letters": ks[0] if len(ks) == 1 else ks}
+__all__ = ["Run", "load_run", "train", "fine_tune", "split_items"]
 
 
 class Run:
@@ -171,33 +87,30 @@ class Run:
     @property
     def train_keys(self) -> set[str]:
         if self._train_keys is None:
-            keys = _read_lines(self.run_dir / TRAIN_KEYS) if self.run_dir else []
-            self._train_keys = set(keys)
+            self._train_keys = RunDir(self.run_dir).read_train_keys() if self.run_dir else set()
         return self._train_keys
 
     @property
     def heldout_items(self) -> list:
         if self._heldout is None:
-            self._heldout = self._stored_items("heldout.txt")
+            self._heldout = self._stored_items("heldout")
         return self._heldout
 
     @property
     def train_items(self) -> list:
         """The training items (read from the run directory on first use)."""
         if self._train_items is None:
-            self._train_items = self._stored_items("train.txt")
+            self._train_items = self._stored_items("train")
         return self._train_items
 
-    def _stored_items(self, name: str) -> list:
-        texts = _read_lines(self._items_dir / ITEMS_DIR / name) if self._items_dir else []
+    def _stored_items(self, split: str) -> list:
+        texts = RunDir(self._items_dir).read_items(split) if self._items_dir else []
         return [self.domain.item_from_text(t) for t in texts]
 
     # -- encode / decode ---------------------------------------------------------------
     def encode_ids(self, ids: Sequence[Sequence[int]], batch_size: int = 512
                    ) -> tuple[np.ndarray, np.ndarray]:
         """Latent means and log-variances (B, d_z) of token id lists."""
-        from .train import pad_sequences
-
         mus, lvs = [], []
         with torch.no_grad():
             for start in range(0, len(ids), batch_size):
@@ -215,8 +128,7 @@ class Run:
 
         Automata may be given as DFAs or compact text; they are canonicalised first.
         """
-        items = canonicalize(self.domain, as_items(self.domain, items))
-        ids = [self.tokenizer.encode(item) for item in items]
+        ids = [self.tokenizer.encode(item) for item in self.domain.prepare(items)]
         return self.encode_ids(ids, batch_size=batch_size)
 
     def constraint(self, **spec):
@@ -272,31 +184,21 @@ class Run:
 
     def save(self, run_dir: str | os.PathLike, *, command: str | None = None) -> Path:
         """Write this run (weights, config, keys, held-out items) as a run directory."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        store = RunDir(run_dir)
         config = dict(self.config)
         config["version"] = __version__
-        atomic_write_text(run_dir / CONFIG, json.dumps(config, indent=2) + "\n")
-        atomic_write_text(run_dir / "version.txt", __version__ + "\n")
-        if command is not None:
-            atomic_write_text(run_dir / "command.txt", command + "\n")
-        state = {"format": 1, "version": __version__,
-                 "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-                 "model_config": self.model_config.to_dict(),
-                 "meta": {"domain": self.domain.to_dict(),
-                          "tokenizer": self.tokenizer.to_dict()}}
-        with atomic_path(run_dir / CHECKPOINT) as tmp:
-            torch.save(state, tmp)
-        _write_lines(run_dir / TRAIN_KEYS, sorted(self.train_keys))
-        (run_dir / ITEMS_DIR).mkdir(exist_ok=True)
-        _write_lines(run_dir / ITEMS_DIR / "heldout.txt",
-                     [self.domain.item_to_text(i) for i in self.heldout_items])
+        store.write_config(config)
+        store.write_provenance(command)
+        store.save_checkpoint(make_checkpoint(
+            self.model.state_dict(), self.model_config.to_dict(),
+            {"domain": self.domain.to_dict(), "tokenizer": self.tokenizer.to_dict()}))
+        store.write_train_keys(self.train_keys)
+        store.write_items("heldout", [self.domain.item_to_text(i) for i in self.heldout_items])
         if self._train_items is not None or self._items_dir is not None:
-            _write_lines(run_dir / ITEMS_DIR / "train.txt",
-                         [self.domain.item_to_text(i) for i in self.train_items])
-        self.run_dir = run_dir
-        self._items_dir = run_dir
-        return run_dir
+            store.write_items("train", [self.domain.item_to_text(i) for i in self.train_items])
+        self.run_dir = store.path
+        self._items_dir = store.path
+        return store.path
 
     def __repr__(self) -> str:
         where = f", run_dir={str(self.run_dir)!r}" if self.run_dir else ""
@@ -304,33 +206,246 @@ class Run:
 
 
 def load_run(run_dir: str | os.PathLike) -> Run:
-    """Load a run directory written by :func:`seqvae.train.train` or :meth:`Run.save`.
+    """Load a run directory written by :func:`train` or :meth:`Run.save`.
 
     Raises
     ------
     RunError
-        When the directory, its ``config.json`` or its ``checkpoint.pt`` is
-        missing or unreadable.
+        When the directory, its config or its checkpoint is missing or unreadable.
     """
-    from .domains import domain_from_dict
-
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunError(f"not a run directory: {run_dir}")
-    cfg_path, ckpt_path = run_dir / CONFIG, run_dir / CHECKPOINT
-    if not cfg_path.exists() or not ckpt_path.exists():
-        raise RunError(f"{run_dir} is not a trained run (needs {CONFIG} and {CHECKPOINT})")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
-        raise RunError(f"cannot read run {run_dir}: {type(exc).__name__}: {exc}") from None
+    store = RunDir(run_dir)
+    if not store.path.is_dir():
+        raise RunError(f"not a run directory: {store.path}")
+    if not store.is_run():
+        raise RunError(f"{store.path} is not a trained run (needs its config and checkpoint)")
+    config = store.read_config()
+    state = store.load_checkpoint()
     try:
         mcfg = ModelConfig.from_dict(state.get("model_config") or config["model"])
         domain = domain_from_dict(config["domain"])
         model = SeqVAE(mcfg)
-        weights = state.get("best_model") or state["model"]
-        model.load_state_dict(weights)
+        model.load_state_dict(state.get("best_model") or state["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise RunError(f"run {run_dir} is incomplete or inconsistent: {exc}") from None
-    return Run(model, domain, config, run_dir=run_dir)
+        raise RunError(f"run {store.path} is incomplete or inconsistent: {exc}") from None
+    return Run(model, domain, config, run_dir=store.path)
+
+
+# ---------------------------------------------------------------------------
+# making runs: domain items in, Run out
+# ---------------------------------------------------------------------------
+def split_items(n: int, val_fraction: float, test_fraction: float, seed: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random train / validation / held-out index arrays (sorted), a function of ``seed``.
+
+    >>> tr, va, te = split_items(100, 0.1, 0.05, seed=0)
+    >>> len(tr), len(va), len(te)
+    (85, 10, 5)
+    """
+    perm = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(n * test_fraction))
+    n_val = int(round(n * val_fraction))
+    if n - n_test - n_val < 1:
+        raise TrainingError(f"{n} items leave nothing to train on after the validation and "
+                            "held-out splits")
+    test, val, tr = perm[:n_test], perm[n_test:n_test + n_val], perm[n_test + n_val:]
+    return np.sort(tr), np.sort(val), np.sort(test)
+
+
+def _new_run_setup(items: Sequence, domain: Domain, model_config, train_config,
+                   data_info: dict | None):
+    """Configs, splits and ``config.json`` of a new run:
+    ``(mcfg, tcfg, config, splits, ids)`` (items and token ids by split)."""
+    if items is None or len(items) == 0:
+        raise TrainingError("no items to train on")
+    tcfg = train_config if isinstance(train_config, TrainConfig) else \
+        TrainConfig(**(train_config or {}))
+    all_items = domain.prepare(items)
+    all_ids = [domain.tokenizer.encode(i) for i in all_items]
+    max_len = max(len(s) for s in all_ids)
+    if isinstance(model_config, ModelConfig):
+        mcfg = model_config
+    else:
+        mcfg = ModelConfig.for_tokenizer(domain.tokenizer, max_len, **(model_config or {}))
+    parts = split_items(len(all_items), tcfg.val_fraction, tcfg.test_fraction, tcfg.seed)
+    splits = {name: [all_items[i] for i in idx] for name, idx in zip(SPLITS, parts)}
+    ids = {name: [all_ids[i] for i in idx] for name, idx in zip(SPLITS, parts)}
+    config = {"version": __version__, "model": mcfg.to_dict(), "train": tcfg.to_dict(),
+              "domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
+              "constraint_spec": domain.constraint_spec(all_items),
+              "data": dict(data_info or {}),
+              "counts": {name: len(part) for name, part in splits.items()}}
+    return mcfg, tcfg, config, splits, ids
+
+
+def _resumed_run_setup(store: RunDir | None, domain: Domain):
+    """What a run directory holds to continue training:
+    ``(state, mcfg, tcfg, config, splits, ids)``."""
+    if store is None or not store.has_checkpoint():
+        raise TrainingError(f"nothing to resume: no checkpoint in {store.path if store else None}")
+    state = store.load_checkpoint()
+    if "train_config" not in state:
+        raise TrainingError(f"{store.path} holds a finished copy, not a training checkpoint")
+    splits = {name: [domain.item_from_text(t) for t in store.read_items(name)] for name in SPLITS}
+    ids = {name: [domain.tokenizer.encode(i) for i in splits[name]] for name in ("train", "val")}
+    return (state, ModelConfig.from_dict(state["model_config"]),
+            TrainConfig.from_dict(state["train_config"]), store.read_config(), splits, ids)
+
+
+def _write_new_run(store: RunDir, domain: Domain, config: dict, splits: dict,
+                   keys: Sequence[str], command: str | None) -> None:
+    store.clear_metrics()
+    store.write_config(config)
+    store.write_provenance(command)
+    for name, part in splits.items():
+        store.write_items(name, [domain.item_to_text(i) for i in part])
+    store.write_train_keys(keys)
+
+
+def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike | None = None,
+          model_config: ModelConfig | dict | None = None,
+          train_config: TrainConfig | dict | None = None, resume: bool = False,
+          progress: Callable[[int], None] | None = None,
+          on_log: Callable[[dict], None] | None = None,
+          on_start: Callable[[int], None] | None = None,
+          command: str | None = None, data_info: dict | None = None) -> Run:
+    """Train a sequence VAE on domain items and return the :class:`Run`.
+
+    Parameters
+    ----------
+    items : sequence
+        Domain items (or their text form); canonicalised by the domain. Ignored
+        on ``resume`` (the run directory holds its own splits).
+    domain : Domain
+    out_dir : path or None
+        Run directory; None trains in memory (nothing is written).
+    model_config : ModelConfig, dict of overrides, or None
+        Vocabulary fields and ``max_len`` come from the tokenizer and data
+        when a dict or None is given.
+    train_config : TrainConfig, dict of overrides, or None
+    resume : bool
+        Continue from the run directory's checkpoint (same configs and splits).
+    progress, on_log, on_start
+        Callbacks: steps done; each metrics record; the planned steps.
+    command : str or None
+        Command line recorded in the run directory.
+    data_info : dict or None
+        Facts about the data set kept in ``config.json`` under ``data``.
+
+    Examples
+    --------
+    >>> from seqvae.domains import StringDomain
+    >>> words = ["ab", "ba", "abc", "cab", "bca", "acb"] * 5
+    >>> dom = StringDomain.fit(words, "char")
+    >>> run = train(words, dom, model_config=dict(d_z=4, dec_hidden=16, enc_hidden=16),
+    ...             train_config=dict(epochs=1, batch_size=8, val_fraction=0.0,
+    ...                               test_fraction=0.0))
+    >>> run.d_z
+    4
+    """
+    store = RunDir(out_dir) if out_dir is not None else None
+    keys = None
+    if resume:
+        state, mcfg, tcfg, config, splits, ids = _resumed_run_setup(store, domain)
+        meta = state["meta"]
+    else:
+        mcfg, tcfg, config, splits, ids = _new_run_setup(items, domain, model_config,
+                                                         train_config, data_info)
+        keys = domain.canonical_keys(splits["train"])
+        meta = {"domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
+                "version": __version__}
+        if store is not None and init_distributed()[0] == 0:
+            _write_new_run(store, domain, config, splits, keys, command)
+    trainer = Trainer(mcfg, tcfg, ids["train"], ids["val"], out_dir=out_dir, meta=meta,
+                      progress=progress, on_log=on_log, on_start=on_start)
+    if resume:
+        trainer.restore(state)
+    trainer.fit()
+    return _finished_run(trainer, domain, config, store, keys, splits)
+
+
+def _finished_run(trainer: Trainer, domain: Domain, config: dict, store: RunDir | None,
+                  keys: Sequence[str] | None, splits: dict) -> Run:
+    """The trained :class:`Run` (best weights), its result recorded in ``config.json``."""
+    model = SeqVAE(trainer.mcfg)
+    model.load_state_dict(trainer.final_state())
+    config = dict(config)
+    config["result"] = {"steps": trainer.step, "epochs": trainer.epoch,
+                        "stopped_early": trainer.stopped_early, "best_val_objective":
+                            (trainer.best_val if math.isfinite(trainer.best_val) else None)}
+    if store is not None and trainer.rank == 0:
+        store.write_config(config)
+    # keys None: read lazily from the run directory
+    run = Run(model, domain, config, run_dir=store.path if store else None,
+              train_keys=set(keys) if keys is not None else None,
+              heldout_items=splits["heldout"], train_items=splits["train"])
+    run.trainer = trainer  # the history and final optimiser state, for callers that want them
+    return run
+
+
+def fine_tune(run: Run, items: Sequence, weights: Sequence[float] | None = None,
+              steps: int = 200, *, lr: float = 5e-4, batch_size: int | None = None,
+              kl_weight_value: float | None = None, seed: int = 0,
+              out_dir: str | os.PathLike | None = None,
+              progress: Callable[[int], None] | None = None,
+              on_log: Callable[[dict], None] | None = None) -> Run:
+    """Weighted retraining: continue training a copy of ``run`` on ``items``.
+
+    Each step draws a batch from ``items`` with probability proportional to
+    ``weights`` (uniform when None), e.g. rank weights ``1 / (k N + rank)``.
+    The original run is left untouched.
+
+    Parameters
+    ----------
+    run : Run
+    items : sequence
+        Domain items (or their text form).
+    weights : sequence of float or None
+        Non-negative sampling weight per item.
+    steps : int
+        Optimiser steps.
+    lr : float
+        Constant learning rate (no warm-up).
+    batch_size : int or None
+        Default: the run's training batch size.
+    kl_weight_value : float or None
+        Constant KL weight (default: the run's ``kl_max``).
+    seed : int
+    out_dir : path or None
+        Save the fine-tuned run there.
+
+    Returns
+    -------
+    Run
+        A new run whose ``train_keys`` also contain the keys of ``items``.
+    """
+    items = run.domain.prepare(items)
+    if len(items) == 0:
+        raise TrainingError("fine_tune needs at least one item")
+    if steps < 1:
+        raise TrainingError("steps must be >= 1")
+    base = run.train_config or TrainConfig()
+    bs = int(batch_size or base.batch_size)
+    tcfg = base.replace(epochs=1_000_000, max_steps=int(steps), batch_size=bs, lr=float(lr),
+                        lr_schedule="constant", warmup_steps=0, kl_schedule="constant",
+                        kl_max=float(base.kl_max if kl_weight_value is None else kl_weight_value),
+                        patience=0, checkpoint_every=0, seed=int(seed))
+    ids = [run.tokenizer.encode(i) for i in items]
+    new = run.copy()
+    model = new.model
+    if model.config.pool == "flatten" and max(len(s) for s in ids) > model.config.max_len:
+        raise TrainingError("an item is longer than the model's max_len")
+    w = np.ones(len(items)) if weights is None else np.asarray(weights, dtype=np.float64)
+    trainer = Trainer(model.config, tcfg, ids, (), weights=w,
+                      samples_per_epoch=max(bs, len(items)), model=model,
+                      progress=progress, on_log=on_log)
+    trainer.fit()
+    model.eval()
+    new.train_keys.update(run.domain.canonical_keys(items))
+    cfg = dict(new.config)
+    cfg["fine_tune"] = list(cfg.get("fine_tune", [])) + [
+        {"items": len(items), "steps": int(steps), "lr": float(lr), "seed": int(seed)}]
+    new.config = cfg
+    new.run_dir = None
+    if out_dir is not None:
+        new.save(out_dir)
+    return new

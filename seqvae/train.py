@@ -1,8 +1,9 @@
 """Training the sequence VAE: ELBO, KL schedules, checkpoints, resume, DDP.
 
-:class:`Trainer` works on token id lists only and knows nothing of automata.
-:func:`train` wraps it for a domain and a run directory; :func:`fine_tune`
-continues a trained run on weighted items (weighted retraining).
+:class:`Trainer` works on token id lists only: nothing in this module knows
+what the tokens mean (no domain, no automaton, no run). Training on domain
+items into a run directory is :func:`seqvae.runs.train`; weighted retraining of
+a run is :func:`seqvae.runs.fine_tune`.
 
 Determinism: the batch order of epoch ``e`` comes from its own generator
 seeded by ``(seed, e)``, and the noise (reparameterisation, word dropout)
@@ -17,7 +18,6 @@ each rank every ``world``-th batch, and lets only rank 0 write.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import signal
@@ -29,17 +29,13 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from automata.atomic import atomic_path, atomic_write_text
-
-from . import __version__
 from .config import ModelConfig, TrainConfig
-from .errors import TrainingError
-from .data import collate
+from .errors import RunError, TrainingError
 from .model import SeqVAE
+from .rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint, write_checkpoint
 
-CHECKPOINT = "checkpoint.pt"
-METRICS = "metrics.jsonl"
-CHECKPOINT_FORMAT = 1
+__all__ = ["Trainer", "ImmediateInterrupt", "kl_weight", "learning_rate", "pad_sequences",
+           "epoch_batches", "init_distributed"]
 
 
 # ---------------------------------------------------------------------------
@@ -81,11 +77,19 @@ def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
 # data plumbing
 # ---------------------------------------------------------------------------
 def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists into a LongTensor (N, T_max) and their lengths (N,); empty gives (0, 1)."""
+    """Right-pad id lists into a LongTensor (N, T_max) and their lengths (N,); empty gives (0, 1).
+
+    >>> ids, lengths = pad_sequences([[1, 4, 2], [1, 2]], pad_id=0)
+    >>> ids.tolist(), lengths.tolist()
+    ([[1, 4, 2], [1, 2, 0]], [3, 2])
+    """
     if len(seqs) == 0:
         return torch.zeros((0, 1), dtype=torch.long), torch.zeros(0, dtype=torch.long)
-    # Lists, not tuples: collate reads a tuple as an (ids, target) pair.
-    return collate([list(s) for s in seqs], pad_id)
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    out = torch.full((len(seqs), int(lengths.max())), int(pad_id), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, :len(s)] = torch.as_tensor(np.asarray(s, dtype=np.int64))
+    return out, lengths
 
 
 def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
@@ -190,7 +194,7 @@ class Trainer:
         Token id lists ``[BOS, ..., EOS]``; ``val_ids`` may be empty (no
         early stopping then).
     out_dir
-        Run directory for ``checkpoint.pt`` and ``metrics.jsonl`` (None: keep
+        Run directory for the checkpoint and the metrics log (None: keep
         everything in memory).
     meta
         JSON-safe facts stored in every checkpoint (tokenizer, domain, ...).
@@ -220,6 +224,7 @@ class Trainer:
         self.mcfg = model_config
         self.cfg = train_config
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.store = RunDir(self.out_dir) if self.out_dir is not None else None
         self.meta = dict(meta or {})
         self.progress = progress
         self.on_log = on_log
@@ -379,20 +384,13 @@ class Trainer:
     # -- checkpoints -------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything needed to resume, as tensors, dicts, lists, strings and numbers."""
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "version": __version__,
-            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            "best_model": self.best_state,
-            "optimizer": self.optimizer.state_dict(),
-            "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-            "best_val": self.best_val, "bad_epochs": self.bad_epochs,
-            "stopped_early": self.stopped_early, "finished": self.finished,
-            "rng": torch.get_rng_state(),
-            "model_config": self.mcfg.to_dict(), "train_config": self.cfg.to_dict(),
-            "meta": self.meta,
-            "history": self.history,
-        }
+        return make_checkpoint(
+            self.model.state_dict(), self.mcfg.to_dict(), self.meta, best_model=self.best_state,
+            optimizer=self.optimizer.state_dict(),
+            step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch,
+            best_val=self.best_val, bad_epochs=self.bad_epochs,
+            stopped_early=self.stopped_early, finished=self.finished,
+            rng=torch.get_rng_state(), train_config=self.cfg.to_dict(), history=self.history)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a :meth:`state_dict` (model, optimiser, position, RNG)."""
@@ -400,6 +398,8 @@ class Trainer:
             raise TrainingError(f"unsupported checkpoint format {state.get('format')!r}")
         if state["model_config"] != self.mcfg.to_dict():
             raise TrainingError("checkpoint was written for a different model configuration")
+        if "optimizer" not in state:
+            raise TrainingError("the checkpoint holds weights only, no training state to resume")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
@@ -417,52 +417,41 @@ class Trainer:
         """Write the checkpoint atomically (rank 0 only); returns its path."""
         if self.rank != 0:
             return None
-        if path is None:
-            if self.out_dir is None:
-                return None
-            path = self.out_dir / CHECKPOINT
-        path = Path(path)
-        state = self.state_dict()
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
-        return path
+        if path is not None:
+            return write_checkpoint(path, self.state_dict())
+        if self.store is None:
+            return None
+        return self.store.save_checkpoint(self.state_dict())
+
+    def restore(self, state: dict) -> None:
+        """Continue from a checkpoint dict: :meth:`load_state_dict`, then drop the metrics
+        logged after it (they will be logged again)."""
+        self.load_state_dict(state)
+        if self.rank == 0 and self.store is not None:
+            self.store.truncate_metrics(self.step, self.epoch)
 
     def resume(self, path: str | os.PathLike | None = None) -> bool:
         """Load ``path`` (default: the run directory's checkpoint); False if none exists."""
-        path = Path(path) if path is not None else (
-            self.out_dir / CHECKPOINT if self.out_dir is not None else None)
-        if path is None or not path.exists():
+        if path is None:
+            if self.store is None or not self.store.has_checkpoint():
+                return False
+            path = self.store.checkpoint_path
+        elif not Path(path).exists():
             return False
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        self.load_state_dict(state)
-        self._truncate_metrics()
+        try:
+            self.restore(read_checkpoint(path))
+        except RunError as exc:
+            raise TrainingError(str(exc)) from None
         return True
 
     # -- logging ------------------------------------------------------------------------
     def _log(self, record: dict) -> None:
         if self.rank != 0:
             return
-        if self.out_dir is not None:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.out_dir / METRICS, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record) + "\n")
+        if self.store is not None:
+            self.store.append_metrics(record)
         if self.on_log is not None:
             self.on_log(record)
-
-    def _truncate_metrics(self) -> None:
-        """Drop records logged after the checkpoint being resumed (they will be redone)."""
-        if self.rank != 0 or self.out_dir is None or not (self.out_dir / METRICS).exists():
-            return
-        keep = []
-        for line in (self.out_dir / METRICS).read_text(encoding="utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if rec.get("step", 0) <= self.step and not (
-                    rec.get("kind") == "epoch" and rec.get("epoch", -1) >= self.epoch):
-                keep.append(line)
-        atomic_write_text(self.out_dir / METRICS, "".join(k + "\n" for k in keep))
 
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> list[dict]:
@@ -553,232 +542,3 @@ class Trainer:
         if self.best_state is not None:
             return self.best_state
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
-
-# ---------------------------------------------------------------------------
-# runs: domain items in, Run out
-# ---------------------------------------------------------------------------
-def split_items(n: int, val_fraction: float, test_fraction: float, seed: int
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random train / validation / held-out index arrays (sorted), a function of ``seed``.
-
-    >>> tr, va, te = split_items(100, 0.1, 0.05, seed=0)
-    >>> len(tr), len(va), len(te)
-    (85, 10, 5)
-    """
-    perm = np.random.default_rng(seed).permutation(n)
-    n_test = int(round(n * test_fraction))
-    n_val = int(round(n * val_fraction))
-    if n - n_test - n_val < 1:
-        raise TrainingError(f"{n} items leave nothing to train on after the validation and "
-                            "held-out splits")
-    test, val, tr = perm[:n_test], perm[n_test:n_test + n_val], perm[n_test + n_val:]
-    return np.sort(tr), np.sort(val), np.sort(test)
-
-
-def _write_run_files(out: Path, config: dict, command: str | None,
-                     splits: dict[str, list[str]] | None, train_keys: list[str] | None) -> None:
-    from .runs import CONFIG, ITEMS_DIR, TRAIN_KEYS, _write_lines
-
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / CONFIG, json.dumps(config, indent=2) + "\n")
-    atomic_write_text(out / "version.txt", __version__ + "\n")
-    if command is not None:
-        atomic_write_text(out / "command.txt", command + "\n")
-    if splits is not None:
-        (out / ITEMS_DIR).mkdir(exist_ok=True)
-        for name, lines in splits.items():
-            _write_lines(out / ITEMS_DIR / f"{name}.txt", lines)
-    if train_keys is not None:
-        _write_lines(out / TRAIN_KEYS, sorted(set(train_keys)))
-
-
-def train(items: Sequence | None, domain, *, out_dir: str | os.PathLike | None = None,
-          model_config: ModelConfig | dict | None = None,
-          train_config: TrainConfig | dict | None = None, resume: bool = False,
-          progress: Callable[[int], None] | None = None,
-          on_log: Callable[[dict], None] | None = None,
-          on_start: Callable[[int], None] | None = None,
-          command: str | None = None, data_info: dict | None = None):
-    """Train a sequence VAE on domain items and return the :class:`~seqvae.runs.Run`.
-
-    Parameters
-    ----------
-    items : sequence
-        Domain items (DFAs or their compact text for automata, strings for
-        strings). Automata are canonicalised. Ignored on ``resume`` (the run
-        directory holds its own splits).
-    domain : Domain
-        :class:`~seqvae.domains.AutomataDomain` or :class:`~seqvae.domains.StringDomain`.
-    out_dir : path or None
-        Run directory; None trains in memory (nothing is written).
-    model_config : ModelConfig, dict of overrides, or None
-        Vocabulary fields and ``max_len`` come from the tokenizer and data
-        when a dict or None is given.
-    train_config : TrainConfig, dict of overrides, or None
-    resume : bool
-        Continue from ``out_dir/checkpoint.pt`` (same configs and splits).
-    progress, on_log, on_start
-        Callbacks: steps done; each metrics record; the planned steps.
-    command : str or None
-        Command line recorded in ``command.txt``.
-    data_info : dict or None
-        Facts about the data set kept in ``config.json`` under ``data``.
-
-    Examples
-    --------
-    >>> from seqvae.domains import StringDomain
-    >>> from seqvae.tokenizers import CharTokenizer
-    >>> words = ["ab", "ba", "abc", "cab", "bca", "acb"] * 5
-    >>> dom = StringDomain(CharTokenizer.fit(words))
-    >>> run = train(words, dom, model_config=dict(d_z=4, dec_hidden=16, enc_hidden=16),
-    ...             train_config=dict(epochs=1, batch_size=8, val_fraction=0.0,
-    ...                               test_fraction=0.0))
-    >>> run.d_z
-    4
-    """
-    from .runs import CHECKPOINT, ITEMS_DIR, Run, _read_lines, as_items, canonical_keys, \
-        canonicalize, constraint_spec_for
-
-    out = Path(out_dir) if out_dir is not None else None
-    if resume:
-        if out is None or not (out / CHECKPOINT).exists():
-            raise TrainingError(f"nothing to resume: no {CHECKPOINT} in {out}")
-        state = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=True)
-        mcfg = ModelConfig.from_dict(state["model_config"])
-        tcfg = TrainConfig.from_dict(state["train_config"])
-        config = json.loads((out / "config.json").read_text(encoding="utf-8"))
-        splits = {name: [domain.item_from_text(t) for t in _read_lines(out / ITEMS_DIR / f"{name}.txt")]
-                  for name in ("train", "val", "heldout")}
-        train_items, val_items, heldout = splits["train"], splits["val"], splits["heldout"]
-        train_ids = [domain.tokenizer.encode(i) for i in train_items]
-        val_ids = [domain.tokenizer.encode(i) for i in val_items]
-        trainer = Trainer(mcfg, tcfg, train_ids, val_ids, out_dir=out, meta=state["meta"],
-                          progress=progress, on_log=on_log, on_start=on_start)
-        trainer.load_state_dict(state)
-        trainer._truncate_metrics()
-        keys = None
-    else:
-        if items is None or len(items) == 0:
-            raise TrainingError("no items to train on")
-        tcfg = train_config if isinstance(train_config, TrainConfig) else \
-            TrainConfig(**(train_config or {}))
-        all_items = canonicalize(domain, as_items(domain, items))
-        ids = [domain.tokenizer.encode(i) for i in all_items]
-        max_len = max(len(s) for s in ids)
-        if isinstance(model_config, ModelConfig):
-            mcfg = model_config
-        else:
-            mcfg = ModelConfig.for_tokenizer(domain.tokenizer, max_len, **(model_config or {}))
-        tr, va, te = split_items(len(all_items), tcfg.val_fraction, tcfg.test_fraction, tcfg.seed)
-        train_items = [all_items[i] for i in tr]
-        val_items = [all_items[i] for i in va]
-        heldout = [all_items[i] for i in te]
-        train_ids = [ids[i] for i in tr]
-        val_ids = [ids[i] for i in va]
-        keys = canonical_keys(domain, train_items)
-        config = {"version": __version__, "model": mcfg.to_dict(), "train": tcfg.to_dict(),
-                  "domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
-                  "constraint_spec": constraint_spec_for(domain, all_items),
-                  "data": dict(data_info or {}),
-                  "counts": {"train": len(train_items), "val": len(val_items),
-                             "heldout": len(heldout)}}
-        meta = {"domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
-                "version": __version__}
-        rank, _ = init_distributed()
-        if out is not None and rank == 0:
-            if (out / METRICS).exists():
-                (out / METRICS).unlink()
-            _write_run_files(out, config, command, {
-                "train": [domain.item_to_text(i) for i in train_items],
-                "val": [domain.item_to_text(i) for i in val_items],
-                "heldout": [domain.item_to_text(i) for i in heldout]}, keys)
-        trainer = Trainer(mcfg, tcfg, train_ids, val_ids, out_dir=out, meta=meta,
-                          progress=progress, on_log=on_log, on_start=on_start)
-    trainer.fit()
-    model = SeqVAE(mcfg)
-    model.load_state_dict(trainer.final_state())
-    if keys is None:
-        keys_set = None  # read lazily from the run directory
-    else:
-        keys_set = set(keys)
-    config = dict(config)
-    config["result"] = {"steps": trainer.step, "epochs": trainer.epoch,
-                        "stopped_early": trainer.stopped_early, "best_val_objective":
-                            (trainer.best_val if math.isfinite(trainer.best_val) else None)}
-    if out is not None and trainer.rank == 0:
-        atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
-    run = Run(model, domain, config, run_dir=out, train_keys=keys_set, heldout_items=heldout,
-              train_items=train_items)
-    run.trainer = trainer  # the history and final optimiser state, for callers that want them
-    return run
-
-
-def fine_tune(run, items: Sequence, weights: Sequence[float] | None = None, steps: int = 200, *,
-              lr: float = 5e-4, batch_size: int | None = None, kl_weight_value: float | None = None,
-              seed: int = 0, out_dir: str | os.PathLike | None = None,
-              progress: Callable[[int], None] | None = None,
-              on_log: Callable[[dict], None] | None = None):
-    """Weighted retraining: continue training a copy of ``run`` on ``items``.
-
-    Each step draws a batch from ``items`` with probability proportional to
-    ``weights`` (uniform when None), e.g. rank weights ``1 / (k N + rank)``.
-    The original run is left untouched.
-
-    Parameters
-    ----------
-    run : Run
-    items : sequence
-        Domain items (or their text form).
-    weights : sequence of float or None
-        Non-negative sampling weight per item.
-    steps : int
-        Optimiser steps.
-    lr : float
-        Constant learning rate (no warm-up).
-    batch_size : int or None
-        Default: the run's training batch size.
-    kl_weight_value : float or None
-        Constant KL weight (default: the run's ``kl_max``).
-    seed : int
-    out_dir : path or None
-        Save the fine-tuned run there.
-
-    Returns
-    -------
-    Run
-        A new run whose ``train_keys`` also contain the keys of ``items``.
-    """
-    from .runs import as_items, canonical_keys, canonicalize
-
-    items = canonicalize(run.domain, as_items(run.domain, items))
-    if len(items) == 0:
-        raise TrainingError("fine_tune needs at least one item")
-    if steps < 1:
-        raise TrainingError("steps must be >= 1")
-    base = run.train_config or TrainConfig()
-    bs = int(batch_size or base.batch_size)
-    tcfg = base.replace(epochs=1_000_000, max_steps=int(steps), batch_size=bs, lr=float(lr),
-                        lr_schedule="constant", warmup_steps=0, kl_schedule="constant",
-                        kl_max=float(base.kl_max if kl_weight_value is None else kl_weight_value),
-                        patience=0, checkpoint_every=0, seed=int(seed))
-    ids = [run.tokenizer.encode(i) for i in items]
-    new = run.copy()
-    model = new.model
-    if model.config.pool == "flatten" and max(len(s) for s in ids) > model.config.max_len:
-        raise TrainingError("an item is longer than the model's max_len")
-    w = np.ones(len(items)) if weights is None else np.asarray(weights, dtype=np.float64)
-    trainer = Trainer(model.config, tcfg, ids, (), weights=w,
-                      samples_per_epoch=max(bs, len(items)), model=model,
-                      progress=progress, on_log=on_log)
-    trainer.fit()
-    model.eval()
-    new.train_keys.update(canonical_keys(run.domain, items))
-    cfg = dict(new.config)
-    cfg["fine_tune"] = list(cfg.get("fine_tune", [])) + [
-        {"items": len(items), "steps": int(steps), "lr": float(lr), "seed": int(seed)}]
-    new.config = cfg
-    new.run_dir = None
-    if out_dir is not None:
-        new.save(out_dir)
-    return new

@@ -61,51 +61,32 @@ def _load(run_dir: Path, validity: Optional[str]):
 
     run = load_run(run_dir)
     if validity is not None:
-        from seqvae.domains import StringDomain
-
-        if not isinstance(run.domain, StringDomain):
-            raise InputError("--validity applies to strings runs only (automata have exact validity)")
         try:
-            run.domain = StringDomain(run.domain.tokenizer, validity=validity,
-                                      canonical=run.domain.canonical)
+            run.domain = run.domain.with_validity(validity)
         except (ValueError, TypeError) as exc:
             raise InputError(f"--validity: {exc}") from None
     return run
 
 
 def _read_endpoint(run, path: Path):
-    from automata.errors import AutomatonError
-    from seqvae.domains import AutomataDomain
-
+    """The first item of a ``--between`` file, in the run's domain."""
     if not path.is_file():
         raise InputError(f"cannot read --between file {path}: no such file")
-    if isinstance(run.domain, AutomataDomain):
-        from automata.formats import read_automata
+    from automata.errors import AutomatonError
+    from seqvae.errors import SeqVAEError
 
-        try:
-            found = read_automata(path)
-        except (AutomatonError, UnicodeDecodeError, OSError) as exc:
-            raise InputError(f"cannot read --between file {path}: {exc}") from None
-        if not found:
-            raise InputError(f"--between file {path} holds no automaton")
-        item = found[0]
-        tok = run.tokenizer
-        if item.n_states > tok.max_states or item.n_letters > tok.max_letters:
-            raise InputError(f"{path}: {item.n_states} states / {item.n_letters} letters exceed the "
-                             f"model's {tok.max_states} / {tok.max_letters}")
-        return item
     try:
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    except (UnicodeDecodeError, OSError) as exc:
+        found = run.domain.read_items(path)
+    except (AutomatonError, SeqVAEError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"cannot read --between file {path}: {exc}") from None
-    lines = [line for line in lines if line]
-    if not lines:
-        raise InputError(f"--between file {path} is empty")
+    if not found:
+        raise InputError(f"--between file {path} holds no item")
     try:
-        run.domain.encode(lines[0])
+        run.domain.encode(found[0])
     except Exception as exc:  # noqa: BLE001 - any tokenizer failure is bad input
-        raise InputError(f"{path}: the model's tokenizer cannot encode {lines[0]!r}: {exc}") from None
-    return lines[0]
+        raise InputError(f"{path}: the model's tokenizer cannot encode "
+                         f"{run.domain.item_to_text(found[0])!r}: {exc}") from None
+    return found[0]
 
 
 def _write_frame(df, out: Path, stem: str) -> list[Path]:

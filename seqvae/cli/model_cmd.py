@@ -1,6 +1,6 @@
 """``seqvae train`` / ``sample`` / ``encode`` / ``decode`` / ``eval``: the model on the command line.
 
-Thin: parse options, call :mod:`seqvae.train`, :mod:`seqvae.runs` and
+Thin: parse options, call :mod:`seqvae.runs` and
 :mod:`seqvae.evaluate`, draw progress on stderr, print results on stdout.
 Under ``torchrun`` (WORLD_SIZE > 1) ``seqvae train`` trains with DDP and only
 rank 0 writes and prints.
@@ -84,12 +84,16 @@ def _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule, free_
 
 def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
                   data_info: dict, quiet: bool, command: str) -> None:
-    from seqvae.train import init_distributed, train
+    from seqvae.runs import train
+    from seqvae.train import init_distributed
 
+    from seqvae.rundir import RunDir
+
+    store = RunDir(out)
     rank, world = init_distributed()
-    if resume and not (out / "checkpoint.pt").exists():
-        raise InputError(f"nothing to resume in {out} (no checkpoint.pt)")
-    if not resume and (out / "checkpoint.pt").exists():
+    if resume and not store.has_checkpoint():
+        raise InputError(f"nothing to resume in {out} (no checkpoint)")
+    if not resume and store.has_checkpoint():
         raise InputError(f"{out} already holds a run; use --resume or another --out")
     last: dict = {}
     show = rank == 0 and not quiet
@@ -120,7 +124,7 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                         on_start=on_start, command=command, data_info=data_info)
         except KeyboardInterrupt:
             if rank == 0:
-                err_console.print(f"interrupted: checkpoint written to {out / 'checkpoint.pt'}; "
+                err_console.print(f"interrupted: checkpoint written to {store.checkpoint_path}; "
                                   "continue with --resume", style="yellow")
             raise typer.Exit(130) from None
     if rank == 0:
@@ -174,7 +178,7 @@ def train_automata(
     """Train on automata: a generated set of random synchronizing automata (default:
     50k 7-state binary ones) or a data set file."""
     command = _command_line("train automata", dict(locals()))
-    from seqvae.data import build_automata_dataset, domain_for_dataset, load_dataset
+    from seqvae.data import build_automata_dataset
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
 
@@ -192,25 +196,8 @@ def train_automata(
         _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
                       command)
         return
-    if data is not None and data.suffix != ".parquet":
-        # plain automata files: solver text format, compact lines or JSON
-        from automata.formats import format_compact, read_automata
-
-        dfas = read_automata(data)
-        if not dfas:
-            raise InputError(f"{data}: no automata")
-        domain = AutomataDomain(AutomatonTokenizer(max(d.n_states for d in dfas),
-                                                   max(d.n_letters for d in dfas)))
-        items = [format_compact(d) for d in dfas]
-        info = {"source": str(data), "rows": len(items)}
-        _run_training(items, domain, out, model_over, train_over, False, info, quiet, command)
-        return
     if data is not None:
-        df, meta = load_dataset(data)
-        domain = domain_for_dataset(df, meta)
-        if not isinstance(domain, AutomataDomain):
-            raise InputError(f"{data} is not an automata data set")
-        info = {"source": str(data), "rows": len(df), "meta": meta}
+        domain, items, info = AutomataDomain.training_set(data)
     else:
         if count < 10:
             raise InputError("--count must be at least 10")
@@ -221,10 +208,10 @@ def train_automata(
             df = build_automata_dataset(n_states, n_letters, count, seed,
                                         progress=lambda k: bar.advance(task, k))
         domain = AutomataDomain(AutomatonTokenizer(n_states, n_letters))
+        items = list(df["item"])
         info = {"source": "generated", "n_states": n_states, "n_letters": n_letters,
                 "rows": len(df), "seed": seed}
-    _run_training(list(df["item"]), domain, out, model_over, train_over, False, info, quiet,
-                  command)
+    _run_training(items, domain, out, model_over, train_over, False, info, quiet, command)
 
 
 @train_app.command("strings")
@@ -256,9 +243,7 @@ def train_strings(
 ):
     """Train on strings (e.g. SMILES), one item per line or a table column."""
     command = _command_line("train strings", dict(locals()))
-    from seqvae.data import load_strings
     from seqvae.domains import StringDomain, domain_from_dict
-    from seqvae.tokenizers import CharTokenizer, RegexTokenizer
 
     _threads(threads)
     out = out or Path(f"runs/strings-{file.stem}")
@@ -267,30 +252,25 @@ def train_strings(
         _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
                       command)
         return
-    strings = list(dict.fromkeys(load_strings(file, column=column)))
-    if len(strings) < 2:
-        raise InputError(f"{file}: need at least two distinct strings")
-    if tokenizer == "regex":
-        tok = RegexTokenizer.fit(strings)
-    elif tokenizer == "char":
-        tok = CharTokenizer.fit(strings)
-    else:
+    if tokenizer not in ("regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
-    domain = StringDomain(tok, validity=validity)
+    domain, strings, info = StringDomain.training_set(file, column=column, tokenizer=tokenizer,
+                                                      validity=validity)
     model_over = _parse_json_option(model_config, "--model-config")
     if d_z is not None:
         model_over["d_z"] = d_z
     train_over = _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule,
                                   free_bits, checkpoint_every, patience, train_config)
-    info = {"source": str(file), "rows": len(strings), "column": column}
     _run_training(strings, domain, out, model_over, train_over, False, info, quiet, command)
 
 
 def _read_run_config(out: Path) -> dict:
-    path = out / "config.json"
-    if not path.exists():
-        raise InputError(f"nothing to resume in {out} (no config.json)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    from seqvae.rundir import RunDir
+
+    store = RunDir(out)
+    if not store.has_config():
+        raise InputError(f"nothing to resume in {out} (no run config)")
+    return store.read_config()
 
 
 def _load(run_dir: Path):
@@ -304,21 +284,10 @@ def _item_text(run, parsed) -> Optional[str]:
 
 
 def _read_items(run, path: Path) -> list:
-    """Items to encode: automata files (text/compact/JSON), data sets, or string files."""
+    """Items to encode: data sets (.parquet) or the domain's own files."""
     if not path.exists():
         raise FileNotFoundError(path)
-    if path.suffix == ".parquet":
-        from seqvae.data import load_dataset
-
-        df, _ = load_dataset(path)
-        return [run.domain.item_from_text(t) for t in df["item"]]
-    if run.domain.name == "automata":
-        from automata.formats import read_automata
-
-        return read_automata(path)
-    from seqvae.data import load_strings
-
-    return load_strings(path)
+    return run.domain.read_items(path)
 
 
 def _write_latents(z, out: Optional[Path], as_json: bool, extra: dict) -> None:

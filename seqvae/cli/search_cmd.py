@@ -117,9 +117,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(
                 f"unknown joblib backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
         if model is not None:
-            from pathlib import Path
+            from seqvae.rundir import RunDir
 
-            if not (Path(model) / "config.json").is_file():
+            if not RunDir(model).has_config():
                 raise InputError(f"not a trained run directory: {model}")
         start = (load_start_automata(start_from, n_states, n_letters)
                  if start_from is not None and not resume else None)

@@ -136,7 +136,7 @@ def train_start_model(n_states: int, n_letters: int, seed: int, *, count: int | 
     from seqvae.data import build_automata_dataset
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
-    from seqvae.train import train
+    from seqvae.runs import train
 
     _torch()
     cfg = dict(START_MODEL)
@@ -348,7 +348,7 @@ class LatentSearch(SearchMethod):
     def _retrain(self) -> None:
         """Weighted retraining of the VAE on the best automata found so far."""
         from automata.dfa import DFA
-        from seqvae.train import fine_tune
+        from seqvae.runs import fine_tune
 
         archive = self.ctx.archive
         order = archive.top(min(self.retrain_top, archive.size))

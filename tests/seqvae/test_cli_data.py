@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 from automata.canon import canonical_key
 from automata.formats import parse_compact
 from seqvae.cli import app
-from seqvae.data import domain_for_dataset, load_dataset
+from seqvae.data import load_dataset
+from seqvae.domains import domain_for_dataset
 from seqvae.tokenizers import tokenizer_from_dict
 
 runner = CliRunner()

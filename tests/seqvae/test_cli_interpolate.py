@@ -28,7 +28,7 @@ def automata_run(tmp_path_factory):
     from seqvae.data import build_automata_dataset
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
-    from seqvae.train import train
+    from seqvae.runs import train
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -43,7 +43,7 @@ def automata_run(tmp_path_factory):
 def strings_run(tmp_path_factory):
     from seqvae.domains import StringDomain
     from seqvae.tokenizers import CharTokenizer
-    from seqvae.train import train
+    from seqvae.runs import train
 
     torch.set_num_threads(1)
     torch.manual_seed(0)

@@ -11,9 +11,9 @@ from automata.formats import parse_compact
 from automata.generate import is_strongly_connected
 from automata.reference import bfs_reset_word
 from seqvae.data import (BucketBatchSampler, DataError, SequenceDataset, build_automata_dataset,
-                         collate, domain_for_dataset, encode_items, load_dataset, load_strings,
+                         collate, encode_items, load_dataset, load_strings,
                          parse_enrich, save_dataset, sidecar_path, split_indices, strings_dataset)
-from seqvae.domains import AutomataDomain, StringDomain
+from seqvae.domains import AutomataDomain, StringDomain, domain_for_dataset
 
 COLUMNS = {"item", "n_states", "n_letters", "reset_length", "strongly_connected"}
 

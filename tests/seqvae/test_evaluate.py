@@ -10,7 +10,7 @@ from automata.generate import random_tables
 from seqvae.domains import AutomataDomain, StringDomain
 from seqvae.evaluate import REQUIRED_KEYS, evaluate, latent_stats, prior_samples, reconstruction
 from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
-from seqvae.train import train
+from seqvae.runs import train
 
 torch.set_num_threads(1)
 SMALL = dict(d_z=4, enc_hidden=24, dec_z_dim=8, dec_hidden=24, dec_layers=1, embed_dim=8,

@@ -11,10 +11,10 @@ from automata.dfa import DFA
 from automata.generate import random_tables
 from seqvae.config import ModelConfig, TrainConfig
 from seqvae.domains import AutomataDomain
-from seqvae.runs import RunError, load_run
+from seqvae.errors import RunError, TrainingError
+from seqvae.runs import fine_tune, load_run, train
 from seqvae.tokenizers import AutomatonTokenizer
-from seqvae.train import (Trainer, TrainingError, epoch_batches, fine_tune, kl_weight,
-                          learning_rate, train)
+from seqvae.train import Trainer, epoch_batches, kl_weight, learning_rate
 
 torch.set_num_threads(1)
 
