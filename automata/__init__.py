@@ -14,6 +14,8 @@ _LAZY = {
     "random_strongly_connected_dfa": "generate", "is_strongly_connected": "generate",
     "random_tables": "generate",
     "to_networkx": "graph", "write_dot": "graph", "write_graphml": "graph", "draw": "graph",
+    "automaton_info": "info", "reset_word": "sync", "cerny_bound": "sync",
+    "strongly_connected_tables": "generate", "check_tables": "dfa",
 }
 
 

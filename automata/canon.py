@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from ._canon_kernels import _canon_batch
-from .dfa import DFA, STATE_DTYPE
+from .dfa import DFA, STATE_DTYPE, check_tables
 from .errors import AutomatonError
 from .formats import format_compact
 
@@ -51,24 +51,11 @@ def _check_dfa(dfa) -> DFA:
 
 
 def _check_tables(deltas) -> np.ndarray:
-    try:
-        arr = np.asarray(deltas)
-    except (TypeError, ValueError) as exc:
-        raise AutomatonError(f"transition tables are not a rectangular array: {exc}") from None
-    if arr.ndim != 3:
+    tables = check_tables(deltas, dtype=np.int64)
+    if tables.shape[1] > MAX_LETTERS:
         raise AutomatonError(
-            f"expected an array of shape (m, n_letters, n_states), got shape {arr.shape}")
-    if arr.dtype.kind not in "iu":
-        raise AutomatonError(f"transition tables must be integers, got {arr.dtype}")
-    _, k, n = arr.shape
-    if k < 1 or n < 1:
-        raise AutomatonError("an automaton needs at least one state and one letter")
-    if k > MAX_LETTERS:
-        raise AutomatonError(f"canonical forms support at most {MAX_LETTERS} letters, got {k}")
-    if arr.size and (arr.min() < 0 or arr.max() >= n):
-        bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
-        raise AutomatonError(f"transition to state {bad} is out of range for {n} states")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+            f"canonical forms support at most {MAX_LETTERS} letters, got {tables.shape[1]}")
+    return tables
 
 
 def _run(tables: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

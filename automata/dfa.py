@@ -13,6 +13,8 @@ import numpy as np
 
 from .errors import AutomatonError
 
+__all__ = ["DFA", "STATE_DTYPE", "LETTER_NAMES", "letter_name", "word_to_string", "check_tables"]
+
 #: dtype of every transition table in the package (the numba kernels assume it).
 STATE_DTYPE = np.int32
 
@@ -38,6 +40,41 @@ def word_to_string(word: Sequence[int]) -> str:
     if all(letter < len(LETTER_NAMES) for letter in word):
         return "".join(LETTER_NAMES[letter] for letter in word)
     return " ".join(letter_name(letter) for letter in word)
+
+
+def check_tables(deltas, *, dtype=STATE_DTYPE) -> np.ndarray:
+    """Validate a stack of transition tables ``(m, n_letters, n_states)`` and return it
+    as a C-contiguous array of ``dtype``.
+
+    Raises
+    ------
+    AutomatonError
+        When the array is ragged, not 3-D, not integer, empty in a dimension of an
+        automaton, or when a transition leaves the range of states.
+
+    >>> check_tables([[[1, 0]], [[0, 0]]]).shape
+    (2, 1, 2)
+    >>> check_tables([[[2, 0]]])
+    Traceback (most recent call last):
+    ...
+    automata.errors.AutomatonError: transition to state 2 is out of range for 2 states
+    """
+    try:
+        arr = np.asarray(deltas)
+    except (TypeError, ValueError) as exc:
+        raise AutomatonError(f"transition tables are not a rectangular array: {exc}") from None
+    if arr.ndim != 3:
+        raise AutomatonError(
+            f"expected tables of shape (m, n_letters, n_states), got shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise AutomatonError(f"transition tables must be integers, got {arr.dtype}")
+    m, k, n = arr.shape
+    if m and (k < 1 or n < 1):
+        raise AutomatonError("an automaton needs at least one state and one letter")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
+        raise AutomatonError(f"transition to state {bad} is out of range for {n} states")
+    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 class DFA:

@@ -5,6 +5,11 @@ numba kernels underneath never check anything.
 """
 from __future__ import annotations
 
+__all__ = [
+    "AutomatonError", "FormatError", "NotSynchronizingError", "ResourceLimitError",
+    "MemoryBudgetExceeded", "TimeLimitExceeded",
+]
+
 
 class AutomatonError(ValueError):
     """An automaton (or its description) is malformed."""

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .dfa import DFA
+from .dfa import DFA, check_tables
 from .errors import AutomatonError
 
 __all__ = ["evaluate_many", "evaluate_tables", "DEFAULT_CHUNK_SECONDS"]
@@ -62,21 +62,6 @@ def _evaluate_chunk(tables: np.ndarray) -> np.ndarray:
     return _single_kernel(tables)
 
 
-def _check_tables(deltas) -> np.ndarray:
-    tables = np.asarray(deltas)
-    if tables.ndim != 3:
-        raise AutomatonError(
-            f"expected tables of shape (m, n_letters, n_states), got shape {tables.shape}")
-    if tables.dtype.kind not in "iu":
-        raise AutomatonError(f"transition tables must be integers, got {tables.dtype}")
-    m, k, n = tables.shape
-    if m and (k < 1 or n < 1):
-        raise AutomatonError("an automaton needs at least one state and one letter")
-    if tables.size and (tables.min() < 0 or tables.max() >= n):
-        raise AutomatonError(f"a transition leaves the range of {n} states")
-    return np.ascontiguousarray(tables, dtype=np.int32)
-
-
 def evaluate_tables(deltas, *, n_jobs: int = 1, chunk_size: int | None = None,
                     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                     kernel: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
@@ -109,7 +94,7 @@ def evaluate_tables(deltas, *, n_jobs: int = 1, chunk_size: int | None = None,
     >>> evaluate_tables(tables).tolist()
     [4, -1]
     """
-    tables = _check_tables(deltas)
+    tables = check_tables(deltas)
     kernel = kernel or _evaluate_chunk
     m = tables.shape[0]
     if m == 0:

@@ -37,7 +37,7 @@ from .dfa import DFA
 from .errors import AutomatonError, MemoryBudgetExceeded, NotSynchronizingError, TimeLimitExceeded
 
 __all__ = [
-    "CernyReport", "cerny_bound", "cerny_report", "is_synchronizing", "reset_length",
+    "RESET_WORD_METHODS", "reset_word", "CernyReport", "cerny_bound", "cerny_report", "is_synchronizing", "reset_length",
     "reset_lengths", "shortest_reset_word",
 ]
 
@@ -65,7 +65,7 @@ def cerny_bound(n_states: int) -> int:
     """
     n_states = int(n_states)
     if n_states < 1:
-        raise ValueError(f"n_states must be positive, got {n_states}")
+        raise AutomatonError(f"n_states must be positive, got {n_states}")
     return (n_states - 1) ** 2
 
 
@@ -454,7 +454,7 @@ def cerny_report(dfa: DFA, **limits) -> CernyReport:
     time_limit = limits.get("time_limit")
     _check_limits(memory_gib, time_limit)
     n = dfa.n_states
-    bound = (n - 1) ** 2
+    bound = cerny_bound(n)
     word = _solve(dfa, memory_gib, time_limit)
     rechecked = False
     if word is not None and len(word) > bound:
@@ -477,3 +477,47 @@ def cerny_report(dfa: DFA, **limits) -> CernyReport:
     rt = len(word)
     ratio = rt / bound if bound else (0.0 if rt == 0 else math.inf)
     return CernyReport(n, dfa.n_letters, True, rt, list(word), bound, ratio, rt > bound, rechecked)
+
+
+#: The methods of :func:`reset_word`: one exact, two heuristic (upper bounds).
+RESET_WORD_METHODS = ("exact", "eppstein", "beam")
+
+
+def reset_word(dfa: DFA, method: str = "exact", *, width: int = 64, memory_gib: float = 4.0,
+               time_limit: float | None = None) -> list[int]:
+    """A reset word by ``method``: ``"exact"`` (a shortest one, :func:`shortest_reset_word`),
+    ``"eppstein"`` (greedy pair merging) or ``"beam"`` (beam search of ``width``); the
+    heuristics give upper bounds on the reset length.
+
+    ``width`` applies to ``"beam"`` only, ``memory_gib`` and ``time_limit`` to ``"exact"``.
+
+    Raises
+    ------
+    AutomatonError
+        On an unknown method or a bad width.
+    NotSynchronizingError
+        When the automaton has no reset word.
+
+    Examples
+    --------
+    >>> from automata import DFA
+    >>> c4 = DFA([[1, 2, 3, 0], [0, 1, 2, 0]])
+    >>> len(reset_word(c4)), len(reset_word(c4, "eppstein")) >= 9
+    (9, True)
+    >>> reset_word(c4, "fastest")
+    Traceback (most recent call last):
+    ...
+    automata.errors.AutomatonError: unknown reset-word method 'fastest'; choose one of exact, eppstein, beam
+    """
+    if method not in RESET_WORD_METHODS:
+        raise AutomatonError(f"unknown reset-word method {method!r}; choose one of "
+                             f"{', '.join(RESET_WORD_METHODS)}")
+    if method == "exact":
+        return shortest_reset_word(dfa, memory_gib=memory_gib, time_limit=time_limit)
+    from .heuristics import beam_search, eppstein
+
+    if method == "eppstein":
+        return eppstein(dfa)
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise AutomatonError(f"width must be a positive integer, got {width!r}")
+    return beam_search(dfa, width=int(width))

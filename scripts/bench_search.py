@@ -45,7 +45,8 @@ def census_keys(n: int, threshold: int) -> set[str] | None:
 
 
 def measure(result, budgets, census: set[str] | None) -> list[dict]:
-    from seqvae.search import cerny_bound, h_level
+    from automata.sync import cerny_bound
+    from seqvae.search import h_level
 
     n = result.n_states
     rts = result.rts

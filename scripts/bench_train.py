@@ -68,13 +68,13 @@ def synthetic_corpus(count: int, seed: int = 0) -> list[str]:
 def bench(trainer: Trainer, batches, warmup: int, steps: int) -> tuple[float, float, float]:
     """Seconds per step, sequences/s, real tokens/s over ``steps`` timed steps."""
     for b in batches[:warmup]:
-        trainer._train_step(b)
+        trainer.train_step(b)
     timed = batches[warmup:warmup + steps]
     seqs = sum(len(b) for b in timed)
     toks = sum(int(trainer.train_len[b].sum()) for b in timed)
     t0 = time.perf_counter()
     for b in timed:
-        trainer._train_step(b)
+        trainer.train_step(b)
     dt = time.perf_counter() - t0
     return dt / len(timed), seqs / dt, toks / dt
 

@@ -14,6 +14,8 @@ import torch
 from .errors import DecodingError
 from .model import SeqVAE
 
+__all__ = ["METHODS", "decode"]
+
 METHODS = ("greedy", "sample", "beam")
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["json_default"]
+
 
 def json_default(obj):
     """``json.dumps(..., default=json_default)``: numpy numbers, arrays and paths as plain JSON.

@@ -15,6 +15,8 @@ from torch import nn
 from .config import ModelConfig
 from .errors import SeqVAEError
 
+__all__ = ["ConvEncoder", "GRUDecoder", "SeqVAE", "kl_divergence", "iwae_nll", "count_parameters"]
+
 
 class ConvEncoder(nn.Module):
     """Embedding (or one-hot) -> Conv1d layers over positions -> dense -> (mu, log sigma^2).

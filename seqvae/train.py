@@ -321,7 +321,9 @@ class Trainer:
             }
         return loss, stats
 
-    def _train_step(self, idx: torch.Tensor) -> dict:
+    def train_step(self, idx: torch.Tensor) -> dict:
+        """One optimiser step on the training items at indices ``idx``; returns its
+        statistics. Counters, logging and checkpoints are :meth:`fit`'s business."""
         cfg = self.cfg
         self.model.train()
         length = int(self.train_len[idx].max())
@@ -479,7 +481,7 @@ class Trainer:
                 while self.batch_in_epoch < len(batches):
                     if cfg.max_steps and self.step >= cfg.max_steps:
                         break
-                    stats = self._train_step(batches[self.batch_in_epoch])
+                    stats = self.train_step(batches[self.batch_in_epoch])
                     self.step += 1
                     self.batch_in_epoch += 1
                     self._log({"kind": "step", "step": self.step, "epoch": self.epoch, **stats})

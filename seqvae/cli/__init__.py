@@ -9,6 +9,8 @@ import typer
 
 from . import automata_cmd, data_cmd, interpolate_cmd, model_cmd, search_cmd
 
+__all__ = ["app", "main"]
+
 app = typer.Typer(
     name="seqvae",
     help="Sequence VAEs over discrete structures, and exact algorithms on synchronizing automata.",

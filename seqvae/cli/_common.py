@@ -22,6 +22,11 @@ from automata.errors import AutomatonError, ResourceLimitError
 from seqvae.errors import SeqVAEError
 from seqvae.jsonable import json_default
 
+__all__ = [
+    "InputError", "err_console", "out_console", "fail", "handle_errors", "print_json",
+    "progress_bar", "set_threads", "THREADS_HELP",
+]
+
 #: Human-facing output (tables, progress, errors).
 err_console = Console(stderr=True, soft_wrap=True)
 #: Machine-facing output (JSON, automata in text form).
@@ -82,6 +87,24 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError) and exc.filename:
         text = f"no such file: {exc.filename}"
     return " ".join(text.split())
+
+
+THREADS_HELP = ("torch threads (default: the cores, at most 2). A fixed seed gives the same "
+                "numbers for the same thread count; a different count changes the float sums")
+
+
+def set_threads(threads: int | None, default: int | None = None) -> int:
+    """Set torch's thread count for this command: ``threads``, else ``default``, else the
+    cores (at most 2). Only the command line sets this process-wide state."""
+    import torch
+
+    if threads is None:
+        # Fixed, never load-dependent: the thread count changes results in the last bits.
+        threads = default if default is not None else min(2, os.cpu_count() or 1)
+    if threads < 1:
+        raise InputError("--threads must be >= 1")
+    torch.set_num_threads(threads)
+    return threads
 
 
 def print_json(obj: Any) -> None:

@@ -17,6 +17,8 @@ import typer
 from ._common import (InputError, err_console, fail, handle_errors, out_console, print_json,
                       progress_bar)
 
+__all__ = ["automata_app", "register"]
+
 automata_app = typer.Typer(
     name="automata",
     help=(
@@ -80,22 +82,9 @@ def _check_limits(time_limit: Optional[float], memory: float) -> None:
 
 
 def _describe(dfa, index: int, memory: float, time_limit: Optional[float]) -> dict:
-    from automata.dfa import word_to_string
-    from automata.families import identify_family
-    from automata.formats import format_compact
-    from automata.generate import is_strongly_connected
-    from automata.sync import cerny_report
+    from automata.info import automaton_info
 
-    report = cerny_report(dfa, memory_gib=memory, time_limit=time_limit).to_dict()
-    word = report.get("reset_word")
-    return {
-        "index": index,
-        **report,
-        "reset_word_letters": None if word is None else word_to_string(word),
-        "strongly_connected": is_strongly_connected(dfa),
-        "family": identify_family(dfa),
-        "automaton": format_compact(dfa),
-    }
+    return {"index": index, **automaton_info(dfa, memory_gib=memory, time_limit=time_limit)}
 
 
 def _with_progress(items: list, description: str, func) -> list:
@@ -184,23 +173,12 @@ def reset_word_command(
         raise InputError(f"--width must be at least 1, got {width}")
     from automata.dfa import word_to_string
     from automata.errors import NotSynchronizingError
-
-    if method is Method.exact:
-        from automata.sync import shortest_reset_word
-
-        def solve(dfa):
-            return shortest_reset_word(dfa, memory_gib=memory, time_limit=time_limit)
-    elif method is Method.eppstein:
-        from automata.heuristics import eppstein as solve
-    else:
-        from automata.heuristics import beam_search
-
-        def solve(dfa):
-            return beam_search(dfa, width=width)
+    from automata.sync import reset_word
 
     def one(dfa, index):
         try:
-            word = [int(a) for a in solve(dfa)]
+            word = [int(a) for a in reset_word(dfa, method.value, width=width, memory_gib=memory,
+                                               time_limit=time_limit)]
         except NotSynchronizingError:
             word = None
         if word is not None and not dfa.is_reset_word(word):

@@ -9,6 +9,8 @@ import typer
 
 from ._common import InputError, err_console, handle_errors, print_json, progress_bar
 
+__all__ = ["data_app", "register"]
+
 data_app = typer.Typer(
     name="data",
     help="Build data sets: random synchronizing automata, or strings from a file.",

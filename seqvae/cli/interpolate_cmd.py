@@ -10,7 +10,9 @@ from typing import Optional
 
 import typer
 
-from ._common import InputError, err_console, handle_errors, print_json, progress_bar
+from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+
+__all__ = ["register"]
 
 _PERCENT = ("well_formed", "synchronizing", "strongly_connected", "novel", "new", "unique",
             "endpoint_recon", "same_as_start")
@@ -145,6 +147,9 @@ def interpolate(
     validity: Optional[str] = typer.Option(
         None, "--validity", help="Strings runs: a validity function 'module:function' (str -> bool)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write PNG figures."),
+    threads: Optional[int] = typer.Option(
+        None, "--threads", help="torch threads (default 1: decoding many small batches gains "
+                                "nothing from more)."),
 ):
     """Interpolate in latent space between held-out items; decode, refine and score every point.
 
@@ -152,9 +157,7 @@ def interpolate(
     well-formed, synchronizing and novel (not in the training set), reset lengths
     and distinct items found. Every decoded point goes to OUT/points.parquet and .csv.
     """
-    import torch
-
-    torch.set_num_threads(1)
+    set_threads(threads, default=1)
     if method not in ("greedy", "sample", "beam"):
         raise InputError(f"--decode must be greedy, sample or beam, not {method!r}")
     if unconstrained and both:

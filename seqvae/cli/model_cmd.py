@@ -16,7 +16,10 @@ from typing import Optional
 
 import typer
 
-from ._common import InputError, err_console, handle_errors, print_json, progress_bar
+from ._common import (THREADS_HELP, InputError, err_console, handle_errors, print_json,
+                      progress_bar, set_threads)
+
+__all__ = ["train_app", "register"]
 
 train_app = typer.Typer(
     name="train",
@@ -24,22 +27,6 @@ train_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-_THREADS_HELP = ("torch threads (default: the cores, at most 2). A fixed seed gives the same "
-                 "numbers for the same thread count; a different count changes the float sums")
-
-
-def _threads(threads: Optional[int]) -> int:
-    import torch
-
-    if threads is None:
-        # Fixed, never load-dependent: the thread count changes results in the last bits.
-        threads = min(2, os.cpu_count() or 1)
-    if threads < 1:
-        raise InputError("--threads must be >= 1")
-    torch.set_num_threads(threads)
-    return threads
 
 
 def _command_line(command: str, params: dict) -> str:
@@ -172,7 +159,7 @@ def train_automata(
     train_config: Optional[str] = typer.Option(None, "--train-config",
                                                help=_COMMON_HELP["train_config"]),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
-    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
 ):
     """Train on automata: a generated set of random synchronizing automata (default:
@@ -182,7 +169,7 @@ def train_automata(
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
 
-    _threads(threads)
+    set_threads(threads)
     out = out or Path(f"runs/automata-{n_states}x{n_letters}")
     model_over = _parse_json_option(model_config, "--model-config")
     if d_z is not None:
@@ -238,14 +225,14 @@ def train_strings(
     train_config: Optional[str] = typer.Option(None, "--train-config",
                                                help=_COMMON_HELP["train_config"]),
     resume: bool = typer.Option(False, "--resume"),
-    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Train on strings (e.g. SMILES), one item per line or a table column."""
     command = _command_line("train strings", dict(locals()))
     from seqvae.domains import StringDomain, domain_from_dict
 
-    _threads(threads)
+    set_threads(threads)
     out = out or Path(f"runs/strings-{file.stem}")
     if resume:
         cfg = _read_run_config(out)
@@ -372,10 +359,10 @@ def sample_command(
     seed: int = typer.Option(0, "--seed"),
     score: bool = typer.Option(False, "--score", help="Add exact scores (automata)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
-    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Decode samples z ~ N(0, I) and print the items (one per line, or JSON)."""
-    _threads(threads)
+    set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
     run = _load(run_dir)
@@ -395,10 +382,10 @@ def encode_command(
                                 "data set (.parquet) or strings (one per line)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write latents (.npy or .json)."),
     as_json: bool = typer.Option(False, "--json", help="Also print JSON on stdout."),
-    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Encode items to their latent means (and log-variances in JSON)."""
-    _threads(threads)
+    set_threads(threads)
     run = _load(run_dir)
     items = _read_items(run, file)
     if not items:
@@ -422,10 +409,10 @@ def decode_command(
     n_letters: Optional[int] = typer.Option(None, "--n-letters"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json"),
-    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Decode latent points into items."""
-    _threads(threads)
+    set_threads(threads)
     run = _load(run_dir)
     z = _read_latents(latents, run.d_z)
     parsed = run.decode_parsed(z, method=method, temperature=temperature, beam_width=beam_width,
@@ -444,12 +431,12 @@ def eval_command(
     iwae_samples: int = typer.Option(50, "--iwae-samples"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
-    threads: Optional[int] = typer.Option(None, "--threads", help=_THREADS_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units."""
     from seqvae.evaluate import evaluate
 
-    _threads(threads)
+    set_threads(threads)
     run = _load(run_dir)
     items = _read_items(run, data) if data is not None else None
     with progress_bar(transient=True) as bar:

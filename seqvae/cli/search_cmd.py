@@ -15,7 +15,9 @@ from typing import Optional
 
 import typer
 
-from ._common import InputError, err_console, handle_errors, print_json, progress_bar
+from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+
+__all__ = ["register"]
 
 _BACKENDS = ("loky", "threading", "multiprocessing", "sequential", "dask", "ray")
 
@@ -99,6 +101,9 @@ def register(app: typer.Typer) -> None:
         start_from: Optional[str] = typer.Option(
             None, "--start-from", help="File of automata to start from (any automata format)."),
         top: int = typer.Option(10, "--top", help="Leaderboard size."),
+        threads: Optional[int] = typer.Option(
+            None, "--threads", help="torch threads of the latent methods (default 1: their "
+                                    "networks are small, the exact evaluations dominate)."),
     ):
         """Search for automata with the longest reset words; the budget counts distinct automata."""
         from seqvae.search import search_extreme
@@ -121,6 +126,8 @@ def register(app: typer.Typer) -> None:
 
             if not RunDir(model).has_config():
                 raise InputError(f"not a trained run directory: {model}")
+        if method in ("vae", "hybrid"):
+            set_threads(threads, default=1)
         start = (load_start_automata(start_from, n_states, n_letters)
                  if start_from is not None and not resume else None)
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from automata.generate import random_tables
+
 from .core import NOT_EVALUATED, SearchContext, keys_of
+
+__all__ = [
+    "SearchMethod", "RandomSearch", "EvolutionarySearch", "OPERATORS", "redirect",
+    "swap_images", "redirect_unused", "near_identity", "neighbourhood", "swap_neighbourhood",
+    "crossover", "tournament",
+]
 
 
 class SearchMethod:
@@ -38,11 +46,6 @@ class SearchMethod:
         pass
 
 
-def random_tables(rng: np.random.Generator, m: int, n_letters: int, n_states: int) -> np.ndarray:
-    """``m`` uniformly random transition tables (every image independent and uniform)."""
-    return rng.integers(0, n_states, size=(m, n_letters, n_states), dtype=np.int32)
-
-
 class RandomSearch(SearchMethod):
     """Uniformly random automata, ``batch`` per step."""
 
@@ -55,7 +58,7 @@ class RandomSearch(SearchMethod):
     def step(self) -> None:
         ctx = self.ctx
         m = min(self.batch, max(ctx.remaining, 1))
-        ctx.evaluate(random_tables(ctx.rng, m, ctx.n_letters, ctx.n_states))
+        ctx.evaluate(random_tables(m, ctx.n_states, ctx.n_letters, ctx.rng))
 
 
 # ---------------------------------------------------------------------------
@@ -336,7 +339,7 @@ class EvolutionarySearch(SearchMethod):
 
     def _random_batch(self, m: int) -> tuple[np.ndarray, np.ndarray]:
         ctx = self.ctx
-        canon, rts = ctx.evaluate(random_tables(ctx.rng, m, ctx.n_letters, ctx.n_states))
+        canon, rts = ctx.evaluate(random_tables(m, ctx.n_states, ctx.n_letters, ctx.rng))
         keep = rts != NOT_EVALUATED
         return canon[keep], rts[keep]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -24,8 +23,16 @@ import numpy as np
 
 from automata.atomic import atomic_write_bytes, atomic_write_text
 from automata.dfa import DFA
+from automata.sync import cerny_bound
 
 from ..errors import SearchError
+
+__all__ = [
+    "NOT_EVALUATED", "CHECKPOINT_NAME", "CHECKPOINT_VERSION", "Evaluator", "Canonicaliser",
+    "Verifier", "Archive", "Counterexample", "SearchContext", "Snapshot", "cerny_bound", "h_level",
+    "default_canonicaliser", "default_verifier", "make_evaluator", "compact", "keys_of",
+    "save_checkpoint", "load_checkpoint",
+]
 
 #: ``tables (m, k, n) -> int64 reset lengths``, -1 where not synchronizing.
 Evaluator = Callable[[np.ndarray], np.ndarray]
@@ -38,15 +45,6 @@ Verifier = Callable[[DFA], "list[int] | None"]
 NOT_EVALUATED = -2
 CHECKPOINT_NAME = "checkpoint.npz"
 CHECKPOINT_VERSION = 1
-
-
-def cerny_bound(n_states: int) -> int:
-    """``(n-1)^2``, the conjectured maximum reset length.
-
-    >>> cerny_bound(7)
-    36
-    """
-    return (n_states - 1) ** 2
 
 
 def h_level(n_states: int) -> int:
@@ -173,10 +171,6 @@ class Counterexample:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class BudgetExhausted(Exception):
-    """Raised inside a step when the budget runs out (caught by the driver)."""
 
 
 class SearchContext:
@@ -422,7 +416,3 @@ def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
         rts = np.array(data["archive_rts"])
         doc["method_state"] = _join_state(doc["method_state"], data)
     return doc, tables, rts
-
-
-def now() -> float:
-    return time.perf_counter()

@@ -37,14 +37,20 @@ from ..errors import SearchError
 from .baselines import EvolutionarySearch, SearchMethod
 from .core import SearchContext
 
+__all__ = [
+    "START_MODEL", "PropertyHead", "LatentSearch", "HybridSearch", "rank_weights",
+    "train_start_model",
+]
+
 #: Training set and schedule of the starting model when no --model is given.
 START_MODEL = dict(count=3000, epochs=4, d_z=16, dec_hidden=128, enc_hidden=128, batch_size=64)
 
 
 def _torch():
+    # torch is imported on first use: the baselines never pay for it. The thread
+    # count is the caller's choice (the command line sets it), never set here.
     import torch
 
-    torch.set_num_threads(1)
     return torch
 
 

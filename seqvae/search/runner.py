@@ -20,6 +20,11 @@ from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Sna
                    cerny_bound, compact, h_level, load_checkpoint, make_evaluator,
                    save_checkpoint)
 
+__all__ = [
+    "METHODS", "SearchResult", "search_extreme", "check_arguments", "load_start_automata",
+    "method_class",
+]
+
 #: Method names accepted by :func:`search_extreme`.
 METHODS = ("random", "evolve", "vae", "hybrid")
 #: Stop after this many consecutive steps that found nothing new (tiny spaces).
