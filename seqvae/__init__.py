@@ -1,2 +1,49 @@
-"""seqvae: sequence VAEs over discrete structures, aimed at synchronizing automata."""
+"""seqvae: sequence VAEs over discrete structures, aimed at synchronizing automata.
+
+The public surface, importable from here::
+
+    from seqvae import AutomataDomain, AutomatonTokenizer, train, load_run, evaluate
+
+Everything that pulls in torch or pandas is imported on first use, so that
+``import seqvae`` (and every command-line start) stays fast.
+"""
 __version__ = "0.1.0"
+
+from .errors import (ConfigError, DataError, DecodeError, DecodingError, DomainError,
+                     EncodeError, LatentError, RunError, SearchError, SeqVAEError, TokenizerError,
+                     TrainingError)
+
+_LAZY = {
+    "ModelConfig": "config", "TrainConfig": "config",
+    "AutomatonTokenizer": "tokenizers", "CharTokenizer": "tokenizers",
+    "RegexTokenizer": "tokenizers", "tokenizer_from_dict": "tokenizers",
+    "Domain": "domains", "AutomataDomain": "domains", "StringDomain": "domains",
+    "Parsed": "domains", "register_domain": "domains", "domain_from_dict": "domains",
+    "domain_for_dataset": "domains",
+    "save_dataset": "data", "load_dataset": "data", "load_strings": "data",
+    "build_automata_dataset": "data",
+    "SeqVAE": "model", "decode": "decode", "Trainer": "train", "RunDir": "rundir",
+    "Run": "runs", "load_run": "runs", "train": "runs", "fine_tune": "runs",
+    "evaluate": "evaluate", "latent_path": "latent", "refine": "latent",
+    "run_interpolation": "interpolate", "run_attribute": "interpolate",
+    "search_extreme": "search",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seqvae' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "__version__",
+    "SeqVAEError", "ConfigError", "DataError", "TokenizerError", "EncodeError", "DecodeError",
+    "DecodingError", "DomainError", "LatentError", "RunError", "TrainingError", "SearchError",
+    *_LAZY,
+]

@@ -1,7 +1,7 @@
 """Decoding latent points into token sequences: greedy, temperature sampling, beam search.
 
 Every method works on a batch of latent points at once, under
-``torch.no_grad``, and optionally under a :class:`~seqvae.tokenizers.DecodeConstraint`
+``torch.no_grad``, and optionally under a :class:`~seqvae.constraints.DecodeConstraint`
 that masks, at each step, the tokens that would make the sequence malformed.
 Sequences come back as lists of ids ``[BOS, ..., EOS]`` (no padding); a row
 that hit the step limit without EOS comes back without it.

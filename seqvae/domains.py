@@ -30,8 +30,8 @@ from automata.errors import AutomatonError
 from automata.generate import strongly_connected_tables
 
 from .errors import DataError, DomainError
-from .tokenizers import (AutomatonTokenizer, DecodeConstraint, DecodeError, StringConstraint,
-                         tokenizer_from_dict)
+from .constraints import DecodeConstraint, StringConstraint
+from .tokenizers import AutomatonTokenizer, DecodeError, tokenizer_from_dict
 
 __all__ = ["Parsed", "Domain", "DOMAINS", "register_domain", "AutomataDomain", "StringDomain",
            "domain_from_dict", "domain_for_dataset", "resolve_function"]
@@ -527,7 +527,7 @@ class StringDomain(Domain):
 
     def constraint(self, max_len: int | None = None, **unused) -> DecodeConstraint | None:
         """None (free decoding) unless ``max_len`` is given: then a
-        :class:`~seqvae.tokenizers.StringConstraint` that keeps every decode
+        :class:`~seqvae.constraints.StringConstraint` that keeps every decode
         well-formed and at most ``max_len`` tokens long."""
         if max_len is None:
             return None

@@ -133,7 +133,7 @@ class Run:
 
     def constraint(self, **spec):
         """The decode constraint for ``spec`` (defaults: the training sizes); for domains
-        without a grammar, a :class:`~seqvae.tokenizers.StringConstraint` of at least one
+        without a grammar, a :class:`~seqvae.constraints.StringConstraint` of at least one
         token that fits the model's ``max_len``."""
         merged = self.constraint_spec
         merged.update({k: v for k, v in spec.items() if v is not None})
@@ -141,7 +141,7 @@ class Run:
         if constraint is None:
             # No grammar: at least keep the token sequence well formed (BOS and EOS
             # take two of the model's max_len positions).
-            from .tokenizers import StringConstraint
+            from .constraints import StringConstraint
 
             constraint = StringConstraint(self.tokenizer, max_len=self.model_config.max_len - 2,
                                           min_len=1)

@@ -152,7 +152,8 @@ def test_step_by_step_decoding_matches_the_teacher_forced_pass(kw):
 
 @pytest.mark.parametrize("method", ["greedy", "sample", "beam"])
 def test_string_decodes_under_the_sequence_constraint_always_decode(method):
-    from seqvae.tokenizers import CharTokenizer, StringConstraint
+    from seqvae.constraints import StringConstraint
+    from seqvae.tokenizers import CharTokenizer
 
     tok = CharTokenizer.fit(["abcde", "edcba"], unk=True)
     cfg = ModelConfig.for_tokenizer(tok, 9, d_z=4, enc_hidden=16, dec_z_dim=8, dec_hidden=16,

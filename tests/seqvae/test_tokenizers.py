@@ -8,10 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automata.dfa import DFA
-from seqvae.tokenizers import (SMILES_PATTERN, AutomatonConstraint, AutomatonTokenizer,
-                               StringConstraint,
-                               CharTokenizer, DecodeError, EncodeError, RegexTokenizer,
-                               tokenizer_from_dict)
+from seqvae.constraints import AutomatonConstraint, StringConstraint
+from seqvae.tokenizers import (SMILES_PATTERN, AutomatonTokenizer, CharTokenizer, DecodeError,
+                               EncodeError, RegexTokenizer, tokenizer_from_dict)
 
 
 @st.composite
@@ -271,7 +270,8 @@ def test_string_constraint_walks_always_decode():
 
 
 def test_string_constraint_holds_eos_back_until_min_len():
-    from seqvae.tokenizers import CharTokenizer, StringConstraint
+    from seqvae.constraints import StringConstraint
+    from seqvae.tokenizers import CharTokenizer
 
     tok = CharTokenizer.fit(["ab"])
     con = StringConstraint(tok, max_len=3, min_len=2)
