@@ -40,6 +40,7 @@ import torch
 
 from .model import iwae_nll, kl_divergence
 from .runs import Run
+from .scoring import ScoreCache, score_decodes
 from .train import pad_sequences
 
 __all__ = ["REQUIRED_KEYS", "evaluate", "reconstruction", "reconstruction_sampled",
@@ -148,27 +149,27 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
     con = run.decode_parsed(z, method=method, constrained=True, temperature=temperature, seed=seed)
     unc = run.decode_parsed(z, method=method, constrained=False, temperature=temperature,
                             seed=seed)
-    ok = [p.item for p in con if p.ok]
-    keys = run.domain.canonical_keys(ok)
-    distinct = set(keys)
-    train_keys = run.train_keys
+    scorer = ScoreCache(run.domain)
+    scorer.prefill([p.item for p in con if p.ok])
+    ok = [r for r in score_decodes(con, run.domain, train_keys=run.train_keys, scorer=scorer)
+          if r["well_formed"]]
+    distinct = {r["key"] for r in ok}
     out = {
         "prior_samples": int(count),
         "prior_method": method,
         "prior_well_formed": float(np.mean([p.ok for p in con])) if con else None,
         "prior_well_formed_unconstrained": float(np.mean([p.ok for p in unc])) if unc else None,
         "prior_unique": len(distinct) / len(ok) if ok else None,
-        "prior_novel": (len([k for k in distinct if k not in train_keys]) / len(distinct)
+        "prior_novel": (len({r["key"] for r in ok if r["novel"]}) / len(distinct)
                         if distinct else None),
         "prior_synchronizing": None, "prior_strongly_connected": None,
     }
     if "synchronizing" in run.domain.score_fields:
-        scores = run.domain.score_many(ok)
-        out["prior_synchronizing"] = (sum(s["synchronizing"] for s in scores) / len(con)
+        out["prior_synchronizing"] = (sum(bool(r["synchronizing"]) for r in ok) / len(con)
                                       if con else None)
-        out["prior_strongly_connected"] = (sum(s["strongly_connected"] for s in scores) / len(con)
-                                           if con else None)
-        rts = [s["reset_length"] for s in scores if s["synchronizing"]]
+        out["prior_strongly_connected"] = (sum(bool(r["strongly_connected"]) for r in ok)
+                                           / len(con) if con else None)
+        rts = [r["reset_length"] for r in ok if r["synchronizing"]]
         out["prior_reset_length_hist"] = _hist(rts)
         out["prior_reset_length_mean"] = float(np.mean(rts)) if rts else None
         if train_reset_lengths is not None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from automata import DFA
 from automata.formats import write_automata
 from seqvae.cli import app
-from seqvae.interpolate import SUMMARY_KEYS
+from seqvae.scoring import SUMMARY_KEYS
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ import pytest
 from automata import DFA
 from automata.reference import bfs_reset_word
 from seqvae.domains import AutomataDomain, Parsed, StringDomain
-from seqvae.interpolate import (SUMMARY_KEYS, choose_pairs, run_attribute, run_interpolation,
-                                score_decodes, summarize_points)
+from seqvae.interpolate import choose_pairs, run_attribute, run_interpolation
+from seqvae.scoring import SUMMARY_KEYS, score_decodes, summarize_points
 from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
 
 CERNY4 = DFA([[1, 2, 3, 0], [1, 1, 2, 3]])            # rt 9
@@ -95,14 +95,16 @@ def test_summary_counts_interior_points_only(domain):
 
 def test_choose_pairs_same_size_and_distinct():
     items = [CERNY4, OTHER, PERMS, DFA([[1, 2, 0], [0, 0, 2]]), DFA([[1, 0, 0], [2, 0, 1]])]
-    pairs = choose_pairs(items, 50, np.random.default_rng(0))
+    dom = AutomataDomain(AutomatonTokenizer(max_states=4, max_letters=2))
+    pairs = choose_pairs(items, 50, np.random.default_rng(0), domain=dom)
     assert len(pairs) == len({frozenset(p) for p in pairs})
     for i, j in pairs:
         assert i != j and items[i].n_states == items[j].n_states
     # 3 four-state items give 3 unordered pairs, 2 three-state ones give 1.
     assert len(pairs) <= 4
     with pytest.raises(ValueError):
-        choose_pairs([CERNY4, DFA([[0, 1, 2], [1, 2, 0]])], 1, np.random.default_rng(0))
+        choose_pairs([CERNY4, DFA([[0, 1, 2], [1, 2, 0]])], 1, np.random.default_rng(0),
+                     domain=dom)
 
 
 class TableRun:
