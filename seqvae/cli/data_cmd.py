@@ -52,32 +52,20 @@ def automata_command(
     Columns: item (canonical compact form, e.g. 'a:0120 b:3012'), n_states, n_letters,
     reset_length, strongly_connected, cerny_ratio, source. Prints a JSON summary on stdout.
     """
-    from seqvae import __version__
-    from seqvae.data import build_automata_dataset, parse_enrich, save_dataset
+    from seqvae.data import save_dataset
+    from seqvae.datasets import automata_dataset
 
     if (n_states is None) == (n_states_range is None):
         raise InputError("give exactly one of --n-states and --n-states-range")
     sizes = int(n_states) if n_states is not None else (int(n_states_range[0]),
                                                          int(n_states_range[1]))
-    opts = parse_enrich(enrich)
     started = time.perf_counter()
     with progress_bar(transient=True) as bar:
         task = bar.add_task("automata", total=count, status="")
-        df = build_automata_dataset(sizes, n_letters, count, seed, enrich=opts,
+        df, meta = automata_dataset(sizes, n_letters, count, seed, enrich=enrich,
                                     progress=lambda k: bar.advance(task, k))
     elapsed = time.perf_counter() - started
-    shortfall = int(df.attrs.get("shortfall", 0))
-    lo, hi = (sizes, sizes) if isinstance(sizes, int) else sizes
-    meta = {
-        "domain": "automata",
-        "generator": "seqvae.data.build_automata_dataset",
-        "parameters": {"n_states": [lo, hi] if lo != hi else lo, "n_letters": n_letters,
-                       "count": count, "enrich": opts},
-        "seed": seed,
-        "seqvae_version": __version__,
-        "shortfall": shortfall,
-        "dedup": "isomorphism (automata.canon.canonical_tables)",
-    }
+    shortfall = meta["shortfall"]
     sidecar = save_dataset(df, output, meta)
     if shortfall:
         err_console.print(f"[yellow]warning:[/] only {len(df)} distinct synchronizing automata "
@@ -113,50 +101,20 @@ def strings_command(
 ):
     """Strings from a file as a data set (columns item, length), with a fitted tokenizer in
     the metadata. Prints a JSON summary on stdout."""
-    from seqvae import __version__
-    from seqvae.data import load_strings, save_dataset, strings_dataset
-    from seqvae.domains import StringDomain, resolve_function
-    from seqvae.tokenizers import CharTokenizer, RegexTokenizer
+    from seqvae.data import save_dataset
+    from seqvae.datasets import strings_dataset_from_file
 
     if tokenizer not in ("regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
-    strings = load_strings(source, column=column)
-    if not strings:
-        raise InputError(f"{source}: no strings found")
-    dropped = 0
-    if validity is not None:
-        check = resolve_function(validity)
-        kept = [s for s in strings if _safe_check(check, s)]
-        dropped = len(strings) - len(kept)
-        strings = kept
-        if not strings:
-            raise InputError(f"the validity function {validity} rejects every string")
-    df = strings_dataset(strings, dedup=dedup)
-    cls = RegexTokenizer if tokenizer == "regex" else CharTokenizer
-    tok = cls.fit(df["item"].tolist())
-    domain = StringDomain(tok, validity=validity)
+    df, meta, domain = strings_dataset_from_file(source, column=column, tokenizer=tokenizer,
+                                                 validity=validity, dedup=dedup)
+    tok = domain.tokenizer
     seq_lens = [len(tok.encode(s)) for s in df["item"]]
-    meta = {
-        "domain": "strings",
-        "generator": "seqvae.data.load_strings",
-        "parameters": {"source": str(source), "column": column, "dedup": dedup},
-        "tokenizer": tokenizer,
-        "validity": validity,
-        "domain_spec": domain.to_dict(),
-        "seqvae_version": __version__,
-        "dropped_invalid": dropped,
-    }
+    dropped = meta["dropped_invalid"]
     sidecar = save_dataset(df, output, meta)
     print_json({"path": str(output), "sidecar": str(sidecar), "rows": int(len(df)),
                 "vocab_size": tok.vocab_size, "max_seq_len": max(seq_lens),
                 "dropped_invalid": dropped})
-
-
-def _safe_check(check, text: str) -> bool:
-    try:
-        return bool(check(text))
-    except Exception:  # noqa: BLE001 - a user function failing on a string rejects it
-        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -165,7 +165,7 @@ def train_automata(
     """Train on automata: a generated set of random synchronizing automata (default:
     50k 7-state binary ones) or a data set file."""
     command = _command_line("train automata", dict(locals()))
-    from seqvae.data import build_automata_dataset
+    from seqvae.datasets import build_automata_dataset
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
 

@@ -139,7 +139,7 @@ def train_start_model(n_states: int, n_letters: int, seed: int, *, count: int | 
                       epochs: int | None = None, log: Callable[[str], None] | None = None,
                       out_dir: str | Path | None = None):
     """A small VAE trained on random synchronizing automata of one size (no reset lengths used)."""
-    from seqvae.data import build_automata_dataset
+    from seqvae.datasets import build_automata_dataset
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
     from seqvae.runs import train

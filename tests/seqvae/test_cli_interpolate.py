@@ -25,7 +25,7 @@ TINY_TRAIN = dict(epochs=2, batch_size=32, val_fraction=0.1, test_fraction=0.2, 
 
 @pytest.fixture(scope="session")
 def automata_run(tmp_path_factory):
-    from seqvae.data import build_automata_dataset
+    from seqvae.datasets import build_automata_dataset
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
     from seqvae.runs import train

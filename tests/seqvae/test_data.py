@@ -1,18 +1,14 @@
-from functools import partial
-
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from torch.utils.data import DataLoader
 
 from automata.canon import canonical_key
 from automata.formats import parse_compact
 from automata.generate import is_strongly_connected
 from automata.reference import bfs_reset_word
-from seqvae.data import (BucketBatchSampler, DataError, SequenceDataset, build_automata_dataset,
-                         collate, encode_items, load_dataset, load_strings,
-                         parse_enrich, save_dataset, sidecar_path, split_indices, strings_dataset)
+from seqvae.data import encode_items, load_dataset, load_strings, save_dataset, sidecar_path
+from seqvae.datasets import build_automata_dataset, strings_dataset
+from seqvae.errors import DataError
 from seqvae.domains import AutomataDomain, StringDomain, domain_for_dataset
 
 COLUMNS = {"item", "n_states", "n_letters", "reset_length", "strongly_connected"}
@@ -74,14 +70,6 @@ def test_enrichment_raises_mean_reset_length(enrich):
         assert len(mutated) > 0
         for s, rt in zip(mutated["item"][:20], mutated["reset_length"][:20]):
             assert len(bfs_reset_word(parse_compact(s))) == rt
-
-
-@pytest.mark.parametrize("spec, message", [("foo:1", "expected"), ("quantile:1", "Q must"),
-                                           ("mutate:0", "R must"), ("mutate:x", "not a number"),
-                                           (["mutate:0.1", "mutate:0.2"], "twice")])
-def test_parse_enrich_errors(spec, message):
-    with pytest.raises(DataError, match=message):
-        parse_enrich(spec)
 
 
 def test_build_rejects_bad_arguments():
@@ -157,78 +145,6 @@ def test_domain_for_dataset_and_encoding(small_set):
     sdom = domain_for_dataset(sdf, {"domain": "strings"})
     assert isinstance(sdom, StringDomain) and "Cl" in sdom.tokenizer.vocab
     assert sdom.parse(sdom.encode("ClCBr")).item == "ClCBr"
-
-
-# ---------------------------------------------------------------------- torch
-def test_collate_pads_to_longest():
-    ids, lengths = collate([torch.tensor([1, 5, 6, 2]), [1, 2], np.array([1, 7, 2])], pad_id=0)
-    assert ids.dtype == torch.long and ids.shape == (3, 4)
-    assert ids.tolist() == [[1, 5, 6, 2], [1, 2, 0, 0], [1, 7, 2, 0]]
-    assert lengths.tolist() == [4, 2, 3]
-
-
-def test_dataset_with_targets_through_dataloader():
-    seqs = [[1] + [3] * n + [2] for n in (4, 1, 7, 2, 2, 9, 3)]
-    ds = SequenceDataset(seqs, targets=[float(n) for n in range(7)])
-    sampler = BucketBatchSampler(ds.lengths, batch_size=3, shuffle=True, seed=0)
-    loader = DataLoader(ds, batch_sampler=sampler, collate_fn=partial(collate, pad_id=9))
-    seen = []
-    for ids, lengths, targets in loader:
-        assert ids.shape[1] == int(lengths.max())
-        for row, n, t in zip(ids, lengths, targets):
-            i = int(t)
-            seen.append(i)
-            assert row[:n].tolist() == seqs[i] and (row[n:] == 9).all()
-    assert sorted(seen) == list(range(7))
-    with pytest.raises(DataError):
-        SequenceDataset([[1, 2]], targets=[1.0, 2.0])
-
-
-def test_bucket_sampler_groups_lengths_and_is_deterministic():
-    rng = np.random.default_rng(0)
-    lengths = rng.integers(5, 60, size=500)
-    s = BucketBatchSampler(lengths, batch_size=32, shuffle=True, seed=1)
-    batches = list(s)
-    assert len(batches) == len(s)
-    flat = sorted(i for b in batches for i in b)
-    assert flat == list(range(500))
-    # every batch is a run of the length-sorted order: ranges never interleave
-    spans = sorted((lengths[b].min(), lengths[b].max()) for b in batches)
-    for (_, hi), (lo, _) in zip(spans, spans[1:]):
-        assert hi <= lo
-    padding = sum(int(lengths[b].max()) * len(b) - int(lengths[b].sum()) for b in batches)
-    perm = np.random.default_rng(5).permutation(500)
-    random_batches = [perm[i:i + 32] for i in range(0, 500, 32)]
-    random_padding = sum(int(lengths[b].max()) * len(b) - int(lengths[b].sum())
-                         for b in random_batches)
-    assert padding < 0.15 * random_padding
-    assert list(BucketBatchSampler(lengths, 32, True, seed=1)) == batches
-    s.set_epoch(1)
-    assert list(s) != batches
-    assert list(BucketBatchSampler(lengths, 32, True, seed=2)) != batches
-
-
-def test_bucket_sampler_ranks_and_drop_last():
-    lengths = list(range(100))
-    parts = [list(BucketBatchSampler(lengths, 8, True, seed=0, num_replicas=3, rank=r))
-             for r in range(3)]
-    assert len({len(p) for p in parts}) == 1
-    ids = [i for p in parts for b in p for i in b]
-    assert len(ids) == len(set(ids))
-    s = BucketBatchSampler(lengths, 8, False, drop_last=True)
-    assert len(list(s)) == len(s) == 12 and all(len(b) == 8 for b in s)
-
-
-def test_split_indices():
-    tr, va = split_indices(101, 0.1, seed=3)
-    assert len(va) == 10 and len(tr) == 91
-    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(101))
-    tr2, va2 = split_indices(101, 0.1, seed=3)
-    assert np.array_equal(va, va2) and not np.array_equal(va, split_indices(101, 0.1, seed=4)[1])
-    assert len(split_indices(5, 0.01, 0)[1]) == 1
-    assert len(split_indices(5, 0.0, 0)[1]) == 0
-    with pytest.raises(ValueError):
-        split_indices(5, 1.0, 0)
 
 
 @pytest.mark.parametrize("enrich", [None, "quantile:0.7", "mutate:1.0"])

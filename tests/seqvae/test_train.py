@@ -14,7 +14,7 @@ from seqvae.domains import AutomataDomain
 from seqvae.errors import RunError, TrainingError
 from seqvae.runs import fine_tune, load_run, train
 from seqvae.tokenizers import AutomatonTokenizer
-from seqvae.train import Trainer, epoch_batches, kl_weight, learning_rate
+from seqvae.train import Trainer, epoch_batches, kl_weight, learning_rate, pad_sequences
 
 torch.set_num_threads(1)
 
@@ -228,6 +228,16 @@ def test_fine_tune_leaves_the_original_alone(tmp_path):
     assert reloaded.decode(z) == tuned.decode(z)
     with pytest.raises(TrainingError):
         fine_tune(run, targets, [0] * 6, steps=2)
+
+
+def test_pad_sequences_pads_to_longest():
+    ids, lengths = pad_sequences([torch.tensor([1, 5, 6, 2]), [1, 2], np.array([1, 7, 2])],
+                                 pad_id=0)
+    assert ids.dtype == torch.long and ids.shape == (3, 4)
+    assert ids.tolist() == [[1, 5, 6, 2], [1, 2, 0, 0], [1, 7, 2, 0]]
+    assert lengths.tolist() == [4, 2, 3]
+    empty, none = pad_sequences([], pad_id=0)
+    assert empty.shape == (0, 1) and none.shape == (0,)
 
 
 def test_schedules():
