@@ -12,8 +12,15 @@ how to keep a decoder on well-formed sequences (:meth:`Domain.constraint`).
   with an optional user validity function ``str -> bool`` named as
   ``"module:function"`` so that it survives ``to_dict`` / ``domain_from_dict``.
 
+A new kind of item (e.g. molecules written as SELFIES) plugs in as a
+:class:`Domain` subclass registered with :func:`register_domain`, in a module of
+its own; nothing else in the package asks which domain it holds.
+
 The domain reaches the ``automata`` package only through ``automata.canon``,
-``automata.sync``, ``automata.formats`` and ``automata.generate``.
+``automata.sync``, ``automata.formats`` and ``automata.generate``. The module
+holds the protocol and its two built-in implementations together so that the
+protocol's defaults and the overrides read side by side; that makes it longer
+than most.
 """
 from __future__ import annotations
 

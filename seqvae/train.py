@@ -14,6 +14,10 @@ stopped.
 Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) the trainer joins the
 process group (gloo on CPU), wraps the model in DistributedDataParallel, gives
 each rank every ``world``-th batch, and lets only rank 0 write.
+
+The module is longer than most because the trainer's parts (schedules, batches,
+the step, validation, checkpoints, the Ctrl-C guard, the loop) share one state
+and are only correct together; split, each piece would need the others to test.
 """
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Thin: parse options, call :mod:`seqvae.runs` and
 :mod:`seqvae.evaluate`, draw progress on stderr, print results on stdout.
 Under ``torchrun`` (WORLD_SIZE > 1) ``seqvae train`` trains with DDP and only
 rank 0 writes and prints.
+
+Most of the length is typer option declarations (two training commands share
+a dozen options each); the bodies are short.
 """
 from __future__ import annotations
 

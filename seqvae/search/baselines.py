@@ -3,6 +3,10 @@
 Both work in batches: candidates are generated as one ``(m, n_letters,
 n_states)`` array, canonicalised and scored by :meth:`SearchContext.evaluate`
 in one call, so per-candidate Python work stays negligible.
+
+One module for both because the evolutionary search is the baseline's tuned
+form and its mutation operators are shared with the hybrid latent method; its
+operators and the restart logic make up most of the length.
 """
 from __future__ import annotations
 

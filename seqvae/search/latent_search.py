@@ -24,6 +24,9 @@ used (only the automata), so that data costs no budget.
 ``hybrid`` runs the same proposals and polishes them with the evolutionary
 search of :mod:`.baselines`, which shares the archive and so mutates
 whatever the decoder found.
+
+The proposal sources, the property head and weighted retraining are one
+method's parts that share its state; the module keeps them together.
 """
 from __future__ import annotations
 

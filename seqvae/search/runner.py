@@ -251,78 +251,114 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     if method in ("vae", "hybrid"):
         options.setdefault("model", model)
         options.setdefault("log", log)
-    strategy = method_class(method)(ctx, **options)
-    meta = {"method": method, "n_states": n_states, "n_letters": n_letters, "seed": seed}
-
-    steps, elapsed_before = 0, 0.0
-    checkpoint = out / CHECKPOINT_NAME if out is not None else None
+    driver = _Driver(ctx, method_class(method)(ctx, **options), rng,
+                     {"method": method, "n_states": n_states, "n_letters": n_letters,
+                      "seed": seed},
+                     out / CHECKPOINT_NAME if out is not None else None)
     if resume:
-        if checkpoint is None or not checkpoint.exists():
-            raise SearchError(f"nothing to resume: no {CHECKPOINT_NAME} in {out}")
-        doc, tables, rts = load_checkpoint(checkpoint)
-        for key, value in meta.items():
-            if doc["meta"].get(key) != value:
-                raise SearchError(
-                    f"checkpoint in {out} is for {key}={doc['meta'].get(key)!r}, not {value!r}")
-        ctx.archive.add(tables, rts)
-        ctx.load_counters(doc["counters"])
-        rng.bit_generator.state = doc["rng_state"]
-        strategy.load_state_dict(doc["method_state"])
-        steps, elapsed_before = int(doc["steps"]), float(doc["elapsed"])
-        if progress is not None and len(tables):
-            progress(len(tables))
+        driver.resume(progress)
     elif start_tables is not None:
-        canon, rts = ctx.evaluate(start_tables)
-        keep = rts >= -1
-        strategy.seed(canon[keep], rts[keep])
-
-    def snapshot() -> Snapshot:
-        return Snapshot(ctx.archive.size, copy.deepcopy(ctx.counters()),
-                        copy.deepcopy(rng.bit_generator.state),
-                        copy.deepcopy(strategy.state_dict()), steps,
-                        elapsed_before + (time.perf_counter() - t0), meta)
-
-    t0 = time.perf_counter()
-    last_checkpoint = t0
-    snap = snapshot()
-    stopped = "budget"
-    idle = 0
+        driver.seed(start_tables)
     try:
-        while not ctx.exhausted:
-            if time_limit is not None and elapsed_before + time.perf_counter() - t0 >= time_limit:
-                stopped = "time limit"
-                break
-            if idle >= MAX_IDLE_STEPS:
-                stopped = "no new automata"
-                break
-            before = ctx.evaluations
-            strategy.step()
-            steps += 1
-            idle = idle + 1 if ctx.evaluations == before else 0
-            snap = snapshot()
-            if status is not None:
-                status({"evaluations": ctx.evaluations, "best_reset_length": ctx.best_rt,
-                        "steps": steps})
-            if checkpoint is not None and time.perf_counter() - last_checkpoint >= checkpoint_seconds:
-                save_checkpoint(checkpoint, ctx, snap)
-                last_checkpoint = time.perf_counter()
+        stopped = driver.run(time_limit, status, checkpoint_seconds)
     except KeyboardInterrupt:
-        # Roll back to the last step boundary so that --resume replays exactly.
-        ctx.archive.truncate(snap.archive_size)
-        ctx.load_counters(snap.counters)
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, ctx, snap)
-            if write_results:
-                _write_results(out, _result(ctx, method, budget, seed, "interrupted", snap.steps,
-                                            snap.elapsed, top, out))
+        snap = driver.roll_back()
+        if driver.checkpoint is not None and write_results:
+            _write_results(out, _result(ctx, method, budget, seed, "interrupted", snap.steps,
+                                        snap.elapsed, top, out))
         raise
-    if checkpoint is not None:
-        save_checkpoint(checkpoint, ctx, snap)
-    result = _result(ctx, method, budget, seed, stopped, steps,
-                     elapsed_before + time.perf_counter() - t0, top, out)
+    driver.save()
+    result = _result(ctx, method, budget, seed, stopped, driver.steps, driver.elapsed(), top, out)
     if out is not None and write_results:
         _write_results(out, result)
     return result
+
+
+class _Driver:
+    """Runs a search method step by step: resume, time and idle limits, checkpoints, and
+    the snapshot of the last step boundary that an interrupted search rolls back to."""
+
+    def __init__(self, ctx: SearchContext, strategy, rng: np.random.Generator, meta: dict,
+                 checkpoint: Path | None):
+        self.ctx, self.strategy, self.rng, self.meta = ctx, strategy, rng, meta
+        self.checkpoint = checkpoint
+        self.steps, self.elapsed_before = 0, 0.0
+        self.t0 = time.perf_counter()
+        self.snap: Snapshot | None = None
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + (time.perf_counter() - self.t0)
+
+    def resume(self, progress: Callable[[int], None] | None) -> None:
+        """Continue from the checkpoint (of the same search)."""
+        if self.checkpoint is None or not self.checkpoint.exists():
+            where = self.checkpoint.parent if self.checkpoint is not None else None
+            raise SearchError(f"nothing to resume: no {CHECKPOINT_NAME} in {where}")
+        doc, tables, rts = load_checkpoint(self.checkpoint)
+        for key, value in self.meta.items():
+            if doc["meta"].get(key) != value:
+                raise SearchError(f"checkpoint in {self.checkpoint.parent} is for "
+                                  f"{key}={doc['meta'].get(key)!r}, not {value!r}")
+        self.ctx.archive.add(tables, rts)
+        self.ctx.load_counters(doc["counters"])
+        self.rng.bit_generator.state = doc["rng_state"]
+        self.strategy.load_state_dict(doc["method_state"])
+        self.steps, self.elapsed_before = int(doc["steps"]), float(doc["elapsed"])
+        if progress is not None and len(tables):
+            progress(len(tables))
+
+    def seed(self, start_tables: np.ndarray) -> None:
+        """Evaluate the start automata and hand them to the method."""
+        canon, rts = self.ctx.evaluate(start_tables)
+        keep = rts >= -1
+        self.strategy.seed(canon[keep], rts[keep])
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(self.ctx.archive.size, copy.deepcopy(self.ctx.counters()),
+                        copy.deepcopy(self.rng.bit_generator.state),
+                        copy.deepcopy(self.strategy.state_dict()), self.steps, self.elapsed(),
+                        self.meta)
+
+    def run(self, time_limit: float | None, status: Callable[[dict], None] | None,
+            checkpoint_seconds: float) -> str:
+        """Step until the budget, the time limit or the supply of new automata runs out;
+        returns why it stopped."""
+        ctx = self.ctx
+        self.t0 = time.perf_counter()
+        last_checkpoint = self.t0
+        self.snap = self.snapshot()
+        idle = 0
+        while not ctx.exhausted:
+            if time_limit is not None and self.elapsed() >= time_limit:
+                return "time limit"
+            if idle >= MAX_IDLE_STEPS:
+                return "no new automata"
+            before = ctx.evaluations
+            self.strategy.step()
+            self.steps += 1
+            idle = idle + 1 if ctx.evaluations == before else 0
+            self.snap = self.snapshot()
+            if status is not None:
+                status({"evaluations": ctx.evaluations, "best_reset_length": ctx.best_rt,
+                        "steps": self.steps})
+            if self.checkpoint is not None and \
+                    time.perf_counter() - last_checkpoint >= checkpoint_seconds:
+                save_checkpoint(self.checkpoint, ctx, self.snap)
+                last_checkpoint = time.perf_counter()
+        return "budget"
+
+    def roll_back(self) -> Snapshot:
+        """Back to the last step boundary (Ctrl-C mid-step), saved so --resume replays exactly."""
+        snap = self.snap if self.snap is not None else self.snapshot()
+        self.ctx.archive.truncate(snap.archive_size)
+        self.ctx.load_counters(snap.counters)
+        if self.checkpoint is not None:
+            save_checkpoint(self.checkpoint, self.ctx, snap)
+        return snap
+
+    def save(self) -> None:
+        if self.checkpoint is not None:
+            save_checkpoint(self.checkpoint, self.ctx, self.snap or self.snapshot())
 
 
 def _result(ctx: SearchContext, method: str, budget: int, seed: int, stopped: str, steps: int,
