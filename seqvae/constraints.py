@@ -71,6 +71,20 @@ class DecodeConstraint:
     def advance(self, state: ConstraintState, tokens) -> ConstraintState:
         raise NotImplementedError
 
+    def _allowed_tokens(self, state: ConstraintState, tokens) -> np.ndarray:
+        """``tokens`` as an int64 array (B,), checked against :meth:`allowed`."""
+        tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
+        if tokens.shape[0] != len(state):
+            raise TokenizerError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
+        ok = (tokens >= 0) & (tokens < self.vocab_size)
+        rows = np.arange(len(state))
+        ok[ok] = self.allowed(state)[rows[ok], tokens[ok]]
+        if not ok.all():
+            bad = int(np.flatnonzero(~ok)[0])
+            raise TokenizerError(f"token {int(tokens[bad])} is not allowed in row {bad} "
+                                 f"at step {int(state.pos[bad])}")
+        return tokens
+
     def done(self, state: ConstraintState) -> np.ndarray:
         return state.finished.copy()
 
@@ -157,19 +171,9 @@ class AutomatonConstraint(DecodeConstraint):
         return out
 
     def advance(self, state: ConstraintState, tokens) -> ConstraintState:
-        tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
-        if tokens.shape[0] != len(state):
-            raise TokenizerError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
-        ok = (tokens >= 0) & (tokens < self.vocab_size)
-        rows = np.arange(len(state))
-        allowed = self.allowed(state)
-        ok[ok] = allowed[rows[ok], tokens[ok]]
-        if not ok.all():
-            bad = int(np.flatnonzero(~ok)[0])
-            raise TokenizerError(f"token {int(tokens[bad])} is not allowed in row {bad} "
-                             f"at step {int(state.pos[bad])}")
+        tokens = self._allowed_tokens(state, tokens)
         t = self.tokenizer
-        new = state.index(rows)
+        new = state.index(np.arange(len(state)))
         live = ~state.finished
         set_n = live & (state.pos == 0)
         new.n_states[set_n] = tokens[set_n] - t.n_offset + 1
@@ -232,17 +236,8 @@ class StringConstraint(DecodeConstraint):
         return out
 
     def advance(self, state: ConstraintState, tokens) -> ConstraintState:
-        tokens = np.asarray(tokens, dtype=np.int64).reshape(-1)
-        if tokens.shape[0] != len(state):
-            raise TokenizerError(f"got {tokens.shape[0]} tokens for a batch of {len(state)}")
-        ok = (tokens >= 0) & (tokens < self.vocab_size)
-        rows = np.arange(len(state))
-        ok[ok] = self.allowed(state)[rows[ok], tokens[ok]]
-        if not ok.all():
-            bad = int(np.flatnonzero(~ok)[0])
-            raise TokenizerError(f"token {int(tokens[bad])} is not allowed in row {bad} "
-                             f"at step {int(state.pos[bad])}")
-        new = state.index(rows)
+        tokens = self._allowed_tokens(state, tokens)
+        new = state.index(np.arange(len(state)))
         live = ~state.finished
         new.finished |= live & (tokens == self.tokenizer.eos_id)
         new.pos[live] += 1

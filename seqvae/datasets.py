@@ -38,23 +38,12 @@ def build_automata_dataset(n_states: int | tuple[int, int], n_letters: int, coun
                            progress: Callable[[int], None] | None = None,
                            *, max_batch: int = 200_000) -> pd.DataFrame:
     """Random synchronizing automata, distinct up to isomorphism, with exact reset lengths,
-    as a table (:func:`automata.dataset.draw_distinct_synchronizing` does the drawing).
+    as a table.
 
-    Parameters
-    ----------
-    n_states : int or (lo, hi)
-        One size, or every size ``lo..hi`` inclusive (``count`` split evenly;
-        what a small size cannot supply goes to the larger ones).
-    n_letters : int
-    count : int
-        Number of rows wanted. Small shapes may have fewer distinct
-        synchronizing automata: then all that were found are returned
-        (``df.attrs["shortfall"]`` says how many are missing).
-    seed : int or numpy Generator
-    enrich : see :data:`automata.dataset.ENRICH_HELP` (``"quantile:0.9"``,
-        ``["mutate:0.5"]``, or the dict from :func:`automata.dataset.parse_enrich`).
-    progress : callable, optional
-        Called with the number of new rows as the set grows.
+    The arguments are those of :func:`automata.dataset.draw_distinct_synchronizing`,
+    which does the drawing; this adds the columns and shuffles the rows with the same
+    random stream. A shape with too few distinct synchronizing automata gives all
+    that were found (``df.attrs["shortfall"]`` says how many rows are missing).
 
     Returns
     -------

@@ -169,3 +169,37 @@ def test_parse_never_raises_beyond_canonical_form_limits():
     p = dom.parse(ids)
     assert not p.ok and p.item is None and "letters" in p.error
     assert dom.parse_many([ids])[0] == p
+
+
+def test_batch_methods_agree_with_the_single_ones(tmp_path):
+    rng = np.random.default_rng(5)
+    items = [DFA(t) for t in random_tables(15, 5, 2, rng)] + \
+        [DFA(t) for t in random_tables(5, 3, 2, rng)]
+    assert DOM.canonical_keys(items) == [DOM.canonical_key(d) for d in items]
+    assert DOM.canonicalize_many(items) == [canonical_form(d) for d in items]
+    texts = [DOM.item_to_text(d) for d in items]
+    assert DOM.prepare(texts) == [canonical_form(d) for d in items]
+    assert DOM.constraint_spec(items) == {"n_states": [3, 5], "n_letters": 2}
+    assert DOM.constraint_spec(items[:3]) == {"n_states": 5, "n_letters": 2}
+    path = tmp_path / "a.txt"
+    path.write_text("\n".join(texts[:4]) + "\n")
+    assert DOM.read_items(path) == items[:4]
+    dom, read, info = AutomataDomain.training_set(path)
+    assert dom.tokenizer == AutomatonTokenizer(5, 2) and read == texts[:4] and info["rows"] == 4
+    sdom = StringDomain(CharTokenizer.fit(["ab", "ba"]))
+    assert sdom.canonical_keys(["ab", "ba"]) == ["ab", "ba"] and sdom.constraint_spec(["ab"]) == {}
+
+
+def test_registry_rebuilds_registered_domains_and_refuses_clashes():
+    from seqvae.domains import DOMAINS, Domain, register_domain
+    from seqvae.errors import DomainError
+
+    assert DOMAINS["automata"] is AutomataDomain and DOMAINS["strings"] is StringDomain
+    with pytest.raises(DomainError):
+        register_domain(type("Other", (Domain,), {"name": "automata"}))
+    with pytest.raises(DomainError):
+        register_domain(type("Nameless", (Domain,), {}))
+    with pytest.raises(DomainError, match="unknown domain"):
+        domain_from_dict({"name": "no-such-domain", "tokenizer": {}})
+    with pytest.raises(DomainError, match="exact validity"):
+        DOM.with_validity("builtins:str.isalpha")
