@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import os
 import time
@@ -21,30 +22,31 @@ from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Sna
                    save_checkpoint)
 
 __all__ = [
-    "METHODS", "SearchResult", "search_extreme", "check_arguments", "load_start_automata",
-    "method_class",
+    "METHODS", "METHOD_CLASSES", "SearchResult", "search_extreme", "check_arguments",
+    "load_start_automata", "method_class",
 ]
 
+#: The search methods: name -> (module of this package, class). A new method is a
+#: :class:`~seqvae.search.baselines.SearchMethod` subclass added here. Imported on
+#: first use, so that the baselines never import torch.
+METHOD_CLASSES = {
+    "random": ("baselines", "RandomSearch"),
+    "evolve": ("baselines", "EvolutionarySearch"),
+    "vae": ("latent_search", "LatentSearch"),
+    "hybrid": ("latent_search", "HybridSearch"),
+}
 #: Method names accepted by :func:`search_extreme`.
-METHODS = ("random", "evolve", "vae", "hybrid")
+METHODS = tuple(METHOD_CLASSES)
 #: Stop after this many consecutive steps that found nothing new (tiny spaces).
 MAX_IDLE_STEPS = 200
 
 
 def method_class(name: str):
-    if name == "random":
-        from .baselines import RandomSearch
-        return RandomSearch
-    if name == "evolve":
-        from .baselines import EvolutionarySearch
-        return EvolutionarySearch
-    if name == "vae":
-        from .latent_search import LatentSearch
-        return LatentSearch
-    if name == "hybrid":
-        from .latent_search import HybridSearch
-        return HybridSearch
-    raise SearchError(f"unknown search method {name!r}; choose one of {', '.join(METHODS)}")
+    """The :class:`~seqvae.search.baselines.SearchMethod` subclass of a method name."""
+    if name not in METHOD_CLASSES:
+        raise SearchError(f"unknown search method {name!r}; choose one of {', '.join(METHODS)}")
+    module, cls = METHOD_CLASSES[name]
+    return getattr(importlib.import_module(f".{module}", __package__), cls)
 
 
 @dataclass
