@@ -26,9 +26,8 @@ method, constrained, temperature, **constraint_spec) -> list[Parsed]``,
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
