@@ -1,0 +1,208 @@
+"""Numba kernel behind :mod:`automata.census_pruned` (no input checks here).
+
+A depth-first search over the tables of the letters ``1 … k−1`` (letter 0 is
+fixed), filled one transition at a time. Undefined transitions are ``-1``. At
+every node a breadth-first search over subsets of states runs from ``Q``
+through the transitions defined so far: a set ``S`` has an image under a
+letter only when the letter is defined on all of ``S``. Every word found this
+way acts the same in every completion of the table, so a set reached at depth
+``d`` is reached at depth ``<= d`` in every completion. The node is cut when a
+set of ``m`` states is reached at a depth below ``limit[m]`` (the caller's
+rank bound: every completion then resets in fewer than ``L`` letters or not at
+all).
+
+Which transition is filled next is chosen at each node from the BFS: the
+*blocked* set (a reached set on which some letter is still partly undefined)
+that needs the fewest merges to trigger a cut one step deeper, earliest in BFS
+order; its lowest undefined state for that letter is filled with every value in
+turn. Any choice rule keeps the search complete (every value of the chosen
+transition is tried); this one makes cuts fire early.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__: list[str] = []
+
+# Outcomes of one node.
+_CUT = 0       # every completion resets in < L letters or not at all
+_BRANCH = 1    # fill transition (letter, state) next
+_SURVIVOR = 2  # complete table with reset length >= L
+_DEAD = 3      # complete table, not synchronizing, or closed and not synchronizing
+
+
+@njit(cache=True)
+def _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp, mark, queue, depth_of):
+    """BFS of the partial automaton. Returns ``(outcome, letter, state, reset)``."""
+    full = (1 << n) - 1
+    mark_val = stamp[0] + 1
+    stamp[0] = mark_val
+    mark[full] = mark_val
+    queue[0] = full
+    depth_of[0] = 0
+    head = 0
+    tail = 1
+    found = -1          # depth of the first singleton (the reset length if complete)
+    best_need = 1 << 30
+    best_letter = -1
+    best_state = -1
+    while head < tail:
+        s = queue[head]
+        d = depth_of[head]
+        head += 1
+        for x in range(k):
+            missing = s & ~dom[x]
+            if missing != 0:
+                # Blocked: how many merges would the image need to be cut one step deeper?
+                need = pop[s] - fire_size[min(d + 1, fire_size.shape[0] - 1)]
+                if need < best_need:
+                    best_need = need
+                    best_letter = x
+                    q = 0
+                    while (missing >> q) & 1 == 0:
+                        q += 1
+                    best_state = q
+                continue
+            t = 0
+            rest = s
+            q = 0
+            while rest != 0:
+                if rest & 1:
+                    t |= 1 << delta[x, q]
+                rest >>= 1
+                q += 1
+            if mark[t] == mark_val:
+                continue
+            mark[t] = mark_val
+            if d + 1 < limit[pop[t]]:
+                return _CUT, -1, -1, d + 1
+            if t & (t - 1) == 0 and found < 0:
+                found = d + 1
+            queue[tail] = t
+            depth_of[tail] = d + 1
+            tail += 1
+    if best_letter >= 0:
+        return _BRANCH, best_letter, best_state, found
+    # Closed: no reached set is blocked, so every completion reaches exactly these sets.
+    if found < 0:
+        return _DEAD, -1, -1, -1
+    complete = True
+    for x in range(k):
+        if dom[x] != full:
+            complete = False
+    if complete:
+        return _SURVIVOR, -1, -1, found
+    # Same reset length for every completion: enumerate them in a fixed order.
+    for x in range(k):
+        if dom[x] != full:
+            q = 0
+            while (dom[x] >> q) & 1:
+                q += 1
+            return _BRANCH, x, q, found
+    return _DEAD, -1, -1, -1
+
+
+@njit(cache=True)
+def _record(delta, k, n, reset, out_tables, out_resets, count):
+    if count < out_tables.shape[0]:
+        for x in range(k):
+            for q in range(n):
+                out_tables[count, x, q] = delta[x, q]
+        out_resets[count] = reset
+    return count + 1
+
+
+@njit(cache=True)
+def _search(f, k, min_rank, pop, limit, fire_size, out_tables, out_resets, stats):
+    """Every table ``(f, g_1, …)`` with reset length >= L and every ``g`` of rank
+    >= ``min_rank``, up to the cuts. ``pop[S]``: size of the set S; ``limit[m]``:
+    cut a set of m states reached at a depth below it; ``fire_size[D]``: the
+    largest size cut at depth D (guides the branching; the last entry serves all
+    deeper levels). Writes survivors to ``out_*``; returns their count
+    (may exceed the buffer: the caller retries with a larger one). ``stats`` gets
+    nodes visited, cuts and leaves."""
+    n = f.shape[0]
+    size = 1 << n
+    delta = np.full((k, n), -1, np.int64)
+    for q in range(n):
+        delta[0, q] = f[q]
+    dom = np.zeros(k, np.int64)
+    dom[0] = size - 1
+    n_defined = np.zeros(k, np.int64)
+    n_defined[0] = n
+    hits = np.zeros((k, n), np.int64)        # how many defined states map to each state
+    distinct = np.zeros(k, np.int64)         # distinct images among the defined states
+    stamp = np.zeros(1, np.int64)
+    mark = np.zeros(size, np.int64)
+    queue = np.empty(size, np.int64)
+    depth_of = np.empty(size, np.int64)
+    depth_cap = k * n + 1
+    var_letter = np.empty(depth_cap, np.int64)
+    var_state = np.empty(depth_cap, np.int64)
+    var_value = np.empty(depth_cap, np.int64)
+    count = 0
+    nodes = 1
+    cuts = 0
+    leaves = 0
+    outcome, x, q, reset = _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp, mark,
+                                     queue, depth_of)
+    if outcome == _SURVIVOR:
+        count = _record(delta, k, n, reset, out_tables, out_resets, count)
+    if outcome != _BRANCH:
+        stats[0] = nodes
+        stats[1] = 1 if outcome == _CUT else 0
+        stats[2] = 1 if outcome == _SURVIVOR or outcome == _DEAD else 0
+        return count
+    sp = 0
+    var_letter[0] = x
+    var_state[0] = q
+    var_value[0] = -1
+    while sp >= 0:
+        x = var_letter[sp]
+        q = var_state[sp]
+        v = var_value[sp]
+        if v >= 0:
+            # Undo the previous value of this transition.
+            hits[x, v] -= 1
+            if hits[x, v] == 0:
+                distinct[x] -= 1
+            n_defined[x] -= 1
+            dom[x] &= ~(1 << q)
+            delta[x, q] = -1
+        v += 1
+        # The letter must keep rank >= min_rank: the undefined states can add
+        # at most one new image each.
+        while v < n:
+            new_distinct = distinct[x] + (1 if hits[x, v] == 0 else 0)
+            if new_distinct + (n - n_defined[x] - 1) >= min_rank:
+                break
+            v += 1
+        if v >= n:
+            sp -= 1
+            continue
+        var_value[sp] = v
+        delta[x, q] = v
+        dom[x] |= 1 << q
+        n_defined[x] += 1
+        if hits[x, v] == 0:
+            distinct[x] += 1
+        hits[x, v] += 1
+        nodes += 1
+        outcome, x2, q2, reset = _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp,
+                                           mark, queue, depth_of)
+        if outcome == _BRANCH:
+            sp += 1
+            var_letter[sp] = x2
+            var_state[sp] = q2
+            var_value[sp] = -1
+        elif outcome == _CUT:
+            cuts += 1
+        else:
+            leaves += 1
+            if outcome == _SURVIVOR:
+                count = _record(delta, k, n, reset, out_tables, out_resets, count)
+    stats[0] = nodes
+    stats[1] = cuts
+    stats[2] = leaves
+    return count
