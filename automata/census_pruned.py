@@ -320,7 +320,7 @@ def _prepare_dir(out_dir: Path, manifest: dict, resume: bool) -> None:
         except (OSError, ValueError) as exc:
             raise AutomatonError(f"{path} is unreadable: {exc}") from None
         if not resume:
-            raise AutomatonError(f"{out_dir} already holds a census: pass resume to continue it, "
+            raise AutomatonError(f"{out_dir} already holds a census: resume it (--resume) "
                                  f"or choose another directory")
         if old != manifest:
             raise AutomatonError(f"{out_dir} holds a census of other parameters: {old}")
