@@ -231,7 +231,8 @@ class PrunedCensus:
     """Every class with ``rt >= min_rt`` (canonical compact form -> reset length).
 
     ``chunks_done`` lists the chunk indices merged so far; the census is
-    complete when it covers all :func:`chunk_count` chunks.
+    complete when it covers all :func:`chunk_count` chunks. ``chunk_seconds``
+    is the time spent in each chunk, ``cpu_seconds`` their sum.
     """
 
     n_states: int
@@ -241,6 +242,7 @@ class PrunedCensus:
     chunks_done: set[int] = field(default_factory=set)
     nodes: int = 0
     cpu_seconds: float = 0.0
+    chunk_seconds: dict[int, float] = field(default_factory=dict)
 
     @property
     def histogram(self) -> dict[int, int]:
@@ -264,6 +266,7 @@ class PrunedCensus:
         self.chunks_done.add(chunk.index)
         self.nodes += chunk.nodes
         self.cpu_seconds += chunk.seconds
+        self.chunk_seconds[chunk.index] = chunk.seconds
 
     def to_dict(self, *, families: bool = True) -> dict:
         """``{"histogram": {rt: count}, "automata": [{"reset_length", "automaton", "family"}]}``."""
