@@ -104,6 +104,78 @@ def _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp, mark, queue, depth
 
 
 @njit(cache=True)
+def _stuck_pairs(delta, n, k, pair_of, alive):
+    """Whether some set of pairs is closed under the defined transitions with no
+    pair merged: then no completion synchronizes (its pairs never merge).
+
+    The greatest such set: start from the pairs on which every letter is defined
+    and never merges, drop pairs with an image outside the set until none is
+    dropped."""
+    count = 0
+    for p in range(n):
+        for q in range(p + 1, n):
+            i = pair_of[(1 << p) | (1 << q)]
+            ok = True
+            for x in range(k):
+                a = delta[x, p]
+                b = delta[x, q]
+                if a < 0 or b < 0 or a == b:
+                    ok = False
+                    break
+            alive[i] = ok
+            if ok:
+                count += 1
+    changed = True
+    while changed and count > 0:
+        changed = False
+        for p in range(n):
+            for q in range(p + 1, n):
+                i = pair_of[(1 << p) | (1 << q)]
+                if not alive[i]:
+                    continue
+                for x in range(k):
+                    if not alive[pair_of[(1 << delta[x, p]) | (1 << delta[x, q])]]:
+                        alive[i] = False
+                        count -= 1
+                        changed = True
+                        break
+    return count > 0
+
+
+@njit(cache=True)
+def _symmetric_values(delta, n, k, autos, q):
+    """Bitmask of the values of transition ``(·, q)`` that need no search: ``v`` is
+    skipped when an automorphism ``σ`` of letter 0 fixes ``q``, maps the partial
+    table onto itself and sends ``v`` to a smaller value (the subtree of ``σ(v)``
+    holds the conjugates of the subtree of ``v``)."""
+    skip = 0
+    for i in range(autos.shape[0]):
+        sigma = autos[i]
+        if sigma[q] != q:
+            continue
+        stable = True
+        for x in range(1, k):
+            for p in range(n):
+                d1 = delta[x, p]
+                d2 = delta[x, sigma[p]]
+                if d1 < 0:
+                    if d2 >= 0:
+                        stable = False
+                        break
+                elif d2 != sigma[d1]:
+                    stable = False
+                    break
+            if not stable:
+                break
+        if not stable:
+            continue
+        for v in range(n):
+            if sigma[v] < v:
+                skip |= 1 << v
+    return skip
+
+
+@njit(cache=True)
 def _record(delta, k, n, reset, out_tables, out_resets, count):
     if count < out_tables.shape[0]:
         for x in range(k):
@@ -114,12 +186,13 @@ def _record(delta, k, n, reset, out_tables, out_resets, count):
 
 
 @njit(cache=True)
-def _search(f, k, min_rank, pop, limit, fire_size, out_tables, out_resets, stats):
+def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets, stats):
     """Every table ``(f, g_1, …)`` with reset length >= L and every ``g`` of rank
     >= ``min_rank``, up to the cuts. ``pop[S]``: size of the set S; ``limit[m]``:
     cut a set of m states reached at a depth below it; ``fire_size[D]``: the
     largest size cut at depth D (guides the branching; the last entry serves all
-    deeper levels). Writes survivors to ``out_*``; returns their count
+    deeper levels). ``autos``: automorphisms of ``f`` (without the identity) used
+    to skip values whose subtrees are conjugate to searched ones. Writes survivors to ``out_*``; returns their count
     (may exceed the buffer: the caller retries with a larger one). ``stats`` gets
     nodes visited, cuts and leaves."""
     n = f.shape[0]
@@ -141,6 +214,14 @@ def _search(f, k, min_rank, pop, limit, fire_size, out_tables, out_resets, stats
     var_letter = np.empty(depth_cap, np.int64)
     var_state = np.empty(depth_cap, np.int64)
     var_value = np.empty(depth_cap, np.int64)
+    var_skip = np.zeros(depth_cap, np.int64)
+    pair_of = np.zeros(size, np.int64)
+    n_pairs = 0
+    for p in range(n):
+        for q in range(p + 1, n):
+            pair_of[(1 << p) | (1 << q)] = n_pairs
+            n_pairs += 1
+    alive = np.zeros(max(n_pairs, 1), np.bool_)
     count = 0
     nodes = 1
     cuts = 0
@@ -158,6 +239,7 @@ def _search(f, k, min_rank, pop, limit, fire_size, out_tables, out_resets, stats
     var_letter[0] = x
     var_state[0] = q
     var_value[0] = -1
+    var_skip[0] = _symmetric_values(delta, n, k, autos, q)
     while sp >= 0:
         x = var_letter[sp]
         q = var_state[sp]
@@ -173,7 +255,11 @@ def _search(f, k, min_rank, pop, limit, fire_size, out_tables, out_resets, stats
         v += 1
         # The letter must keep rank >= min_rank: the undefined states can add
         # at most one new image each.
+        skip = var_skip[sp]
         while v < n:
+            if (skip >> v) & 1:
+                v += 1
+                continue
             new_distinct = distinct[x] + (1 if hits[x, v] == 0 else 0)
             if new_distinct + (n - n_defined[x] - 1) >= min_rank:
                 break
@@ -191,11 +277,14 @@ def _search(f, k, min_rank, pop, limit, fire_size, out_tables, out_resets, stats
         nodes += 1
         outcome, x2, q2, reset = _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp,
                                            mark, queue, depth_of)
+        if outcome == _BRANCH and _stuck_pairs(delta, n, k, pair_of, alive):
+            outcome = _CUT
         if outcome == _BRANCH:
             sp += 1
             var_letter[sp] = x2
             var_state[sp] = q2
             var_value[sp] = -1
+            var_skip[sp] = _symmetric_values(delta, n, k, autos, q2)
         elif outcome == _CUT:
             cuts += 1
         else:

@@ -22,7 +22,7 @@ import numpy as np
 from .canon import canonical_tables
 from .errors import AutomatonError
 
-__all__ = ["map_classes", "map_rank", "MAX_MAP_STATES"]
+__all__ = ["map_classes", "map_rank", "map_automorphisms", "MAX_MAP_STATES"]
 
 #: Largest number of states for which the classes are built (57,903 classes at n = 12).
 MAX_MAP_STATES = 12
@@ -106,3 +106,91 @@ def map_rank(f) -> int:
     2
     """
     return int(np.unique(np.asarray(f)).size)
+
+
+def _signatures(f: list[int]) -> list[tuple[int, int, int]]:
+    """Invariants a conjugating permutation must keep: in-degree, distance to the
+    cycle below the state, and the length of that cycle."""
+    n = len(f)
+    indeg = [0] * n
+    for t in f:
+        indeg[t] += 1
+    cyclic = [False] * n
+    for q in range(n):
+        x = q
+        for _ in range(n):
+            x = f[x]
+        # After n steps x lies on a cycle; q is cyclic iff it returns to itself.
+        y = f[x]
+        on_cycle = {x}
+        while y != x:
+            on_cycle.add(y)
+            y = f[y]
+        cyclic[q] = q in on_cycle
+    out = []
+    for q in range(n):
+        height, x = 0, q
+        while not cyclic[x]:
+            x, height = f[x], height + 1
+        length, y = 1, f[x]
+        while y != x:
+            y, length = f[y], length + 1
+        out.append((indeg[q], height, length))
+    return out
+
+
+def map_automorphisms(f, limit: int | None = None) -> np.ndarray:
+    """Permutations ``σ`` that commute with the map ``f`` (``f∘σ = σ∘f``), identity first.
+
+    Parameters
+    ----------
+    f : sequence of int
+        A map on ``range(len(f))``.
+    limit : int, optional
+        Stop after this many (any subset is still a valid set of symmetries).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (count, n)
+
+    Examples
+    --------
+    >>> map_automorphisms([1, 0, 2]).tolist()  # the 2-cycle can be rotated
+    [[0, 1, 2], [1, 0, 2]]
+    """
+    f = [int(v) for v in f]
+    n = len(f)
+    if n == 0 or any(not 0 <= v < n for v in f):
+        raise AutomatonError(f"not a map on {n} states: {f}")
+    sig = _signatures(f)
+    sigma = [-1] * n
+    used = [False] * n
+    found: list[list[int]] = []
+
+    def consistent(q: int) -> bool:
+        # Every assigned p with f(p) assigned must satisfy f(σ(p)) == σ(f(p)).
+        for p in range(q + 1):
+            fp = f[p]
+            if fp <= q and f[sigma[p]] != sigma[fp]:
+                return False
+        return True
+
+    def extend(q: int) -> bool:
+        if q == n:
+            found.append(sigma.copy())
+            return limit is not None and len(found) >= limit
+        for image in range(n):
+            if used[image] or sig[image] != sig[q]:
+                continue
+            sigma[q] = image
+            used[image] = True
+            stop = consistent(q) and extend(q + 1)
+            used[image] = False
+            sigma[q] = -1
+            if stop:
+                return True
+        return False
+
+    extend(0)
+    found.sort(key=lambda s: s != list(range(n)))
+    return np.array(found, dtype=np.int64).reshape(-1, n)

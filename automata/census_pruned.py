@@ -57,7 +57,7 @@ import numpy as np
 from ._kernels_census import _search
 from .atomic import atomic_write_text
 from .canon import canonical_tables
-from .census_maps import MAX_MAP_STATES, map_classes
+from .census_maps import MAX_MAP_STATES, map_automorphisms, map_classes
 from .dfa import DFA
 from .errors import AutomatonError
 from .formats import format_compact, parse_compact
@@ -72,6 +72,9 @@ MAX_PRUNED_STATES = MAX_MAP_STATES
 MAX_PRUNED_LETTERS = 3
 _FORMAT_VERSION = 1
 _FIRST_BUFFER = 1 << 12
+#: Symmetries of letter a used to skip conjugate branches (any subset is sound;
+#: more cost time at every branch).
+_MAX_AUTOMORPHISMS = 512
 
 
 def _check_args(n_states, n_letters, min_rt) -> tuple[int, int, int]:
@@ -160,12 +163,14 @@ def _run_kernel(f: np.ndarray, n_letters: int, min_rt: int) -> tuple[np.ndarray,
     fire = _fire_sizes(limit, min_rt)
     pop = np.array([bin(s).count("1") for s in range(1 << n)], dtype=np.int64)
     min_rank = len(set(f.tolist()))
+    autos = np.ascontiguousarray(map_automorphisms(f, limit=_MAX_AUTOMORPHISMS)[1:])
     stats = np.zeros(3, dtype=np.int64)
     size = _FIRST_BUFFER
     while True:
         tables = np.empty((size, n_letters, n), dtype=np.int64)
         resets = np.empty(size, dtype=np.int64)
-        count = _search(f, n_letters, min_rank, pop, limit, fire, tables, resets, stats)
+        count = _search(f, n_letters, min_rank, pop, limit, fire, autos, tables, resets,
+                        stats)
         if count <= size:
             return tables[:count], resets[:count], stats
         size = int(count)  # the exact count is known now: one more pass fits it
