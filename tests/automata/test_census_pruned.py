@@ -9,7 +9,7 @@ import pytest
 from automata import DFA, AutomatonError
 from automata.canon import canonical_tables
 from automata.census import census_part, functional_graph_classes
-from automata.census_maps import map_classes, map_rank
+from automata.census_maps import map_automorphisms, map_classes, map_rank
 from automata.census_pruned import (PrunedChunk, census_chunk, chunk_count, frankl_pin_limits,
                                     pruned_census)
 from automata.families import identify_family
@@ -50,6 +50,21 @@ def test_map_classes_are_pairwise_non_conjugate_at_7():
     canon = canonical_tables(reps[:, None, :])
     assert len({c.tobytes() for c in canon}) == len(reps)
     assert map_rank(reps[0]) >= 1 and sum(map_rank(r) == 7 for r in reps) == 15  # partitions of 7
+
+
+@pytest.mark.parametrize("n", [3, 5, 6])
+def test_map_automorphisms_by_brute_force(n):
+    import itertools
+
+    perms = np.array(list(itertools.permutations(range(n))))
+    for f in map_classes(n):
+        brute = {tuple(p) for p in perms[(f[perms] == perms[:, f]).all(axis=1)].tolist()}
+        got = map_automorphisms(f)
+        assert {tuple(p) for p in got.tolist()} == brute and len(got) == len(brute)
+        assert got[0].tolist() == list(range(n))
+    assert len(map_automorphisms([0] * 6, limit=7)) == 7  # S_5 has 120, the limit stops early
+    with pytest.raises(AutomatonError):
+        map_automorphisms([0, 3])
 
 
 def test_frankl_pin_limits():
@@ -164,7 +179,9 @@ def test_dask_local_cluster(tmp_path):
 
 def test_to_dict_names_families():
     data = pruned_census(5, 2, 13).to_dict()
-    assert data["histogram"] == {"13": 3, "14": 1, "16": 1}
+    assert data["histogram"] == {"13": 23, "14": 11, "15": 4, "16": 1}
     names = [row["family"] for row in data["automata"]]
-    assert names[0] == "cerny" and names[1] == "d_prime"
-    assert {"wielandt", "f_series"} <= set(names)
+    rts = [row["reset_length"] for row in data["automata"]]
+    assert rts == sorted(rts, reverse=True) and names[0] == "cerny"
+    # D'_5 (14), W_5 and F_5 (13); the four at 15 belong to no series.
+    assert {"d_prime", "wielandt", "f_series"} <= set(names) and names[1:5] == [None] * 4
