@@ -33,9 +33,40 @@ _DEAD = 3      # complete table, not synchronizing, or closed and not synchroniz
 
 
 @njit(cache=True)
-def _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp, mark, queue, depth_of):
-    """BFS of the partial automaton. Returns ``(outcome, letter, state, reset)``."""
+def _rebuild_half(delta, n, x, q, tab_lo, tab_hi):
+    """Recompute the image table of letter ``x`` for the half of the states holding ``q``.
+
+    The states are split in a low and a high half; ``tab[x, s]`` is the image of
+    the subset ``s`` of one half (undefined transitions add nothing: sets using
+    them are never imaged). Two lookups give the image of any set, and one
+    assignment only rebuilds a table of ``2**(n/2)`` entries."""
+    lo_bits = (n + 1) // 2
+    if q < lo_bits:
+        tab = tab_lo[x]
+        base = 0
+        bits = lo_bits
+    else:
+        tab = tab_hi[x]
+        base = lo_bits
+        bits = n - lo_bits
+    tab[0] = 0
+    for s in range(1, 1 << bits):
+        low = 0
+        while (s >> low) & 1 == 0:
+            low += 1
+        v = delta[x, base + low]
+        tab[s] = tab[s & (s - 1)] | ((1 << v) if v >= 0 else 0)
+
+
+@njit(cache=True)
+def _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size, stamp, mark, queue, depth_of):
+    """BFS of the partial automaton. Returns ``(outcome, letter, state, reset)``.
+
+    The image of a set under letter x is ``tab_lo[x, low half] | tab_hi[x, high half]``
+    (see :func:`_rebuild_half`)."""
     full = (1 << n) - 1
+    lo_bits = (n + 1) // 2
+    lo_mask = (1 << lo_bits) - 1
     mark_val = stamp[0] + 1
     stamp[0] = mark_val
     mark[full] = mark_val
@@ -64,14 +95,7 @@ def _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp, mark, queue, depth
                         q += 1
                     best_state = q
                 continue
-            t = 0
-            rest = s
-            q = 0
-            while rest != 0:
-                if rest & 1:
-                    t |= 1 << delta[x, q]
-                rest >>= 1
-                q += 1
+            t = tab_lo[x, s & lo_mask] | tab_hi[x, s >> lo_bits]
             if mark[t] == mark_val:
                 continue
             mark[t] = mark_val
@@ -202,6 +226,12 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
         delta[0, q] = f[q]
     dom = np.zeros(k, np.int64)
     dom[0] = size - 1
+    lo_bits = (n + 1) // 2
+    tab_lo = np.zeros((k, 1 << lo_bits), np.int64)
+    tab_hi = np.zeros((k, 1 << (n - lo_bits)), np.int64)
+    for x in range(k):
+        _rebuild_half(delta, n, x, 0, tab_lo, tab_hi)
+        _rebuild_half(delta, n, x, n - 1, tab_lo, tab_hi)
     n_defined = np.zeros(k, np.int64)
     n_defined[0] = n
     hits = np.zeros((k, n), np.int64)        # how many defined states map to each state
@@ -226,8 +256,8 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
     nodes = 1
     cuts = 0
     leaves = 0
-    outcome, x, q, reset = _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp, mark,
-                                     queue, depth_of)
+    outcome, x, q, reset = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size, stamp,
+                                     mark, queue, depth_of)
     if outcome == _SURVIVOR:
         count = _record(delta, k, n, reset, out_tables, out_resets, count)
     if outcome != _BRANCH:
@@ -252,6 +282,7 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
             n_defined[x] -= 1
             dom[x] &= ~(1 << q)
             delta[x, q] = -1
+            _rebuild_half(delta, n, x, q, tab_lo, tab_hi)
         v += 1
         # The letter must keep rank >= min_rank: the undefined states can add
         # at most one new image each.
@@ -269,14 +300,15 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
             continue
         var_value[sp] = v
         delta[x, q] = v
+        _rebuild_half(delta, n, x, q, tab_lo, tab_hi)
         dom[x] |= 1 << q
         n_defined[x] += 1
         if hits[x, v] == 0:
             distinct[x] += 1
         hits[x, v] += 1
         nodes += 1
-        outcome, x2, q2, reset = _evaluate(delta, dom, n, k, pop, limit, fire_size, stamp,
-                                           mark, queue, depth_of)
+        outcome, x2, q2, reset = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size,
+                                           stamp, mark, queue, depth_of)
         if outcome == _BRANCH and _stuck_pairs(delta, n, k, pair_of, alive):
             outcome = _CUT
         if outcome == _BRANCH:
