@@ -16,7 +16,9 @@ Which transition is filled next is chosen at each node from the BFS: the
 that needs the fewest merges to trigger a cut one step deeper, earliest in BFS
 order; its lowest undefined state for that letter is filled with every value in
 turn. Any choice rule keeps the search complete (every value of the chosen
-transition is tried); this one makes cuts fire early.
+transition is tried, up to the symmetries of :func:`_symmetric_values`); this
+one makes cuts fire early. A branch is also cut when a set of pairs is closed
+under the defined transitions and never merges (:func:`_stuck_pairs`).
 """
 from __future__ import annotations
 

@@ -16,9 +16,15 @@ that is defined on its way acts identically in every completion, so a set of
 completion, and from there (Frankl–Pin) a synchronizing completion needs at
 most ``FP(m) = Σ_{j=2..m} C(n−j+2, 2)`` more letters (``FP(2) = n(n−1)/2``:
 any pair merges within that many letters). The branch is cut when
-``d + FP(m) < L``; ``m = 1`` is the plain singleton cut ``d < L``. A branch whose
-reachable sets are all fully defined and contain no singleton is cut too: no
-completion synchronizes.
+``d + FP(m) < L``; ``m = 1`` is the plain singleton cut ``d < L``. Two more cuts
+drop branches where no completion synchronizes: every reachable set is fully
+defined and none is a singleton, or some set of pairs is closed under the
+defined transitions without ever merging.
+
+Symmetry: an automorphism ``σ`` of ``f`` (``σ f σ⁻¹ = f``) that maps the
+partial table onto itself and fixes the state ``q`` being filled maps the
+subtree of ``b(q) = v`` onto the subtree of ``b(q) = σ(v)``, conjugating every
+table. So only the smallest value of each such orbit is searched.
 
 Why every class with ``rt >= L`` is found
 -----------------------------------------
@@ -30,7 +36,10 @@ the letters so that ``x`` comes first. Every other letter then has rank
 ``>= rank(f)``, which is the only restriction the search puts on the letters
 besides the cuts, and the cuts only drop tables with ``rt < L`` or no reset
 word. So the renamed table is reached as a leaf of the chunk of ``f`` and
-kept. The same class may be reached from several chunks or tables (another
+kept, or a conjugate of it by an automorphism of ``f`` is (when a value was
+skipped by symmetry, the subtree searched instead holds the conjugates; by
+induction over the filled transitions every skipped table has a searched
+conjugate). The same class may be reached from several chunks or tables (another
 letter of the same rank, automorphisms of ``f``); the canonical form
 (:mod:`automata.canon`) removes the duplicates, and the exact solver
 (:func:`automata.sync.reset_lengths`) re-checks every reset length found by
