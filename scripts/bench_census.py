@@ -121,7 +121,8 @@ def sample(n: int, k: int, min_rt: int, count: int, jobs: int) -> None:
     n_search = sum(len(v) for v in searched.values())
     chosen = []
     for rank, idx in sorted(searched.items()):
-        share = max(1, round(count * len(idx) / n_search))
+        # At least a few per rank: the costs differ by orders of magnitude between ranks.
+        share = max(10, round(count * len(idx) / n_search))
         chosen += sorted(rng.choice(idx, size=min(share, len(idx)), replace=False).tolist())
     result, wall = _run(n, k, min_rt, jobs, chunks=chosen)
     per_rank = {rank: [i for i in idx if i in result.chunks_done] for rank, idx in searched.items()}
