@@ -154,12 +154,14 @@ class PrunedChunk:
     seconds: float = 0.0
 
     def to_json_obj(self) -> dict:
+        """JSON-ready dict (the body of a chunk file)."""
         return {"index": self.index, "rep": self.rep, "automata": dict(sorted(self.automata.items())),
                 "nodes": self.nodes, "cuts": self.cuts, "leaves": self.leaves,
                 "seconds": self.seconds}
 
     @classmethod
     def from_json_obj(cls, obj: dict) -> "PrunedChunk":
+        """Inverse of :meth:`to_json_obj`."""
         return cls(index=int(obj["index"]), rep=[int(v) for v in obj["rep"]],
                    automata={str(key): int(rt) for key, rt in obj["automata"].items()},
                    nodes=int(obj["nodes"]), cuts=int(obj["cuts"]), leaves=int(obj["leaves"]),
@@ -272,6 +274,7 @@ class PrunedCensus:
         return [(parse_compact(key), rt) for key, rt in items]
 
     def add(self, chunk: PrunedChunk) -> None:
+        """Merge one chunk; a class found twice must come with the same reset length."""
         if chunk.index in self.chunks_done:
             raise AutomatonError(f"chunk {chunk.index} merged twice")
         for key, rt in chunk.automata.items():
