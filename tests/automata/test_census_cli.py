@@ -71,3 +71,10 @@ def test_bad_arguments_one_line_exit_2(args, message):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+def test_dask_backend_local_cluster():
+    pytest.importorskip("distributed")
+    result = run("-n", 4, "--min-rt", 8, "--backend", "dask", "--jobs", 2, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["histogram"] == {"8": 5, "9": 2}
