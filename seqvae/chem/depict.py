@@ -1,0 +1,112 @@
+"""Molecule pictures for figures: RDKit 2-D depictions instead of SMILES text.
+
+* :func:`molecule_image` gives one depiction as an RGBA array, for placing on a
+  matplotlib axis (``ax.imshow``) in the interpolation figures.
+* :func:`draw_molecule_grid` writes a grid of depictions with a caption under
+  each (PNG, or SVG when the path ends in ``.svg``), atomically.
+
+An invalid SMILES gets an empty cell whose caption says so, so a row of decodes
+keeps its positions.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from automata.atomic import atomic_write_bytes, atomic_write_text
+
+from .errors import ChemError
+from .rdkit_support import mol_from_smiles, require_rdkit
+
+__all__ = ["molecule_image", "draw_molecule_grid"]
+
+
+def _check_size(size) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ChemError(f"size must be (width, height) in pixels, got {size!r}") from None
+    if not (16 <= w <= 4096 and 16 <= h <= 4096):
+        raise ChemError(f"size must lie between 16 and 4096 pixels a side, got {size!r}")
+    return w, h
+
+
+def molecule_image(smiles: str, size: tuple[int, int] = (300, 240)) -> np.ndarray | None:
+    """RGBA depiction of a molecule as a ``(height, width, 4)`` uint8 array; None if invalid.
+
+    >>> img = molecule_image("c1ccccc1O", size=(120, 100))
+    >>> img.shape, img.dtype.name
+    ((100, 120, 4), 'uint8')
+    >>> molecule_image("C1CC") is None
+    True
+    """
+    w, h = _check_size(size)
+    mol = mol_from_smiles(smiles)
+    if mol is None:
+        return None
+    require_rdkit()
+    from rdkit.Chem import Draw
+
+    picture = Draw.MolToImage(mol, size=(w, h))
+    return np.asarray(picture.convert("RGBA"), dtype=np.uint8)
+
+
+def draw_molecule_grid(smiles: Sequence[str], path: str | os.PathLike, *,
+                       captions: Sequence[str] | None = None, per_row: int = 5,
+                       cell: tuple[int, int] = (250, 200)) -> Path:
+    """Write a grid of molecule depictions with captions; returns the path.
+
+    Parameters
+    ----------
+    smiles
+        Molecules in reading order; invalid ones leave an empty cell captioned
+        ``invalid: <smiles>``.
+    path
+        ``.png`` (default) or ``.svg``.
+    captions
+        One caption per molecule (default: the SMILES).
+    per_row
+        Cells per row.
+    cell
+        ``(width, height)`` of one cell in pixels.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "grid.png"
+    >>> _ = draw_molecule_grid(["CCO", "c1ccccc1", "C1CC"], out, per_row=2, cell=(100, 80))
+    >>> out.read_bytes()[:4] == b"\\x89PNG"
+    True
+    """
+    if isinstance(smiles, str):
+        raise ChemError("draw_molecule_grid expects a sequence of SMILES, not one string")
+    smiles = list(smiles)
+    if not smiles:
+        raise ChemError("no molecules to draw")
+    if captions is not None and len(captions) != len(smiles):
+        raise ChemError(f"{len(captions)} captions for {len(smiles)} molecules")
+    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
+        raise ChemError(f"per_row must be a positive integer, got {per_row!r}")
+    w, h = _check_size(cell)
+    require_rdkit()
+    from rdkit.Chem import Draw
+
+    mols = [mol_from_smiles(s) for s in smiles]
+    labels = [str(c) for c in captions] if captions is not None else list(smiles)
+    labels = [label if mol is not None else f"invalid: {s}"
+              for label, mol, s in zip(labels, mols, smiles)]
+    target = Path(path)
+    svg = target.suffix.lower() == ".svg"
+    picture = Draw.MolsToGridImage(mols, molsPerRow=min(per_row, len(mols)), subImgSize=(w, h),
+                                   legends=labels, useSVG=svg)
+    if svg:
+        atomic_write_text(target, picture if isinstance(picture, str) else picture.data)
+    else:
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        atomic_write_bytes(target, buffer.getvalue())
+    return target
