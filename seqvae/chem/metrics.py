@@ -369,8 +369,9 @@ def frechet_chemnet_distance(smiles: Sequence[str], reference: Sequence[str]) ->
 
 
 def moses_metrics(smiles: Sequence[str], *, train: Iterable[str] | None = None,
-                  test=None, test_scaffolds=None, ks: Sequence[int] = (1000, 10000),
-                  filters: MosesFilters | None = None, fcd: bool = False) -> dict:
+                  train_is_canonical: bool = False, test=None, test_scaffolds=None,
+                  ks: Sequence[int] = (1000, 10000), filters: MosesFilters | None = None,
+                  fcd: bool = False) -> dict:
     """All MOSES metrics of a generated set, as a JSON-safe dictionary.
 
     Parameters
@@ -379,6 +380,10 @@ def moses_metrics(smiles: Sequence[str], *, train: Iterable[str] | None = None,
         Generated strings, invalid ones included (they count against validity).
     train
         Training SMILES for novelty (omitted: no ``novelty`` key).
+    train_is_canonical
+        The training SMILES are canonical SMILES of this RDKit already (a data set
+        written by :func:`~seqvae.chem.molfile.load_molecules` is): skip
+        canonicalising them, which costs minutes for a million molecules.
     test, test_scaffolds
         Reference sets (SMILES or :class:`ReferenceSet`) for ``frag``, ``scaf`` and
         ``snn`` (and the ``*_testsf`` variants).
@@ -408,7 +413,7 @@ def moses_metrics(smiles: Sequence[str], *, train: Iterable[str] | None = None,
         out[f"unique@{int(k)}"] = len(set(canon[:int(k)])) / len(canon[:int(k)])
         out[f"unique@{int(k)}_n"] = len(canon[:int(k)])
     if train is not None:
-        out["novelty"] = novelty(canon, train)
+        out["novelty"] = novelty(canon, train, train_is_canonical=train_is_canonical)
     fps = morgan_fingerprints(canon)
     out["intdiv1"] = internal_diversity(canon, p=1, fingerprints=fps)
     out["intdiv2"] = internal_diversity(canon, p=2, fingerprints=fps)
