@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from seqvae.tokenizers import DecodeError, EncodeError, _StringTokenizer, _body
 
-from .errors import ChemError
+from .errors import ChemError, ChemistryUnavailableError
 from .rdkit_support import require_selfies
 
 _SYMBOL = re.compile(r"\[[^\[\]]+\]")
@@ -126,6 +126,8 @@ class SelfiesTokenizer(_StringTokenizer):
         """SELFIES symbols of a SMILES string."""
         try:
             return split_selfies(smiles_to_selfies(text))
+        except ChemistryUnavailableError:
+            raise  # a missing package is not a fault of the item
         except ChemError as exc:
             raise EncodeError(str(exc)) from None
 
@@ -153,6 +155,8 @@ class SelfiesTokenizer(_StringTokenizer):
         selfies = self.decode_selfies(ids)
         try:
             smiles = selfies_to_smiles(selfies)
+        except ChemistryUnavailableError:
+            raise  # a missing package is not a fault of the sequence
         except ChemError as exc:
             raise DecodeError(str(exc)) from None
         if not smiles:
