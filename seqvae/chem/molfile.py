@@ -227,12 +227,11 @@ def read_molecule_file(path: str | os.PathLike, *, column: str | None = None,
     if strict and bad:
         number, reason = bad[0]
         raise MoleculeFileError(f"{path}, line {number}: {reason}")
-    header_lines = 1 if (fmt in ("csv", "tsv") and lines) or (fmt == "smi" and picked) else 0
-    comments = sum(1 for _, t in lines if fmt == "smi" and t.lstrip().startswith("#"))
     return MoleculeRecords(
         smiles=[r[1] for r in rows], names=[r[2] for r in rows],
         line_numbers=[r[0] for r in rows],
-        lines_read=len(lines) - header_lines - comments + sum(1 for b in bad if "UTF-8" in b[1]),
+        # Every data line (not blank, header or comment) ends up either a record or bad.
+        lines_read=len(rows) + len(bad),
         bad_lines=len(bad),
         bad_line_examples=[{"line": n, "reason": r} for n, r in bad[:_EXAMPLES]],
         column=picked, format=fmt)

@@ -23,9 +23,9 @@ from seqvae.tokenizers import DecodeError, EncodeError, _StringTokenizer, _body
 from .errors import ChemError, ChemistryUnavailableError
 from .rdkit_support import require_selfies
 
-_SYMBOL = re.compile(r"\[[^\[\]]+\]")
-
 __all__ = ["smiles_to_selfies", "selfies_to_smiles", "split_selfies", "SelfiesTokenizer"]
+
+_SYMBOL = re.compile(r"\[[^\[\]]+\]")
 
 
 def smiles_to_selfies(smiles: str) -> str:

@@ -120,3 +120,16 @@ def test_conversion_errors():
     with pytest.raises(ChemError):
         split_selfies("[C]x")
     assert split_selfies("") == []
+
+
+def test_missing_selfies_names_the_extra():
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.modules['selfies'] = None\n"
+            "from seqvae.chem import SelfiesTokenizer, ChemistryUnavailableError\n"
+            "try:\n    SelfiesTokenizer.fit(['CCO'])\nexcept ChemistryUnavailableError as e:\n"
+            "    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "selfies" in done.stdout and "seqvae[chem]" in done.stdout
