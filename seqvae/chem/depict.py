@@ -98,7 +98,7 @@ def draw_molecule_grid(smiles: Sequence[str], path: str | os.PathLike, *,
     mols = [mol_from_smiles(s) for s in smiles]
     labels = [str(c) for c in captions] if captions is not None else list(smiles)
     labels = [label if mol is not None else f"invalid: {s}"
-              for label, mol, s in zip(labels, mols, smiles)]
+              for label, mol, s in zip(labels, mols, smiles, strict=True)]
     target = Path(path)
     svg = target.suffix.lower() == ".svg"
     picture = Draw.MolsToGridImage(mols, molsPerRow=min(per_row, len(mols)), subImgSize=(w, h),

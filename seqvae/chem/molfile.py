@@ -267,10 +267,12 @@ def clean_molecules(smiles: Sequence[str], names: Sequence[str | None] | None = 
     if len(names) != len(smiles):
         raise ChemError(f"{len(names)} names for {len(smiles)} molecules")
     numbers = list(line_numbers) if line_numbers is not None else list(range(1, len(smiles) + 1))
+    if len(numbers) != len(smiles):
+        raise ChemError(f"{len(numbers)} line numbers for {len(smiles)} molecules")
     seen: set[str] = set()
     kept, kept_names, examples = [], [], []
     invalid = duplicates = 0
-    for text, name, number in zip(smiles, names, numbers):
+    for text, name, number in zip(smiles, names, numbers, strict=True):
         key = canonical_smiles(text, isomeric=isomeric)
         if key is None:
             invalid += 1

@@ -1,7 +1,5 @@
-import os
 import stat
 import sys
-import zipfile
 
 import numpy as np
 import pytest
