@@ -90,3 +90,34 @@ def test_cache_location(monkeypatch, tmp_path):
     assert moses_cache_dir() == tmp_path / "moses"
     with pytest.raises(ChemError, match="unknown MOSES file"):
         moses_file("zinc.csv")
+
+
+def _fetch_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "fetch_moses.py"
+    spec = importlib.util.spec_from_file_location("fetch_moses_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fetch_script_lists_cached_files(tmp_path, capsys):
+    for name in MOSES_FILES:
+        (tmp_path / name).write_text("x")
+    assert _fetch_script().main(["--cache-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in MOSES_FILES)
+
+
+def test_fetch_script_offline_exits_1_with_one_line(tmp_path, capsys, monkeypatch):
+    script = _fetch_script()
+
+    def offline(cache_dir):
+        raise ChemError("could not download molsets==0.3.1 with pip (offline, ...)")
+
+    monkeypatch.setattr(script, "fetch_moses", offline)
+    assert script.main(["--cache-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: could not download") and "Traceback" not in "".join(err)
