@@ -25,12 +25,16 @@ except in uniqueness and novelty.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from automata.atomic import atomic_path
 
 from .errors import ChemError, ChemistryUnavailableError
 from .filters import MosesFilters, load_moses_filters
@@ -48,6 +52,7 @@ MORGAN_RADIUS = 2
 MORGAN_BITS = 1024
 #: Rows of fingerprints compared at once (bounds memory at about 4 * _BLOCK**2 bytes).
 _BLOCK = 4096
+_REFERENCE_FORMAT = "seqvae-chem-reference/1"
 
 
 def _sequence(items, what: str) -> list:
@@ -250,7 +255,7 @@ def cosine_similarity_counts(a: Counter, b: Counter) -> float:
     return float(min(1.0, dot / norm))
 
 
-@dataclass
+@dataclass(eq=False)
 class ReferenceSet:
     """What the metrics need of a reference (test) set, computed once: fingerprints, BRICS
     fragment counts and scaffold counts of its valid molecules.
@@ -275,6 +280,57 @@ class ReferenceSet:
             frags.update(brics_fragments(m))
         scafs = Counter(s for s in (moses_scaffolds(m) for m in mols) if s is not None)
         return cls(len(mols), morgan_fingerprints(mols), frags, scafs)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the statistics to one ``.npz`` file (atomically), so that an evaluation
+        against a large test set does not recompute them.
+
+        Only arrays of numbers and strings go in: :meth:`load` reads them without pickle.
+        """
+        def keys_counts(counter: Counter):
+            items = sorted(counter.items())
+            return (np.array([k for k, _ in items], dtype=np.str_),
+                    np.array([v for _, v in items], dtype=np.int64))
+
+        frag_keys, frag_counts = keys_counts(self.fragments)
+        scaf_keys, scaf_counts = keys_counts(self.scaffolds)
+        target = Path(path)
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, format=np.array(_REFERENCE_FORMAT),
+                                    size=np.array(self.size),
+                                    fingerprints=np.packbits(self.fingerprints, axis=1),
+                                    frag_keys=frag_keys, frag_counts=frag_counts,
+                                    scaf_keys=scaf_keys, scaf_counts=scaf_counts)
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ReferenceSet":
+        """Read a file written by :meth:`save`.
+
+        >>> import tempfile, pathlib
+        >>> ref = ReferenceSet.from_smiles(["c1ccccc1CCc1ccccc1", "CCOC(=O)c1ccccc1"])
+        >>> again = ReferenceSet.load(ref.save(pathlib.Path(tempfile.mkdtemp()) / "ref.npz"))
+        >>> again == ref
+        True
+        """
+        try:
+            with np.load(Path(path), allow_pickle=False) as data:
+                if str(data["format"]) != _REFERENCE_FORMAT:
+                    raise ChemError(f"{path}: not a reference-set file ({data['format']})")
+                fps = np.unpackbits(data["fingerprints"], axis=1)[:, :MORGAN_BITS]
+                return cls(int(data["size"]), fps.astype(np.uint8),
+                           Counter(dict(zip(data["frag_keys"].tolist(),
+                                            data["frag_counts"].tolist(), strict=True))),
+                           Counter(dict(zip(data["scaf_keys"].tolist(),
+                                            data["scaf_counts"].tolist(), strict=True))))
+        except (OSError, KeyError, ValueError) as exc:
+            raise ChemError(f"cannot read reference set {path}: {exc}") from None
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, ReferenceSet) and self.size == other.size
+                and np.array_equal(self.fingerprints, other.fingerprints)
+                and self.fragments == other.fragments and self.scaffolds == other.scaffolds)
 
 
 def _reference(ref) -> ReferenceSet:

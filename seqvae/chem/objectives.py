@@ -34,7 +34,7 @@ from .rdkit_support import as_mol, require_rdkit
 
 __all__ = ["Objective", "OBJECTIVES", "get_objective", "score_smiles", "score_many",
            "qed", "logp", "sa_score", "ring_penalty", "penalized_logp",
-           "penalized_logp_zinc", "ZINC_PLOGP_STATS"]
+           "penalized_logp_zinc", "ZINC_PLOGP_STATS", "DEFAULT_SCORES", "molecule_scores"]
 
 
 @dataclass(frozen=True)
@@ -197,3 +197,28 @@ def score_many(smiles: Sequence[str], name: str) -> list[float | None]:
         mol = as_mol(s)
         out.append(None if mol is None else objective(mol))
     return out
+
+
+#: What :func:`molecule_scores` reports by default (the scores a molecule domain shows).
+DEFAULT_SCORES = ("qed", "logp", "sas", "plogp")
+
+
+def molecule_scores(smiles_or_mol, names: Sequence[str] = DEFAULT_SCORES) -> dict:
+    """Several objectives of one valid molecule, as a JSON-safe ``{name: value}``.
+
+    The molecule is parsed once for all of them.
+
+    Raises
+    ------
+    ChemError
+        An invalid molecule or an unknown objective name.
+
+    Examples
+    --------
+    >>> scores = molecule_scores("CC(=O)Oc1ccccc1C(=O)O")
+    >>> sorted(scores), round(scores["qed"], 4)
+    (['logp', 'plogp', 'qed', 'sas'], 0.5501)
+    """
+    objectives = [get_objective(n) for n in names]
+    mol = _mol(smiles_or_mol)
+    return {o.name: o(mol) for o in objectives}

@@ -207,3 +207,27 @@ def test_moses_training_molecules_pass_the_moses_filters():
     filters = load_moses_filters()
     assert filters.has_mcf
     assert fraction_passes_filters(sample, filters) == 1.0
+
+
+def test_reference_set_saved_and_loaded_gives_the_same_metrics(drugs, tmp_path):
+    ref = ReferenceSet.from_smiles(drugs[:80])
+    path = ref.save(tmp_path / "ref.npz")
+    again = ReferenceSet.load(path)
+    assert again == ref and again.fingerprints.dtype == np.uint8
+    gen = drugs[80:120]
+    assert snn(gen, again) == snn(gen, ref)
+    assert fragment_similarity(gen, again) == fragment_similarity(gen, ref)
+    assert scaffold_similarity(gen, again) == scaffold_similarity(gen, ref)
+
+
+def test_reference_set_load_errors(tmp_path):
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(ChemError, match="cannot read reference set"):
+        ReferenceSet.load(junk)
+    other = tmp_path / "other.npz"
+    np.savez(other, format=np.array("something/else"))
+    with pytest.raises(ChemError, match="not a reference-set file"):
+        ReferenceSet.load(other)
+    with pytest.raises(ChemError):
+        ReferenceSet.load(tmp_path / "missing.npz")

@@ -70,3 +70,16 @@ def test_invalid_molecules():
         qed("C1CC")
     with pytest.raises(ChemError):
         score_smiles("CCO", "nope")
+
+
+def test_molecule_scores_agree_with_each_objective():
+    from seqvae.chem.objectives import molecule_scores
+
+    scores = molecule_scores(CAFFEINE)
+    assert scores == {name: get_objective(name)(Chem.MolFromSmiles(CAFFEINE))
+                      for name in ("qed", "logp", "sas", "plogp")}
+    assert molecule_scores(CAFFEINE, ["logp"]) == {"logp": logp(CAFFEINE)}
+    with pytest.raises(ChemError):
+        molecule_scores("C1CC")
+    with pytest.raises(ChemError):
+        molecule_scores(CAFFEINE, ["qed", "mass"])
