@@ -43,8 +43,8 @@ def _check_choice(value, choices, what):
 def prepare_molecule_dataset(path: str | os.PathLike, *, column: str | None = None,
                              strict: bool = False, split: str = "random",
                              fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0,
-                             representation: str = "smiles",
-                             isomeric: bool = True) -> MoleculeDataset:
+                             representation: str = "smiles", isomeric: bool = True,
+                             n_jobs: int = 1) -> MoleculeDataset:
     """Read, clean, split and describe a molecule file.
 
     The report holds the counts of :func:`~seqvae.chem.molfile.load_molecules`
@@ -66,7 +66,8 @@ def prepare_molecule_dataset(path: str | os.PathLike, *, column: str | None = No
     """
     _check_choice(split, SPLIT_METHODS, "split method")
     _check_choice(representation, REPRESENTATIONS, "representation")
-    smiles, report = load_molecules(path, column=column, strict=strict, isomeric=isomeric)
+    smiles, report = load_molecules(path, column=column, strict=strict, isomeric=isomeric,
+                                    n_jobs=n_jobs)
     unrepresentable = 0
     if representation == "selfies":
         keep = []

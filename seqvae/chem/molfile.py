@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from .errors import ChemError, MoleculeFileError
-from .rdkit_support import canonical_smiles
+from .rdkit_support import canonical_smiles_many
 
 __all__ = ["SMILES_HEADERS", "MoleculeRecords", "read_molecule_file", "clean_molecules",
            "CleanedMolecules", "load_molecules"]
@@ -250,10 +250,12 @@ class CleanedMolecules:
 
 def clean_molecules(smiles: Sequence[str], names: Sequence[str | None] | None = None, *,
                     line_numbers: Sequence[int] | None = None,
-                    isomeric: bool = True) -> CleanedMolecules:
+                    isomeric: bool = True, n_jobs: int = 1) -> CleanedMolecules:
     """Canonicalise, drop invalid molecules and duplicates (by canonical SMILES); count both.
 
-    The first occurrence of a molecule is kept, with its name.
+    The first occurrence of a molecule is kept, with its name. ``n_jobs`` spreads the
+    canonicalisation over processes
+    (:func:`~seqvae.chem.rdkit_support.canonical_smiles_many`).
 
     Examples
     --------
@@ -272,8 +274,8 @@ def clean_molecules(smiles: Sequence[str], names: Sequence[str | None] | None = 
     seen: set[str] = set()
     kept, kept_names, examples = [], [], []
     invalid = duplicates = 0
-    for text, name, number in zip(smiles, names, numbers, strict=True):
-        key = canonical_smiles(text, isomeric=isomeric)
+    keys = canonical_smiles_many(smiles, isomeric=isomeric, n_jobs=n_jobs)
+    for text, name, number, key in zip(smiles, names, numbers, keys, strict=True):
         if key is None:
             invalid += 1
             if len(examples) < _EXAMPLES:
@@ -289,7 +291,7 @@ def clean_molecules(smiles: Sequence[str], names: Sequence[str | None] | None = 
 
 
 def load_molecules(path: str | os.PathLike, *, column: str | None = None, strict: bool = False,
-                   isomeric: bool = True) -> tuple[list[str], dict]:
+                   isomeric: bool = True, n_jobs: int = 1) -> tuple[list[str], dict]:
     """Read a molecule file and clean it: canonical unique valid SMILES and a report.
 
     The report (JSON-safe) counts ``lines_read``, ``bad_lines``, ``invalid``
@@ -300,7 +302,7 @@ def load_molecules(path: str | os.PathLike, *, column: str | None = None, strict
     """
     records = read_molecule_file(path, column=column, strict=strict)
     cleaned = clean_molecules(records.smiles, records.names, line_numbers=records.line_numbers,
-                              isomeric=isomeric)
+                              isomeric=isomeric, n_jobs=n_jobs)
     report = {
         "path": str(path), "format": records.format, "column": records.column,
         "lines_read": records.lines_read, "bad_lines": records.bad_lines,

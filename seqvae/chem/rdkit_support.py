@@ -169,10 +169,31 @@ def canonical_smiles(smiles_or_mol: Any, *, isomeric: bool = True) -> str | None
     return text or None
 
 
-def canonical_smiles_many(items: Iterable[Any], *, isomeric: bool = True) -> list[str | None]:
+def _canonical_chunk(items: list, isomeric: bool) -> list[str | None]:
+    return [canonical_smiles(x, isomeric=isomeric) for x in items]
+
+
+def canonical_smiles_many(items: Iterable[Any], *, isomeric: bool = True, n_jobs: int = 1,
+                          chunk_size: int = 20000) -> list[str | None]:
     """:func:`canonical_smiles` of each item (None for invalid ones), in order.
+
+    With ``n_jobs`` other than 1 the items are cut into chunks of ``chunk_size``
+    (a few seconds of work each, so that shipping a chunk to a worker costs little)
+    and spread over joblib workers; ``-1`` uses every core. A million SMILES take
+    a few minutes on one core.
 
     >>> canonical_smiles_many(["OC", "C1CC1", "C1CC"])
     ['CO', 'C1CC1', None]
     """
-    return [canonical_smiles(x, isomeric=isomeric) for x in items]
+    items = list(items)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ChemError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ChemError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    if n_jobs == 1 or len(items) <= chunk_size:
+        return _canonical_chunk(items, bool(isomeric))
+    from joblib import Parallel, delayed
+
+    chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
+    parts = Parallel(n_jobs=n_jobs)(delayed(_canonical_chunk)(c, bool(isomeric)) for c in chunks)
+    return [key for part in parts for key in part]

@@ -66,3 +66,13 @@ def test_missing_rdkit_names_the_extra():
 def test_unavailable_error_is_an_import_error():
     assert issubclass(ChemistryUnavailableError, ImportError)
     assert issubclass(ChemistryUnavailableError, ChemError)
+
+
+def test_parallel_canonicalisation_matches_serial():
+    items = ["OCC", "bad", "c1ccccc1", "C1CC", "CC(=O)O", "N"] * 5
+    serial = canonical_smiles_many(items)
+    assert canonical_smiles_many(items, n_jobs=2, chunk_size=4) == serial
+    with pytest.raises(ChemError):
+        canonical_smiles_many(items, n_jobs=0)
+    with pytest.raises(ChemError):
+        canonical_smiles_many(items, chunk_size=0)
