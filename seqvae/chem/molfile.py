@@ -6,10 +6,11 @@ the gzip magic bytes, not the name):
 * ``.csv`` / ``.tsv``: a header row; the SMILES column is ``column`` when given,
   else the first header that looks like SMILES (:data:`SMILES_HEADERS`, any case),
   else the only column.
-* anything else (``.smi``, ``.txt``...): one molecule a line, the SMILES first and
-  an optional name after the first run of spaces or tabs (so names are never
-  swallowed into the SMILES); ``#`` lines are comments; a first line whose first
-  field is a SMILES-like header is skipped.
+* anything else (``.smi``, ``.txt``...): one molecule a line, fields split on
+  spaces or tabs, the SMILES first and the rest its name (so names are never
+  swallowed into the SMILES); ``#`` lines are comments. A first line with a
+  field called ``smiles`` (or ``canonical_smiles``, ``smi``...) is a header, and
+  the SMILES are read from that field (or from ``column``).
 
 A UTF-8 byte-order mark is dropped. Blank lines are skipped. A *bad line*
 (undecodable bytes, wrong number of CSV fields, empty SMILES field) is counted
@@ -46,6 +47,8 @@ __all__ = ["SMILES_HEADERS", "MoleculeRecords", "read_molecule_file", "clean_mol
 SMILES_HEADERS = ("smiles", "canonical_smiles", "isomeric_smiles", "smi", "smiles_string",
                   "canonical smiles", "molecule", "mol", "structure")
 
+#: Header names that mark the first line of a .smi/.txt file as a header.
+_SMI_HEADERS = ("smiles", "canonical_smiles", "isomeric_smiles", "smiles_string", "smi")
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _FIELD_SPLIT = re.compile(r"[ \t]+")
@@ -174,8 +177,12 @@ def _records_smi(lines, column: str | None, path: Path, bad: list):
                                             f"naming it; the first line is {text!r}")
                 index, picked = fields.index(column), column
                 continue
-            if lowered[0] in SMILES_HEADERS:
-                picked = fields[0]
+            # Only the unmistakable names mark a header here: a first molecule named
+            # "structure" must not be taken for one.
+            named = [h for h in _SMI_HEADERS if h in lowered]
+            if named:
+                index = lowered.index(named[0])
+                picked = fields[index]
                 continue
         if index >= len(fields):
             bad.append((number, f"no field {index + 1} on this line"))

@@ -34,6 +34,18 @@ def test_smi_header_comments_and_blank_lines(tmp_path):
     assert rec.line_numbers == [4, 6]
 
 
+def test_smi_header_with_smiles_second(tmp_path):
+    path = tmp_path / "m.smi"
+    path.write_text("id\tSMILES\nm1\tCCO\nm2\tc1ccccc1\n")
+    rec = read_molecule_file(path)
+    assert rec.smiles == ["CCO", "c1ccccc1"] and rec.names == ["m1", "m2"]
+    assert rec.column == "SMILES"
+    # A first molecule whose name is a weak header word stays a molecule.
+    plain = tmp_path / "p.smi"
+    plain.write_text("CCO structure\nCCN\n")
+    assert read_molecule_file(plain).smiles == ["CCO", "CCN"]
+
+
 def test_smi_named_column(tmp_path):
     path = tmp_path / "m.smi"
     path.write_text("id smi\nm1 CCO\nm2 c1ccccc1\nm3\n")
