@@ -2,8 +2,8 @@
 
 * :func:`molecule_image` gives one depiction as an RGBA array, for placing on a
   matplotlib axis (``ax.imshow``) in the interpolation figures.
-* :func:`draw_molecule_grid` writes a grid of depictions with a caption under
-  each (PNG, or SVG when the path ends in ``.svg``), atomically.
+* :func:`draw_molecule_grid` writes a PNG grid of depictions with a caption under
+  each, atomically.
 
 An invalid SMILES gets an empty cell whose caption says so, so a row of decodes
 keeps its positions.
@@ -17,12 +17,15 @@ from typing import Sequence
 
 import numpy as np
 
-from automata.atomic import atomic_write_bytes, atomic_write_text
+from automata.atomic import atomic_write_bytes
 
 from .errors import ChemError
 from .rdkit_support import mol_from_smiles, require_rdkit
 
 __all__ = ["molecule_image", "draw_molecule_grid"]
+
+#: Bond length in pixels in grid cells.
+_BOND_PIXELS = 25
 
 
 def _check_size(size) -> tuple[int, int]:
@@ -55,18 +58,46 @@ def molecule_image(smiles: str, size: tuple[int, int] = (300, 240)) -> np.ndarra
     return np.asarray(picture.convert("RGBA"), dtype=np.uint8)
 
 
+def _molecule_cell(mol, caption: str, w: int, h: int):
+    from PIL import Image
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    drawer = rdMolDraw2D.MolDraw2DCairo(w, h)
+    # One bond length for every cell, so that a small molecule is not blown up to the
+    # cell's size next to a large one (a large one is still shrunk to fit).
+    drawer.drawOptions().fixedBondLength = _BOND_PIXELS
+    drawer.DrawMolecule(mol, legend=caption)
+    drawer.FinishDrawing()
+    return Image.open(io.BytesIO(drawer.GetDrawingText())).convert("RGB")
+
+
+def _invalid_cell(caption: str, w: int, h: int):
+    # RDKit draws no caption for an empty molecule, so the cell is drawn here.
+    from PIL import Image, ImageDraw, ImageFont
+
+    cell = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(cell)
+    font = ImageFont.load_default(size=max(9, h // 14))
+    text = caption
+    while len(text) > 1 and draw.textlength(text, font=font) > w - 8:
+        text = text[:-2] + "…"
+    draw.text((w / 2, h / 2), "no molecule", fill=(150, 150, 150), anchor="mm", font=font)
+    draw.text((w / 2, h - h / 12), text, fill=(0, 0, 0), anchor="ms", font=font)
+    return cell
+
+
 def draw_molecule_grid(smiles: Sequence[str], path: str | os.PathLike, *,
                        captions: Sequence[str] | None = None, per_row: int = 5,
                        cell: tuple[int, int] = (250, 200)) -> Path:
-    """Write a grid of molecule depictions with captions; returns the path.
+    """Write a PNG grid of molecule depictions with captions; returns the path.
 
     Parameters
     ----------
     smiles
-        Molecules in reading order; invalid ones leave an empty cell captioned
-        ``invalid: <smiles>``.
+        Molecules in reading order; an invalid one leaves a cell that says
+        "no molecule", captioned ``invalid: <smiles>``.
     path
-        ``.png`` (default) or ``.svg``.
+        Target PNG file (written atomically).
     captions
         One caption per molecule (default: the SMILES).
     per_row
@@ -93,20 +124,19 @@ def draw_molecule_grid(smiles: Sequence[str], path: str | os.PathLike, *,
         raise ChemError(f"per_row must be a positive integer, got {per_row!r}")
     w, h = _check_size(cell)
     require_rdkit()
-    from rdkit.Chem import Draw
+    from PIL import Image
 
-    mols = [mol_from_smiles(s) for s in smiles]
     labels = [str(c) for c in captions] if captions is not None else list(smiles)
-    labels = [label if mol is not None else f"invalid: {s}"
-              for label, mol, s in zip(labels, mols, smiles, strict=True)]
+    cols = min(per_row, len(smiles))
+    rows = -(-len(smiles) // cols)
+    grid = Image.new("RGB", (cols * w, rows * h), "white")
+    for k, (text, label) in enumerate(zip(smiles, labels, strict=True)):
+        mol = mol_from_smiles(text)
+        image = (_molecule_cell(mol, label, w, h) if mol is not None
+                 else _invalid_cell(f"invalid: {text}", w, h))
+        grid.paste(image, ((k % cols) * w, (k // cols) * h))
+    buffer = io.BytesIO()
+    grid.save(buffer, format="PNG")
     target = Path(path)
-    svg = target.suffix.lower() == ".svg"
-    picture = Draw.MolsToGridImage(mols, molsPerRow=min(per_row, len(mols)), subImgSize=(w, h),
-                                   legends=labels, useSVG=svg)
-    if svg:
-        atomic_write_text(target, picture if isinstance(picture, str) else picture.data)
-    else:
-        buffer = io.BytesIO()
-        picture.save(buffer, format="PNG")
-        atomic_write_bytes(target, buffer.getvalue())
+    atomic_write_bytes(target, buffer.getvalue())
     return target

@@ -22,15 +22,23 @@ def test_molecule_image_shape_and_content():
         molecule_image("CCO", size=(3, 3))
 
 
-def test_grid_layout_and_invalid_cells(tmp_path):
+def test_grid_layout(tmp_path):
     out = draw_molecule_grid(["CCO", "c1ccccc1", "C1CC", "CC(=O)O", "CN"], tmp_path / "g.png",
                              captions=["a", "b", "c", "d", "e"], per_row=2, cell=(120, 90))
     with Image.open(out) as im:
         assert im.size == (2 * 120, 3 * 90)      # 5 cells in rows of 2
-    svg = draw_molecule_grid(["CCO", "[nH]1cccc1"], tmp_path / "g.svg", per_row=3)
-    text = svg.read_text()
-    assert text.lstrip().startswith("<?xml") and "<svg" in text
+        pixels = np.asarray(im.convert("L"))
+    assert (pixels[:90, :120] < 100).any()      # first cell holds a drawing
+    assert (pixels[270 - 90:, 120:] == 255).all()  # the sixth cell is empty
     assert not list(tmp_path.glob(".*.tmp"))     # atomic: no leftovers
+
+
+def test_invalid_cell_keeps_its_caption(tmp_path):
+    out = draw_molecule_grid(["C1CC"], tmp_path / "g.png", cell=(200, 160))
+    with Image.open(out) as im:
+        pixels = np.asarray(im.convert("L"))
+    assert (pixels[120:, :] < 60).any()          # the caption "invalid: C1CC" at the bottom
+    assert ((pixels[60:100, :] > 100) & (pixels[60:100, :] < 200)).any()  # grey "no molecule"
 
 
 @pytest.mark.parametrize("kwargs, match", [
