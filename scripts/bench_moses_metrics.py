@@ -47,7 +47,9 @@ def main(argv=None) -> int:
 
     from seqvae.chem.errors import ChemError
     from seqvae.chem.filters import load_moses_filters
-    from seqvae.chem.metrics import ReferenceSet, frechet_chemnet_distance, moses_metrics
+    from seqvae.chem.chemnet import frechet_chemnet_distance
+    from seqvae.chem.metrics import moses_metrics
+    from seqvae.chem.reference import ReferenceSet
     from seqvae.chem.molfile import read_molecule_file
     from seqvae.chem.moses_data import moses_file
 

@@ -14,7 +14,9 @@ Modules, one concern each:
 * :mod:`.dataset` — file → cleaned, split data set with its report; tokenizer per
   representation.
 * :mod:`.selfies_codec` — SMILES <-> SELFIES and the SELFIES tokenizer.
-* :mod:`.metrics`, :mod:`.filters` — the MOSES metrics and filters.
+* :mod:`.metrics`, :mod:`.filters` — the MOSES metrics and filters; :mod:`.fingerprints`
+  (Morgan, Tanimoto), :mod:`.reference` (test-set statistics for Frag/Scaf/SNN) and
+  :mod:`.chemnet` (FCD) beneath them.
 * :mod:`.objectives` — QED, logP, SA score, penalised logP, registered by name.
 * :mod:`.depict` — molecule pictures for figures.
 * :mod:`.moses_data` — fetching the MOSES data the way a user would.
@@ -24,7 +26,9 @@ from .dataset import (REPRESENTATIONS, SPLIT_METHODS, MoleculeDataset, fit_molec
 from .depict import draw_molecule_grid, molecule_image
 from .errors import CHEM_EXTRA_HINT, ChemError, ChemistryUnavailableError, MoleculeFileError
 from .filters import MosesFilters, load_moses_filters
-from .metrics import ReferenceSet, fcd_available, frechet_chemnet_distance, moses_metrics
+from .chemnet import fcd_available, frechet_chemnet_distance
+from .metrics import moses_metrics
+from .reference import ReferenceSet
 from .molfile import clean_molecules, load_molecules, read_molecule_file
 from .moses_data import fetch_moses, moses_cache_dir, moses_file
 from .objectives import OBJECTIVES, Objective, get_objective, score_many, score_smiles

@@ -90,7 +90,8 @@ def prepare_molecule_dataset(path: str | os.PathLike, *, column: str | None = No
     else:
         parts = random_split(len(smiles), fractions, seed=seed)
     splits = {name: [smiles[i] for i in parts[name]] for name in SPLIT_NAMES}
-    report["split"] = {"method": split, "seed": int(seed), "fractions": [float(f) for f in fractions],
+    report["split"] = {"method": split, "seed": int(seed),
+                       "fractions": [float(f) for f in fractions],
                        "sizes": {name: len(v) for name, v in splits.items()}}
     report["statistics"] = molecule_statistics(smiles)
     return MoleculeDataset(splits, report)

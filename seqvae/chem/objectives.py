@@ -39,7 +39,8 @@ __all__ = ["Objective", "OBJECTIVES", "get_objective", "score_smiles", "score_ma
 
 @dataclass(frozen=True)
 class Objective:
-    """A named molecular score: ``function(mol) -> float``; ``maximize`` says which way is better."""
+    """A named molecular score ``function(mol) -> float``; ``maximize`` says which way is
+    better."""
 
     name: str
     function: Callable[..., float]
@@ -141,7 +142,8 @@ def penalized_logp_zinc(smiles_or_mol) -> float:
     >>> s = ZINC_PLOGP_STATS
     >>> x = penalized_logp_zinc("c1ccccc1")
     >>> y = ((logp("c1ccccc1") - s["logp_mean"]) / s["logp_std"]
-    ...      + (-sa_score("c1ccccc1") - s["sa_mean"]) / s["sa_std"] + (0 - s["cycle_mean"]) / s["cycle_std"])
+    ...      + (-sa_score("c1ccccc1") - s["sa_mean"]) / s["sa_std"]
+    ...      + (0 - s["cycle_mean"]) / s["cycle_std"])
     >>> abs(x - y) < 1e-12
     True
     """

@@ -21,7 +21,8 @@ from typing import Any, Iterable
 from .errors import CHEM_EXTRA_HINT, ChemError, ChemistryUnavailableError
 
 __all__ = ["require_rdkit", "require_selfies", "rdkit_available", "mol_from_smiles",
-           "is_valid_smiles", "canonical_smiles", "canonical_smiles_many", "as_mol"]
+           "is_valid_smiles", "canonical_smiles", "canonical_smiles_many", "as_mol",
+           "molecule_list", "valid_molecules"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -132,6 +133,28 @@ def as_mol(smiles_or_mol: Any):
         return smiles_or_mol if smiles_or_mol.GetNumAtoms() > 0 else None
     raise ChemError(f"expected a SMILES string or an RDKit molecule, "
                     f"got {type(smiles_or_mol).__name__}")
+
+
+def molecule_list(items, what: str = "molecules") -> list:
+    """``items`` as a list, refusing a lone string (a common slip: ``"CCO"`` is not three
+    molecules).
+
+    >>> molecule_list(("CCO", "CCN"))
+    ['CCO', 'CCN']
+    """
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise ChemError(f"{what} must be a sequence of SMILES strings or molecules")
+    return list(items)
+
+
+def valid_molecules(items) -> list:
+    """RDKit molecules of the valid items (SMILES strings or molecules), in order.
+
+    >>> [m.GetNumAtoms() for m in valid_molecules(["CCO", "C1CC", "c1ccccc1"])]
+    [3, 6]
+    """
+    mols = [as_mol(x) for x in molecule_list(items)]
+    return [m for m in mols if m is not None]
 
 
 def is_valid_smiles(smiles: str) -> bool:

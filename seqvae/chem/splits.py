@@ -24,7 +24,8 @@ def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     except (TypeError, ValueError):
         raise ChemError(f"fractions must be three numbers, got {fractions!r}") from None
     if len(fr) != 3 or any(not 0 <= f <= 1 for f in fr) or abs(sum(fr) - 1) > 1e-6:
-        raise ChemError(f"fractions must be three numbers in [0, 1] summing to 1, got {fractions!r}")
+        raise ChemError("fractions must be three numbers in [0, 1] summing to 1, "
+                        f"got {fractions!r}")
     return fr  # type: ignore[return-value]
 
 

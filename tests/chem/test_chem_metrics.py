@@ -13,12 +13,13 @@ from rdkit.Chem import rdFingerprintGenerator
 
 from seqvae.chem.errors import ChemError
 from seqvae.chem.filters import MosesFilters, load_moses_filters, read_smarts_csv
-from seqvae.chem.metrics import (ReferenceSet, brics_fragments, cosine_similarity_counts,
-                                 fcd_available, fraction_passes_filters, fraction_unique,
-                                 fraction_valid, fragment_similarity, frechet_chemnet_distance,
-                                 internal_diversity, morgan_fingerprints, moses_metrics,
-                                 moses_scaffolds, novelty, scaffold_similarity, snn,
-                                 tanimoto_matrix)
+from seqvae.chem.chemnet import fcd_available, frechet_chemnet_distance
+from seqvae.chem.fingerprints import morgan_fingerprints, tanimoto_matrix
+from seqvae.chem.metrics import (fraction_passes_filters, fraction_unique, fraction_valid,
+                                 fragment_similarity, internal_diversity, moses_metrics, novelty,
+                                 scaffold_similarity, snn)
+from seqvae.chem.reference import (ReferenceSet, brics_fragments, cosine_similarity_counts,
+                                   moses_scaffolds)
 from seqvae.chem.molfile import load_molecules
 from seqvae.chem.moses_data import moses_file
 
