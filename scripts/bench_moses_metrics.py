@@ -50,8 +50,7 @@ def main(argv=None) -> int:
     from seqvae.chem.chemnet import frechet_chemnet_distance
     from seqvae.chem.metrics import moses_metrics
     from seqvae.chem.reference import ReferenceSet
-    from seqvae.chem.molfile import read_molecule_file
-    from seqvae.chem.moses_data import moses_file
+    from seqvae.chem.moses_data import moses_file, moses_reference_set, moses_smiles
 
     paths = {name: moses_file(f"{name}.csv.gz", args.cache_dir)
              for name in ("train", "test", "test_scaffolds")}
@@ -61,7 +60,7 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     times = {}
     t0 = time.perf_counter()
-    sets = {name: read_molecule_file(path).smiles for name, path in paths.items()}
+    sets = {name: moses_smiles(name, args.cache_dir) for name in paths}
     times["read files"] = time.perf_counter() - t0
     if args.ref_size:
         for name in ("test", "test_scaffolds"):
@@ -71,7 +70,9 @@ def main(argv=None) -> int:
     refs = {}
     for name in ("test", "test_scaffolds"):
         t0 = time.perf_counter()
-        refs[name] = ReferenceSet.from_smiles(sets[name])
+        # The whole test sets' statistics are cached beside the data after the first run.
+        refs[name] = (ReferenceSet.from_smiles(sets[name]) if args.ref_size
+                      else moses_reference_set(name, args.cache_dir))
         times[f"reference {name} ({len(sets[name])})"] = time.perf_counter() - t0
     filters = load_moses_filters(cache_dir=args.cache_dir)
     t0 = time.perf_counter()

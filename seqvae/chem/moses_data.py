@@ -21,7 +21,8 @@ from automata.atomic import atomic_write_bytes
 
 from .errors import ChemError
 
-__all__ = ["MOSES_PACKAGE", "MOSES_FILES", "moses_cache_dir", "moses_file", "fetch_moses"]
+__all__ = ["MOSES_PACKAGE", "MOSES_FILES", "MOSES_SPLITS", "moses_cache_dir", "moses_file",
+           "fetch_moses", "moses_smiles", "moses_reference_set"]
 
 #: The pip requirement that carries the data.
 MOSES_PACKAGE = "molsets==0.3.1"
@@ -33,6 +34,10 @@ MOSES_FILES = {
     "mcf.csv": "moses/metrics/mcf.csv",
     "wehi_pains.csv": "moses/metrics/wehi_pains.csv",
 }
+
+
+#: The MOSES data splits.
+MOSES_SPLITS = ("train", "test", "test_scaffolds")
 
 
 def moses_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -110,3 +115,39 @@ def _unpack(wheel: Path, target: Path, names: list[str]) -> None:
                 atomic_write_bytes(target / name, archive.read(member))
     except zipfile.BadZipFile as exc:
         raise ChemError(f"{wheel.name} is not a readable wheel: {exc}") from None
+
+
+def _split_path(split: str, cache_dir) -> Path:
+    if split not in MOSES_SPLITS:
+        raise ChemError(f"unknown MOSES split {split!r}; choose from {list(MOSES_SPLITS)}")
+    path = moses_file(f"{split}.csv.gz", cache_dir)
+    if path is None:
+        raise ChemError(f"the MOSES data is not in {moses_cache_dir(cache_dir)}; fetch it with "
+                        "python scripts/fetch_moses.py")
+    return path
+
+
+def moses_smiles(split: str, cache_dir: str | os.PathLike | None = None) -> list[str]:
+    """The SMILES of one MOSES split (``train``, ``test``, ``test_scaffolds``), as written.
+
+    Raises :class:`ChemError` when the data has not been fetched.
+    """
+    from .molfile import read_molecule_file
+
+    return read_molecule_file(_split_path(split, cache_dir)).smiles
+
+
+def moses_reference_set(split: str = "test", cache_dir: str | os.PathLike | None = None):
+    """The :class:`~seqvae.chem.reference.ReferenceSet` of a MOSES test split, computed on
+    first use (minutes for 176 000 molecules) and kept beside the data as
+    ``<split>_reference.npz``.
+    """
+    from .reference import ReferenceSet
+
+    source = _split_path(split, cache_dir)
+    cached = source.parent / f"{split}_reference.npz"
+    if cached.is_file() and cached.stat().st_mtime >= source.stat().st_mtime:
+        return ReferenceSet.load(cached)
+    reference = ReferenceSet.from_smiles(moses_smiles(split, cache_dir))
+    reference.save(cached)
+    return reference

@@ -129,3 +129,22 @@ def test_fetch_script_offline_exits_1_with_one_line(tmp_path, capsys, monkeypatc
     assert script.main(["--cache-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: could not download") and "Traceback" not in "".join(err)
+
+
+def test_moses_splits_and_cached_reference_sets(tmp_path):
+    import gzip
+
+    from seqvae.chem.moses_data import moses_reference_set, moses_smiles
+    from seqvae.chem.reference import ReferenceSet
+
+    smiles = ["c1ccccc1CCc1ccncc1", "CCOC(=O)c1ccccc1", "CC(=O)Nc1ccc(O)cc1"]
+    (tmp_path / "test.csv.gz").write_bytes(gzip.compress(("SMILES\n" + "\n".join(smiles)).encode()))
+    assert moses_smiles("test", tmp_path) == smiles
+    first = moses_reference_set("test", tmp_path)
+    assert (tmp_path / "test_reference.npz").is_file()
+    assert first == ReferenceSet.from_smiles(smiles)
+    assert moses_reference_set("test", tmp_path) == first          # read back from the cache
+    with pytest.raises(ChemError, match="fetch_moses"):
+        moses_smiles("train", tmp_path)
+    with pytest.raises(ChemError, match="unknown MOSES split"):
+        moses_smiles("valid", tmp_path)
