@@ -21,8 +21,9 @@ import random
 import sys
 import time
 
-#: MOSES paper (Polykovskiy et al. 2020, Table 2): the "Train" row (the training set
-#: scored as if generated) and the VAE row. Keys follow seqvae.chem.metrics.moses_metrics.
+#: MOSES paper (Polykovskiy et al. 2020, Table 2, three-decimal means): the "Train" row
+#: (the training set scored as if generated) and the VAE row, transcribed by hand; check
+#: them against the paper before quoting. Keys follow seqvae.chem.metrics.moses_metrics.
 MOSES_TRAIN = {"validity": 1.0, "unique@1000": 1.0, "unique@10000": 1.0, "novelty": 0.0,
                "intdiv1": 0.857, "intdiv2": 0.851, "filters": 1.0,
                "frag": 1.000, "frag_testsf": 0.999, "scaf": 0.991, "scaf_testsf": 0.0,
