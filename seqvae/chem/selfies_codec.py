@@ -94,6 +94,15 @@ def split_selfies(selfies: str) -> list[str]:
     return symbols
 
 
+def _symbols_of_smiles(smiles: str) -> list[str]:
+    try:
+        return split_selfies(smiles_to_selfies(smiles))
+    except ChemistryUnavailableError:
+        raise  # a missing package is not a fault of the item
+    except ChemError as exc:
+        raise EncodeError(str(exc)) from None
+
+
 class SelfiesTokenizer(_StringTokenizer):
     """SMILES in, SELFIES symbols as tokens, SMILES out.
 
@@ -124,12 +133,7 @@ class SelfiesTokenizer(_StringTokenizer):
 
     def split(self, text: str) -> list[str]:
         """SELFIES symbols of a SMILES string."""
-        try:
-            return split_selfies(smiles_to_selfies(text))
-        except ChemistryUnavailableError:
-            raise  # a missing package is not a fault of the item
-        except ChemError as exc:
-            raise EncodeError(str(exc)) from None
+        return _symbols_of_smiles(text)
 
     @classmethod
     def fit(cls, smiles: Iterable[str], *, unk: bool = False) -> "SelfiesTokenizer":
@@ -138,8 +142,7 @@ class SelfiesTokenizer(_StringTokenizer):
         Raises :class:`~seqvae.tokenizers.EncodeError` for a SMILES string that
         SELFIES cannot write; drop such molecules first.
         """
-        splitter = cls.__new__(cls).split  # split needs no instance state
-        return cls(cls._fit_vocab(smiles, splitter), unk=unk)
+        return cls(cls._fit_vocab(smiles, _symbols_of_smiles), unk=unk)
 
     def decode_selfies(self, ids) -> str:
         """The SELFIES string between BOS and EOS (not yet turned into SMILES)."""
