@@ -45,7 +45,8 @@ from .dfa import DFA, first_out_of_range, letter_name
 from .errors import AutomatonError, FormatError
 
 __all__ = [
-    "FORMATS", "MAX_TABLE_ENTRIES", "MAX_INT_DIGITS", "parse_text", "format_text", "parse_compact", "format_compact",
+    "FORMATS", "MAX_TABLE_ENTRIES", "MAX_INT_DIGITS",
+    "parse_text", "format_text", "parse_compact", "format_compact",
     "to_json_obj", "from_json_obj", "parse_json", "format_json",
     "detect_format", "parse_automata", "format_automata", "read_automata", "write_automata",
 ]
@@ -563,6 +564,11 @@ def read_automata(path: str | os.PathLike, fmt: str | None = None) -> list[DFA]:
     return parse_automata(text, fmt)
 
 
-def write_automata(path: str | os.PathLike, dfas: DFA | Sequence[DFA], fmt: str = "text") -> None:
-    """Write automata to ``path`` atomically in format ``'text'``, ``'compact'`` or ``'json'``."""
-    atomic_write_text(path, format_automata(dfas, fmt))
+def write_automata(path: str | os.PathLike, dfas: DFA | Sequence[DFA], fmt: str = "text", *,
+                   force: bool = False) -> None:
+    """Write automata to ``path`` atomically in format ``'text'``, ``'compact'`` or ``'json'``.
+
+    A symlink, a device or a FIFO at ``path`` is written through, a read-only
+    file is refused unless ``force`` (see :mod:`automata.atomic`).
+    """
+    atomic_write_text(path, format_automata(dfas, fmt), force=force)
