@@ -105,13 +105,21 @@ def _too_long(digits: str) -> bool:
     return len(digits) > MAX_INT_DIGITS and len(digits.lstrip("0")) > MAX_INT_DIGITS
 
 
+def _short_int(literal: str) -> int:
+    """``int(literal)`` for a checked literal, leading zeros dropped first (``int`` refuses
+    more than 4300 digits, zeros included)."""
+    body = literal.lstrip("+-")
+    value = int(body.lstrip("0") or "0")
+    return -value if literal.startswith("-") else value
+
+
 def _to_int(token: str, line: int, what: str) -> int:
     if not _INT_RE.match(token):
         raise FormatError(f"{what} is not an integer", line=line, token=_clip(token))
     if _too_long(token.lstrip("+-")):
         raise FormatError(f"{what} has more than {MAX_INT_DIGITS} digits", line=line,
                           token=_clip(token))
-    return int(token)
+    return _short_int(token)
 
 
 # --------------------------------------------------------------------------- text
@@ -194,16 +202,16 @@ def _parse_one_text(text: str, head: tuple[int, int, str], stream: Iterator[tupl
     n_states = _to_int(second, states_line, f"automaton {number}: header N (number of states)")
     if n_letters < 1:
         raise FormatError(f"automaton {number}: header K (number of letters) must be at "
-                          "least 1", line=head_line, token=first)
+                          "least 1", line=head_line, token=_clip(first))
     if n_states < 1:
         raise FormatError(f"automaton {number}: header N (number of states) must be at "
-                          "least 1", line=states_line, token=second)
+                          "least 1", line=states_line, token=_clip(second))
     need = n_letters * n_states
     if need > MAX_TABLE_ENTRIES:
         raise FormatError(
             f"automaton {number}: header '{n_letters} {n_states}' declares K*N = {need} table "
             f"entries, more than the {MAX_TABLE_ENTRIES} supported", line=states_line,
-            token=second)
+            token=_clip(second))
     # Each entry takes a character and a separator: never allocate more than the rest of
     # the input can hold, whatever the header claims.
     room = (len(text) - states_start + 1) // 2
@@ -217,7 +225,7 @@ def _parse_one_text(text: str, head: tuple[int, int, str], stream: Iterator[tupl
     if bad >= 0:
         line, token = body[bad]
         raise FormatError(f"automaton {number}: state {values[bad]} is out of range for "
-                          f"{n_states} states", line=line, token=token)
+                          f"{n_states} states", line=line, token=_clip(token))
     if len(body) < need:
         raise FormatError(
             f"automaton {number} (header '{n_letters} {n_states}' on line {head_line}) needs "
@@ -314,7 +322,7 @@ def _compact_images(images: str, line_number: int, shown: str) -> np.ndarray:
         if _too_long(part):
             raise FormatError(f"image {_clip(part)!r} has more than {MAX_INT_DIGITS} digits",
                               line=line_number, token=shown)
-    return np.fromiter(map(int, parts), dtype=np.int64, count=len(parts))
+    return np.fromiter(map(_short_int, parts), dtype=np.int64, count=len(parts))
 
 
 def _parse_compact_lines(text: str) -> list[DFA]:
@@ -421,7 +429,7 @@ class _HugeInteger(Exception):
 def _json_int(literal: str) -> int:
     if _too_long(literal.lstrip("-")):
         raise _HugeInteger(literal)
-    return int(literal)
+    return _short_int(literal)
 
 
 def _load_json(text: str, line_offset: int = 0) -> Any:
