@@ -398,7 +398,7 @@ def _short(value: Any, limit: int = _TOKEN_SHOWN) -> str:
     """A short rendering of a JSON value for an error message, safe on any value."""
     if type(value) is int and value.bit_length() > 64:
         # repr() of a huge integer is slow, then refused: say how long it is instead.
-        return f"<integer of {len(format(value, 'x')) * 4} bits>"
+        return f"<integer of {value.bit_length()} bits>"
     if isinstance(value, (list, dict)):
         text = _safe_repr(value)  # bounded size, whatever the nesting
     else:
