@@ -18,9 +18,11 @@ from automata.errors import AutomatonError
 from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Snapshot, Verifier,
                    cerny_bound, compact, h_level, load_checkpoint, make_evaluator,
                    save_checkpoint)
+from .candidate_log import repair_candidate_log
+from .discoveries import unnamed_slow_automata
 
 #: Method names accepted by :func:`search_extreme`.
-METHODS = ("random", "evolve", "vae", "hybrid")
+METHODS = ("random", "evolve", "vae", "hybrid", "boost")
 #: Stop after this many consecutive steps that found nothing new (tiny spaces).
 MAX_IDLE_STEPS = 200
 
@@ -38,6 +40,9 @@ def method_class(name: str):
     if name == "hybrid":
         from .latent_search import HybridSearch
         return HybridSearch
+    if name == "boost":
+        from .boost import BoostSearch
+        return BoostSearch
     raise AutomatonError(f"unknown search method {name!r}; choose one of {', '.join(METHODS)}")
 
 
@@ -71,6 +76,8 @@ class SearchResult:
     tables: np.ndarray = field(repr=False)
     rts: np.ndarray = field(repr=False)
     out_dir: str | None = None
+    #: Automata at rt >= n²-4n+6 in no known family, with a shortest reset word each.
+    new_slow: list[dict] = field(default_factory=list)
 
     @property
     def cerny_bound(self) -> int:
@@ -176,7 +183,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     ----------
     n_states, n_letters : int
         Size of the automata searched (2 <= n_states <= 64, 1 <= n_letters <= 8).
-    method : {"random", "evolve", "vae", "hybrid"}
+    method : {"random", "evolve", "vae", "hybrid", "boost"}
     budget : int
         Number of exact evaluations of DISTINCT automata (up to isomorphism).
         Candidates already seen are not re-evaluated and cost nothing.
@@ -231,6 +238,8 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        if not resume:  # a fresh run starts a fresh candidate log
+            repair_candidate_log(out, np.zeros((0, n_letters, n_states), np.int8), np.zeros(0))
     start_tables = None
     if start_from is not None:
         dfas = load_start_automata(start_from, n_states, n_letters)
@@ -242,7 +251,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
                         canonicaliser=canonicaliser, verifier=verifier, out_dir=out,
                         progress=progress)
     options = dict(method_options or {})
-    if method in ("vae", "hybrid"):
+    if method in ("vae", "hybrid", "boost"):
         options.setdefault("model", model)
         options.setdefault("log", log)
     strategy = method_class(method)(ctx, **options)
@@ -259,6 +268,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
                 raise AutomatonError(
                     f"checkpoint in {out} is for {key}={doc['meta'].get(key)!r}, not {value!r}")
         ctx.archive.add(tables, rts)
+        repair_candidate_log(out, tables, rts)
         ctx.load_counters(doc["counters"])
         rng.bit_generator.state = doc["rng_state"]
         strategy.load_state_dict(doc["method_state"])
@@ -330,7 +340,8 @@ def _result(ctx: SearchContext, method: str, budget: int, seed: int, stopped: st
         top=_leaderboard(ctx, top), counterexamples=[c.to_dict() for c in ctx.counterexamples],
         stopped=stopped, steps=steps, elapsed=round(elapsed, 3), proposed=ctx.proposed,
         duplicates=ctx.duplicates, tables=ctx.archive.tables.astype(np.int32), rts=rts,
-        out_dir=str(out) if out is not None else None)
+        out_dir=str(out) if out is not None else None,
+        new_slow=unnamed_slow_automata(ctx.archive.tables, rts, h_level(ctx.n_states)))
 
 
 def _write_results(out: Path, result: SearchResult) -> None:
