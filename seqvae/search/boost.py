@@ -341,6 +341,10 @@ class BoostSearch(SearchMethod):
         found (the rest: the best samples, known or not).
     min_train : int
         Rounds start only once this many synchronizing automata are known.
+    round_every : int
+        Besides the restarts, a round also starts after this many evaluations
+        without one (0: only at restarts); its samples then join the running
+        population, and the slow ones the best-first expansions.
     evolve_options, latent_options : dict
         Options of the local search and of the latent proposals.
     """
@@ -350,9 +354,10 @@ class BoostSearch(SearchMethod):
     def __init__(self, ctx: SearchContext, model: str | None = None,
                  log: Callable[[str], None] | None = None, transfer_from=None,
                  train_top: int = 3000, train_k: float = 0.05, prior_samples: int = 512,
-                 vae_samples: int = 128, prior_steps: int = 150, vae_steps: int = 40,
+                 vae_samples: int = 128, prior_steps: int = 100, vae_steps: int = 30,
                  transfer_steps: int = 600, temperature: float = 0.8, offsets: bool = True,
-                 prior_hidden: int = 128, new_share: float = 0.75, min_train: int = 256,
+                 prior_hidden: int = 64, new_share: float = 0.75, min_train: int = 256,
+                 round_every: int = 0,
                  evolve_options: dict | None = None, latent_options: dict | None = None,
                  **options):
         super().__init__(ctx, **options)
@@ -366,6 +371,8 @@ class BoostSearch(SearchMethod):
         self.temperature = float(temperature)
         self.new_share = float(new_share)
         self.min_train = int(min_train)
+        self.round_every = int(round_every)
+        self.last_round_at = 0
         self.transfer = (load_transfer_tables(transfer_from, ctx.n_letters)
                          if transfer_from is not None else [])
         max_states = max([ctx.n_states] + [g.shape[2] for g in self.transfer])
@@ -383,6 +390,7 @@ class BoostSearch(SearchMethod):
     # -- state ---------------------------------------------------------------
     def state_dict(self) -> dict:
         state = {"evolve": self.evolve.state_dict(), "rounds": self.rounds,
+                 "last_round_at": self.last_round_at,
                  "pretrained": self.pretrained,
                  "history": np.asarray([[h["new"], h["best"], h["slow_new"]]
                                         for h in self.history], dtype=np.int64).reshape(-1, 3)}
@@ -395,6 +403,7 @@ class BoostSearch(SearchMethod):
     def load_state_dict(self, state: dict) -> None:
         self.evolve.load_state_dict(state["evolve"])
         self.rounds = int(state["rounds"])
+        self.last_round_at = int(state["last_round_at"])
         self.pretrained = bool(state["pretrained"])
         self.history = [{"new": int(a), "best": int(b), "slow_new": int(c)}
                         for a, b, c in np.asarray(state["history"]).reshape(-1, 3)]
@@ -411,6 +420,12 @@ class BoostSearch(SearchMethod):
     def step(self) -> None:
         if not self.pretrained:
             self._pretrain()
+        if self.round_every and self.ctx.archive.size - self.last_round_at >= self.round_every:
+            self.last_round_at = self.ctx.archive.size
+            seeds = self._round()
+            if seeds is not None:
+                self.evolve._merge(*seeds)
+                return
         self.evolve.step()
 
     def _pretrain(self) -> None:
@@ -458,7 +473,7 @@ class BoostSearch(SearchMethod):
         if len(tables) < self.min_train:
             return None
         rng = ctx.rng
-        before = ctx.archive.size
+        before = self.last_round_at = ctx.archive.size
         known = set(keys_of(ctx.archive.tables[:before]))
         samples = []
         if self.prior is not None and self.prior_samples:

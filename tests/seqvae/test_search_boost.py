@@ -186,3 +186,12 @@ def test_cli_boost_options(tmp_path, tiny_model):
                               "--model", tiny_model, "--json"])
     assert res.exit_code == 0, res.output
     assert logged_count(tmp_path / "run") == 150
+
+
+def test_rounds_every_so_many_evaluations_join_the_running_climb():
+    opts = dict(PRIOR_ONLY, round_every=150, evolve_options=dict(EVOLVE, patience=10_000))
+    messages = []
+    r = search_extreme(5, 2, "boost", budget=700, seed=0, write_results=False,
+                       method_options=opts, log=messages.append)
+    _check_archive(r, 700)
+    assert sum("boost round" in m for m in messages) >= 3
