@@ -193,13 +193,15 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
         Wall-clock seconds; the search stops at the next step boundary
         (with a checkpoint when ``out_dir`` is given, so it can be resumed).
     model : path, optional
-        Run directory of a trained model (``vae``/``hybrid``); without it
-        those methods train a small starting model first.
+        Run directory of a trained model (``vae``/``hybrid``/``boost``); without
+        it those methods train a small starting model first.
     jobs : int
         Worker processes for exact evaluation (joblib, see :mod:`automata.parallel`).
     out_dir : path, optional
         Where ``checkpoint.npz``, ``candidates.parquet``/``.csv``,
-        ``leaderboard.json``, ``top.txt`` and any ``counterexample_*.txt`` go.
+        ``leaderboard.json``, ``top.txt`` and any ``counterexample_*.txt`` go;
+        ``candidate_log/`` receives every evaluated candidate in Parquet
+        chunks while the search runs (:mod:`.candidate_log`).
     resume : bool
         Continue from ``out_dir/checkpoint.npz``; the final result equals
         that of an uninterrupted run with the same seed and budget.
