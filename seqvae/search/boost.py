@@ -341,6 +341,10 @@ class BoostSearch(SearchMethod):
         found (the rest: the best samples, known or not).
     min_train : int
         Rounds start only once this many synchronizing automata are known.
+    transfer_samples : int
+        With ``transfer_from``: candidates the pre-trained prior writes at the
+        searched size before anything else; the best of them are the first
+        population (zero-shot transfer).
     round_every : int
         Besides the restarts, a round also starts after this many evaluations
         without one (0: only at restarts); its samples then join the running
@@ -357,7 +361,7 @@ class BoostSearch(SearchMethod):
                  vae_samples: int = 128, prior_steps: int = 100, vae_steps: int = 30,
                  transfer_steps: int = 600, temperature: float = 0.8, offsets: bool = True,
                  prior_hidden: int = 64, new_share: float = 0.75, min_train: int = 256,
-                 round_every: int = 0,
+                 round_every: int = 0, transfer_samples: int = 2000,
                  evolve_options: dict | None = None, latent_options: dict | None = None,
                  **options):
         super().__init__(ctx, **options)
@@ -372,6 +376,7 @@ class BoostSearch(SearchMethod):
         self.new_share = float(new_share)
         self.min_train = int(min_train)
         self.round_every = int(round_every)
+        self.transfer_samples = int(transfer_samples)
         self.last_round_at = 0
         self.transfer = (load_transfer_tables(transfer_from, ctx.n_letters)
                          if transfer_from is not None else [])
@@ -456,6 +461,22 @@ class BoostSearch(SearchMethod):
                                             seed=int(rng.integers(2**31)))
                 self.latent.run.model.eval()
                 self.latent.model_bytes = self.latent._serialise(self.latent.run.model)
+        if self.prior is not None and self.transfer_samples:
+            ctx = self.ctx
+            tables = self.prior.sample(self.transfer_samples, ctx.n_states, ctx.n_letters,
+                                       temperature=self.temperature,
+                                       seed=int(rng.integers(2**31)))
+            before = ctx.archive.size
+            canon, rts = ctx.evaluate(tables)
+            done = rts != NOT_EVALUATED
+            self.evolve.seed(canon[done], rts[done])
+            if self.log and done.any():
+                from .core import h_level
+
+                slow = int(np.sum(ctx.archive.rts[before:] >= h_level(ctx.n_states)))
+                self.log(f"transfer: {len(tables)} samples, {ctx.archive.size - before} distinct,"
+                         f" best rt {int(rts[done].max())}, {slow} at rt >= "
+                         f"{h_level(ctx.n_states)}")
 
     def _training_set(self) -> tuple[np.ndarray, np.ndarray]:
         archive = self.ctx.archive

@@ -195,3 +195,16 @@ def test_rounds_every_so_many_evaluations_join_the_running_climb():
                        method_options=opts, log=messages.append)
     _check_archive(r, 700)
     assert sum("boost round" in m for m in messages) >= 3
+
+
+def test_transfer_seeds_the_first_population_from_smaller_sizes():
+    # A prior that learnt C_4, C_5, C_6 writes C_7 before any search at n = 7.
+    train = [cerny(n) for n in (4, 5, 6)]
+    messages = []
+    r = search_extreme(7, 2, "boost", budget=300, seed=0, write_results=False,
+                       method_options=dict(PRIOR_ONLY, transfer_from=train, transfer_steps=60,
+                                           transfer_samples=100),
+                       log=messages.append)
+    assert any(m.startswith("prior pre-trained") for m in messages)
+    assert any(m.startswith("transfer:") for m in messages)
+    assert r.first_cerny_at is not None and r.first_cerny_at <= 100
