@@ -8,6 +8,14 @@ For binary automata with n states it reports, per method, budget and seed:
 * ``recall``     — for n <= 7, the share of ALL automata with rt >= n²-4n+6 (from the
   exhaustive census, :func:`automata.census.automata_with_reset_at_least`) that were found,
 * ``to_r90``     — evaluations until that recall reached 90% (``-`` if never).
+  Beyond n = 7 the ground truth is read from ``--census FILE`` (the JSON of
+  ``seqvae automata census --json``, or any automata file), or computed by the
+  pruned census when the ``automata`` package has one (``--census-compute``);
+* ``series``     — members of the known binary series at this n found / existing,
+* ``unnamed``    — distinct automata found at rt >= n²-4n+6 that belong to no known family.
+
+The summary gives means over seeds and, per method, the ratio of its mean
+``to_r90`` to that of ``evolve`` (below 1: fewer evaluations than evolve).
 
 One run per (n, method, seed) is made with the largest budget: the first B
 evaluations of a run are exactly what a run with budget B evaluates (the budget
@@ -18,6 +26,8 @@ Examples::
     python scripts/bench_search.py --n 6 7 --methods random evolve
     python scripts/bench_search.py --n 10 --budgets 20000 100000 --seeds 0 1 2 --csv out.csv
     python scripts/bench_search.py --n 7 --methods vae hybrid --budgets 20000 --seeds 0
+    python scripts/bench_search.py --n 8 --methods evolve boost --budgets 100000 200000 \
+        --census census_n8_rt38.json --csv n8.csv
 """
 from __future__ import annotations
 
@@ -35,13 +45,77 @@ def _canonical_keys(tables) -> list[str]:
     return [canonical_key(DFA(t)) for t in tables]
 
 
-def census_keys(n: int, threshold: int) -> set[str] | None:
+def census_keys(n: int, threshold: int, files=(), compute: bool = False) -> set[str] | None:
+    """Canonical keys of every binary automaton with ``rt >= threshold`` (None: unknown)."""
+    for path in files:
+        keys = census_file_keys(path, n, threshold)
+        if keys is not None:
+            return keys
     if n > 7:
-        return None
+        if not compute:
+            return None
+        try:  # the pruned census, where the automata package provides one
+            from automata.census_pruned import pruned_census
+        except ImportError:
+            return None
+        from automata.canon import canonical_key
+        from automata.formats import parse_compact
+
+        found = pruned_census(n, 2, threshold)
+        return {canonical_key(parse_compact(a)) for a, rt in found.automata.items()
+                if rt >= threshold}
     from automata.canon import canonical_key
     from automata.census import automata_with_reset_at_least
 
     return {canonical_key(d) for d in automata_with_reset_at_least(n, 2, threshold)}
+
+
+def census_file_keys(path: str, n: int, threshold: int) -> set[str] | None:
+    """Keys of the automata of size ``n`` at ``rt >= threshold`` in a census file (None: none there).
+
+    A JSON file lists ``{"automata": [{"automaton", "reset_length"}, ...]}``
+    and must cover the threshold (its ``min_rt``); any other file is read as
+    automata and their reset lengths computed.
+    """
+    import json
+
+    from automata import DFA
+    from automata.canon import canonical_key
+    from automata.formats import parse_compact, read_automata
+    from automata.sync import reset_length
+
+    text = open(path).read()
+    if text.lstrip().startswith("{"):
+        doc = json.loads(text)
+        if doc.get("n_states", n) != n:
+            return None
+        if doc.get("min_rt", threshold) > threshold:
+            raise SystemExit(f"{path} lists rt >= {doc['min_rt']} only; recall needs rt >= "
+                             f"{threshold}")
+        rows = [(parse_compact(r["automaton"]), int(r["reset_length"])) for r in doc["automata"]]
+    else:
+        rows = [(d, reset_length(d)) for d in read_automata(path)]
+    rows = [(d, rt) for d, rt in rows if d.n_states == n and d.n_letters == 2]
+    if not rows:
+        return None
+    return {canonical_key(DFA(d.delta)) for d, rt in rows if rt >= threshold}
+
+
+def series_keys(n: int) -> dict[str, str]:
+    """Canonical key -> name of every member of the known binary series with n states."""
+    from automata.canon import canonical_key
+    from automata.errors import AutomatonError
+    from automata.families import FAMILIES
+
+    keys = {}
+    for name, family in FAMILIES.items():
+        if family.fixed_n is not None or family.n_letters != 2 or not family.valid_n(n):
+            continue
+        try:
+            keys[canonical_key(family.build(n))] = name
+        except AutomatonError:
+            continue
+    return keys
 
 
 def measure(result, budgets, census: set[str] | None) -> list[dict]:
@@ -56,6 +130,8 @@ def measure(result, budgets, census: set[str] | None) -> list[dict]:
     slow_keys = _canonical_keys(result.tables[slow_idx]) if len(slow_idx) else []
     hits = np.flatnonzero(rts >= bound)
     first_cerny = int(hits[0]) + 1 if len(hits) else None
+    named = series_keys(n)
+    slow_named = np.asarray([k in named for k in slow_keys], dtype=bool)
     rows = []
     for budget in budgets:
         used = min(budget, len(rts))
@@ -64,7 +140,9 @@ def measure(result, budgets, census: set[str] | None) -> list[dict]:
                "evaluations": used, "best": int(prefix.max()) if used else -1,
                "cerny_bound": bound,
                "to_cerny": first_cerny if first_cerny is not None and first_cerny <= used else None,
-               "slow": int(np.sum(prefix >= slow_level))}
+               "slow": int(np.sum(prefix >= slow_level)),
+               "series": f"{int(np.sum(slow_named & (slow_idx < used)))}/{len(named)}",
+               "unnamed": len(_unnamed(result.tables[slow_idx[slow_idx < used]]))}
         if census is not None:
             found = [k for i, k in zip(slow_idx, slow_keys) if i < used and k in census]
             row["census_slow"] = len(census)
@@ -78,6 +156,13 @@ def measure(result, budgets, census: set[str] | None) -> list[dict]:
     return rows
 
 
+def _unnamed(tables) -> list[int]:
+    from automata import DFA
+    from automata.families import identify_family
+
+    return [i for i, t in enumerate(tables) if identify_family(DFA(t)) is None]
+
+
 def _fmt(value) -> str:
     if value is None:
         return "-"
@@ -87,8 +172,8 @@ def _fmt(value) -> str:
 
 
 def print_table(rows: list[dict], file=sys.stdout) -> None:
-    cols = ["n", "method", "budget", "seed", "best", "cerny_bound", "to_cerny", "slow", "recall",
-            "to_r90", "seconds"]
+    cols = ["n", "method", "budget", "seed", "best", "cerny_bound", "to_cerny", "slow", "series",
+            "unnamed", "recall", "to_r90", "seconds"]
     cols = [c for c in cols if any(c in r for r in rows)]
     widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in cols}
     print("  ".join(c.rjust(widths[c]) for c in cols), file=file)
@@ -109,12 +194,22 @@ def summarise(rows: list[dict]) -> list[dict]:
              "cerny_hits": sum(r["to_cerny"] is not None for r in rs),
              "to_cerny_mean": (float(np.mean([r["to_cerny"] for r in rs if r["to_cerny"]]))
                                if any(r["to_cerny"] for r in rs) else None),
-             "slow_mean": float(np.mean([r["slow"] for r in rs]))}
+             "slow_mean": float(np.mean([r["slow"] for r in rs])),
+             "unnamed_mean": float(np.mean([r["unnamed"] for r in rs])),
+             "all_series": sum(r["series"].split("/")[0] == r["series"].split("/")[1]
+                               for r in rs),
+             "seconds_mean": float(np.mean([r.get("seconds", 0.0) for r in rs]))}
         if "recall" in rs[0]:
             s["recall_mean"] = float(np.mean([r["recall"] for r in rs]))
             s["to_r90_mean"] = (float(np.mean([r["to_r90"] for r in rs if r["to_r90"]]))
                                 if all(r["to_r90"] for r in rs) else None)
         out.append(s)
+    # Evaluations to 90% recall relative to evolve on the same (n, budget).
+    base = {(s["n"], s["budget"]): s.get("to_r90_mean") for s in out if s["method"] == "evolve"}
+    for s in out:
+        ref = base.get((s["n"], s["budget"]))
+        if "to_r90_mean" in s:
+            s["r90_vs_evolve"] = (s["to_r90_mean"] / ref if ref and s["to_r90_mean"] else None)
     return out
 
 
@@ -123,10 +218,21 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, nargs="+", default=[6, 7, 8, 9, 10])
     parser.add_argument("--budgets", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--methods", nargs="+", default=["random", "evolve", "vae", "hybrid"])
+    parser.add_argument("--methods", nargs="+",
+                        default=["random", "evolve", "vae", "hybrid", "boost"])
     parser.add_argument("--model", default=None,
                         help="run directory for vae/hybrid; '{n}' is replaced by the size "
                              "(default: each run trains its own small starting model)")
+    parser.add_argument("--census", nargs="+", default=[],
+                        help="ground truth for recall beyond n = 7: census JSON or automata file(s)")
+    parser.add_argument("--census-compute", action="store_true",
+                        help="beyond n = 7 without --census: run the pruned census when available")
+    parser.add_argument("--transfer-from", nargs="+", default=None,
+                        help="boost: automata files (any sizes) that pre-train its models")
+    parser.add_argument("--boost-options", default=None,
+                        help="boost: JSON object of method options, e.g. '{\"vae_samples\": 0}'")
+    parser.add_argument("--tag", default="",
+                        help="appended to the method names in the tables (tells variants apart)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--csv", default=None, help="write the per-run rows here")
     parser.add_argument("--quiet", action="store_true", help="no per-run lines on stderr")
@@ -142,24 +248,37 @@ def main(argv=None) -> int:
     rows: list[dict] = []
     top_budget = max(args.budgets)
     for n in args.n:
-        census = None if args.no_recall else census_keys(n, h_level(n))
+        census = None if args.no_recall else census_keys(n, h_level(n), args.census,
+                                                         args.census_compute)
         for method in args.methods:
             for seed in args.seeds:
                 t0 = time.perf_counter()
                 model = args.model.replace("{n}", str(n)) if args.model else None
+                options = None
+                if method == "boost":
+                    import json
+
+                    options = json.loads(args.boost_options) if args.boost_options else {}
+                    if args.transfer_from:
+                        options["transfer_from"] = args.transfer_from
                 result = search_extreme(
                     n, 2, method, top_budget, seed=seed, jobs=args.jobs, write_results=False,
-                    model=model if method in ("vae", "hybrid") else None,
+                    model=model if method in ("vae", "hybrid", "boost") else None,
+                    method_options=options,
                     log=None if args.quiet else (lambda m: print(m, file=sys.stderr)))
                 seconds = time.perf_counter() - t0
                 for row in measure(result, sorted(args.budgets), census):
+                    row["method"] += args.tag
                     row["seconds"] = round(seconds, 1)
                     rows.append(row)
                 if not args.quiet:
                     r = rows[-1]
                     print(f"n={n} {method} seed={seed}: best {r['best']}, to_cerny "
-                          f"{_fmt(r['to_cerny'])}, slow {r['slow']}, recall "
-                          f"{_fmt(r.get('recall'))}, {seconds:.0f}s", file=sys.stderr, flush=True)
+                          f"{_fmt(r['to_cerny'])}, slow {r['slow']}, series {r['series']}, "
+                          f"unnamed {r['unnamed']}, recall {_fmt(r.get('recall'))}, to_r90 "
+                          f"{_fmt(r.get('to_r90'))}, {seconds:.0f}s", file=sys.stderr, flush=True)
+                if args.csv:  # after every run: a long benchmark keeps what it measured
+                    _write_csv(args.csv, rows)
     print_table(rows)
     print()
     summary = summarise(rows)
@@ -170,13 +289,17 @@ def main(argv=None) -> int:
         for s in summary:
             print("  ".join(_fmt(s.get(c)).rjust(widths[c]) for c in cols))
     if args.csv:
-        import pandas as pd
-
-        from automata.atomic import atomic_path
-
-        with atomic_path(args.csv) as tmp:
-            pd.DataFrame(rows).to_csv(tmp, index=False)
+        _write_csv(args.csv, rows)
     return 0
+
+
+def _write_csv(path: str, rows: list[dict]) -> None:
+    import pandas as pd
+
+    from automata.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
 
 
 if __name__ == "__main__":

@@ -81,13 +81,16 @@ def register(app: typer.Typer) -> None:
         n_states: int = typer.Option(..., "--n-states", "-n", help="Number of states (2..64)."),
         n_letters: int = typer.Option(2, "--n-letters", "-k", help="Number of letters."),
         method: str = typer.Option("evolve", "--method", "-m",
-                                   help="random | evolve | vae | hybrid."),
+                                   help="random | evolve | vae | hybrid | boost."),
         budget: int = typer.Option(20_000, "--budget", "-b",
                                    help="Exact evaluations of distinct automata (up to isomorphism)."),
         time_limit: Optional[float] = typer.Option(None, "--time-limit",
                                                    help="Stop after this many seconds."),
         model: Optional[str] = typer.Option(None, "--model",
-                                            help="Trained run directory (vae, hybrid)."),
+                                            help="Trained run directory (vae, hybrid, boost)."),
+        transfer_from: Optional[list[str]] = typer.Option(
+            None, "--transfer-from",
+            help="boost: automata files (any sizes) that pre-train its models; repeatable."),
         jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel evaluation workers (joblib)."),
         backend: Optional[str] = typer.Option(
             None, "--backend", help="joblib backend: loky, threading, multiprocessing, dask, ray."),
@@ -114,8 +117,16 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--jobs must be positive or -1, got {jobs}")
         if top < 1:
             raise InputError(f"--top must be positive, got {top}")
-        if model is not None and method not in ("vae", "hybrid"):
-            raise InputError("--model only applies to --method vae or hybrid")
+        if model is not None and method not in ("vae", "hybrid", "boost"):
+            raise InputError("--model only applies to --method vae, hybrid or boost")
+        if transfer_from and method != "boost":
+            raise InputError("--transfer-from only applies to --method boost")
+        for path in transfer_from or []:
+            from pathlib import Path
+
+            if not Path(path).is_file():
+                raise InputError(f"--transfer-from: no such file: {path}")
+        options = {"transfer_from": transfer_from} if transfer_from else None
         check_arguments(n_states, n_letters, method, budget, time_limit=time_limit,
                         resume=resume, out_dir=out)
         if backend is not None and backend not in _BACKENDS:
@@ -145,7 +156,7 @@ def register(app: typer.Typer) -> None:
                     n_states, n_letters, method, budget, seed=seed, time_limit=time_limit,
                     model=model, jobs=jobs, out_dir=out, resume=resume, start_from=start,
                     progress=lambda k: bar.advance(task, k), status=on_status, log=on_log,
-                    top=top)
+                    top=top, method_options=options)
             except KeyboardInterrupt:
                 bar.stop()
                 hint = f"; state saved, continue with --resume --out {out}" if out else ""

@@ -401,6 +401,11 @@ def save_checkpoint(path: str | Path, ctx: SearchContext, snap: Snapshot) -> Non
         "method_state": _split_state(snap.method_state, "m.", arrays),
     }
     arrays["__doc__"] = np.frombuffer(json.dumps(doc).encode(), dtype=np.uint8)
+    # The candidate log is written first: it may run ahead of the checkpoint, never behind.
+    from .candidate_log import append_candidate_log
+
+    append_candidate_log(Path(path).parent, arrays["archive_tables"], arrays["archive_rts"],
+                         snap.archive_size)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())

@@ -20,6 +20,8 @@ from ..errors import SearchError
 from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Snapshot, Verifier,
                    cerny_bound, compact, h_level, load_checkpoint, make_evaluator,
                    save_checkpoint)
+from .candidate_log import repair_candidate_log
+from .discoveries import unnamed_slow_automata
 
 __all__ = [
     "METHODS", "METHOD_CLASSES", "SearchResult", "search_extreme", "check_arguments",
@@ -34,6 +36,7 @@ METHOD_CLASSES = {
     "evolve": ("baselines", "EvolutionarySearch"),
     "vae": ("latent_search", "LatentSearch"),
     "hybrid": ("latent_search", "HybridSearch"),
+    "boost": ("boost", "BoostSearch"),
 }
 #: Method names accepted by :func:`search_extreme`.
 METHODS = tuple(METHOD_CLASSES)
@@ -79,6 +82,8 @@ class SearchResult:
     tables: np.ndarray = field(repr=False)
     rts: np.ndarray = field(repr=False)
     out_dir: str | None = None
+    #: Automata at rt >= n²-4n+6 in no known family, with a shortest reset word each.
+    new_slow: list[dict] = field(default_factory=list)
 
     @property
     def cerny_bound(self) -> int:
@@ -184,7 +189,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     ----------
     n_states, n_letters : int
         Size of the automata searched (2 <= n_states <= 64, 1 <= n_letters <= 8).
-    method : {"random", "evolve", "vae", "hybrid"}
+    method : {"random", "evolve", "vae", "hybrid", "boost"}
     budget : int
         Number of exact evaluations of DISTINCT automata (up to isomorphism).
         Candidates already seen are not re-evaluated and cost nothing.
@@ -194,13 +199,15 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
         Wall-clock seconds; the search stops at the next step boundary
         (with a checkpoint when ``out_dir`` is given, so it can be resumed).
     model : path, optional
-        Run directory of a trained model (``vae``/``hybrid``); without it
-        those methods train a small starting model first.
+        Run directory of a trained model (``vae``/``hybrid``/``boost``); without
+        it those methods train a small starting model first.
     jobs : int
         Worker processes for exact evaluation (joblib, see :mod:`automata.parallel`).
     out_dir : path, optional
         Where ``checkpoint.npz``, ``candidates.parquet``/``.csv``,
-        ``leaderboard.json``, ``top.txt`` and any ``counterexample_*.txt`` go.
+        ``leaderboard.json``, ``top.txt`` and any ``counterexample_*.txt`` go;
+        ``candidate_log/`` receives every evaluated candidate in Parquet
+        chunks while the search runs (:mod:`.candidate_log`).
     resume : bool
         Continue from ``out_dir/checkpoint.npz``; the final result equals
         that of an uninterrupted run with the same seed and budget.
@@ -239,6 +246,8 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        if not resume:  # a fresh run starts a fresh candidate log
+            repair_candidate_log(out, np.zeros((0, n_letters, n_states), np.int8), np.zeros(0))
     start_tables = None
     if start_from is not None:
         dfas = load_start_automata(start_from, n_states, n_letters)
@@ -250,7 +259,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
                         canonicaliser=canonicaliser, verifier=verifier, out_dir=out,
                         progress=progress)
     options = dict(method_options or {})
-    if method in ("vae", "hybrid"):
+    if method in ("vae", "hybrid", "boost"):
         options.setdefault("model", model)
         options.setdefault("log", log)
     driver = _Driver(ctx, method_class(method)(ctx, **options), rng,
@@ -302,6 +311,7 @@ class _Driver:
                 raise SearchError(f"checkpoint in {self.checkpoint.parent} is for "
                                   f"{key}={doc['meta'].get(key)!r}, not {value!r}")
         self.ctx.archive.add(tables, rts)
+        repair_candidate_log(self.checkpoint.parent, tables, rts)
         self.ctx.load_counters(doc["counters"])
         self.rng.bit_generator.state = doc["rng_state"]
         self.strategy.load_state_dict(doc["method_state"])
@@ -374,7 +384,8 @@ def _result(ctx: SearchContext, method: str, budget: int, seed: int, stopped: st
         top=_leaderboard(ctx, top), counterexamples=[c.to_dict() for c in ctx.counterexamples],
         stopped=stopped, steps=steps, elapsed=round(elapsed, 3), proposed=ctx.proposed,
         duplicates=ctx.duplicates, tables=ctx.archive.tables.astype(np.int32), rts=rts,
-        out_dir=str(out) if out is not None else None)
+        out_dir=str(out) if out is not None else None,
+        new_slow=unnamed_slow_automata(ctx.archive.tables, rts, h_level(ctx.n_states)))
 
 
 def _write_results(out: Path, result: SearchResult) -> None:
