@@ -33,14 +33,21 @@ import numpy as np
 from . import _kernels_bidir as KB
 from ._limits import Limits
 
-__all__ = ["bidirectional", "trie_friendly_relabel"]
+__all__ = ["LAST_RUN", "bidirectional", "table_bytes", "trie_friendly_relabel"]
+
+#: Diagnostics of the latest search in this process (read by the benchmark):
+#: ``peak_estimate`` (bytes the search expected to hold at its peak),
+#: ``phase`` ("bfs"; "bound" or "last" when the bound was proved optimal,
+#: the latter by a last unstored step; "dfs") and
+#: the depths reached by both sides.
+LAST_RUN: dict = {}
 
 #: Largest candidate family on which domination pruning is attempted.
 _DOMINATE_MAX = 2048
 #: The depth-first phase is chosen when its predicted set count is below
 #: this share of the breadth-first one (it stores nothing and skips the
 #: merges into the stored runs, so a set costs it less).
-_DFS_PREFERENCE = 1.0
+_DFS_PREFERENCE = 0.5
 #: Lengths covered by the first depth-first pass.
 _DFS_FIRST_PASS = 3
 #: Smallest chunk of the depth-first phase, in sets.
@@ -282,6 +289,8 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
         Go depth-first as soon as both sides have made one step (tests of
         the depth-first phase).
     """
+    LAST_RUN.clear()
+    LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0)
     k, n = delta.shape
     W = max((n + 63) // 64, min_words)
     nbits = 64 * W
@@ -298,28 +307,74 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
     bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits)
     base = fwd.tab.nbytes + bwd.tab.nbytes
     row = 8 * W
+    LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], base)
     while True:
+        LAST_RUN.update(fwd_depth=fwd.depth, bwd_depth=bwd.depth)
+        length = fwd.depth + bwd.depth
+        at_bound = upper is not None and length + 1 >= len(upper)
+        go_deep = False
+        if not at_bound:
+            limits.check_time(
+                f"the shortest reset word search (no reset word of length < {length})")
+            held = base + fwd.stored_bytes() + bwd.stored_bytes()
+            side = fwd if fwd.size <= bwd.size else bwd
+            need = held + side.step_cost(k)
+            go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
+            if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
+                # Growth rates mean little while the levels are small (backward
+                # levels even shrink at first), so the shortcut waits for both
+                # sides to reach n·k sets, as in Szykuła and Zyzik's solver.
+                steps = len(upper) - 1 - length
+                bfs = _bfs_cost(fwd.size, bwd.size, fwd.growth, bwd.growth, k, steps)
+                dfs = _dfs_cost(bwd.size, bwd.growth, steps)
+                go_deep = dfs < _DFS_PREFERENCE * bfs
+        # Every length is tested: the first meet is a shortest word only
+        # because no shorter length met (kept sets may come from earlier levels).
         i, j = KB._meet(fwd.keys, bwd.level, full, nbits)
         if i >= 0:
             return fwd.word(fwd.depth, i)[::-1] + bwd.word(bwd.depth, j)
-        length = fwd.depth + bwd.depth
-        if upper is not None and length + 1 >= len(upper):
+        if at_bound:
+            LAST_RUN["phase"] = "bound"
             return list(upper)
-        limits.check_time(f"the shortest reset word search (no reset word of length <= {length})")
-        held = base + fwd.stored_bytes() + bwd.stored_bytes()
-        side = fwd if fwd.size <= bwd.size else bwd
-        need = held + side.step_cost(k)
-        go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
-        if not go_deep and upper is not None and fwd.depth > 0 and bwd.depth > 0:
-            steps = len(upper) - 1 - length
-            bfs = _bfs_cost(fwd.size, bwd.size, fwd.growth, bwd.growth, k, steps)
-            dfs = _dfs_cost(bwd.size, bwd.growth, steps)
-            go_deep = dfs < _DFS_PREFERENCE * bfs
         if go_deep:
+            LAST_RUN["phase"] = "dfs"
             return _depth_first(fwd, bwd, held, row, k, upper, limits)
+        if upper is not None and length + 2 == len(upper):
+            LAST_RUN["phase"] = "last"
+            LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], need)
+            found = _last_length(fwd, bwd)
+            return list(upper) if found is None else found
+        LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], need)
         side.step()
         if side.size == 0:  # pragma: no cover - the pair graph said synchronizing
             raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
+
+
+def _last_length(fwd, bwd):
+    """A reset word one letter longer than the levels, or None.
+
+    The last length below the bound needs one more step of the smaller side
+    but never the level itself: the new sets are tested against the other
+    side's last level and dropped, with no merge into the stored runs."""
+    if bwd.size <= fwd.size:
+        new, parent, letter = KB._expand(bwd.level, bwd.tab, True)
+        keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
+        i, j = KB._meet(fwd.keys, new[keep], bwd.full, bwd.nbits)
+        if i < 0:
+            return None
+        j = keep[j]
+        return (fwd.word(fwd.depth, i)[::-1] + [int(letter[j])]
+                + bwd.word(bwd.depth, int(parent[j])))
+    new, parent, letter = KB._expand(fwd.level, fwd.tab, False)
+    keys = KB._complement(new, fwd.full)
+    del new
+    keep = KB._reduce_new_dupes(keys, fwd.runs, fwd.starts, fwd.nruns)
+    i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits)
+    if i < 0:
+        return None
+    i = keep[i]
+    return (fwd.word(fwd.depth, int(parent[i]))[::-1] + [int(letter[i])]
+            + bwd.word(bwd.depth, j))
 
 
 def _depth_first(fwd, bwd, held, row, k, upper, limits):
@@ -335,7 +390,9 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
         if chunk < _DFS_MIN_CHUNK:
             limits.check_memory(held + _DFS_MIN_CHUNK * per_set,
                                 f"the depth-first phase (at length {base})")
-        return max(chunk, _DFS_MIN_CHUNK)
+        chunk = max(chunk, _DFS_MIN_CHUNK)
+        LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], held + chunk * per_set)
+        return chunk
 
     # Iterative deepening, but with a first pass three lengths deep: a
     # depth-first pass finds the shortest word within its limit (every hit
