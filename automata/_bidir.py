@@ -380,6 +380,11 @@ def _last_length(fwd, bwd):
 def _depth_first(fwd, bwd, held, row, k, upper, limits):
     """Finish the search depth-first from the last backward level."""
     base = fwd.depth + bwd.depth
+    # From here on the forward side is only the trie of its last level's
+    # keys: its stored runs and images go, and their memory feeds the chunks.
+    held -= fwd.runs.nbytes + 2 * fwd.level.nbytes
+    fwd.runs = None
+    fwd.level = None
 
     def chunk_for(depth):
         # Every depth keeps one expanded chunk (k rows per set) and its sort
