@@ -158,8 +158,9 @@ def pair_graph_synchronizing(delta, limits=None, chunk=1 << 16):
 
 
 def _is_synchronizing(delta):
-    """True iff every pair of states can be merged (no limits)."""
-    return pair_graph_synchronizing(delta, None, 1 << 40)
+    """True iff every pair of states can be merged (no limits; Ctrl-C is
+    still noticed between chunks)."""
+    return pair_graph_synchronizing(delta, None)
 
 
 # ---------------------------------------------------------------------------

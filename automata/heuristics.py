@@ -149,7 +149,7 @@ def _backward_beam(delta: np.ndarray, itab: np.ndarray, width: int, max_steps: i
     return None
 
 
-def dynamic_beam_bound(delta: np.ndarray, itab: np.ndarray, limits=None) -> list[int] | None:
+def _dynamic_beam_bound(delta: np.ndarray, itab: np.ndarray, limits=None) -> list[int] | None:
     """A short reset word for the exact search to beat, or None.
 
     A backward beam of width ``n·log2 n`` gives a first length ``b``; the

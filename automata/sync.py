@@ -32,7 +32,7 @@ from . import _kernels_bidir as KB
 from ._limits import Limits
 from .dfa import DFA
 from .errors import AutomatonError, NotSynchronizingError
-from .heuristics import dynamic_beam_bound
+from .heuristics import _dynamic_beam_bound
 
 __all__ = [
     "CernyReport", "cerny_bound", "cerny_report", "is_synchronizing", "reset_length",
@@ -106,7 +106,7 @@ def _exact_word(dfa: DFA, limits: Limits) -> list[int]:
         # for the beam only when they fit, as the search will check anyway.
         limits.check_memory(_bidir.table_bytes(n, k, W),
                             "the lookup tables of the shortest reset word search")
-        word = dynamic_beam_bound(delta, KB._tables(delta, True, W), limits)
+        word = _dynamic_beam_bound(delta, KB._tables(delta, True, W), limits)
         if word is not None and dfa.is_reset_word(word):
             upper = word
     return _bidir.bidirectional(delta, limits, upper=upper)

@@ -24,7 +24,7 @@ Examples
 --------
     python scripts/bench_reset.py --quick
     python scripts/bench_reset.py --peer /path/to/synchrowords/synchro \\
-        --peer-config configs/exact.json
+        --peer-config configs/exact.json --peer-config-slow /path/to/exact_without_beam.json
     python scripts/bench_reset.py --only rand2_200 --seeds 2
     python scripts/bench_reset.py --dump-text /tmp/instances   # "K N" text files
 """
@@ -184,6 +184,10 @@ def main(argv=None) -> int:
     p.add_argument("--peer-config", nargs="*", default=["configs/exact.json"],
                    help="peer configuration(s), relative to the executable's folder; with several, "
                         "the fastest per instance is compared")
+    p.add_argument("--peer-config-slow", nargs="*", default=None,
+                   help="peer configuration(s) for the slowly synchronizing classes (C_n, W_100, "
+                        "H_100) instead of --peer-config: synchrowords' beam stage is slow on them, "
+                        "so its best configuration there has no beam")
     p.add_argument("--peer-warm", action="store_true",
                    help="run the peer once per instance before measuring (its compile-on-first-use)")
     p.add_argument("--dump-text", metavar="DIR", help="write the instances in 'K N' text format and exit")
@@ -201,7 +205,9 @@ def main(argv=None) -> int:
     ctx = mp.get_context("spawn")
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
           f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '-')}; memory_gib={args.memory_gib}; "
-          f"peer={args.peer or '-'} {' '.join(args.peer_config) if args.peer else ''}", flush=True)
+          f"peer={args.peer or '-'} {' '.join(args.peer_config) if args.peer else ''}"
+          + (f" (C_n, W, H: {' '.join(args.peer_config_slow)})" if args.peer_config_slow else ""),
+          flush=True)
     head = (f"{'instance':<16} {'rt':>5} {'ours s':>8} {'RSS MiB':>8} {'+MiB':>7} {'est MiB':>8} "
             f"{'phase':>9}  {'status':<10}")
     if args.peer:
@@ -219,7 +225,9 @@ def main(argv=None) -> int:
                 with open(path, "w") as fh:
                     fh.write(fmt_text(table))
                 best = None
-                for config in args.peer_config:
+                slow = cls in ("C_n", "W_100", "H_100")
+                configs = args.peer_config_slow if slow and args.peer_config_slow else args.peer_config
+                for config in configs:
                     if args.peer_warm:
                         run_peer(args.peer, config, path, args.time_limit)
                     res = run_peer(args.peer, config, path, args.time_limit)
