@@ -89,18 +89,23 @@ class _Side:
         self._pause = 1
 
     def stored_bytes(self):
-        """Bytes held between steps: parent/letter arrays, runs, last level."""
-        return self.bytes + self.runs.nbytes + 2 * self.level.nbytes
+        """Bytes held between steps: parent/letter arrays, the used rows of
+        the runs, the last level and its keys. The runs array grows by
+        doubling, but its unused rows are never written, so they take no
+        resident memory; counting them made the estimate twice the RSS."""
+        row = 8 * self.full.shape[0]
+        return self.bytes + int(self.starts[self.nruns]) * row + 2 * self.level.nbytes
 
     def step_cost(self, k):
         """Extra bytes the next step may hold at its peak: the expanded
-        family and its sort buffers, a regrown runs array and the copy of
-        the second run of a merge."""
+        family and its sort buffers, the copy made when the runs array is
+        regrown and the copy of a run being merged (the later runs together
+        are at most about twice the new one)."""
         m = self.size * k
         row = 8 * self.full.shape[0]
         rows_after = int(self.starts[self.nruns]) + m
-        grow = 2 * rows_after * row if rows_after > len(self.runs) else 0
-        return m * (4 * row + 8 * 4 + 6) + grow + rows_after * row
+        grow = rows_after * row if rows_after > len(self.runs) else 0
+        return m * (4 * row + 8 * 4 + 6) + grow + 2 * m * row
 
     def step(self):
         # Domination pruning (subset queries on the implicit trie) often costs
