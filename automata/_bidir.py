@@ -26,8 +26,6 @@ solvability; the time limit still stops it (checked between chunks).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import _kernels_bidir as KB
