@@ -357,12 +357,12 @@ def _to_census(part: CensusPart, top: int) -> Census:
 
 # -- cache ------------------------------------------------------------------------
 def default_cache_dir() -> Path:
-    """Where census results are cached: ``$SEQVAE_CACHE_DIR`` or the user cache dir."""
-    env = os.environ.get("SEQVAE_CACHE_DIR")
+    """Where census results are cached: ``$AUTOMATA_CACHE_DIR`` or the user cache dir (``~/.cache/automata``)."""
+    env = os.environ.get("AUTOMATA_CACHE_DIR")
     if env:
         return Path(env) / "census"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "seqvae" / "census"
+    return Path(base) / "automata" / "census"
 
 
 def _cache_file(n_states: int, n_letters: int) -> Path:

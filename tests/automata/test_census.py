@@ -125,7 +125,7 @@ def test_binary_six_states_published_extremes():
 
 
 def test_automata_with_reset_at_least(tmp_path, monkeypatch):
-    monkeypatch.setenv("SEQVAE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("AUTOMATA_CACHE_DIR", str(tmp_path))
     found = automata_with_reset_at_least(4, 2, 8)
     # brute force over the census classes
     hist = census(4, 2).histogram
@@ -142,7 +142,7 @@ def test_automata_with_reset_at_least(tmp_path, monkeypatch):
 
 
 def test_cache_is_used_and_survives_corruption(tmp_path, monkeypatch):
-    monkeypatch.setenv("SEQVAE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("AUTOMATA_CACHE_DIR", str(tmp_path))
     first = census(4, 2, cache=True)
     path = next((tmp_path / "census").iterdir())
     calls = []
@@ -208,7 +208,7 @@ def test_census_script_resumes_and_checks(tmp_path, capsys, monkeypatch):
     assert json.loads(capsys.readouterr().out)["total"] == expected["total"]
     assert main(["3", "2", "--state", str(state)]) == 2  # state of another size
     # --cache hands the result to the library's cache.
-    monkeypatch.setenv("SEQVAE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AUTOMATA_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["4", "2", "--state", str(state), "--cache"]) == 0
     calls = []
     assert census(4, 2, cache=True, progress=calls.append).to_dict() == expected and calls == []
