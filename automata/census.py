@@ -41,10 +41,12 @@ from .dfa import DFA, STATE_DTYPE
 from .errors import AutomatonError, ResourceLimitError
 from .formats import format_compact
 from .sync import reset_lengths
+# The pruned census (rt >= L only, far larger sizes) lives in its own module.
+from .census_pruned import PrunedCensus, pruned_census
 
 __all__ = ["Census", "census", "automata_with_reset_at_least", "census_size",
            "functional_graph_classes", "CensusPart", "census_part", "merge_parts",
-           "default_cache_dir", "cache_census"]
+           "default_cache_dir", "cache_census", "pruned_census", "PrunedCensus"]
 
 #: Refuse censuses that would canonicalise more raw tables than this.
 MAX_TABLES = 2_000_000_000

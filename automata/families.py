@@ -13,6 +13,9 @@ name               constructor     reset length     states
 ``d_prime``        ``d_prime(n)``  ``n²−3n+4``      n ≥ 3
 ``d_double_prime`` ``d_double_prime(n)`` ``n²−3n+2`` n ≥ 3
 ``h_series``       ``h_series(n)`` ``n²−4n+6``      n ≥ 4
+``e_series``       ``e_series(n)`` ``n²−3n+2``      n ≥ 3
+``f_series``       ``f_series(n)`` ``n²−3n+3``      odd n ≥ 5
+``b_series``       ``b_series(n)`` ``(n−1)(n−2)``   odd n ≥ 5
 ``kari``           ``kari()``      25               6
 ``roman``          ``roman()``     16               5 (3 letters)
 ``binary_3``       ``binary_3()``  4                3
@@ -33,7 +36,7 @@ from .errors import AutomatonError
 
 __all__ = [
     "Family", "FAMILIES", "cerny", "wielandt", "d_prime", "d_double_prime", "h_series",
-    "kari", "roman", "binary_3", "binary_4", "build_family", "identify_family",
+    "e_series", "f_series", "b_series", "kari", "roman", "binary_3", "binary_4", "build_family", "identify_family",
 ]
 
 
@@ -117,6 +120,53 @@ def h_series(n: int) -> DFA:
     return DFA([swap, _cycle_two_tails(n, 0, 2)])
 
 
+def _check_odd(name: str, n) -> int:
+    n = _check_n(name, n, 5)
+    if n % 2 == 0:
+        raise AutomatonError(f"{name}: is defined for odd n only, got n = {n}")
+    return n
+
+
+def e_series(n: int) -> DFA:
+    """E_n (n ≥ 3): ``a``: 0 → 1, 1 → 2, others fixed; ``b``: 0 → 2, 1 → 2, q → q+1
+    (2 ≤ q ≤ n−2), n−1 → 0. rt = n²−3n+2 (Ananichev–Gusev–Volkov).
+
+    >>> e_series(5).delta.tolist()
+    [[1, 2, 2, 3, 4], [2, 2, 3, 4, 0]]
+    """
+    n = _check_n("e_series", n, 3)
+    a = list(range(n))
+    a[0], a[1] = 1, 2
+    b = [2, 2] + list(range(3, n)) + [0]
+    return DFA([a, b])
+
+
+def f_series(n: int) -> DFA:
+    """F_n (odd n ≥ 5): ``a`` sends n−1 to 1 and fixes the rest; ``b`` cycles q → q+1 mod n.
+    rt = n²−3n+3 (Ananichev–Volkov–Zaks).
+
+    >>> f_series(5).delta.tolist()
+    [[0, 1, 2, 3, 1], [1, 2, 3, 4, 0]]
+    """
+    n = _check_odd("f_series", n)
+    a = list(range(n))
+    a[n - 1] = 1
+    return DFA([a, _cycle_then(n, 0)])
+
+
+def b_series(n: int) -> DFA:
+    """B_n, the "bactrian" series (odd n ≥ 5): ``a`` sends n−2 to 0 and n−1 to 1 and fixes the
+    rest; ``b`` cycles q → q+1 mod n. rt = (n−1)(n−2) (Ananichev–Volkov–Zaks).
+
+    >>> b_series(5).delta.tolist()
+    [[0, 1, 2, 0, 1], [1, 2, 3, 4, 0]]
+    """
+    n = _check_odd("b_series", n)
+    a = list(range(n))
+    a[n - 2], a[n - 1] = 0, 1
+    return DFA([a, _cycle_then(n, 0)])
+
+
 def kari() -> DFA:
     """Kari's automaton: 6 states, 2 letters, rt = 25 (the only binary 6-state one besides C_6).
 
@@ -175,6 +225,8 @@ class Family:
         The number of states of a single automaton; None for a series.
     n_letters : int
         Alphabet size.
+    odd_only : bool
+        The series has members for odd ``n`` only (F_n, B_n).
     """
 
     name: str
@@ -185,10 +237,20 @@ class Family:
     min_n: int
     fixed_n: int | None
     n_letters: int
+    odd_only: bool = False
 
     def valid_n(self, n: int) -> bool:
         """Whether the family has a member with ``n`` states."""
-        return n == self.fixed_n if self.fixed_n is not None else n >= self.min_n
+        if self.fixed_n is not None:
+            return n == self.fixed_n
+        return n >= self.min_n and (not self.odd_only or n % 2 == 1)
+
+    @property
+    def states_text(self) -> str:
+        """The numbers of states it is defined for, as text (``">= 4"``, ``"odd >= 5"``, ``"6"``)."""
+        if self.fixed_n is not None:
+            return str(self.fixed_n)
+        return f"{'odd ' if self.odd_only else ''}>= {self.min_n}"
 
     def build(self, n: int | None = None) -> DFA:
         """The member with ``n`` states (``n`` may be omitted for a single automaton)."""
@@ -213,7 +275,8 @@ class Family:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "reset_length": self.formula_text,
-                "min_n": self.min_n, "fixed_n": self.fixed_n, "n_letters": self.n_letters}
+                "min_n": self.min_n, "fixed_n": self.fixed_n, "n_letters": self.n_letters,
+                "odd_only": self.odd_only}
 
 
 #: Registry of the known families; order matters for :func:`identify_family`
@@ -227,6 +290,11 @@ FAMILIES: dict[str, Family] = {
         Family("d_double_prime", "D''_n", d_double_prime, lambda n: n * n - 3 * n + 2,
                "n^2-3n+2", 3, None, 2),
         Family("h_series", "H_n", h_series, lambda n: n * n - 4 * n + 6, "n^2-4n+6", 4, None, 2),
+        Family("e_series", "E_n", e_series, lambda n: n * n - 3 * n + 2, "n^2-3n+2", 3, None, 2),
+        Family("f_series", "F_n", f_series, lambda n: n * n - 3 * n + 3, "n^2-3n+3", 5, None, 2,
+               odd_only=True),
+        Family("b_series", "B_n (bactrian)", b_series, lambda n: (n - 1) * (n - 2), "(n-1)(n-2)",
+               5, None, 2, odd_only=True),
         Family("kari", "Kari", kari, lambda n: 25, "25", 6, 6, 2),
         Family("roman", "Roman", roman, lambda n: 16, "16", 5, 5, 3),
         Family("binary_3", "binary n=3, rt 4", binary_3, lambda n: 4, "4", 3, 3, 2),

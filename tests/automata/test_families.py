@@ -6,9 +6,11 @@ import pytest
 
 from automata import DFA
 from automata.errors import AutomatonError
-from automata.families import (FAMILIES, binary_3, binary_4, build_family, cerny, d_double_prime,
-                               d_prime, h_series, identify_family, kari, roman, wielandt)
-from automata.reference import bfs_reset_word
+from automata.canon import is_isomorphic
+from automata.families import (FAMILIES, b_series, binary_3, binary_4, build_family, cerny,
+                               d_double_prime, d_prime, e_series, f_series, h_series,
+                               identify_family, kari, roman, wielandt)
+from automata.reference import bfs_reset_word, bfs_reset_word_bitset
 from automata.sync import reset_length, shortest_reset_word
 
 
@@ -32,7 +34,7 @@ def test_published_n5_reset_lengths():
 @pytest.mark.parametrize("name", [n for n, f in FAMILIES.items() if f.fixed_n is None])
 def test_series_reset_length_matches_formula_up_to_20(name):
     family = FAMILIES[name]
-    for n in range(family.min_n, 21):
+    for n in filter(family.valid_n, range(family.min_n, 21)):
         dfa = family.build(n)
         assert dfa.n_states == n and dfa.n_letters == family.n_letters
         assert reset_length(dfa) == family.formula(n) == family.reset_length(n), (name, n)
@@ -46,6 +48,67 @@ def test_single_automata_reset_length(name):
     word = bfs_reset_word(dfa)  # independent plain BFS
     assert len(word) == family.reset_length() == reset_length(dfa)
     assert dfa.is_reset_word(shortest_reset_word(dfa))
+
+
+def test_new_series_tables_as_published():
+    # The rows of the literature table, 0-based, for n = 5 and 7.
+    assert e_series(5).delta.tolist() == [[1, 2, 2, 3, 4], [2, 2, 3, 4, 0]]
+    assert f_series(5).delta.tolist() == [[0, 1, 2, 3, 1], [1, 2, 3, 4, 0]]
+    assert b_series(5).delta.tolist() == [[0, 1, 2, 0, 1], [1, 2, 3, 4, 0]]
+    assert e_series(7).delta.tolist() == [[1, 2, 2, 3, 4, 5, 6], [2, 2, 3, 4, 5, 6, 0]]
+    assert f_series(7).delta.tolist() == [[0, 1, 2, 3, 4, 5, 1], [1, 2, 3, 4, 5, 6, 0]]
+    assert b_series(7).delta.tolist() == [[0, 1, 2, 3, 4, 0, 1], [1, 2, 3, 4, 5, 6, 0]]
+
+
+@pytest.mark.parametrize("name", ["e_series", "f_series", "b_series"])
+def test_new_series_match_formula_by_plain_bfs_then_exact_solver(name):
+    family = FAMILIES[name]
+    for n in filter(family.valid_n, range(family.min_n, 21)):
+        dfa = family.build(n)
+        if n <= 11:  # the plain bitset BFS is independent of the numba kernels
+            word = bfs_reset_word_bitset(dfa)
+            assert dfa.is_reset_word(word)
+        else:
+            word = shortest_reset_word(dfa)
+            assert dfa.is_reset_word(word) and not dfa.is_reset_word(word[1:])
+        assert len(word) == family.formula(n), (name, n)
+
+
+def test_published_reset_lengths_by_n():
+    # The literature's per-n list of series reset lengths.
+    expected = {8: {"cerny": 49, "d_prime": 44, "wielandt": 43, "d_double_prime": 42,
+                    "e_series": 42, "h_series": 38},
+                9: {"cerny": 64, "d_prime": 58, "wielandt": 57, "f_series": 57,
+                    "d_double_prime": 56, "e_series": 56, "b_series": 56, "h_series": 51},
+                11: {"cerny": 100, "d_prime": 92, "wielandt": 91, "f_series": 91,
+                     "d_double_prime": 90, "e_series": 90, "b_series": 90, "h_series": 83}}
+    for n, lengths in expected.items():
+        series = {name for name, f in FAMILIES.items() if f.fixed_n is None and f.valid_n(n)}
+        assert series == set(lengths)
+        for name, rt in lengths.items():
+            assert FAMILIES[name].reset_length(n) == rt
+
+
+def test_odd_only_series():
+    for ctor in (f_series, b_series):
+        with pytest.raises(AutomatonError, match="odd"):
+            ctor(8)
+        with pytest.raises(AutomatonError, match="n >= 5"):
+            ctor(3)
+    assert not FAMILIES["f_series"].valid_n(8) and FAMILIES["f_series"].valid_n(9)
+    assert FAMILIES["b_series"].states_text == "odd >= 5"
+    assert FAMILIES["cerny"].states_text == ">= 2" and FAMILIES["kari"].states_text == "6"
+    assert identify_family(DFA([[0, 1, 2, 3, 4, 5, 1, 7], [1, 2, 3, 4, 5, 6, 7, 0]])) is None
+
+
+@pytest.mark.parametrize("n", range(8, 13))
+def test_series_pairwise_non_isomorphic_from_8(n):
+    members = [(name, f.build(n)) for name, f in FAMILIES.items()
+               if f.fixed_n is None and f.valid_n(n)]
+    for i, (name_a, a) in enumerate(members):
+        assert identify_family(a) == name_a
+        for name_b, b in members[i + 1:]:
+            assert not is_isomorphic(a, b), (name_a, name_b, n)
 
 
 def test_cerny_word_is_the_classic_one():
@@ -75,8 +138,8 @@ def test_identify_family_under_relabelling():
     for name, family in FAMILIES.items():
         if name == "binary_3":  # isomorphic to D'_3, which comes first in the registry
             continue
-        ns = [family.fixed_n] if family.fixed_n else [5, 8, 13]
-        for n in ns:
+        ns = [family.fixed_n] if family.fixed_n else [5, 8, 9, 13]
+        for n in filter(family.valid_n, ns):
             dfa = family.build(n)
             state_perm = rng.permutation(n)
             letter_perm = rng.permutation(dfa.n_letters)
@@ -84,7 +147,9 @@ def test_identify_family_under_relabelling():
 
 
 def test_identify_family_rejects_others():
-    assert identify_family(DFA([[1, 2, 3, 4, 0], [0, 1, 2, 3, 1]])) is None  # rt differs from C_5
+    # The cycle with 4 -> 1 is F_5 (letters swapped); with 4 -> 2 it is in no family (rt 10).
+    assert identify_family(DFA([[1, 2, 3, 4, 0], [0, 1, 2, 3, 1]])) == "f_series"
+    assert identify_family(DFA([[1, 2, 3, 4, 0], [0, 1, 2, 3, 2]])) is None
     assert identify_family(DFA([[0] * 5, [0] * 5])) is None
     assert identify_family(DFA([[1, 2, 0, 5, 3, 4], [0, 1, 3, 2, 2, 5], [0] * 6])) is None
 

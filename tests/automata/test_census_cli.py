@@ -1,0 +1,73 @@
+"""``seqvae automata census --min-rt``: JSON, chunk directory, resume, one-line errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from automata.census_pruned import pruned_census
+from seqvae.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _wide_stderr(monkeypatch):
+    from seqvae.cli import _common
+
+    monkeypatch.setattr(_common.err_console, "_width", 10_000)
+
+
+def run(*args):
+    return runner.invoke(app, ["automata", "census", *map(str, args)])
+
+
+def test_json_lists_every_class_with_family():
+    result = run("-n", 5, "-k", 2, "--min-rt", 13, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    expected = pruned_census(5, 2, 13)
+    assert data["histogram"] == {str(rt): c for rt, c in expected.histogram.items()}
+    assert {row["automaton"]: row["reset_length"] for row in data["automata"]} == expected.automata
+    assert data["automata"][0] == {"reset_length": 16, "automaton": "a:01230 b:12340",
+                                   "family": "cerny"}
+    assert {row["family"] for row in data["automata"]} >= {"cerny", "d_prime", "wielandt",
+                                                           "f_series", None}
+
+
+def test_out_dir_and_resume(tmp_path):
+    out = tmp_path / "census"
+    first = run("-n", 4, "--min-rt", 7, "--out", out, "--jobs", 2)
+    assert first.exit_code == 0, first.output
+    assert "reset lengths >= 7" in first.stdout and "cerny" in first.stdout
+    assert len(list((out / "chunks").iterdir())) == 19
+    again = run("-n", 4, "--min-rt", 7, "--out", out)
+    assert again.exit_code == 2 and "--resume" in again.stderr
+    resumed = run("-n", 4, "--min-rt", 7, "--out", out, "--resume", "--json")
+    assert resumed.exit_code == 0
+    assert json.loads(resumed.stdout)["histogram"] == \
+        json.loads((out / "result.json").read_text())["histogram"]
+
+
+def test_full_census_unchanged_without_min_rt():
+    result = run("-n", 3, "-k", 2, "--json", "--top", 2)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["total"] == 74 and len(data["top"]) == 2
+
+
+@pytest.mark.parametrize("args,message", [
+    (("-n", 5, "--jobs", 2), "only apply with --min-rt"),
+    (("-n", 5, "--min-rt", 3, "--resume"), "--resume needs --out"),
+    (("-n", 5, "--min-rt", 3, "--scheduler", "tcp://x:1"), "--scheduler needs --backend dask"),
+    (("-n", 13, "--min-rt", 3), "n_states must be between 1 and 12"),
+    (("-n", 5, "-k", 4, "--min-rt", 3), "n_letters must be between 1 and 3"),
+    (("-n", 5, "--min-rt", 3, "--jobs", -3), "--jobs must be positive or -1"),
+])
+def test_bad_arguments_one_line_exit_2(args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
