@@ -1,23 +1,124 @@
 """Atomic file writes: a crash or Ctrl-C never leaves a half-written file behind.
 
-The data goes to a temporary file in the target's directory, is flushed to
-disk, and is then renamed over the target (rename is atomic on POSIX).
+The data goes to a temporary file ``.NAME.XXXXXXXX.tmp`` in the target's
+directory, is flushed to disk, and is then renamed over the target (rename is
+atomic on POSIX). What is at the target path is respected:
+
+* a symbolic link stays a link: its final target is written (atomically);
+* a character device or a FIFO (``/dev/null``, a named pipe) cannot be
+  renamed over, and must not be: the data is written through to it, which is
+  not atomic (there is no file to keep);
+* a block device, a socket, a symlink loop and a read-only file are refused
+  with :class:`UnsafeTargetError` (a read-only file is replaced when
+  ``force=True``); a directory raises :class:`IsADirectoryError`;
+* a replaced file keeps its permission bits (and, where allowed, its owner).
+
+A save killed between creating its temporary file and the rename leaves the
+temporary file behind: :func:`remove_stale_temps` clears them at the next
+start. :func:`file_sha256` gives the checksum recorded beside saved files.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
+import shutil
+import stat
 import tempfile
+import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
+
+__all__ = ["UnsafeTargetError", "atomic_path", "atomic_write_bytes", "atomic_write_text",
+           "remove_stale_temps", "file_sha256"]
+
+# tempfile.mkstemp draws 8 characters from this alphabet between our prefix and suffix.
+_TEMP_NAME = r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp"
+
+
+class UnsafeTargetError(PermissionError):
+    """The target of a write is not something a write may replace.
+
+    A read-only file (without ``force=True``), a block device, a socket or a
+    symlink loop. A subclass of :class:`PermissionError`, so callers that
+    already report permission problems report this one too.
+    """
+
+
+def _resolve(path: str | os.PathLike) -> Path:
+    """The path a write must land on: symlinks followed to their final target."""
+    given = Path(path)
+    if not given.is_symlink():
+        return given
+    real = Path(os.path.realpath(given))
+    if real.is_symlink():  # realpath gives up on a loop and returns a link
+        raise UnsafeTargetError(f"{given}: symbolic link loop; refusing to write")
+    return real
+
+
+def _kind(target: Path, force: bool) -> tuple[str, os.stat_result | None]:
+    """``('new' | 'file' | 'stream', stat)`` for a resolved target, or raise if unsafe."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return "new", None
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        read_only = not (mode & 0o222) or not os.access(target, os.W_OK)
+        if read_only and not force:
+            raise UnsafeTargetError(f"{target} is read-only; refusing to overwrite it")
+        return "file", st
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return "stream", st
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{target} is a directory; cannot write a file there")
+    what = ("a block device" if stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise UnsafeTargetError(f"{target} is {what}; refusing to write to it")
+
+
+def _usual_mode() -> int:
+    """Permission bits a plain ``open(path, 'w')`` would give a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename durable; some file systems cannot open a directory, which is fine."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success rename it onto ``path``.
+def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path; when the block succeeds, its content lands on ``path``.
 
-    Use it for writers that insist on a file name (pandas, torch.save, matplotlib):
+    Use it for writers that insist on a file name (pandas, torch.save,
+    matplotlib). See the module notes for symlinks, devices, FIFOs and
+    read-only files; on an exception the target is untouched and the
+    temporary file removed.
 
+    Parameters
+    ----------
+    path : path-like
+        The file to write. Missing parent directories are created.
+    force : bool
+        Replace a read-only file (it stays read-only).
+
+    Raises
+    ------
+    UnsafeTargetError
+        If ``path`` is read-only (and ``force`` is false), a block device, a
+        socket or a symlink loop; raised before the block runs.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
     >>> with atomic_path(target) as tmp:
@@ -25,38 +126,149 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     >>> target.read_text()
     'hello'
     """
-    target = Path(path)
+    target = _resolve(path)
+    kind, st = _kind(target, force)
+    if kind == "stream":
+        with _staged_stream(target) as tmp:
+            yield tmp
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    # mkstemp creates the file 0600; give the result the permissions a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        # mkstemp creates the file 0600: give it the mode of the file it replaces, or the
+        # mode a plain open() would give. Set last, since it may be read-only.
+        os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else _usual_mode())
+        if st is not None and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(tmp, st.st_uid, st.st_gid)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+    _fsync_directory(target.parent)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
+@contextlib.contextmanager
+def _staged_stream(target: Path) -> Iterator[Path]:
+    """A temporary file in the system temp directory, copied into ``target`` on success.
+
+    A device's directory (``/dev``) is no place for a temporary file.
+    """
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as source, open(target, "wb") as sink:
+            shutil.copyfileobj(source, sink)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, force: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically (written through to a device or FIFO).
+
+    Raises :class:`UnsafeTargetError` as :func:`atomic_path` does.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> atomic_write_bytes(target, b"\\x00\\x01")
+    >>> target.read_bytes()
+    b'\\x00\\x01'
+    """
+    target = _resolve(path)
+    if _kind(target, force)[0] == "stream":
+        with open(target, "wb") as sink:
+            sink.write(data)
+        return
+    with atomic_path(target, force=force) as tmp:
         tmp.write_bytes(data)
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: str | os.PathLike, text: str, *, force: bool = False) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> atomic_write_text(target, "é")
+    >>> target.read_text(encoding="utf-8")
+    'é'
+    """
+    atomic_write_bytes(path, text.encode("utf-8"), force=force)
 
 
-def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        writer(tmp)
+def remove_stale_temps(directory: str | os.PathLike, name: str | None = None, *,
+                       min_age_s: float = 0.0) -> list[Path]:
+    """Delete the temporary files that killed saves left in ``directory``; return them.
+
+    Only files named like the temporaries of :func:`atomic_path`
+    (``.NAME.XXXXXXXX.tmp``) are touched, and only regular files (never a
+    link). Call it at start-up, when no other process is saving into the
+    directory, or give ``min_age_s`` to spare files modified more recently
+    than that (a save in progress).
+
+    Parameters
+    ----------
+    directory : path-like
+        Where to look (not recursive). A missing directory has nothing to clean.
+    name : str, optional
+        Only the temporaries of this file name (e.g. ``"checkpoint.pt"``);
+        all of them when omitted.
+    min_age_s : float
+        Spare files modified less than this many seconds ago.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".checkpoint.pt.k3j9_x0a.tmp").write_bytes(b"half")
+    >>> _ = (folder / "checkpoint.pt").write_bytes(b"whole")
+    >>> [p.name for p in remove_stale_temps(folder, "checkpoint.pt")]
+    ['.checkpoint.pt.k3j9_x0a.tmp']
+    >>> sorted(p.name for p in folder.iterdir())
+    ['checkpoint.pt']
+    """
+    pattern = re.compile(_TEMP_NAME.replace("(?P<name>.+)", f"(?P<name>{re.escape(name)})")
+                         if name is not None else _TEMP_NAME)
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return []
+    newest = time.time() - min_age_s
+    removed = []
+    for entry in sorted(entries, key=lambda e: e.name):
+        if not pattern.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+            continue
+        if min_age_s > 0 and entry.stat(follow_symlinks=False).st_mtime > newest:
+            continue
+        with contextlib.suppress(FileNotFoundError):  # another cleaner was quicker
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def file_sha256(path: str | os.PathLike, *, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's content, as 64 lowercase hex digits (read in chunks).
+
+    Record it beside a saved file and compare at load time to catch corruption.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> _ = target.write_bytes(b"abc")
+    >>> file_sha256(target)
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -13,13 +13,82 @@ import numpy as np
 
 from .errors import AutomatonError
 
-__all__ = ["DFA", "STATE_DTYPE", "LETTER_NAMES", "letter_name", "word_to_string", "check_tables"]
+__all__ = ["DFA", "STATE_DTYPE", "MAX_STATES", "LETTER_NAMES", "letter_name", "word_to_string",
+           "first_out_of_range", "check_table", "check_tables"]
 
 #: dtype of every transition table in the package (the numba kernels assume it).
 STATE_DTYPE = np.int32
 
 #: Letters are printed as a, b, c, ... ; beyond 26 letters as x26, x27, ...
 LETTER_NAMES = string.ascii_lowercase
+
+#: Most states a table may have: states must fit :data:`STATE_DTYPE`.
+MAX_STATES = int(np.iinfo(STATE_DTYPE).max)
+
+
+def first_out_of_range(values, n_states: int) -> int:
+    """Flat index of the first entry of ``values`` outside ``range(n_states)``, or -1.
+
+    The one definition of "a valid state": :func:`check_table` and the
+    parsers of :mod:`automata.formats` (which must point at the offending
+    token) both use it.
+
+    >>> first_out_of_range([0, 2, 5, 1], 3), first_out_of_range([0, 2], 3)
+    (2, -1)
+    """
+    flat = np.asarray(values).reshape(-1)
+    bad = np.flatnonzero((flat < 0) | (flat >= n_states))
+    return int(bad[0]) if bad.size else -1
+
+
+def check_table(delta) -> np.ndarray:
+    """Validate a transition table and return it as a read-only C-contiguous
+    :data:`STATE_DTYPE` array of shape ``(n_letters, n_states)``.
+
+    This is the one validator of transition tables: :class:`DFA` and the
+    parsers call it.
+
+    Raises
+    ------
+    AutomatonError
+        If the table is not a non-empty 2-D table of integers (integral
+        floats are accepted) with every entry in ``range(n_states)``, or has
+        more than :data:`MAX_STATES` states.
+
+    Examples
+    --------
+    >>> check_table([[1, 0]]).tolist()
+    [[1, 0]]
+    >>> check_table([[1, 2]])
+    Traceback (most recent call last):
+    ...
+    automata.errors.AutomatonError: transition to state 2 is out of range for 2 states
+    """
+    try:
+        table = np.array(delta)
+    except (TypeError, ValueError, OverflowError) as exc:  # ragged lists, huge integers
+        raise AutomatonError(f"transition table is not rectangular: {exc}") from None
+    if table.ndim != 2:
+        raise AutomatonError(
+            f"transition table must be 2-D (n_letters, n_states), got shape {table.shape}")
+    n_letters, n_states = table.shape
+    if n_letters < 1 or n_states < 1:
+        raise AutomatonError("an automaton needs at least one state and one letter")
+    if n_states > MAX_STATES:
+        raise AutomatonError(f"{n_states} states is more than the {MAX_STATES} supported")
+    if table.dtype.kind == "f":
+        if not np.all(np.isfinite(table)) or not np.all(table == np.round(table)):
+            raise AutomatonError("transition table entries must be integers")
+    elif table.dtype.kind not in "iub":
+        raise AutomatonError(f"transition table entries must be integers, got {table.dtype}")
+    bad = first_out_of_range(table, n_states)
+    if bad >= 0:
+        value = table.reshape(-1)[bad]
+        raise AutomatonError(f"transition to state {int(value)} is out of range for "
+                             f"{n_states} states")
+    table = np.ascontiguousarray(table, dtype=STATE_DTYPE)
+    table.setflags(write=False)
+    return table
 
 
 def letter_name(letter: int) -> str:
@@ -103,27 +172,7 @@ class DFA:
     __slots__ = ("_delta", "_hash")
 
     def __init__(self, delta):
-        try:
-            table = np.array(delta)
-        except (TypeError, ValueError) as exc:  # ragged lists
-            raise AutomatonError(f"transition table is not rectangular: {exc}") from None
-        if table.ndim != 2:
-            raise AutomatonError(
-                f"transition table must be 2-D (n_letters, n_states), got shape {table.shape}")
-        n_letters, n_states = table.shape
-        if n_letters < 1 or n_states < 1:
-            raise AutomatonError("an automaton needs at least one state and one letter")
-        if table.dtype.kind == "f":
-            if not np.all(np.isfinite(table)) or not np.all(table == np.round(table)):
-                raise AutomatonError("transition table entries must be integers")
-        elif table.dtype.kind not in "iub":
-            raise AutomatonError(f"transition table entries must be integers, got {table.dtype}")
-        if table.size and (table.min() < 0 or table.max() >= n_states):
-            bad = int(table.min()) if table.min() < 0 else int(table.max())
-            raise AutomatonError(
-                f"transition to state {bad} is out of range for {n_states} states")
-        self._delta = np.ascontiguousarray(table, dtype=STATE_DTYPE)
-        self._delta.setflags(write=False)
+        self._delta = check_table(delta)
         self._hash = None
 
     # -- shape --------------------------------------------------------------

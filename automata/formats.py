@@ -21,24 +21,32 @@ Three formats, all holding several automata per file:
     ``delta[letter][state]``, a list of such objects, or one object per line.
 
 Every parse error is a :class:`~automata.errors.FormatError` that names the
-line (1-based) and the offending token.
+line (1-based) and the offending token. The parsers are meant to meet hostile
+files: a leading UTF-8 byte order mark is ignored, a declared size is checked
+against :data:`MAX_TABLE_ENTRIES` and against what the rest of the input can
+hold before anything is allocated, integers longer than
+:data:`MAX_INT_DIGITS` digits and JSON nested deeper than Python can parse are
+FormatErrors like any other.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
+import reprlib
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .atomic import atomic_write_text
-from .dfa import DFA, letter_name
+from .dfa import DFA, first_out_of_range, letter_name
 from .errors import AutomatonError, FormatError
 
 __all__ = [
-    "FORMATS", "parse_text", "format_text", "parse_compact", "format_compact",
+    "FORMATS", "MAX_TABLE_ENTRIES", "MAX_INT_DIGITS",
+    "parse_text", "format_text", "parse_compact", "format_compact",
     "to_json_obj", "from_json_obj", "parse_json", "format_json",
     "detect_format", "parse_automata", "format_automata", "read_automata", "write_automata",
 ]
@@ -49,7 +57,22 @@ FORMATS = ("text", "compact", "json")
 #: States above this count are written with commas in the compact form.
 _DIGIT_LIMIT = 10
 
-_INT_RE = re.compile(r"[+-]?\d+\Z")
+#: Most table entries (letters times states) one automaton in a file may declare:
+#: 2**28 entries take 1 GiB, far more than any exact algorithm here can handle.
+MAX_TABLE_ENTRIES = 2 ** 28
+
+#: Longer integers are refused before conversion (every valid number here is a state,
+#: a count or a size, all below 2**31), so a hostile literal costs no time.
+MAX_INT_DIGITS = 18
+
+#: Longest token quoted in an error message.
+_TOKEN_SHOWN = 40
+
+# ASCII digits only: \d would also accept other scripts' digits, which int() converts.
+_INT_RE = re.compile(r"[+-]?[0-9]+\Z")
+_DIGITS_RE = re.compile(r"[0-9]+\Z")
+_COMMA_IMAGES_RE = re.compile(r"[0-9]+(?:,[0-9]+)*\Z")
+_BOM = "\ufeff"
 
 
 def _as_dfas(dfas: DFA | Iterable[DFA]) -> list[DFA]:
@@ -67,10 +90,36 @@ def _strip_comment(line: str) -> str:
     return line if cut < 0 else line[:cut]
 
 
+def _strip_bom(text: str) -> str:
+    """Drop a leading UTF-8 byte order mark (some editors write one)."""
+    return text[1:] if text.startswith(_BOM) else text
+
+
+def _clip(token: str) -> str:
+    """The token as shown in an error message: long ones are cut."""
+    return token if len(token) <= _TOKEN_SHOWN else token[: _TOKEN_SHOWN - 3] + "..."
+
+
+def _too_long(digits: str) -> bool:
+    """True when a string of ASCII digits (sign removed) has more than MAX_INT_DIGITS digits."""
+    return len(digits) > MAX_INT_DIGITS and len(digits.lstrip("0")) > MAX_INT_DIGITS
+
+
+def _short_int(literal: str) -> int:
+    """``int(literal)`` for a checked literal, leading zeros dropped first (``int`` refuses
+    more than 4300 digits, zeros included)."""
+    body = literal.lstrip("+-")
+    value = int(body.lstrip("0") or "0")
+    return -value if literal.startswith("-") else value
+
+
 def _to_int(token: str, line: int, what: str) -> int:
     if not _INT_RE.match(token):
-        raise FormatError(f"{what} is not an integer", line=line, token=token)
-    return int(token)
+        raise FormatError(f"{what} is not an integer", line=line, token=_clip(token))
+    if _too_long(token.lstrip("+-")):
+        raise FormatError(f"{what} has more than {MAX_INT_DIGITS} digits", line=line,
+                          token=_clip(token))
+    return _short_int(token)
 
 
 # --------------------------------------------------------------------------- text
@@ -93,11 +142,13 @@ def format_text(dfas: DFA | Iterable[DFA]) -> str:
     return "".join(parts)
 
 
-def _tokens(text: str) -> list[tuple[int, str]]:
-    """All tokens as (1-based line number, token), comments removed."""
-    return [(number, token)
-            for number, raw in enumerate(text.splitlines(), start=1)
-            for token in _strip_comment(raw).split()]
+def _token_stream(text: str) -> Iterator[tuple[int, int, str]]:
+    """Yield ``(1-based line number, offset where the line starts, token)``, comments removed."""
+    start = 0
+    for number, raw in enumerate(text.splitlines(keepends=True), start=1):
+        for token in _strip_comment(raw).split():
+            yield number, start, token
+        start += len(raw)
 
 
 def parse_text(text: str) -> list[DFA]:
@@ -110,6 +161,7 @@ def parse_text(text: str) -> list[DFA]:
     ------
     FormatError
         On an empty input, a header that is not two positive integers, a
+        header declaring more than :data:`MAX_TABLE_ENTRIES` entries, a
         non-integer entry, a state out of range, or a table cut short by the
         end of the input.
 
@@ -122,47 +174,64 @@ def parse_text(text: str) -> list[DFA]:
     ...
     automata.errors.FormatError: line 2, token '7': automaton 1: state 7 is out of range for 3 states
     """
-    tokens = _tokens(text)
-    if not tokens:
+    text = _strip_bom(text)
+    stream = _token_stream(text)
+    head = next(stream, None)
+    if head is None:
         raise FormatError("empty input: no automata found", line=1)
     dfas: list[DFA] = []
-    i = 0
-    while i < len(tokens):
-        number = len(dfas) + 1
-        head_line, first = tokens[i]
-        if i + 1 >= len(tokens):
-            raise FormatError(
-                f"automaton {number}: expected a header 'K N' (letters, states), found a single "
-                f"token at the end of the input"
-                + (" (the previous table may have too many entries)" if dfas else ""),
-                line=head_line, token=first)
-        n_letters = _to_int(first, head_line, f"automaton {number}: header K (number of letters)")
-        states_line, second = tokens[i + 1]
-        n_states = _to_int(second, states_line, f"automaton {number}: header N (number of states)")
-        if n_letters < 1:
-            raise FormatError(f"automaton {number}: header K (number of letters) must be at "
-                              "least 1", line=head_line, token=first)
-        if n_states < 1:
-            raise FormatError(f"automaton {number}: header N (number of states) must be at "
-                              "least 1", line=states_line, token=second)
-        need = n_letters * n_states
-        body = tokens[i + 2: i + 2 + need]
-        values = np.empty(need, dtype=np.int64)
-        # Check the entries that are there first: a bad token is the more precise message.
-        for j, (line, token) in enumerate(body):
-            value = _to_int(token, line, f"automaton {number}: table entry")
-            if not 0 <= value < n_states:
-                raise FormatError(f"automaton {number}: state {value} is out of range for "
-                                  f"{n_states} states", line=line, token=token)
-            values[j] = value
-        if len(body) < need:
-            raise FormatError(
-                f"automaton {number} (header '{n_letters} {n_states}' on line {head_line}) needs "
-                f"K*N = {need} table entries, found only {len(body)} before the end of the input",
-                line=tokens[-1][0])
-        dfas.append(DFA(values.reshape(n_states, n_letters).T))
-        i += 2 + need
+    while head is not None:
+        dfas.append(_parse_one_text(text, head, stream, len(dfas) + 1))
+        head = next(stream, None)
     return dfas
+
+
+def _parse_one_text(text: str, head: tuple[int, int, str], stream: Iterator[tuple[int, int, str]],
+                    number: int) -> DFA:
+    """The automaton whose header starts with ``head``; consumes its tokens from ``stream``."""
+    head_line, _, first = head
+    after = next(stream, None)
+    if after is None:
+        raise FormatError(
+            f"automaton {number}: expected a header 'K N' (letters, states), found a single "
+            f"token at the end of the input"
+            + (" (the previous table may have too many entries)" if number > 1 else ""),
+            line=head_line, token=_clip(first))
+    states_line, states_start, second = after
+    n_letters = _to_int(first, head_line, f"automaton {number}: header K (number of letters)")
+    n_states = _to_int(second, states_line, f"automaton {number}: header N (number of states)")
+    if n_letters < 1:
+        raise FormatError(f"automaton {number}: header K (number of letters) must be at "
+                          "least 1", line=head_line, token=_clip(first))
+    if n_states < 1:
+        raise FormatError(f"automaton {number}: header N (number of states) must be at "
+                          "least 1", line=states_line, token=_clip(second))
+    need = n_letters * n_states
+    if need > MAX_TABLE_ENTRIES:
+        raise FormatError(
+            f"automaton {number}: header '{n_letters} {n_states}' declares K*N = {need} table "
+            f"entries, more than the {MAX_TABLE_ENTRIES} supported", line=states_line,
+            token=_clip(second))
+    # Each entry takes a character and a separator: never allocate more than the rest of
+    # the input can hold, whatever the header claims.
+    room = (len(text) - states_start + 1) // 2
+    values = np.empty(min(need, room), dtype=np.int64)
+    body: list[tuple[int, str]] = []
+    for line, _, token in itertools.islice(stream, need):
+        values[len(body)] = _to_int(token, line, f"automaton {number}: table entry")
+        body.append((line, token))
+    # The entries that are there first: a bad state is a more precise message than a short table.
+    bad = first_out_of_range(values[:len(body)], n_states)
+    if bad >= 0:
+        line, token = body[bad]
+        raise FormatError(f"automaton {number}: state {values[bad]} is out of range for "
+                          f"{n_states} states", line=line, token=_clip(token))
+    if len(body) < need:
+        raise FormatError(
+            f"automaton {number} (header '{n_letters} {n_states}' on line {head_line}) needs "
+            f"K*N = {need} table entries, found only {len(body)} before the end of the input",
+            line=body[-1][0] if body else states_line)
+    return DFA(values.reshape(n_states, n_letters).T)
 
 
 # ------------------------------------------------------------------------ compact
@@ -205,51 +274,60 @@ def parse_compact(line: str, *, line_number: int = 1) -> DFA:
     ...
     automata.errors.FormatError: line 1, token 'a:12': state 2 is out of range for 2 states
     """
-    tokens = _strip_comment(line).split()
+    tokens = _strip_comment(_strip_bom(line)).split()
     if not tokens:
         raise FormatError("empty line: expected letters like 'a:0123 b:1230'", line=line_number)
-    rows: list[list[int]] = []
+    rows: list[np.ndarray] = []
     for index, token in enumerate(tokens):
         name, colon, images = token.partition(":")
+        shown = _clip(token)
         if not colon:
             raise FormatError("expected 'letter:images' (e.g. 'a:0123')", line=line_number,
-                              token=token)
+                              token=shown)
         expected = letter_name(index)
         if name != expected:
-            raise FormatError(f"letter {index + 1} must be named {expected!r}, got {name!r}",
-                              line=line_number, token=token)
+            raise FormatError(f"letter {index + 1} must be named {expected!r}, got "
+                              f"{_clip(name)!r}", line=line_number, token=shown)
         if not images:
-            raise FormatError(f"letter {name!r} has no images", line=line_number, token=token)
-        if "," in images:
-            parts = images.split(",")
-            for part in parts:
-                if not part.isdigit() or not part.isascii():
-                    raise FormatError(f"image {part!r} is not a non-negative integer",
-                                      line=line_number, token=token)
-            row = [int(part) for part in parts]
-        else:
-            if not images.isdigit() or not images.isascii():
-                bad = next(ch for ch in images if not (ch.isascii() and ch.isdigit()))
-                raise FormatError(f"image {bad!r} is not a digit (use commas for more than "
-                                  f"{_DIGIT_LIMIT} states)", line=line_number, token=token)
-            row = [int(ch) for ch in images]
+            raise FormatError(f"letter {name!r} has no images", line=line_number, token=shown)
+        row = _compact_images(images, line_number, shown)
         if rows and len(row) != len(rows[0]):
             raise FormatError(f"letter {name!r} has {len(row)} images but letter 'a' has "
                               f"{len(rows[0])}: every letter needs one image per state",
-                              line=line_number, token=token)
+                              line=line_number, token=shown)
         rows.append(row)
-    n_states = len(rows[0])
-    for token, row in zip(tokens, rows):
-        for value in row:
-            if value >= n_states:
-                raise FormatError(f"state {value} is out of range for {n_states} states",
-                                  line=line_number, token=token)
-    return DFA(rows)
+    table = np.stack(rows)
+    n_states = table.shape[1]
+    bad = first_out_of_range(table, n_states)
+    if bad >= 0:
+        raise FormatError(f"state {table.reshape(-1)[bad]} is out of range for {n_states} states",
+                          line=line_number, token=_clip(tokens[bad // n_states]))
+    return DFA(table)
+
+
+def _compact_images(images: str, line_number: int, shown: str) -> np.ndarray:
+    """The images of one letter: one digit per state, or comma-separated integers."""
+    if "," not in images:
+        if not _DIGITS_RE.match(images):
+            bad = next(ch for ch in images if not ("0" <= ch <= "9"))
+            raise FormatError(f"image {bad!r} is not a digit (use commas for more than "
+                              f"{_DIGIT_LIMIT} states)", line=line_number, token=shown)
+        return np.frombuffer(images.encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
+    if not _COMMA_IMAGES_RE.match(images):
+        bad = next(part for part in images.split(",") if not _DIGITS_RE.match(part))
+        raise FormatError(f"image {_clip(bad)!r} is not a non-negative integer",
+                          line=line_number, token=shown)
+    parts = images.split(",")
+    for part in parts:
+        if _too_long(part):
+            raise FormatError(f"image {_clip(part)!r} has more than {MAX_INT_DIGITS} digits",
+                              line=line_number, token=shown)
+    return np.fromiter(map(_short_int, parts), dtype=np.int64, count=len(parts))
 
 
 def _parse_compact_lines(text: str) -> list[DFA]:
     dfas = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_strip_bom(text).splitlines(), start=1):
         if _strip_comment(raw).strip():
             dfas.append(parse_compact(raw, line_number=number))
     if not dfas:
@@ -292,27 +370,50 @@ def from_json_obj(obj: Any, *, line: int | None = None) -> DFA:
             raise FormatError(f"'delta' row {a} has {len(row)} entries, row 0 has {width}",
                               line=line, token=_short(row))
         for value in row:
-            if isinstance(value, bool) or not isinstance(value, int):
+            if type(value) is not int:  # bool is an int subclass, and not a state
                 raise FormatError(f"'delta' row {a} holds a non-integer", line=line,
                                   token=_short(value))
-            if not 0 <= value < width:
-                raise FormatError(f"state {value} is out of range for {width} states", line=line,
-                                  token=_short(value))
+            if not _INT64_MIN < value < _INT64_MAX:  # so the table fits int64
+                raise FormatError(f"state {_short(value)} is out of range for {width} states",
+                                  line=line, token=_short(value))
+    table = np.array(delta, dtype=np.int64)
+    bad = first_out_of_range(table, width)
+    if bad >= 0:
+        value = int(table.reshape(-1)[bad])
+        raise FormatError(f"state {value} is out of range for {width} states", line=line,
+                          token=_short(value))
     for key, actual in (("n_states", width), ("n_letters", len(delta))):
         if key in obj:
             given = obj[key]
-            if isinstance(given, bool) or not isinstance(given, int) or given != actual:
-                raise FormatError(f"{key!r} is {given!r} but 'delta' implies {actual}",
+            if type(given) is not int or given != actual:
+                raise FormatError(f"{key!r} is {_short(given)} but 'delta' implies {actual}",
                                   line=line, token=_short(given))
-    return DFA(delta)
+    return DFA(table)
 
 
-def _short(value: Any, limit: int = 40) -> str:
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63
+
+
+def _short(value: Any, limit: int = _TOKEN_SHOWN) -> str:
+    """A short rendering of a JSON value for an error message, safe on any value."""
+    if type(value) is int and value.bit_length() > 64:
+        # repr() of a huge integer is slow, then refused: say how long it is instead.
+        return f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, (list, dict)):
+        text = _safe_repr(value)  # bounded size, whatever the nesting
+    else:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError, RecursionError):
+            text = _safe_repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return reprlib.repr(value)
+    except (ValueError, RecursionError):  # a huge integer deep inside
+        return f"<{type(value).__name__}>"
 
 
 def format_json(dfas: DFA | Iterable[DFA]) -> str:
@@ -321,34 +422,57 @@ def format_json(dfas: DFA | Iterable[DFA]) -> str:
     return "[\n" + ",\n".join("  " + item for item in items) + "\n]\n"
 
 
+class _HugeInteger(Exception):
+    """Raised from inside ``json.loads`` to stop at an integer literal that is too long."""
+
+
+def _json_int(literal: str) -> int:
+    if _too_long(literal.lstrip("-")):
+        raise _HugeInteger(literal)
+    return _short_int(literal)
+
+
+def _load_json(text: str, line_offset: int = 0) -> Any:
+    """``json.loads`` whose failures are all FormatErrors (``line_offset`` for JSON Lines)."""
+    try:
+        return json.loads(text, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        lines = text.split("\n")  # json counts lines by "\n" alone
+        bad = (lines[exc.lineno - 1][exc.colno - 1: exc.colno + 9]
+               if exc.lineno - 1 < len(lines) else "")
+        raise FormatError(f"invalid JSON: {exc.msg}", line=exc.lineno + line_offset,
+                          token=bad or None) from None
+    except _HugeInteger as exc:
+        literal = str(exc)
+        line = text.count("\n", 0, max(text.find(literal), 0)) + 1 + line_offset
+        raise FormatError(f"integer with more than {MAX_INT_DIGITS} digits", line=line,
+                          token=_clip(literal)) from None
+    except RecursionError:
+        raise FormatError("JSON nested too deeply", line=1 + line_offset) from None
+
+
 def parse_json(text: str) -> list[DFA]:
-    """Parse a JSON object, a JSON list of objects, or JSON Lines (one object per line)."""
+    """Parse a JSON object, a JSON list of objects, or JSON Lines (one object per line).
+
+    >>> [d.n_states for d in parse_json('[{"delta": [[1, 0]]}, {"delta": [[0]]}]')]
+    [2, 1]
+    """
+    text = _strip_bom(text)
     if not text.strip():
         raise FormatError("empty input: no automata found", line=1)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = _load_json(text)
+    except FormatError:
         lines = [(n, raw) for n, raw in enumerate(text.splitlines(), start=1) if raw.strip()]
         if len(lines) > 1 and all(raw.lstrip().startswith("{") for _, raw in lines):
-            return [_parse_json_line(raw, n) for n, raw in lines]
-        all_lines = text.splitlines()
-        bad = (all_lines[exc.lineno - 1][exc.colno - 1: exc.colno + 9]
-               if exc.lineno - 1 < len(all_lines) else "")
-        raise FormatError(f"invalid JSON: {exc.msg}", line=exc.lineno, token=bad or None) from None
+            return [from_json_obj(_load_json(raw, n - 1), line=n) for n, raw in lines]
+        raise
     if isinstance(data, list):
         if not data:
             raise FormatError("empty JSON list: no automata found", line=1)
         line_of = _object_lines(text, len(data))
         return [from_json_obj(item, line=line_of[i]) for i, item in enumerate(data)]
     return [from_json_obj(data, line=1)]
-
-
-def _parse_json_line(raw: str, number: int) -> DFA:
-    try:
-        return from_json_obj(json.loads(raw), line=number)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"invalid JSON: {exc.msg}", line=number,
-                          token=raw[exc.colno - 1: exc.colno + 9] or None) from None
 
 
 def _object_lines(text: str, count: int) -> list[int | None]:
@@ -387,7 +511,7 @@ def detect_format(text: str) -> str:
     >>> detect_format("a:01 b:10"), detect_format("2 2\\n1 0 0 1"), detect_format("[]")
     ('compact', 'text', 'json')
     """
-    for raw in text.splitlines():
+    for raw in _strip_bom(text).splitlines():
         stripped = raw.strip()
         if not stripped:
             continue
@@ -412,6 +536,7 @@ def parse_automata(text: str, fmt: str | None = None) -> list[DFA]:
     ...
     automata.errors.FormatError: line 1: empty input: no automata found
     """
+    text = _strip_bom(text)
     if fmt is None:
         fmt = detect_format(text)
     if fmt == "text":
@@ -436,7 +561,10 @@ def format_automata(dfas: DFA | Iterable[DFA], fmt: str = "text") -> str:
 
 
 def read_automata(path: str | os.PathLike, fmt: str | None = None) -> list[DFA]:
-    """Read all automata from a file (format auto-detected unless ``fmt`` is given)."""
+    """Read all automata from a file (format auto-detected unless ``fmt`` is given).
+
+    A leading UTF-8 byte order mark is ignored.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -444,6 +572,11 @@ def read_automata(path: str | os.PathLike, fmt: str | None = None) -> list[DFA]:
     return parse_automata(text, fmt)
 
 
-def write_automata(path: str | os.PathLike, dfas: DFA | Sequence[DFA], fmt: str = "text") -> None:
-    """Write automata to ``path`` atomically in format ``'text'``, ``'compact'`` or ``'json'``."""
-    atomic_write_text(path, format_automata(dfas, fmt))
+def write_automata(path: str | os.PathLike, dfas: DFA | Sequence[DFA], fmt: str = "text", *,
+                   force: bool = False) -> None:
+    """Write automata to ``path`` atomically in format ``'text'``, ``'compact'`` or ``'json'``.
+
+    A symlink, a device or a FIFO at ``path`` is written through, a read-only
+    file is refused unless ``force`` (see :mod:`automata.atomic`).
+    """
+    atomic_write_text(path, format_automata(dfas, fmt), force=force)
