@@ -62,30 +62,47 @@ def _predecessors(delta):
     return start, order
 
 
-@njit(cache=True)
-def _is_synchronizing(delta):
-    """True iff every pair of states can be merged.
+def pair_graph_bytes(n):
+    """Bytes of the arrays of :func:`_pair_graph_start` for ``n`` states."""
+    pairs = n * (n - 1) // 2 + n
+    return n * n + pairs * (4 if n * n < 2 ** 31 else 8)
 
-    Backward BFS from the diagonal over unordered pairs: a pair {p, q} is
-    mergeable iff some letter maps it onto a mergeable pair or onto one state.
-    Each pair is expanded once and its predecessor pairs are the products of
-    predecessor lists, so the total work is O(n_letters * n_states**2).
+
+@njit(cache=True)
+def _pair_graph_start(delta, queue):
+    """State of the pair-graph search of :func:`_pair_graph_run`: the seen
+    marks (one byte per ordered pair), the queue seeded with the diagonal and
+    the counters ``[head, tail, found]``. ``queue`` is the empty queue array,
+    int32 where every pair code fits."""
+    k, n = delta.shape
+    seen = np.zeros(n * n, dtype=np.uint8)
+    for q in range(n):
+        queue[q] = q * n + q
+    state = np.zeros(3, dtype=np.int64)
+    state[1] = n
+    return seen, state
+
+
+@njit(cache=True)
+def _pair_graph_run(delta, start, order, seen, queue, state, max_pops):
+    """Advance the backward search from the diagonal over unordered pairs by at
+    most ``max_pops`` queue entries; returns 1 when every pair is mergeable,
+    -1 when the queue ran dry first (not synchronizing), 0 to be continued.
+
+    A pair {p, q} is mergeable iff some letter maps it onto a mergeable pair
+    or onto one state. Each pair is expanded once and its predecessor pairs
+    are the products of predecessor lists, so the whole search costs
+    O(n_letters * n_states**2); the chunks let the caller check its limits.
     """
     k, n = delta.shape
-    if n <= 1:
-        return True
-    start, order = _predecessors(delta)
-    seen = np.zeros(n * n, dtype=np.uint8)
-    queue = np.empty(n * (n - 1) // 2 + n, dtype=np.int64)
-    head = 0
-    tail = 0
-    for q in range(n):
-        queue[tail] = q * n + q
-        tail += 1
+    head = state[0]
+    tail = state[1]
+    found = state[2]
     need = n * (n - 1) // 2
-    found = 0
-    while head < tail:
-        code = queue[head]
+    stop = head + max_pops
+    result = 0
+    while head < tail and head < stop:
+        code = np.int64(queue[head])
         head += 1
         p = code // n
         q = code % n
@@ -104,9 +121,45 @@ def _is_synchronizing(delta):
                         queue[tail] = c
                         tail += 1
                         found += 1
-                        if found == need:
-                            return True
-    return found == need
+        if found == need:
+            result = 1
+            break
+    if result == 0 and head >= tail:
+        result = 1 if found == need else -1
+    state[0] = head
+    state[1] = tail
+    state[2] = found
+    return result
+
+
+def pair_graph_synchronizing(delta, limits=None, chunk=1 << 16):
+    """True iff every pair of states can be merged (the automaton synchronizes).
+
+    Runs :func:`_pair_graph_run` in chunks of ``chunk`` pairs; between chunks
+    ``limits`` (an :class:`automata._limits.Limits`) may stop it, and Ctrl-C
+    is noticed. Its memory, one byte per ordered pair plus the queue, is
+    checked against the budget before anything is allocated.
+    """
+    k, n = delta.shape
+    if n <= 1:
+        return True
+    if limits is not None:
+        limits.check_memory(pair_graph_bytes(n), f"the pair graph of {n} states")
+    start, order = _predecessors(delta)
+    dtype = np.int32 if n * n < 2 ** 31 else np.int64
+    queue = np.empty(n * (n - 1) // 2 + n, dtype=dtype)
+    seen, state = _pair_graph_start(delta, queue)
+    while True:
+        result = _pair_graph_run(delta, start, order, seen, queue, state, chunk)
+        if result != 0:
+            return result == 1
+        if limits is not None:
+            limits.check_time("the synchronization check (pair graph)")
+
+
+def _is_synchronizing(delta):
+    """True iff every pair of states can be merged (no limits)."""
+    return pair_graph_synchronizing(delta, None, 1 << 40)
 
 
 # ---------------------------------------------------------------------------

@@ -141,3 +141,24 @@ def _beam(tab, full, width, max_steps):
                 idx = lv_parents[t][idx]
             return True, word
     return False, np.empty(0, dtype=np.int16)
+
+
+@njit(cache=True)
+def _beam_back_level(level, itab, n_states, width):
+    """One level of the backward beam: all preimages ``S·a⁻¹`` of the kept
+    sets, repeats dropped, the ``width`` largest kept (ties in lexicographic
+    order, so runs are reproducible). Returns (sets, parents, letters, hit)
+    where ``hit`` is the index of a preimage equal to Q among the kept sets,
+    or -1."""
+    new, parent, letter = _expand(level, itab, True)
+    keep = _sort_unique(new)
+    cand = new[keep]
+    pc = _popcounts(cand)
+    order = np.argsort(-pc, kind="mergesort")
+    if order.shape[0] > width:
+        order = order[:width]
+    sel = keep[order]
+    hit = -1
+    if order.shape[0] > 0 and pc[order[0]] == n_states:
+        hit = 0
+    return new[sel], parent[sel], letter[sel], hit

@@ -4,45 +4,40 @@ Public functions validate their input and raise the typed errors of
 :mod:`automata.errors`; the work is done by numba kernels on bitsets
 (``automata._kernels*``, compiled once and cached on disk).
 
-The exact solver (:func:`shortest_reset_word`) is a bidirectional
-breadth-first search in the power automaton (after Kisielewicz, Kowalski and
-Szykuła): forward over images ``Q·w``, backward over preimages
-``{q}·w⁻¹``, always expanding the smaller frontier, until a forward set lies
-inside a backward set. Subsets are multi-word bitsets (one ``uint64`` for
-n <= 64); images use per-letter byte lookup tables; subset queries walk an
-implicit binary trie over sorted families, with states renamed so that the
-most frequent ones are tested first. Repeated sets are dropped, and
-domination pruning (supersets of seen images, subsets of seen preimages) is
-applied while it pays. A capped beam search supplies an upper bound that
-usually lets the search stop one (the largest) step early.
+The exact solver (:func:`shortest_reset_word`) checks the pair graph, takes
+an upper bound from a dynamic backward beam (:mod:`automata.heuristics`), and
+runs the bidirectional search of :mod:`automata._bidir` (after Kisielewicz,
+Kowalski and Szykuła; Szykuła and Zyzik): breadth-first from both ends
+while that pays and memory allows, then depth-first from the last backward
+level, never beyond the bound.
 
-Limits: ``memory_gib`` bounds the arrays of the search (estimated before
-each step, so the budget raises :class:`MemoryBudgetExceeded` instead of the
-process being killed) and ``time_limit`` raises :class:`TimeLimitExceeded`
-(checked between steps).
+Limits hold from the first pass on: ``memory_gib`` bounds the arrays (each
+pass and step is sized before it allocates; when the breadth-first levels no
+longer fit the search goes on depth-first, and only a budget too small even
+for that raises :class:`MemoryBudgetExceeded`), and ``time_limit`` raises
+:class:`TimeLimitExceeded`, checked between chunks of every pass. Ctrl-C is
+noticed between chunks too.
 """
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import _bidir
 from . import _kernels as K
 from . import _kernels_bidir as KB
-from . import _kernels_heur as KH
+from ._limits import Limits
 from .dfa import DFA
-from .errors import AutomatonError, MemoryBudgetExceeded, NotSynchronizingError, TimeLimitExceeded
+from .errors import AutomatonError, NotSynchronizingError
+from .heuristics import dynamic_beam_bound
 
 __all__ = [
     "RESET_WORD_METHODS", "reset_word", "CernyReport", "cerny_bound", "cerny_report", "is_synchronizing", "reset_length",
     "reset_lengths", "shortest_reset_word",
 ]
-
-_GIB = 1 << 30
-
 
 def _as_dfa(dfa) -> DFA:
     if isinstance(dfa, DFA):
@@ -87,209 +82,34 @@ def is_synchronizing(dfa: DFA) -> bool:
 
 
 def _solve(dfa: DFA, memory_gib: float, time_limit: float | None) -> list[int] | None:
-    """Shortest reset word or None when not synchronizing (limits enforced)."""
+    """Shortest reset word or None when not synchronizing (limits enforced).
+
+    The limits hold from the first pass on: the pair graph, the lookup
+    tables and the beam are sized against the budget before they are
+    allocated and checked against the deadline between chunks."""
     if dfa.n_states == 1:
         return []
-    if not K._is_synchronizing(dfa.delta):
+    limits = Limits(memory_gib, time_limit)
+    if not K.pair_graph_synchronizing(dfa.delta, limits):
         return None
-    deadline = None if time_limit is None else time.monotonic() + time_limit
-    return _exact_word(dfa, memory_gib, deadline)
+    return _exact_word(dfa, limits)
 
 
-#: Largest candidate family on which domination pruning is attempted.
-_DOMINATE_MAX = 2048
-
-
-class _Side:
-    """One direction of the bidirectional search: its kept levels (with the
-    parent index and letter of every set, to read the word back) and the
-    sorted runs of every set seen so far, used for domination pruning.
-
-    Forward sets are stored in the runs complemented, so that both
-    directions prune with the same query: drop a candidate key that is a
-    subset of a stored key (forward: a superset of a seen image; backward: a
-    subset of a seen preimage)."""
-
-    def __init__(self, start, tab, full, forward, nbits):
-        self.tab = tab
-        self.full = full
-        self.forward = forward
-        self.nbits = nbits
-        keys = KB._complement(start, full) if forward else start
-        order = KB._sort_unique(keys)
-        # Only the last level's sets are kept: reading a word back needs just
-        # the parent index and letter of every set of earlier levels.
-        self.level = start[order]
-        self.depth = 0
-        self.keys = keys[order]
-        self.parents = [np.full(len(order), -1, dtype=np.int32)]
-        self.letters = [np.full(len(order), -1, dtype=np.int16)]
-        W = start.shape[1]
-        self.runs = np.empty((max(1024, 2 * len(order)), W), dtype=np.uint64)
-        self.starts = np.zeros(130, dtype=np.int64)
-        self.runs, self.nruns = KB._push_run(self.runs, self.starts, 0, self.keys)
-        self.bytes = 6 * len(order)
-        self.size = len(order)
-        self._skip = 0
-        self._pause = 1
-
-    def stored_bytes(self):
-        """Bytes held between steps: parent/letter arrays, runs, last level."""
-        return self.bytes + self.runs.nbytes + 2 * self.level.nbytes
-
-    def step_cost(self, k):
-        """Extra bytes the next step may hold at its peak: the expanded
-        family and its sort buffers, a regrown runs array and the copy of
-        the second run of a merge."""
-        m = self.size * k
-        row = 8 * self.full.shape[0]
-        rows_after = int(self.starts[self.nruns]) + m
-        grow = 2 * rows_after * row if rows_after > len(self.runs) else 0
-        return m * (4 * row + 8 * 4 + 6) + grow + rows_after * row
-
-    def step(self):
-        # Domination pruning (subset queries on the implicit trie) often costs
-        # more than it saves: on random automata few sets are dominated, and
-        # on Černý-like ones the levels stay tiny anyway. So it is switched
-        # off after a step where it removed under 5% of the new sets, and
-        # retried after an exponentially growing pause; and it is never tried
-        # on large levels, where sparse subset queries get expensive.
-        dominate = self._skip == 0 and self.size * self.tab.shape[0] <= _DOMINATE_MAX
-        level, self.keys, parent, letter, self.runs, self.nruns, n_dom = KB._side_step(
-            self.level, self.tab, self.full, self.forward, self.runs, self.starts,
-            self.nruns, self.nbits, dominate)
-        if dominate:
-            if n_dom * 20 < len(level) + n_dom:
-                self._pause = min(2 * self._pause, 1 << 12)
-                self._skip = self._pause
-            else:
-                self._pause = 1
-        else:
-            self._skip -= 1
-        self.level = level
-        self.depth += 1
-        self.parents.append(parent)
-        self.letters.append(letter)
-        self.size = len(level)
-        self.bytes += 6 * len(level)
-
-    def word(self, level, index):
-        """Letters along the parent chain of set ``index`` of ``level``, from
-        the level down to the start."""
-        out = []
-        while level > 0:
-            out.append(int(self.letters[level][index]))
-            index = int(self.parents[level][index])
-            level -= 1
-        return out
-
-
-def _trie_friendly_relabel(delta: np.ndarray, W: int) -> np.ndarray:
-    """Rename states so that the states most often present in images come
-    first in the implicit trie order. Meet queries branch on the few states
-    of a backward set and prune on the others; putting the states that most
-    forward sets contain first makes that pruning bite early. Relabelling
-    states does not change reset words, so the caller needs no back-mapping.
-    """
+def _exact_word(dfa: DFA, limits: Limits) -> list[int]:
+    """Shortest reset word of a synchronizing automaton with n >= 2."""
+    delta = dfa.delta
     k, n = delta.shape
-    # Stationary distribution of the uniform random walk: how often a state
-    # is visited, a proxy for how often it lies in an image Q·w.
-    p = np.full(n, 1.0 / n)
-    for _ in range(60):
-        nxt = np.zeros(n)
-        for a in range(k):
-            np.add.at(nxt, delta[a], p / k)
-        p = 0.5 * p + 0.5 * nxt
-    indeg = np.bincount(delta.ravel(), minlength=n)
-    by_freq = np.lexsort((-indeg, -p))  # most frequent first
-    labels = np.arange(64 * W)
-    depth = 64 * (labels // 64) + 63 - labels % 64
-    slots = labels[labels < n][np.argsort(depth[labels < n], kind="stable")]
-    perm = np.empty(n, dtype=np.int64)
-    perm[by_freq] = slots
-    out = np.empty_like(delta)
-    for a in range(k):
-        out[a, perm] = perm[delta[a]]
-    return np.ascontiguousarray(out)
-
-
-def _bidirectional(delta: np.ndarray, memory_gib: float, deadline: float | None,
-                   min_words: int = 1, upper: list[int] | None = None) -> list[int]:
-    """Exact shortest reset word of a synchronizing automaton (n >= 2).
-
-    Forward levels hold images of Q, backward levels preimages of
-    singletons; each step expands the smaller side. With the invariant that
-    every word's image (preimage) contains (is contained in) some kept set of
-    the same or an earlier level, the first step at which a forward set of the
-    last forward level is contained in a backward set of the last backward
-    level gives a shortest reset word (its length is the sum of the levels).
-    ``min_words`` forces wider bitsets than needed (tests of the multi-word path).
-    ``upper`` is a known reset word: once no meet exists below its length it
-    is optimal and returned, which saves the last and largest step.
-    """
-    k, n = delta.shape
-    W = max((n + 63) // 64, min_words)
-    nbits = 64 * W
-    budget = memory_gib * _GIB
-    # Byte lookup tables (both directions) come first; check them up front.
-    tables = 2 * k * ((n + 7) // 8) * 256 * W * 8
-    if tables + 64 * n * W > budget:
-        raise MemoryBudgetExceeded(
-            f"shortest reset word search needs more than memory_gib={memory_gib:g} GiB "
-            f"just for its lookup tables (~{tables / _GIB:.2f} GiB); raise memory_gib")
-    delta = _trie_friendly_relabel(delta, W)
-    full = np.zeros(W, dtype=np.uint64)
-    for q in range(n):
-        full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
-    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits)
-    singles = np.zeros((n, W), dtype=np.uint64)
-    for q in range(n):
-        singles[q, q >> 6] = np.uint64(1) << np.uint64(q & 63)
-    bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits)
-    base = fwd.tab.nbytes + bwd.tab.nbytes
-    steps = 0
-    while True:
-        i, j = KB._meet(fwd.keys, bwd.level, full, nbits)
-        if i >= 0:
-            u = fwd.word(fwd.depth, i)[::-1]
-            v = bwd.word(bwd.depth, j)
-            return u + v
-        if upper is not None and fwd.depth + bwd.depth + 1 >= len(upper):
-            return list(upper)
-        steps += 1
-        if deadline is not None and (steps & 15 == 0 or fwd.size + bwd.size > 1000) \
-                and time.monotonic() > deadline:
-            raise TimeLimitExceeded(
-                f"shortest reset word search ran past its time limit after reaching length "
-                f"{fwd.depth + bwd.depth} without finding a reset word")
-        side = fwd if fwd.size <= bwd.size else bwd
-        need = base + fwd.stored_bytes() + bwd.stored_bytes() + side.step_cost(k)
-        if need > budget:
-            raise MemoryBudgetExceeded(
-                f"shortest reset word search needs more than memory_gib={memory_gib:g} GiB "
-                f"(next step ~{need / _GIB:.2f} GiB at length "
-                f"{fwd.depth + bwd.depth}); raise memory_gib")
-        side.step()
-        if side.size == 0:  # pragma: no cover - the pair graph said synchronizing
-            raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
-
-
-def _exact_word(dfa: DFA, memory_gib: float, deadline: float | None) -> list[int]:
-    n = dfa.n_states
+    W = (n + 63) // 64
     upper = None
     if n >= 24:
-        # A short beam search usually finds an optimal word on random
-        # automata; it is capped so that slowly synchronizing ones (whose
-        # words are long) cost next to nothing.
-        W = (n + 63) // 64
-        full = np.zeros(W, dtype=np.uint64)
-        for q in range(n):
-            full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
-        found, word = KH._beam(KB._tables(dfa.delta, False, W), full, 2 * n,
-                               int(12 * math.sqrt(n)) + 24)
-        if found and dfa.is_reset_word(word.tolist()):
-            upper = word.tolist()
-    return _bidirectional(dfa.delta, memory_gib, deadline, upper=upper)
+        # The backward lookup tables are the exact search's own; build them
+        # for the beam only when they fit, as the search will check anyway.
+        limits.check_memory(_bidir.table_bytes(n, k, W),
+                            "the lookup tables of the shortest reset word search")
+        word = dynamic_beam_bound(delta, KB._tables(delta, True, W), limits)
+        if word is not None and dfa.is_reset_word(word):
+            upper = word
+    return _bidir.bidirectional(delta, limits, upper=upper)
 
 
 def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
@@ -300,12 +120,12 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
     ----------
     dfa : DFA
     memory_gib : float
-        Memory budget of the search's arrays in GiB. The peak of the next
-        step is estimated (conservatively) before it runs, so going over
-        raises instead of exhausting the machine.
+        Memory budget of the search's arrays in GiB. Each pass and step is
+        sized before it runs; when the breadth-first levels would not fit,
+        the search continues depth-first within the budget.
     time_limit : float or None
-        Wall-clock limit in seconds, checked between search steps (one step
-        of a very large search may overshoot it by that step's duration).
+        Wall-clock limit in seconds, checked between chunks of every pass
+        (the pair graph, the beam, each search step or depth-first branch).
 
     Returns
     -------

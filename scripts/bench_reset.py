@@ -1,18 +1,32 @@
 #!/usr/bin/env python
-"""Benchmark of the exact shortest-reset-word solver.
+"""Benchmark of the exact shortest-reset-word solver, optionally side by side
+with an external solver (synchrowords) given by path.
 
-Prints a table of wall time, peak memory and reset length for Černý automata
-C_n and for random binary automata (fixed seeds), plus the cold numba compile
-time measured apart in a fresh process with an empty cache. Each instance runs
-in its own worker process, so its peak memory (growth of the maximum resident
-set over the warmed-up worker) is its own; a per-instance time limit keeps
-the whole run bounded.
+The default instance set: Černý C_n (n = 100..300), W_100, H_100, random
+binary automata n = 200 and 300 (5 seeds each) and n = 400 (3 seeds), random
+ternary n = 200 (3 seeds). Random automata come from
+``random.Random(1000 * n + seed)``, drawn state by state and letter by letter
+in the order of the "K N" text format, so they are the same instances
+for both solvers and across runs.
+
+Each instance of ours runs in its own fresh worker process (warmed on a tiny
+automaton first, so compilation is not timed); its peak memory is the
+worker's maximum resident set (and its growth over the warmed worker), next
+to the search's own estimate of its arrays. With ``--peer``, the external
+solver runs on the same instance right after ours (interleaved, so machine
+load hits both alike), 1 thread each; its peak memory is its maximum
+resident set (``wait4``). The table gives the time ratio ours / peer per
+instance and the geometric mean per class; a ratio below 1 means we are
+faster. The peer compiles itself per (n, k) on first use: run it once on the
+sizes beforehand (``--peer-warm``) so that compile time is not measured.
 
 Examples
 --------
     python scripts/bench_reset.py --quick
-    python scripts/bench_reset.py --cerny 100 200 --random 200 300 --seeds 5 --time-limit 120
-    python scripts/bench_reset.py --dump-text /tmp/instances   # same instances, "K N" text format
+    python scripts/bench_reset.py --peer /path/to/synchrowords/synchro \\
+        --peer-config configs/exact.json
+    python scripts/bench_reset.py --only rand2_200 --seeds 2
+    python scripts/bench_reset.py --dump-text /tmp/instances   # "K N" text files
 """
 from __future__ import annotations
 
@@ -20,13 +34,16 @@ import argparse
 import math
 import multiprocessing as mp
 import os
-import statistics
+import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+
+CERNY_SIZES = [100, 150, 200, 250, 300]
 
 
 def cerny_table(n: int) -> np.ndarray:
@@ -36,20 +53,57 @@ def cerny_table(n: int) -> np.ndarray:
     return np.array([a, b], dtype=np.int32)
 
 
-def random_table(n: int, seed: int) -> np.ndarray:
-    """Uniformly random binary automaton; the stream depends on (n, seed) only."""
-    rng = np.random.default_rng([n, seed])
-    return rng.integers(0, n, size=(2, n)).astype(np.int32)
+def random_table(n: int, k: int, seed: int) -> np.ndarray:
+    """Random automaton from ``random.Random(1000 * n + seed)``, drawn in text-format order."""
+    rng = random.Random(1000 * n + seed)
+    table = np.empty((k, n), dtype=np.int32)
+    for q in range(n):
+        for a in range(k):
+            table[a, q] = rng.randrange(n)
+    return table
 
 
+def family_table(name: str, n: int) -> np.ndarray:
+    from automata.families import build_family
+    return np.asarray(build_family(name, n).delta, dtype=np.int32)
+
+
+def instance_set(args) -> list[tuple[str, str, np.ndarray]]:
+    """(class, name, table) of every instance, in run order."""
+    out = []
+    if args.quick:
+        out += [("C_n", f"C_{n}", cerny_table(n)) for n in (50, 100)]
+        out += [("rand2_100", f"rand2_100_s{s}", random_table(100, 2, s)) for s in range(3)]
+        out += [("rand2_150", f"rand2_150_s{s}", random_table(150, 2, s)) for s in range(2)]
+        return out
+    seeds = {200: args.seeds, 300: args.seeds, 400: min(args.seeds, 3)}
+    out += [("C_n", f"C_{n}", cerny_table(n)) for n in CERNY_SIZES]
+    out += [("W_100", "W_100", family_table("wielandt", 100)), ("H_100", "H_100", family_table("h_series", 100))]
+    for n in (200, 300, 400):
+        out += [(f"rand2_{n}", f"rand2_{n}_s{s}", random_table(n, 2, s)) for s in range(seeds[n])]
+    out += [("rand3_200", f"rand3_200_s{s}", random_table(200, 3, s))
+            for s in range(min(args.seeds, 3))]
+    if args.only:
+        out = [row for row in out if any(row[0] == o or row[1] == o for o in args.only)]
+    return out
+
+
+def fmt_text(table: np.ndarray) -> str:
+    """The "K N" text format: K N, then each state's K successors."""
+    k, n = table.shape
+    return f"{k} {n}\n" + " ".join(str(int(table[a, q])) for q in range(n) for a in range(k)) + "\n"
+
+
+# -- ours ---------------------------------------------------------------------------------
 def _worker(args):
     table, memory_gib, time_limit = args
     import resource
 
     from automata import DFA
+    from automata import _bidir
     from automata.errors import ResourceLimitError
-    from automata.sync import reset_length, shortest_reset_word
-    reset_length(DFA(cerny_table(5)))  # warm: numba cache loaded before measuring
+    from automata.sync import shortest_reset_word
+    shortest_reset_word(DFA(cerny_table(70)))  # warm: compiled kernels loaded before timing
     dfa = DFA(table)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
@@ -63,102 +117,125 @@ def _worker(args):
         status, rt = type(exc).__name__, None
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rt, wall, max(0, peak - base) / 1024.0, status
+    stats = dict(_bidir.LAST_RUN)
+    return rt, wall, peak / 1024.0, max(0, peak - base) / 1024.0, status, stats
 
 
-def run_instance(ctx, table, memory_gib, time_limit):
+def run_ours(ctx, table, memory_gib, time_limit):
     with ctx.Pool(1, maxtasksperchild=1) as pool:
         return pool.apply(_worker, ((table, memory_gib, time_limit),))
 
 
-def cold_compile_seconds() -> float:
-    """First call in a fresh interpreter with an empty numba cache."""
-    code = ("import time; t=time.perf_counter();"
-            "from automata import DFA; from automata.sync import shortest_reset_word, reset_lengths;"
-            "import numpy as np;"
-            "shortest_reset_word(DFA([[1,2,0],[0,1,0]]));"
-            "shortest_reset_word(DFA(np.random.default_rng(0).integers(0,70,size=(2,70))));"
-            "reset_lengths(np.zeros((1,2,3),dtype=np.int32));"
-            "print(time.perf_counter()-t)")
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, NUMBA_CACHE_DIR=tmp)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+# -- the peer -----------------------------------------------------------------------------
+_BOUNDS = re.compile(r"^\d+:\s*\[(\d+),\s*(\d+)\]")
 
 
-def fmt_text(table: np.ndarray) -> str:
-    k, n = table.shape
-    return f"{k} {n}\n" + " ".join(str(int(table[a, q])) for q in range(n) for a in range(k)) + "\n"
+def run_peer(peer: str, config: str, text_path: str, time_limit: float):
+    """(rt, wall s, peak MiB, status) of one run of the external solver."""
+    root = os.path.dirname(os.path.abspath(peer))
+    with tempfile.NamedTemporaryFile("r", suffix=".txt", delete=True) as out:
+        cmd = [os.path.abspath(peer), "-c", config, "-f", os.path.abspath(text_path),
+               "-o", out.name, "-q"]
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        status = "ok"
+        deadline = t0 + time_limit
+        while True:
+            pid, code, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, code, usage = os.wait4(proc.pid, 0)
+                status = "timeout"
+                break
+            time.sleep(0.01)
+        wall = time.perf_counter() - t0
+        proc.returncode = code
+        peak = usage.ru_maxrss / 1024.0
+        rt = None
+        if status == "ok":
+            text = open(out.name).read()
+            m = _BOUNDS.search(text.strip().splitlines()[0]) if text.strip() else None
+            if m and m.group(1) == m.group(2):
+                rt = int(m.group(1))
+            else:
+                status = "no answer" if code == 0 else f"exit {os.waitstatus_to_exitcode(code)}"
+    return rt, wall, peak, status
+
+
+def geomean(values):
+    values = [v for v in values if v and v > 0]
+    return math.exp(sum(map(math.log, values)) / len(values)) if values else float("nan")
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="small sizes only (about a minute)")
-    p.add_argument("--cerny", type=int, nargs="*", default=None, help="Černý sizes")
-    p.add_argument("--random", type=int, nargs="*", default=None, help="random binary sizes")
-    p.add_argument("--seeds", type=int, default=5, help="random automata per size")
-    p.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
-    p.add_argument("--memory-gib", type=float, default=4.0, help="memory budget per instance")
-    p.add_argument("--no-cold", action="store_true", help="skip the cold compile measurement")
+    p.add_argument("--quick", action="store_true", help="small instances only (about a minute)")
+    p.add_argument("--only", nargs="*", help="classes or instance names to run (e.g. rand2_300)")
+    p.add_argument("--seeds", type=int, default=5, help="random automata per size (n=400: at most 3)")
+    p.add_argument("--time-limit", type=float, default=600.0, help="seconds per instance and solver")
+    p.add_argument("--memory-gib", type=float, default=4.0, help="our memory budget per instance")
+    p.add_argument("--peer", metavar="PATH", help="the external solver's executable (synchrowords' synchro)")
+    p.add_argument("--peer-config", nargs="*", default=["configs/exact.json"],
+                   help="peer configuration(s), relative to the executable's folder; with several, "
+                        "the fastest per instance is compared")
+    p.add_argument("--peer-warm", action="store_true",
+                   help="run the peer once per instance before measuring (its compile-on-first-use)")
     p.add_argument("--dump-text", metavar="DIR", help="write the instances in 'K N' text format and exit")
     args = p.parse_args(argv)
-
-    if args.quick:
-        cerny_sizes = args.cerny if args.cerny is not None else [10, 20, 30, 50]
-        random_sizes = args.random if args.random is not None else [50, 100]
-        seeds = min(args.seeds, 3)
-    else:
-        cerny_sizes = args.cerny if args.cerny is not None else [10, 20, 30, 50, 100, 200]
-        random_sizes = args.random if args.random is not None else [50, 100, 200, 300]
-        seeds = args.seeds
-
-    instances = [(f"C_{n}", n, cerny_table(n), (n - 1) ** 2) for n in cerny_sizes]
-    for n in random_sizes:
-        for s in range(seeds):
-            instances.append((f"random n={n} seed={s}", n, random_table(n, s), None))
+    instances = instance_set(args)
 
     if args.dump_text:
         os.makedirs(args.dump_text, exist_ok=True)
-        for name, n, table, _ in instances:
-            fname = name.replace(" ", "_").replace("=", "")
-            with open(os.path.join(args.dump_text, fname + ".txt"), "w") as fh:
+        for _, name, table in instances:
+            with open(os.path.join(args.dump_text, name + ".txt"), "w") as fh:
                 fh.write(fmt_text(table))
         print(f"wrote {len(instances)} instances to {args.dump_text}")
         return 0
 
-    if not args.no_cold:
-        print(f"numba cold compile (fresh process, empty cache): {cold_compile_seconds():.1f} s",
-              flush=True)
-
     ctx = mp.get_context("spawn")
-    print(f"{'instance':<24} {'n':>4} {'rt':>7} {'expected':>9} {'wall s':>9} {'peak MiB':>9}  status",
-          flush=True)
-    by_size: dict[int, list] = {}
-    for name, n, table, expected in instances:
-        rt, wall, peak, status = run_instance(ctx, table, args.memory_gib, args.time_limit)
-        if expected is not None and rt is not None and rt != expected:
-            status = "WRONG"
-        exp = "" if expected is None else str(expected)
-        if expected is None and n > 5:
-            exp = f"~{2.5 * math.sqrt(n - 5):.0f}"
-        print(f"{name:<24} {n:>4} {'-' if rt is None else rt:>7} {exp:>9} {wall:>9.3f} "
-              f"{peak:>9.1f}  {status}", flush=True)
-        if name.startswith("random"):
-            by_size.setdefault(n, []).append((rt, wall, peak, status))
-    if by_size:
-        print("\nrandom binary automata, per size:")
-        print(f"{'n':>4} {'solved':>7} {'median s':>9} {'max s':>8} {'mean rt':>8} {'2.5*sqrt(n-5)':>14} {'max MiB':>8}")
-        for n, rows in by_size.items():
-            ok = [r for r in rows if r[3] == "ok"]
-            walls = [r[1] for r in ok]
-            rts = [r[0] for r in ok]
-            print(f"{n:>4} {len(ok):>4}/{len(rows):<2} "
-                  f"{statistics.median(walls) if walls else float('nan'):>9.3f} "
-                  f"{max(walls) if walls else float('nan'):>8.3f} "
-                  f"{statistics.mean(rts) if rts else float('nan'):>8.1f} "
-                  f"{2.5 * math.sqrt(n - 5):>14.1f} "
-                  f"{max(r[2] for r in rows):>8.1f}")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+          f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '-')}; memory_gib={args.memory_gib}; "
+          f"peer={args.peer or '-'} {' '.join(args.peer_config) if args.peer else ''}", flush=True)
+    head = (f"{'instance':<16} {'rt':>5} {'ours s':>8} {'RSS MiB':>8} {'+MiB':>7} {'est MiB':>8} "
+            f"{'phase':>9}  {'status':<10}")
+    if args.peer:
+        head += f" {'peer rt':>7} {'peer s':>8} {'peer MiB':>8} {'ratio':>6}"
+    print(head, flush=True)
+    ratios: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for cls, name, table in instances:
+            rt, wall, rss, grow, status, stats = run_ours(ctx, table, args.memory_gib, args.time_limit)
+            est = stats.get("peak_estimate", 0) / 2 ** 20
+            line = (f"{name:<16} {'-' if rt is None else rt:>5} {wall:>8.2f} {rss:>8.0f} {grow:>7.0f} "
+                    f"{est:>8.0f} {stats.get('phase', '-'):>9}  {status:<10}")
+            if args.peer:
+                path = os.path.join(tmp, name + ".txt")
+                with open(path, "w") as fh:
+                    fh.write(fmt_text(table))
+                best = None
+                for config in args.peer_config:
+                    if args.peer_warm:
+                        run_peer(args.peer, config, path, args.time_limit)
+                    res = run_peer(args.peer, config, path, args.time_limit)
+                    if best is None or (res[3] == "ok" and (best[3] != "ok" or res[1] < best[1])):
+                        best = res
+                prt, pwall, ppeak, pstatus = best
+                if prt is not None and rt is not None and prt != rt:
+                    status = "DISAGREE"
+                ratio = wall / pwall if status == "ok" and pstatus == "ok" else float("nan")
+                if not math.isnan(ratio):
+                    ratios.setdefault(cls, []).append(ratio)
+                line += (f" {'-' if prt is None else prt:>7} {pwall:>8.2f} {ppeak:>8.0f} "
+                         f"{ratio:>6.2f}" + ("" if pstatus == "ok" else f" peer: {pstatus}"))
+            print(line, flush=True)
+    if ratios:
+        print("\ngeometric mean of the time ratio ours / peer, per class (below 1: ours faster)")
+        for cls, values in ratios.items():
+            print(f"{cls:<12} {geomean(values):>6.2f}  ({len(values)} instances)")
     return 0
 
 

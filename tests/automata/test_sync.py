@@ -1,14 +1,18 @@
 """Exact synchronization: cross-checked against the plain BFS and known answers."""
 import itertools
+import time
 import warnings
 from collections import deque
 
 import numpy as np
 import pytest
 
+import automata._bidir as _bidir
 import automata.sync as sync
+from automata._limits import Limits
 from automata import (DFA, AutomatonError, MemoryBudgetExceeded, NotSynchronizingError,
                       TimeLimitExceeded)
+from automata.heuristics import eppstein
 from automata.reference import bfs_reset_word
 from automata.sync import (cerny_bound, cerny_report, is_synchronizing, reset_length,
                            reset_lengths, shortest_reset_word)
@@ -116,7 +120,7 @@ def test_multiword_kernel_matches_reference():
             ref = bfs_reset_word(dfa)
             if ref is None:
                 continue
-            word = sync._bidirectional(dfa.delta, 1.0, None, min_words=3)
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), min_words=3)
             assert len(word) == len(ref) and dfa.is_reset_word(word)
 
 
@@ -136,7 +140,7 @@ def test_random_multiword_against_single_word_bound():
         dfa = DFA(rng.integers(0, 90, size=(2, 90)))
         word = shortest_reset_word(dfa)
         assert dfa.is_reset_word(word)
-        wide = sync._bidirectional(dfa.delta, 1.0, None, min_words=4)
+        wide = _bidir.bidirectional(dfa.delta, Limits(1.0, None), min_words=4)
         assert len(wide) == len(word)
 
 
@@ -228,12 +232,107 @@ def test_memory_budget_raises():
                      memory_gib=1e-6)
 
 
-def test_memory_budget_raises_mid_search():
-    # Tables fit in 0.5 MiB, the growing frontiers of a random 150-state automaton do not.
+def test_tiny_budget_goes_depth_first_with_the_same_answer(monkeypatch):
+    # Budgets just above the lookup tables leave no room for the breadth-first
+    # levels: the search must finish depth-first with the same length.
+    calls = []
+    real = _bidir._depth_first
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(_bidir, "_depth_first", spy)
+    rng = np.random.default_rng(4)
+    for n in (60, 150):
+        for _ in range(1):
+            dfa = DFA(rng.integers(0, n, size=(2, n)))
+            want = len(shortest_reset_word(dfa))
+            W = (n + 63) // 64
+            tiny = (_bidir.table_bytes(n, 2, W) + 2 ** 22) / 2 ** 30
+            for upper in (None, eppstein(dfa)):
+                calls.clear()
+                word = _bidir.bidirectional(dfa.delta, Limits(tiny, None), upper=upper)
+                assert len(word) == want and dfa.is_reset_word(word)
+                assert calls or n < 150, "the depth-first phase was not used"
+
+
+def test_budget_too_small_even_depth_first():
     dfa = DFA(np.random.default_rng(4).integers(0, 150, size=(2, 150)))
-    with pytest.raises(MemoryBudgetExceeded, match="next step"):
+    with pytest.raises(MemoryBudgetExceeded, match="memory_gib"):
         shortest_reset_word(dfa, memory_gib=0.5 / 1024)
-    assert dfa.is_reset_word(shortest_reset_word(dfa, memory_gib=1.0))
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_depth_first_phase_agrees_with_reference_bfs(k):
+    # The depth-first phase from the first levels on, with no bound (it
+    # deepens) and with a greedy bound (it tightens), on >= 1,000 automata each.
+    rng = np.random.default_rng(200 + k)
+    checked = 0
+    for n in range(2, 11):
+        for table in random_tables(rng, 125, n, k):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None:
+                continue
+            for upper in (None, eppstein(dfa)):
+                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
+                                            force_dfs=True)
+                assert len(word) == len(ref) and dfa.is_reset_word(word)
+            checked += 1
+    assert checked > 500
+
+
+@pytest.mark.parametrize("build,formula", [
+    (cerny, lambda n: (n - 1) ** 2),
+    (wielandt, lambda n: n * n - 3 * n + 3),
+    (h_series, lambda n: n * n - 4 * n + 6),
+])
+def test_depth_first_phase_on_families(build, formula):
+    for n in (4, 6, 9):
+        dfa = build(n)
+        for upper in (None, eppstein(dfa)):
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper, force_dfs=True)
+            assert len(word) == formula(n) and dfa.is_reset_word(word)
+
+
+def test_beam_bound_is_a_reset_word_and_never_below_rt():
+    from automata.heuristics import dynamic_beam_bound
+    rng = np.random.default_rng(12)
+    hits = 0
+    for n in (24, 40, 70):
+        for k in (2, 3):
+            dfa = DFA(rng.integers(0, n, size=(k, n)))
+            W = (n + 63) // 64
+            word = dynamic_beam_bound(dfa.delta, sync.KB._tables(dfa.delta, True, W))
+            rt = reset_length(dfa)
+            assert word is not None and dfa.is_reset_word(word) and len(word) >= rt
+            hits += len(word) == rt
+    assert hits >= 3  # optimal on most random automata
+
+
+def test_pair_graph_chunks_agree():
+    rng = np.random.default_rng(8)
+    for n in range(2, 30):
+        for table in random_tables(rng, 6, n, 2, perm_every=3):
+            delta = DFA(table).delta
+            whole = sync.K.pair_graph_synchronizing(delta, None, 1 << 40)
+            assert sync.K.pair_graph_synchronizing(delta, None, 1) == whole
+            assert whole == (bfs_reset_word(DFA(table)) is not None) or n > 12
+
+
+def test_pre_passes_respect_the_limits():
+    # The pair graph and lookup tables of 2,000 states need ~10 MB: refused up front.
+    big = DFA(np.random.default_rng(0).integers(0, 2000, size=(2, 2000)))
+    with pytest.raises(MemoryBudgetExceeded, match="pair graph"):
+        shortest_reset_word(big, memory_gib=0.005)
+    # 4,000 states: the exact search is hopeless; every pass stops at the deadline.
+    huge = DFA(np.random.default_rng(5).integers(0, 4000, size=(2, 4000)))
+    shortest_reset_word(cerny(70))  # compiled before timing
+    t0 = time.monotonic()
+    with pytest.raises(TimeLimitExceeded):
+        shortest_reset_word(huge, time_limit=3.0)
+    assert time.monotonic() - t0 < 6.0
 
 
 def test_time_limit_raises():
@@ -276,7 +375,7 @@ def test_cerny_report_rechecks_a_too_long_result(monkeypatch):
     calls = []
     real = shortest_reset_word(dfa)
 
-    def fake(dfa_, memory_gib, deadline):
+    def fake(dfa_, limits):
         calls.append(1)
         return [0] * 30 + real  # still a reset word, but 55 > 25
 

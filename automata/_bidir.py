@@ -1,0 +1,411 @@
+"""The exact search for a shortest reset word: bidirectional BFS, then DFS.
+
+After Kisielewicz, Kowalski and Szykuła, and the memory-bounded design of
+Szykuła and Zyzik: forward levels hold images ``Q·w``, backward levels
+preimages ``{q}·w⁻¹``; each step expands the smaller side, and the search
+ends when a forward set lies inside a backward set. Repeats of stored sets
+are dropped, and dominated sets (supersets of seen images, subsets of seen
+preimages) are pruned while it pays.
+
+Two things bound the breadth-first phase:
+
+* an upper bound (a known reset word, from the beam): lengths at or above
+  it are never searched, and when the few lengths left are cheaper to check
+  depth-first than by building more levels, the search switches to the
+  depth-first phase;
+* the memory budget: when the next level would not fit, the search goes on
+  depth-first instead of failing.
+
+The depth-first phase expands the last backward level in chunks sized to the
+memory left, one chunk per branch, and tests every new preimage against the
+last forward level. Preimages that repeat or lie inside a stored backward
+set are dropped (the stored set's own extensions are shorter). With a bound
+it searches all lengths below it and tightens the bound on every hit; without
+one it deepens one length at a time. So the budget bounds memory, not
+solvability; the time limit still stops it (checked between chunks).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _kernels_bidir as KB
+from ._limits import Limits
+
+__all__ = ["LAST_RUN", "bidirectional", "table_bytes", "trie_friendly_relabel"]
+
+#: Diagnostics of the latest search in this process (read by the benchmark):
+#: ``peak_estimate`` (bytes the search expected to hold at its peak),
+#: ``phase`` ("bfs"; "bound" or "last" when the bound was proved optimal,
+#: the latter by a last unstored step; "dfs") and
+#: the depths reached by both sides.
+LAST_RUN: dict = {}
+
+#: Largest candidate family on which domination pruning is attempted.
+_DOMINATE_MAX = 2048
+#: The depth-first phase is chosen when its predicted set count is below
+#: this share of the breadth-first one (it stores nothing and skips the
+#: merges into the stored runs, so a set costs it less).
+_DFS_PREFERENCE = 0.5
+#: Lengths covered by the first depth-first pass.
+_DFS_FIRST_PASS = 3
+#: Smallest chunk of the depth-first phase, in sets.
+_DFS_MIN_CHUNK = 256
+
+
+class _Side:
+    """One direction of the bidirectional search: its kept levels (with the
+    parent index and letter of every set, to read the word back) and the
+    sorted runs of every set seen so far, used for domination pruning.
+
+    Forward sets are stored in the runs complemented, so that both
+    directions prune with the same query: drop a candidate key that is a
+    subset of a stored key (forward: a superset of a seen image; backward: a
+    subset of a seen preimage)."""
+
+    def __init__(self, start, tab, full, forward, nbits):
+        self.tab = tab
+        self.full = full
+        self.forward = forward
+        self.nbits = nbits
+        keys = KB._complement(start, full) if forward else start
+        order = KB._sort_unique(keys)
+        # Only the last level's sets are kept: reading a word back needs just
+        # the parent index and letter of every set of earlier levels.
+        self.level = start[order]
+        self.depth = 0
+        self.keys = keys[order]
+        self.parents = [np.full(len(order), -1, dtype=np.int32)]
+        self.letters = [np.full(len(order), -1, dtype=np.int16)]
+        W = start.shape[1]
+        self.runs = np.empty((max(1024, 2 * len(order)), W), dtype=np.uint64)
+        self.starts = np.zeros(130, dtype=np.int64)
+        self.runs, self.nruns = KB._push_run(self.runs, self.starts, 0, self.keys)
+        self.bytes = 6 * len(order)
+        self.size = len(order)
+        self.growth = float(tab.shape[0])
+        self._skip = 0
+        self._pause = 1
+
+    def stored_bytes(self):
+        """Bytes held between steps: parent/letter arrays, runs, last level."""
+        return self.bytes + self.runs.nbytes + 2 * self.level.nbytes
+
+    def step_cost(self, k):
+        """Extra bytes the next step may hold at its peak: the expanded
+        family and its sort buffers, a regrown runs array and the copy of
+        the second run of a merge."""
+        m = self.size * k
+        row = 8 * self.full.shape[0]
+        rows_after = int(self.starts[self.nruns]) + m
+        grow = 2 * rows_after * row if rows_after > len(self.runs) else 0
+        return m * (4 * row + 8 * 4 + 6) + grow + rows_after * row
+
+    def step(self):
+        # Domination pruning (subset queries on the implicit trie) often costs
+        # more than it saves: on random automata few sets are dominated, and
+        # on Černý-like ones the levels stay tiny anyway. So it is switched
+        # off after a step where it removed under 5% of the new sets, and
+        # retried after an exponentially growing pause; and it is never tried
+        # on large levels, where sparse subset queries get expensive.
+        dominate = self._skip == 0 and self.size * self.tab.shape[0] <= _DOMINATE_MAX
+        before = self.size
+        level, self.keys, parent, letter, self.runs, self.nruns, n_dom = KB._side_step(
+            self.level, self.tab, self.full, self.forward, self.runs, self.starts,
+            self.nruns, self.nbits, dominate)
+        if dominate:
+            if n_dom * 20 < len(level) + n_dom:
+                self._pause = min(2 * self._pause, 1 << 12)
+                self._skip = self._pause
+            else:
+                self._pause = 1
+        else:
+            self._skip -= 1
+        self.level = level
+        self.depth += 1
+        self.parents.append(parent)
+        self.letters.append(letter)
+        self.size = len(level)
+        self.growth = self.size / max(before, 1)
+        self.bytes += 6 * len(level)
+
+    def word(self, level, index):
+        """Letters along the parent chain of set ``index`` of ``level``, from
+        the level down to the start."""
+        out = []
+        while level > 0:
+            out.append(int(self.letters[level][index]))
+            index = int(self.parents[level][index])
+            level -= 1
+        return out
+
+
+def trie_friendly_relabel(delta: np.ndarray, W: int) -> np.ndarray:
+    """Rename states so that the states most often present in images come
+    first in the implicit trie order. Meet queries branch on the few states
+    of a backward set and prune on the others; putting the states that most
+    forward sets contain first makes that pruning bite early. Relabelling
+    states does not change reset words, so the caller needs no back-mapping.
+    """
+    k, n = delta.shape
+    # Stationary distribution of the uniform random walk: how often a state
+    # is visited, a proxy for how often it lies in an image Q·w.
+    p = np.full(n, 1.0 / n)
+    for _ in range(60):
+        nxt = np.zeros(n)
+        for a in range(k):
+            np.add.at(nxt, delta[a], p / k)
+        p = 0.5 * p + 0.5 * nxt
+    indeg = np.bincount(delta.ravel(), minlength=n)
+    by_freq = np.lexsort((-indeg, -p))  # most frequent first
+    labels = np.arange(64 * W)
+    depth = 64 * (labels // 64) + 63 - labels % 64
+    slots = labels[labels < n][np.argsort(depth[labels < n], kind="stable")]
+    perm = np.empty(n, dtype=np.int64)
+    perm[by_freq] = slots
+    out = np.empty_like(delta)
+    for a in range(k):
+        out[a, perm] = perm[delta[a]]
+    return np.ascontiguousarray(out)
+
+
+def table_bytes(n: int, k: int, W: int) -> int:
+    """Bytes of the byte lookup tables of both directions."""
+    return 2 * k * ((n + 7) // 8) * 256 * W * 8
+
+
+def _bfs_cost(fwd_size, bwd_size, fwd_growth, bwd_growth, k, steps):
+    """Sets expanded by ``steps`` more breadth-first steps (smaller side first)."""
+    f, b, total = float(fwd_size), float(bwd_size), 0.0
+    for _ in range(steps):
+        if f <= b:
+            total += f * k
+            f *= max(fwd_growth, 1.0)
+        else:
+            total += b * k
+            b *= max(bwd_growth, 1.0)
+    return total
+
+
+def _dfs_cost(bwd_size, growth, steps):
+    """Sets the depth-first phase creates to check ``steps`` more lengths."""
+    g = max(growth, 1.0)
+    return float(bwd_size) * sum(g ** t for t in range(1, steps + 1))
+
+
+class _DepthFirst:
+    """The depth-first phase from the last backward level (see the module
+    docstring). ``limit`` is the longest total length still worth finding;
+    every hit lowers it to one below the hit's length."""
+
+    def __init__(self, fwd, bwd, limit, limits, chunk, prune_depth=2):
+        self.fwd = fwd
+        self.bwd = bwd
+        self.limit = limit
+        self.limits = limits
+        self.chunk = chunk
+        self.prune_depth = prune_depth
+        self.best = None
+        self.base = fwd.depth + bwd.depth
+        # Per depth: parents, letters, and the offset of the chunk expanded.
+        self.path: list[tuple[np.ndarray, np.ndarray]] = []
+        self.offsets: list[int] = []
+
+    def run(self):
+        level = self.bwd.level
+        for s in range(0, level.shape[0], self.chunk):
+            if self.base + 1 > self.limit:
+                break
+            self.offsets = [s]
+            self._expand(level[s:s + self.chunk], 0)
+        return self.best
+
+    def _expand(self, src, t):
+        """Expand ``src`` (sets at depth ``t`` below the last backward level)."""
+        self.limits.check_time("the depth-first phase of the shortest reset word search")
+        bwd = self.bwd
+        new, parent, letter = KB._expand(src, bwd.tab, True)
+        if t < self.prune_depth:
+            keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
+            if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
+                dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
+                keep = keep[~dead]
+        else:
+            keep = KB._sort_unique(new)
+        new = new[keep]
+        parent = parent[keep]
+        letter = letter[keep]
+        self.path = self.path[:t]
+        self.path.append((parent, letter))
+        length = self.base + t + 1
+        i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits)
+        if i >= 0:
+            self._record(i, j, t + 1)
+            self.limit = length - 1
+            return
+        if length + 1 > self.limit:
+            return
+        for s in range(0, new.shape[0], self.chunk):
+            self.offsets = self.offsets[:t + 1]
+            self.offsets.append(s)
+            self._expand(new[s:s + self.chunk], t + 1)
+            if length + 1 > self.limit:
+                return
+
+    def _record(self, i, j, depth):
+        back = []
+        idx = j
+        for d in range(depth, 0, -1):
+            parent, letter = self.path[d - 1]
+            back.append(int(letter[idx]))
+            idx = int(parent[idx]) + self.offsets[d - 1]
+        u = self.fwd.word(self.fwd.depth, i)[::-1]
+        self.best = u + back + self.bwd.word(self.bwd.depth, idx)
+
+
+def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = None,
+                  min_words: int = 1, force_dfs: bool = False) -> list[int]:
+    """Exact shortest reset word of a synchronizing automaton (n >= 2).
+
+    With the invariant that every word's image (preimage) contains (is
+    contained in) some kept set of the same or an earlier level, the first
+    step at which a forward set of the last forward level is contained in a
+    backward set of the last backward level gives a shortest reset word (its
+    length is the sum of the levels).
+
+    Parameters
+    ----------
+    delta : numpy.ndarray
+        Transition table, int32, (n_letters, n_states).
+    limits : Limits
+        Memory budget and deadline.
+    upper : list of int, optional
+        A known reset word: only shorter ones are searched for; it is
+        returned when none exists.
+    min_words : int
+        Forces wider bitsets than needed (tests of the multi-word path).
+    force_dfs : bool
+        Go depth-first as soon as both sides have made one step (tests of
+        the depth-first phase).
+    """
+    LAST_RUN.clear()
+    LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0)
+    k, n = delta.shape
+    W = max((n + 63) // 64, min_words)
+    nbits = 64 * W
+    limits.check_memory(table_bytes(n, k, W) + 64 * n * W,
+                        "the lookup tables of the shortest reset word search")
+    delta = trie_friendly_relabel(delta, W)
+    full = np.zeros(W, dtype=np.uint64)
+    for q in range(n):
+        full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
+    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits)
+    singles = np.zeros((n, W), dtype=np.uint64)
+    for q in range(n):
+        singles[q, q >> 6] = np.uint64(1) << np.uint64(q & 63)
+    bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits)
+    base = fwd.tab.nbytes + bwd.tab.nbytes
+    row = 8 * W
+    LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], base)
+    while True:
+        LAST_RUN.update(fwd_depth=fwd.depth, bwd_depth=bwd.depth)
+        length = fwd.depth + bwd.depth
+        at_bound = upper is not None and length + 1 >= len(upper)
+        go_deep = False
+        if not at_bound:
+            limits.check_time(
+                f"the shortest reset word search (no reset word of length < {length})")
+            held = base + fwd.stored_bytes() + bwd.stored_bytes()
+            side = fwd if fwd.size <= bwd.size else bwd
+            need = held + side.step_cost(k)
+            go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
+            if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
+                # Growth rates mean little while the levels are small (backward
+                # levels even shrink at first), so the shortcut waits for both
+                # sides to reach n·k sets, as in Szykuła and Zyzik's solver.
+                steps = len(upper) - 1 - length
+                bfs = _bfs_cost(fwd.size, bwd.size, fwd.growth, bwd.growth, k, steps)
+                dfs = _dfs_cost(bwd.size, bwd.growth, steps)
+                go_deep = dfs < _DFS_PREFERENCE * bfs
+        # Every length is tested: the first meet is a shortest word only
+        # because no shorter length met (kept sets may come from earlier levels).
+        i, j = KB._meet(fwd.keys, bwd.level, full, nbits)
+        if i >= 0:
+            return fwd.word(fwd.depth, i)[::-1] + bwd.word(bwd.depth, j)
+        if at_bound:
+            LAST_RUN["phase"] = "bound"
+            return list(upper)
+        if go_deep:
+            LAST_RUN["phase"] = "dfs"
+            return _depth_first(fwd, bwd, held, row, k, upper, limits)
+        if upper is not None and length + 2 == len(upper):
+            LAST_RUN["phase"] = "last"
+            LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], need)
+            found = _last_length(fwd, bwd)
+            return list(upper) if found is None else found
+        LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], need)
+        side.step()
+        if side.size == 0:  # pragma: no cover - the pair graph said synchronizing
+            raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
+
+
+def _last_length(fwd, bwd):
+    """A reset word one letter longer than the levels, or None.
+
+    The last length below the bound needs one more step of the smaller side
+    but never the level itself: the new sets are tested against the other
+    side's last level and dropped, with no merge into the stored runs."""
+    if bwd.size <= fwd.size:
+        new, parent, letter = KB._expand(bwd.level, bwd.tab, True)
+        keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
+        i, j = KB._meet(fwd.keys, new[keep], bwd.full, bwd.nbits)
+        if i < 0:
+            return None
+        j = keep[j]
+        return (fwd.word(fwd.depth, i)[::-1] + [int(letter[j])]
+                + bwd.word(bwd.depth, int(parent[j])))
+    new, parent, letter = KB._expand(fwd.level, fwd.tab, False)
+    keys = KB._complement(new, fwd.full)
+    del new
+    keep = KB._reduce_new_dupes(keys, fwd.runs, fwd.starts, fwd.nruns)
+    i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits)
+    if i < 0:
+        return None
+    i = keep[i]
+    return (fwd.word(fwd.depth, int(parent[i]))[::-1] + [int(letter[i])]
+            + bwd.word(bwd.depth, j))
+
+
+def _depth_first(fwd, bwd, held, row, k, upper, limits):
+    """Finish the search depth-first from the last backward level."""
+    base = fwd.depth + bwd.depth
+
+    def chunk_for(depth):
+        # Every depth keeps one expanded chunk (k rows per set) and its sort
+        # buffers; the deepest branch decides the chunk size.
+        per_set = (k * 4 + 2) * row * max(depth, 1)
+        free = limits.budget - held
+        chunk = int(free // per_set) if free > 0 else 0
+        if chunk < _DFS_MIN_CHUNK:
+            limits.check_memory(held + _DFS_MIN_CHUNK * per_set,
+                                f"the depth-first phase (at length {base})")
+        chunk = max(chunk, _DFS_MIN_CHUNK)
+        LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], held + chunk * per_set)
+        return chunk
+
+    # Iterative deepening, but with a first pass three lengths deep: a
+    # depth-first pass finds the shortest word within its limit (every hit
+    # tightens it), and the last pass costs most anyway. A loose bound
+    # (a greedy word far above rt) is thus never explored to its depth.
+    last = len(upper) - 1 if upper is not None else None
+    limit = base + _DFS_FIRST_PASS
+    while True:
+        if last is not None:
+            limit = min(limit, last)
+        found = _DepthFirst(fwd, bwd, limit, limits, chunk_for(limit - base)).run()
+        if found is not None:
+            return found
+        if last is not None and limit >= last:
+            return list(upper)
+        limit += 1
