@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
 
@@ -34,7 +35,8 @@ def _fmt(key: str, value) -> str:
         return f"{100 * value:.1f}"
     if isinstance(value, float):
         return f"{value:.2f}"
-    return str(value)
+    # escape: items such as c1cc[nH]c1 hold what rich would read as markup
+    return escape(str(value))
 
 
 def _show(renderable) -> None:
@@ -249,6 +251,7 @@ def _interpolation_figures(run, result, out_dir: Path, seed: int) -> list[Path]:
         name = "paths.png" if k == 0 else f"paths_refine{k}.png"
         written.append(plots.plot_path_grid(
             grid, positions, out_dir / name, max_columns=8,
+            draw_item=getattr(run.domain, "draw_item", None),  # molecules: RDKit depictions
             title=f"decodes along the paths of pair 0 ({decoding}), refinement round {k}"))
     written.append(plots.plot_validity_along_path(pts, out_dir / "validity.png"))
     if result.rounds > 0:
