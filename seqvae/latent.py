@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import LatentError
+from .errors import LatentError, TokenizerError
 
 __all__ = [
     "PATH_METHODS", "path_positions", "linear_path", "polar_path", "slerp_path", "latent_path",
@@ -262,6 +262,30 @@ class Refinement:
         return len(self.latents) - 1
 
 
+def _encodable(run, parsed: list, ok: list[int]) -> tuple[list[int], np.ndarray | None]:
+    """The indices among ``ok`` whose items the run can encode, and their latent means.
+
+    A valid decode may still use a token the tokenizer lacks (a SELFIES decode can
+    derive a radical written with a symbol absent from the training set): such a
+    point keeps its latent, as an invalid one does."""
+    if not ok:
+        return [], None
+    try:
+        mu, _ = run.encode([parsed[i].item for i in ok])
+        return ok, mu
+    except TokenizerError:
+        pass
+    keep, rows = [], []
+    for i in ok:
+        try:
+            mu, _ = run.encode([parsed[i].item])
+        except TokenizerError:
+            continue
+        keep.append(i)
+        rows.append(mu[0])
+    return keep, (np.stack(rows) if rows else None)
+
+
 def refine(run, z, k: int, *, progress: Callable[[int], None] | None = None,
            keep_valid: bool = True, jitter: float = 0.0, seed: int = 0,
            **decode_kwargs) -> Refinement:
@@ -324,8 +348,8 @@ def refine(run, z, k: int, *, progress: Callable[[int], None] | None = None,
             break
         ok = [i for i, p in enumerate(parsed) if p.ok]
         nxt = current.copy()
+        ok, mu = _encodable(run, parsed, ok)
         if ok:
-            mu, _ = run.encode([parsed[i].item for i in ok])
             nxt[ok] = np.asarray(mu, dtype=np.float32)
         bad = [i for i, p in enumerate(parsed) if not p.ok]
         if bad and jitter > 0:

@@ -17,11 +17,11 @@ __all__ = ["PRESETS", "get_preset"]
 PRESETS: dict[str, dict[str, dict]] = {
     "default": {"model": {}, "train": {}},
     "recon": {
-        "model": {"embed_dim": 64, "conv_channels": [256], "conv_kernels": [5],
-                  "enc_hidden": 512, "d_z": 64, "dec_z_dim": 128, "dec_hidden": 512,
+        "model": {"embed_dim": 32, "conv_channels": [128], "conv_kernels": [5],
+                  "enc_hidden": 256, "d_z": 64, "dec_z_dim": 128, "dec_hidden": 384,
                   "word_dropout": 0.0},
-        "train": {"batch_size": 128, "lr": 2e-3, "kl_schedule": "linear", "kl_max": 0.1,
-                  "kl_warmup_steps": 4000, "free_bits": 0.25, "patience": 0},
+        "train": {"batch_size": 64, "lr": 2e-3, "kl_schedule": "linear", "kl_max": 0.1,
+                  "kl_warmup_steps": 3000, "free_bits": 0.25, "patience": 0},
     },
 }
 

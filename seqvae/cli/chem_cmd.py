@@ -13,17 +13,9 @@ import typer
 
 from ._common import (THREADS_HELP, InputError, err_console, handle_errors, print_json,
                       set_threads)
+from ._device import DEVICE_HELP, use_device
 
-__all__ = ["register", "DEVICE_HELP", "use_device"]
-
-DEVICE_HELP = "auto (CUDA when available), cpu, cuda or cuda:N."
-
-
-def use_device(run, device: str):
-    """Move ``run`` to ``--device`` and return it."""
-    from seqvae.device import resolve_device
-
-    return run.to(resolve_device(device))
+__all__ = ["register"]
 
 
 @handle_errors

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+from ._device import DEVICE_HELP, use_device
 
 __all__ = ["register"]
 
@@ -53,6 +54,9 @@ def _table(rows: list[dict], columns: list[tuple[str, str]], title: str):
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
+    # A column no row fills (automata facts in a strings or molecule run) is left out.
+    columns = [(key, header) for key, header in columns
+               if any(row.get(key) is not None for row in rows)] or columns
     for _, header in columns:
         table.add_column(header, justify="right")
     for row in rows:
@@ -152,6 +156,7 @@ def interpolate(
     threads: Optional[int] = typer.Option(
         None, "--threads", help="torch threads (default 1: decoding many small batches gains "
                                 "nothing from more)."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
 ):
     """Interpolate in latent space between held-out items; decode, refine and score every point.
 
@@ -166,7 +171,7 @@ def interpolate(
         raise InputError("--unconstrained and --both-decodings exclude each other")
     if not run_dir.exists():
         raise InputError(f"no such run directory: {run_dir}")
-    run = _load(run_dir, validity)
+    run = use_device(_load(run_dir, validity), device)
     out_dir = out if out is not None else run_dir / "interpolate"
     out_dir.mkdir(parents=True, exist_ok=True)
 

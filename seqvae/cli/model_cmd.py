@@ -23,7 +23,7 @@ from rich.markup import escape
 
 from ._common import (THREADS_HELP, InputError, err_console, handle_errors, print_json,
                       progress_bar, set_threads)
-from .chem_cmd import DEVICE_HELP, use_device
+from ._device import DEVICE_HELP, use_device
 
 __all__ = ["train_app", "register"]
 

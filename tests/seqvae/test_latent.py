@@ -214,3 +214,21 @@ def test_refine_jitter_moves_only_invalid_points():
     np.testing.assert_allclose(traj.latents[1][0], [1.0, 0.0])
     with pytest.raises(ValueError):
         refine(_CountingRun(), z, 1, jitter=-1.0)
+
+
+class _PickyRun(_CountingRun):
+    """The tokenizer cannot write item 1 (as a SELFIES radical symbol outside the vocabulary)."""
+
+    def encode(self, items):
+        from seqvae.errors import EncodeError
+
+        if 1 in items:
+            raise EncodeError("not in the vocabulary")
+        return super().encode(items)
+
+
+def test_refine_keeps_the_latent_of_a_valid_decode_it_cannot_encode():
+    z = np.array([[1.2, 0.0], [0.1, 0.0]])  # decodes 1 (unencodable) and 0
+    traj = refine(_PickyRun(), z, 1, method="greedy")
+    np.testing.assert_allclose(traj.latents[1][0], z[0])
+    np.testing.assert_allclose(traj.latents[1][1], [1.0, 0.0])

@@ -281,3 +281,14 @@ def test_train_on_a_molecule_list_directly(tmp_path):
                 train_config=dict(epochs=1, batch_size=4, val_fraction=0.0,
                                   test_fraction=0.25))
     assert run.domain.name == "smiles" and len(run.heldout_items) == 2
+
+
+def test_interpolate_molecule_run_draws_depictions_without_automata_columns(selfies_run,
+                                                                              tmp_path):
+    out = tmp_path / "interp"
+    result = runner.invoke(app, ["interpolate", str(selfies_run), "--polar", "--pairs", "2",
+                                 "--steps", "3", "--refine", "1", "--out", str(out),
+                                 "--device", "cpu"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert (out / "paths.png").stat().st_size > 0
+    assert "sync %" not in result.output and "valid %" in result.output
