@@ -82,6 +82,7 @@ def train_smiles(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Train on molecules written as SMILES or SELFIES."""
+    params = dict(locals())  # the options only, before any name is imported here
     from seqvae.device import resolve_device
     from seqvae.molecules import MoleculeDomain
     from seqvae.presets import get_preset
@@ -89,7 +90,7 @@ def train_smiles(
     from .model_cmd import (_command_line, _parse_json_option, _read_run_config,
                             _run_training, _train_overrides)
 
-    command = _command_line("train smiles", dict(locals()))
+    command = _command_line("train smiles", params)
     set_threads(threads)
     dev = resolve_device(device)
     if representation not in ("smiles", "selfies"):

@@ -160,6 +160,8 @@ def test_train_smiles_keeps_the_data_sets_split(drugs_set, smiles_run):
     df = pd.read_parquet(drugs_set)
     run = load_run(smiles_run)
     assert run.domain.name == "smiles"
+    command = (smiles_run / "command.txt").read_text()
+    assert "seqvae train smiles --data" in command and "function" not in command
     assert sorted(run.heldout_items) == sorted(df.loc[df["split"] == "test", "item"])
     assert set(run.train_items) == set(df.loc[df["split"] == "train", "item"])
 
