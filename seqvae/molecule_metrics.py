@@ -9,6 +9,7 @@ held-out split or ``--data``).
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from .errors import DataError
@@ -18,6 +19,17 @@ __all__ = ["MOSES_KEYS", "run_moses_metrics"]
 #: The keys always present in :func:`run_moses_metrics` (None where not computable).
 MOSES_KEYS = ("validity", "unique@1000", "unique@10000", "novelty", "intdiv1", "intdiv2",
               "filters", "frag", "scaf", "snn")
+
+
+def _finite_or_none(value):
+    """``value`` unless it is a float NaN or infinity (then None).
+
+    >>> _finite_or_none(float("nan")) is None, _finite_or_none(0.5)
+    (True, 0.5)
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def run_moses_metrics(run, reference: Sequence[str], *, samples: int = 10000,
@@ -50,7 +62,8 @@ def run_moses_metrics(run, reference: Sequence[str], *, samples: int = 10000,
     reference = [str(s) for s in reference]
     metrics = moses_metrics(texts, train=run.train_items, train_is_canonical=True,
                             test=reference or None)
-    out = {key: metrics.get(key) for key in MOSES_KEYS}
+    # NaN (e.g. Scaf when no sample has a ring scaffold) becomes None: JSON has no NaN.
+    out = {key: _finite_or_none(metrics.get(key)) for key in MOSES_KEYS}
     for key in ("unique@1000_n", "unique@10000_n", "filters_mcf"):
         if key in metrics:
             out[key] = metrics[key]
