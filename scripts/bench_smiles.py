@@ -52,14 +52,18 @@ def training_budget(run_dir: str) -> dict:
     config = store.read_config()
     result = config.get("result", {})
     seconds = 0.0
+    logged_steps = 0
     path = store.path / "metrics.jsonl"
     if path.exists():
         for line in path.read_text().splitlines():
             rec = json.loads(line)
             if rec.get("kind") == "epoch":
                 seconds += float(rec.get("seconds", 0.0))
+            elif rec.get("kind") == "step":
+                logged_steps = max(logged_steps, int(rec.get("step", 0)))
     command = (store.path / "command.txt")
-    return {"steps": result.get("steps"), "epochs": result.get("epochs"),
+    # a run stopped by --max-steps inside its first epoch has no epoch record
+    return {"steps": result.get("steps", logged_steps), "epochs": result.get("epochs"),
             "train_items": config.get("counts", {}).get("train"),
             "epoch_seconds": round(seconds, 1),
             "command": command.read_text().strip() if command.exists() else None}
