@@ -465,7 +465,7 @@ register(Parser("automata-file", _automata_seeds(None), _read_automata_file, _au
 
 # --- seqvae: data files, data-set sidecars, search checkpoints, run configs -----------
 def _seqvae_typed():
-    from seqvae.config import SeqVAEError
+    from seqvae.errors import SeqVAEError
     from seqvae.data import DataError
     from seqvae.tokenizers import TokenizerError
 

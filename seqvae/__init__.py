@@ -27,6 +27,7 @@ _LAZY = {
     "evaluate": "evaluate", "latent_path": "latent", "refine": "latent",
     "run_interpolation": "interpolate", "run_attribute": "interpolate",
     "search_extreme": "search",
+    "MoleculeDomain": "molecules", "resolve_device": "device",
 }
 
 

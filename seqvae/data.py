@@ -123,8 +123,10 @@ def load_strings(path: str | Path, column: str | None = None) -> list[str]:
                 lower = {str(c).lower(): str(c) for c in df.columns}
                 column = next((lower[c] for c in ("item", "smiles", "string") if c in lower), None)
                 if column is None:
-                    raise DataError(f"{path}: several columns ({', '.join(map(str, df.columns))}); "
-                                    "choose one with --column")
+                    # No option name here: not every command that reads strings has one.
+                    raise DataError(f"{path}: several columns ({', '.join(map(str, df.columns))})"
+                                    " and none called item, smiles or string; keep only the "
+                                    "column to read, or name it where the command allows")
         if column not in df.columns:
             raise DataError(f"{path}: no column {column!r} (columns: "
                             f"{', '.join(map(str, df.columns))})")
@@ -134,7 +136,7 @@ def load_strings(path: str | Path, column: str | None = None) -> list[str]:
         out = [str(v).strip() for v in values]
         return [s for s in out if s]
     if column is not None:
-        raise DataError(f"{path}: --column only applies to CSV, TSV and Parquet files")
+        raise DataError(f"{path}: a column can be chosen in CSV, TSV and Parquet files only")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -201,6 +201,11 @@ class Domain:
         """:meth:`score` of many items."""
         return [self.score(item) for item in items]
 
+    def extra_metrics(self, run, items: Sequence, *, samples: int, seed: int) -> dict:
+        """Domain-specific evaluation metrics of ``run`` on ``items`` (``{}``: none);
+        ``samples`` prior decodes at most (molecules add the MOSES metrics)."""
+        return {}
+
     # -- building ----------------------------------------------------------------------
     @classmethod
     def training_set(cls, path: str | os.PathLike, **options) -> tuple["Domain", list, dict]:
@@ -220,11 +225,15 @@ class Domain:
 #: Domain classes by :attr:`Domain.name`, filled by :func:`register_domain`.
 DOMAINS: dict[str, type[Domain]] = {}
 
+#: Domains of this package that live in modules of their own, imported when first named
+#: (a fixed table in code: a name read from a file never chooses what is imported).
+_BUILTIN_DOMAIN_MODULES = {"smiles": "seqvae.molecules"}
+
 
 def register_domain(cls: type[Domain]) -> type[Domain]:
     """Class decorator: make ``cls`` known to :func:`domain_from_dict` under ``cls.name``.
 
-    >>> sorted(DOMAINS) >= ["automata", "strings"]
+    >>> {"automata", "strings"} <= set(DOMAINS)
     True
     """
     if not cls.name:
@@ -551,12 +560,32 @@ class StringDomain(Domain):
 
     @classmethod
     def training_set(cls, path: str | os.PathLike, *, column: str | None = None,
-                     tokenizer: str = "regex", validity: Callable[[str], bool] | str | None = None
+                     tokenizer: str | None = None,
+                     validity: Callable[[str], bool] | str | None = None
                      ) -> tuple["StringDomain", list, dict]:
         """The distinct strings of a file (text, CSV, TSV or Parquet ``column``) and a
-        domain with a tokenizer fitted on them."""
-        from .data import load_strings
+        domain with a tokenizer fitted on them (``"regex"`` unless ``tokenizer`` says).
 
+        A data set written by ``seqvae data strings`` keeps the tokenizer and the
+        validity it was built with: they are used unless ``tokenizer`` or
+        ``validity`` is given."""
+        from .data import load_dataset, load_strings
+
+        if Path(path).suffix == ".parquet" and column is None:
+            df, meta = load_dataset(path)
+            spec = meta.get("domain_spec")
+            if isinstance(spec, dict) and spec.get("name") == cls.name:
+                stored = domain_from_dict(spec)
+                strings = list(dict.fromkeys(str(s) for s in df["item"]))
+                if len(strings) < 2:
+                    raise DataError(f"{path}: need at least two distinct strings")
+                if tokenizer is not None and tokenizer != stored.tokenizer.type_name:
+                    stored = cls.fit(strings, tokenizer, validity=stored.validity_name)
+                if validity is not None:
+                    stored = stored.with_validity(validity)
+                return stored, strings, {"source": str(path), "rows": len(strings),
+                                         "column": None, "stored_domain": True}
+        tokenizer = tokenizer or "regex"
         strings = list(dict.fromkeys(load_strings(path, column=column)))
         if len(strings) < 2:
             raise DataError(f"{path}: need at least two distinct strings")
@@ -590,6 +619,8 @@ def domain_from_dict(d: dict) -> Domain:
     >>> domain_from_dict(dom.to_dict()).tokenizer == dom.tokenizer
     True
     """
+    if isinstance(d, dict) and d.get("name") in _BUILTIN_DOMAIN_MODULES:
+        importlib.import_module(_BUILTIN_DOMAIN_MODULES[d["name"]])
     try:
         cls = DOMAINS[d["name"]]
     except KeyError:

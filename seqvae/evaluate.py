@@ -15,14 +15,20 @@ prints). Keys:
 ``prior_well_formed`` / ``prior_well_formed_unconstrained``
     Share of decodes of z ~ N(0, I) that parse (with / without the constraint).
 ``prior_synchronizing``, ``prior_strongly_connected``
-    Shares among all constrained prior decodes (None where the domain does not
-    score them, see :attr:`~seqvae.domains.Domain.score_fields`).
+    Shares among all constrained prior decodes (only where the domain scores
+    them, see :attr:`~seqvae.domains.Domain.score_fields`).
 ``prior_unique``
     Distinct canonical keys / well-formed constrained decodes.
 ``prior_novel``
     Share of the distinct well-formed decodes whose key is not a training key.
 ``prior_reset_length_hist`` / ``train_reset_length_hist``, ``reset_length_tv``
     Reset-length distributions (share per length) and their total-variation distance.
+``reconstruction``
+    ``{"greedy_exact", "sampled", "protocol"}``: the two reconstruction figures
+    together, on a seeded random sample of the evaluation items.
+``validity``, ``unique@1000``, ``unique@10000``, ``novelty``, ``intdiv1``, ...
+    The domain's own metrics (:meth:`~seqvae.domains.Domain.extra_metrics`):
+    the MOSES metrics for molecule runs.
 ``iwae_nll``
     Importance-weighted estimate of -log p(x) (nats, mean over held-out items).
 ``kl``, ``kl_per_dim``, ``active_units``
@@ -38,12 +44,13 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from .errors import DataError
 from .model import iwae_nll, kl_divergence
 from .runs import Run
 from .scoring import ScoreCache, score_decodes
 from .train import pad_sequences
 
-__all__ = ["REQUIRED_KEYS", "evaluate", "reconstruction", "reconstruction_sampled",
+__all__ = ["REQUIRED_KEYS", "evaluate", "sample_items", "reconstruction", "reconstruction_sampled",
            "latent_stats", "prior_samples", "train_reset_lengths"]
 
 REQUIRED_KEYS = ("reconstruction_exact", "prior_well_formed", "prior_well_formed_unconstrained",
@@ -132,7 +139,7 @@ def _latent_stats(run: Run, ref: list[list[int]], *, iwae_samples: int, iwae_ite
         sub = ref[:iwae_items]
         for start in range(0, len(sub), 64):
             x, _ = pad_sequences(sub[start:start + 64], run.model_config.pad_id)
-            nll.append(iwae_nll(run.model, x, k=iwae_samples).numpy())
+            nll.append(iwae_nll(run.model, x.to(run.device), k=iwae_samples).cpu().numpy())
     finally:
         torch.set_rng_state(state)
     return {"kl": float(kl.sum(1).mean()),
@@ -162,8 +169,8 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
         "prior_unique": len(distinct) / len(ok) if ok else None,
         "prior_novel": (len({r["key"] for r in ok if r["novel"]}) / len(distinct)
                         if distinct else None),
-        "prior_synchronizing": None, "prior_strongly_connected": None,
     }
+    # Automata facts only where the domain scores them: a strings run has no such fields.
     if "synchronizing" in run.domain.score_fields:
         out["prior_synchronizing"] = (sum(bool(r["synchronizing"]) for r in ok) / len(con)
                                       if con else None)
@@ -179,6 +186,21 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
                                               if len(train_reset_lengths) else None)
             out["reset_length_tv"] = _tv(out["prior_reset_length_hist"], train_hist)
     return out
+
+
+def sample_items(items: Sequence, count: int, seed: int = 0) -> list:
+    """A seeded random sample of ``count`` items (all of them, shuffled, when fewer).
+
+    >>> sample_items(list(range(10)), 3, seed=0) == sample_items(list(range(10)), 3, seed=0)
+    True
+    >>> sorted(sample_items([1, 2, 3], 5))
+    [1, 2, 3]
+    """
+    items = list(items)
+    if count < 0:
+        raise DataError(f"count must be >= 0, got {count}")
+    pick = np.random.default_rng(seed).permutation(len(items))[:count]
+    return [items[i] for i in pick]
 
 
 def train_reset_lengths(run: Run, limit: int = 20000, seed: int = 0) -> list[int]:
@@ -197,27 +219,30 @@ def train_reset_lengths(run: Run, limit: int = 20000, seed: int = 0) -> list[int
 def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
              prior_count: int = 1000, sampled_items: int = 100, encodes: int = 10,
              decodes: int = 10, iwae_samples: int = 50, iwae_items: int = 500, seed: int = 0,
-             progress: Callable[[int], None] | None = None) -> dict:
+             metric_samples: int = 10000, progress: Callable[[int], None] | None = None) -> dict:
     """All metrics of ``seqvae eval`` (see the module docstring for the keys).
 
     Parameters
     ----------
     run : Run
     items : sequence or None
-        Evaluation items (default: the run's held-out items); at most
-        ``max_items`` are used.
+        Evaluation items (default: the run's held-out items); a seeded random sample
+        of ``max_items`` of them is used (files are often ordered).
     prior_count : int
         Latent points drawn from the prior.
     sampled_items, encodes, decodes
         Size of the encode x decode reconstruction protocol.
     iwae_samples, iwae_items
         Importance samples and items of the IWAE estimate.
+    metric_samples : int
+        Prior decodes for the domain's own metrics (the MOSES metrics for
+        molecules, :meth:`~seqvae.domains.Domain.extra_metrics`); 0 skips them.
     seed : int
     progress : callable, optional
         Called with the number of finished stages (of 5).
     """
     t0 = time.perf_counter()
-    items = list(run.heldout_items if items is None else items)[:max_items]
+    items = sample_items(list(run.heldout_items if items is None else items), max_items, seed)
     ref = _token_ids(run, items)  # canonicalised and tokenized once for every metric
     done = 0
 
@@ -232,10 +257,15 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
     out["reconstruction_exact_unconstrained"] = (_reconstruction(run, ref, constrained=False)
                                                  if ref else None)
     tick()
+    # `ref` is already a seeded random sample, so its first items are a random subset too.
     out["reconstruction_sampled"] = (_reconstruction_sampled(
         run, ref[:sampled_items], encodes=encodes, decodes=decodes, seed=seed)
         if ref else None)
-    out["reconstruction_protocol"] = f"{min(len(items), sampled_items)} items x {encodes} encodes x {decodes} decodes"
+    out["reconstruction_protocol"] = (f"{min(len(items), sampled_items)} random items x "
+                                      f"{encodes} encodes x {decodes} decodes")
+    out["reconstruction"] = {"greedy_exact": out["reconstruction_exact"],
+                             "sampled": out["reconstruction_sampled"],
+                             "protocol": out["reconstruction_protocol"]}
     tick()
     rts = (train_reset_lengths(run, seed=seed) if "reset_length" in run.domain.score_fields
            else None)
@@ -244,6 +274,8 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
     out.update(_latent_stats(run, ref, iwae_samples=iwae_samples, iwae_items=iwae_items,
                              seed=seed))
     tick()
+    if metric_samples:
+        out.update(run.domain.extra_metrics(run, items, samples=metric_samples, seed=seed))
     out["d_z"] = run.d_z
     out["seconds"] = round(time.perf_counter() - t0, 2)
     tick()

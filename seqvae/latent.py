@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import LatentError
+from .errors import LatentError, TokenizerError
 
 __all__ = [
     "PATH_METHODS", "path_positions", "linear_path", "polar_path", "slerp_path", "latent_path",
@@ -262,14 +262,44 @@ class Refinement:
         return len(self.latents) - 1
 
 
+def _encodable(run, parsed: list, ok: list[int]) -> tuple[list[int], np.ndarray | None]:
+    """The indices among ``ok`` whose items the run can encode, and their latent means.
+
+    A valid decode may still use a token the tokenizer lacks (a SELFIES decode can
+    derive a radical written with a symbol absent from the training set): such a
+    point keeps its latent, as an invalid one does."""
+    if not ok:
+        return [], None
+    try:
+        mu, _ = run.encode([parsed[i].item for i in ok])
+        return ok, mu
+    except TokenizerError:
+        pass
+    keep, rows = [], []
+    for i in ok:
+        try:
+            mu, _ = run.encode([parsed[i].item])
+        except TokenizerError:
+            continue
+        keep.append(i)
+        rows.append(mu[0])
+    return keep, (np.stack(rows) if rows else None)
+
+
 def refine(run, z, k: int, *, progress: Callable[[int], None] | None = None,
+           keep_valid: bool = True, jitter: float = 0.0, seed: int = 0,
            **decode_kwargs) -> Refinement:
     """Encode–decode refinement: decode ``z``, re-encode the decodes (posterior mean μ), repeat.
 
     Round ``j`` maps ``z_j`` to ``z_{j+1} = μ(decode(z_j))``; ``k`` rounds give
     ``k + 1`` sets of points and decodes, so the effect of every round can be
-    measured. A point whose decode does not parse cannot be encoded and keeps its
-    latent for the next round (its decode is then the same again).
+    measured. Only valid decodes are re-encoded. A point whose decode does not
+    parse keeps its latent (moved by Gaussian noise of scale ``jitter`` when that is
+    positive, so that a later round may find a valid decode nearby). With
+    ``keep_valid`` a move whose new decode is invalid is undone (the point and its
+    valid decode stay as they were), so refinement never lowers validity — on
+    SMILES, re-encoding a valid molecule can land where the decoder writes an
+    invalid string.
 
     Parameters
     ----------
@@ -281,10 +311,19 @@ def refine(run, z, k: int, *, progress: Callable[[int], None] | None = None,
         Number of refinement rounds, ``k >= 0``.
     progress : callable, optional
         Called with 1 after each decode.
+    keep_valid : bool
+        Undo moves from a valid decode to an invalid one.
+    jitter : float
+        Scale of the noise added to the latent of an invalid decode (0: keep it).
+    seed : int
+        Seed of that noise.
     **decode_kwargs
         Passed to ``run.decode_parsed`` (method, constrained, temperature, constraint spec).
     """
     k = int(k)
+    if not jitter >= 0:
+        raise LatentError(f"jitter must be >= 0, got {jitter}")
+    rng = np.random.default_rng(seed)
     if k < 0:
         raise LatentError(f"the number of refinement rounds must be >= 0, got {k}")
     current = np.asarray(z, dtype=np.float32)
@@ -293,6 +332,14 @@ def refine(run, z, k: int, *, progress: Callable[[int], None] | None = None,
     result = Refinement()
     for round_ in range(k + 1):
         parsed = list(run.decode_parsed(current, **decode_kwargs)) if len(current) else []
+        if keep_valid and result.decodes:
+            before, previous = result.latents[-1], result.decodes[-1]
+            undo = [i for i, p in enumerate(parsed) if not p.ok and previous[i].ok]
+            if undo:
+                current = current.copy()
+                current[undo] = before[undo]
+                for i in undo:
+                    parsed[i] = previous[i]
         result.latents.append(current)
         result.decodes.append(parsed)
         if progress is not None:
@@ -301,8 +348,12 @@ def refine(run, z, k: int, *, progress: Callable[[int], None] | None = None,
             break
         ok = [i for i, p in enumerate(parsed) if p.ok]
         nxt = current.copy()
+        ok, mu = _encodable(run, parsed, ok)
         if ok:
-            mu, _ = run.encode([parsed[i].item for i in ok])
             nxt[ok] = np.asarray(mu, dtype=np.float32)
+        bad = [i for i, p in enumerate(parsed) if not p.ok]
+        if bad and jitter > 0:
+            nxt[bad] += (jitter * rng.standard_normal((len(bad), nxt.shape[1]))).astype(
+                np.float32)
         current = nxt
     return result

@@ -29,7 +29,7 @@ from .model import SeqVAE
 from .rundir import SPLITS, RunDir, make_checkpoint
 from .train import Trainer, init_distributed, pad_sequences
 
-__all__ = ["Run", "load_run", "train", "fine_tune", "split_items"]
+__all__ = ["Run", "load_run", "train", "fine_tune", "split_items", "given_split"]
 
 
 class Run:
@@ -75,6 +75,16 @@ class Run:
         return int(self.model_config.d_z)
 
     @property
+    def device(self) -> torch.device:
+        """Where the model's weights are."""
+        return next(self.model.parameters()).device
+
+    def to(self, device) -> "Run":
+        """Move the model to ``device`` (see :func:`seqvae.device.resolve_device`); returns self."""
+        self.model.to(device)
+        return self
+
+    @property
     def train_config(self) -> TrainConfig | None:
         t = self.config.get("train")
         return TrainConfig.from_dict(t) if t else None
@@ -115,9 +125,9 @@ class Run:
         with torch.no_grad():
             for start in range(0, len(ids), batch_size):
                 x, _ = pad_sequences(ids[start:start + batch_size], self.model_config.pad_id)
-                mu, lv = self.model.encoder(x)
-                mus.append(mu.numpy())
-                lvs.append(lv.numpy())
+                mu, lv = self.model.encoder(x.to(self.device))
+                mus.append(mu.float().cpu().numpy())
+                lvs.append(lv.float().cpu().numpy())
         if not mus:
             empty = np.zeros((0, self.d_z), dtype=np.float32)
             return empty, empty.copy()
@@ -252,7 +262,7 @@ def split_items(n: int, val_fraction: float, test_fraction: float, seed: int
 
 
 def _new_run_setup(items: Sequence, domain: Domain, model_config, train_config,
-                   data_info: dict | None):
+                   data_info: dict | None, split: dict | None = None):
     """Configs, splits and ``config.json`` of a new run:
     ``(mcfg, tcfg, config, splits, ids)`` (items and token ids by split)."""
     if items is None or len(items) == 0:
@@ -266,7 +276,8 @@ def _new_run_setup(items: Sequence, domain: Domain, model_config, train_config,
         mcfg = model_config
     else:
         mcfg = ModelConfig.for_tokenizer(domain.tokenizer, max_len, **(model_config or {}))
-    parts = split_items(len(all_items), tcfg.val_fraction, tcfg.test_fraction, tcfg.seed)
+    parts = (split_items(len(all_items), tcfg.val_fraction, tcfg.test_fraction, tcfg.seed)
+             if split is None else given_split(split, len(all_items)))
     splits = {name: [all_items[i] for i in idx] for name, idx in zip(SPLITS, parts)}
     ids = {name: [all_ids[i] for i in idx] for name, idx in zip(SPLITS, parts)}
     config = {"version": __version__, "model": mcfg.to_dict(), "train": tcfg.to_dict(),
@@ -275,6 +286,26 @@ def _new_run_setup(items: Sequence, domain: Domain, model_config, train_config,
               "data": dict(data_info or {}),
               "counts": {name: len(part) for name, part in splits.items()}}
     return mcfg, tcfg, config, splits, ids
+
+
+def given_split(split: dict, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A split fixed by the data set: ``{"train": idx, "val": idx, "heldout": idx}`` as the
+    index arrays of :func:`split_items` (a missing part is empty).
+
+    >>> [a.tolist() for a in given_split({"train": [2, 0], "heldout": [1]}, 3)]
+    [[0, 2], [], [1]]
+    """
+    parts = []
+    for name in SPLITS:
+        idx = np.asarray(sorted(int(i) for i in split.get(name, ())), dtype=np.int64)
+        if len(idx) and (idx[0] < 0 or idx[-1] >= n):
+            raise TrainingError(f"split {name!r} has an index outside 0..{n - 1}")
+        parts.append(idx)
+    if len(parts[0]) == 0:
+        raise TrainingError("the given split has no training items")
+    if len(np.unique(np.concatenate(parts))) != sum(len(p) for p in parts):
+        raise TrainingError("the given split puts an item in two parts")
+    return parts[0], parts[1], parts[2]
 
 
 def _resumed_run_setup(store: RunDir | None, domain: Domain):
@@ -307,7 +338,8 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
           progress: Callable[[int], None] | None = None,
           on_log: Callable[[dict], None] | None = None,
           on_start: Callable[[int], None] | None = None,
-          command: str | None = None, data_info: dict | None = None) -> Run:
+          command: str | None = None, data_info: dict | None = None,
+          split: dict | None = None, device=None) -> Run:
     """Train a sequence VAE on domain items and return the :class:`Run`.
 
     Parameters
@@ -330,6 +362,11 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         Command line recorded in the run directory.
     data_info : dict or None
         Facts about the data set kept in ``config.json`` under ``data``.
+    split : dict or None
+        Item indices per part (``train``, ``val``, ``heldout``) fixed by the data set
+        (e.g. a scaffold split); None draws a random split from the train config.
+    device : torch.device, str or None
+        Where to train (default CPU); see :func:`seqvae.device.resolve_device`.
 
     Examples
     --------
@@ -349,14 +386,14 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         meta = state["meta"]
     else:
         mcfg, tcfg, config, splits, ids = _new_run_setup(items, domain, model_config,
-                                                         train_config, data_info)
+                                                         train_config, data_info, split)
         keys = domain.canonical_keys(splits["train"])
         meta = {"domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
                 "version": __version__}
         if store is not None and init_distributed()[0] == 0:
             _write_new_run(store, domain, config, splits, keys, command)
     trainer = Trainer(mcfg, tcfg, ids["train"], ids["val"], out_dir=out_dir, meta=meta,
-                      progress=progress, on_log=on_log, on_start=on_start)
+                      progress=progress, on_log=on_log, on_start=on_start, device=device)
     if resume:
         trainer.restore(state)
     trainer.fit()

@@ -222,7 +222,7 @@ class Trainer:
                  model: SeqVAE | None = None,
                  progress: Callable[[int], None] | None = None,
                  on_log: Callable[[dict], None] | None = None,
-                 on_start: Callable[[int], None] | None = None):
+                 on_start: Callable[[int], None] | None = None, device=None):
         if len(train_ids) == 0:
             raise TrainingError("no training sequences")
         self.mcfg = model_config
@@ -253,7 +253,8 @@ class Trainer:
         torch.manual_seed(train_config.seed)
         if model is None:
             model = SeqVAE(model_config)
-        self.model = model
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.model = model.to(self.device)
         self.ddp = None
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
@@ -298,8 +299,11 @@ class Trainer:
     # -- one step ----------------------------------------------------------------
     def _loss(self, ids: torch.Tensor, beta: float, train: bool = True) -> tuple[torch.Tensor, dict]:
         net = self.ddp if (self.ddp is not None and train) else self.model
-        with torch.autocast(device_type="cpu", dtype=torch.bfloat16,
-                            enabled=train and self.cfg.precision == "bf16"):
+        ids = ids.to(self.device)
+        # bf16 autocast: always on CUDA (mixed precision pays there), on CPU only when asked.
+        on_cuda = self.device.type == "cuda"
+        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
+                            enabled=train and (on_cuda or self.cfg.precision == "bf16")):
             out = net(ids, mc_samples=self.cfg.mc_samples if train else 1, sample=train)
         out["rec"] = out["rec"].float()
         out["kl"] = out["kl"].float()
@@ -365,7 +369,7 @@ class Trainer:
         order = torch.argsort(lengths, stable=True)
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            batch = ids[idx, : int(lengths[idx].max())]
+            batch = ids[idx, : int(lengths[idx].max())].to(self.device)
             out = self.model(batch, sample=False)
             target = out["target"]
             mask = target != self.mcfg.pad_id
@@ -375,8 +379,8 @@ class Trainer:
             sums["tok_hit"] = sums.get("tok_hit", 0.0) + float((hit & mask).sum())
             sums["tok_all"] = sums.get("tok_all", 0.0) + float(mask.sum())
             sums["exact"] = sums.get("exact", 0.0) + float(hit.all(1).sum())
-            kl_dim += out["kl"].sum(0)
-            mus.append(out["mu"])
+            kl_dim += out["kl"].sum(0).float().cpu()
+            mus.append(out["mu"].float().cpu())
         mu = torch.cat(mus)
         var = mu.var(0, unbiased=True) if n > 1 else torch.zeros(self.mcfg.d_z)
         self.model.train()

@@ -1,4 +1,4 @@
-"""Errors of the chemistry package; all derive from :class:`seqvae.config.SeqVAEError`.
+"""Errors of the chemistry package; all derive from :class:`seqvae.errors.SeqVAEError`.
 
 * :class:`ChemError` — bad chemistry input (unreadable molecule file, empty set,
   unknown objective...).
@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 # The single place that ties this package to the seqvae error root.
-from seqvae.config import SeqVAEError
+from seqvae.errors import SeqVAEError
 
 __all__ = ["ChemError", "ChemistryUnavailableError", "MoleculeFileError", "CHEM_EXTRA_HINT"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from . import automata_cmd, data_cmd, interpolate_cmd, model_cmd, search_cmd
+from . import automata_cmd, chem_cmd, data_cmd, interpolate_cmd, model_cmd, search_cmd
 
 __all__ = ["app", "main"]
 
@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (automata_cmd, data_cmd, model_cmd, interpolate_cmd, search_cmd):
+for module in (automata_cmd, data_cmd, model_cmd, interpolate_cmd, search_cmd, chem_cmd):
     module.register(app)
 
 

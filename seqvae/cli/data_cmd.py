@@ -92,8 +92,9 @@ def strings_command(
     column: Optional[str] = typer.Option(None, "--column", help="Column to read from a "
                                          "CSV/TSV/Parquet file (default: the only one, or "
                                          "item/smiles/string)."),
+    # "\\[" : help text is rich markup, which would swallow a bare [nH] as a tag.
     tokenizer: str = typer.Option("regex", "--tokenizer", help="'regex' (SMILES-like tokens: "
-                                  "Cl, Br, [nH], %10) or 'char' (one token per character)."),
+                                  "Cl, Br, \\[nH], %10) or 'char' (one token per character)."),
     validity: Optional[str] = typer.Option(None, "--validity", help="A 'module:function' "
                                            "str -> bool; strings it rejects are dropped and the "
                                            "name is kept for decoding."),

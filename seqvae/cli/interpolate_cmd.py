@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+from ._device import DEVICE_HELP, use_device
 
 __all__ = ["register"]
 
@@ -34,7 +36,8 @@ def _fmt(key: str, value) -> str:
         return f"{100 * value:.1f}"
     if isinstance(value, float):
         return f"{value:.2f}"
-    return str(value)
+    # escape: items such as c1cc[nH]c1 hold what rich would read as markup
+    return escape(str(value))
 
 
 def _show(renderable) -> None:
@@ -51,6 +54,9 @@ def _table(rows: list[dict], columns: list[tuple[str, str]], title: str):
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
+    # A column no row fills (automata facts in a strings or molecule run) is left out.
+    columns = [(key, header) for key, header in columns
+               if any(row.get(key) is not None for row in rows)] or columns
     for _, header in columns:
         table.add_column(header, justify="right")
     for row in rows:
@@ -150,6 +156,7 @@ def interpolate(
     threads: Optional[int] = typer.Option(
         None, "--threads", help="torch threads (default 1: decoding many small batches gains "
                                 "nothing from more)."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
 ):
     """Interpolate in latent space between held-out items; decode, refine and score every point.
 
@@ -164,7 +171,7 @@ def interpolate(
         raise InputError("--unconstrained and --both-decodings exclude each other")
     if not run_dir.exists():
         raise InputError(f"no such run directory: {run_dir}")
-    run = _load(run_dir, validity)
+    run = use_device(_load(run_dir, validity), device)
     out_dir = out if out is not None else run_dir / "interpolate"
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -249,6 +256,7 @@ def _interpolation_figures(run, result, out_dir: Path, seed: int) -> list[Path]:
         name = "paths.png" if k == 0 else f"paths_refine{k}.png"
         written.append(plots.plot_path_grid(
             grid, positions, out_dir / name, max_columns=8,
+            draw_item=getattr(run.domain, "draw_item", None),  # molecules: RDKit depictions
             title=f"decodes along the paths of pair 0 ({decoding}), refinement round {k}"))
     written.append(plots.plot_validity_along_path(pts, out_dir / "validity.png"))
     if result.rounds > 0:

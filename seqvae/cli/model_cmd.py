@@ -19,8 +19,11 @@ from typing import Optional
 
 import typer
 
+from rich.markup import escape
+
 from ._common import (THREADS_HELP, InputError, err_console, handle_errors, print_json,
                       progress_bar, set_threads)
+from ._device import DEVICE_HELP, use_device
 
 __all__ = ["train_app", "register"]
 
@@ -73,7 +76,8 @@ def _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule, free_
 
 
 def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
-                  data_info: dict, quiet: bool, command: str) -> None:
+                  data_info: dict, quiet: bool, command: str, *, split: dict | None = None,
+                  device=None) -> None:
     from seqvae.runs import train
     from seqvae.train import init_distributed
 
@@ -111,7 +115,8 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
             run = train(items, domain, out_dir=out, model_config=model_over or None,
                         train_config=train_over or None, resume=resume,
                         progress=lambda s: bar.update(task, completed=s), on_log=on_log,
-                        on_start=on_start, command=command, data_info=data_info)
+                        on_start=on_start, command=command, data_info=data_info,
+                        split=split, device=device)
         except KeyboardInterrupt:
             if rank == 0:
                 err_console.print(f"interrupted: checkpoint written to {store.checkpoint_path}; "
@@ -209,9 +214,11 @@ def train_automata(
 def train_strings(
     file: Path = typer.Argument(..., help="Strings: text (one per line), CSV or Parquet."),
     column: Optional[str] = typer.Option(None, "--column", help="Column of a CSV/Parquet file."),
-    tokenizer: str = typer.Option("regex", "--tokenizer", help="regex (SMILES-like) or char."),
+    tokenizer: Optional[str] = typer.Option(None, "--tokenizer", help="regex (SMILES-like) or "
+                                            "char (default: the data set's, else regex)."),
     validity: Optional[str] = typer.Option(None, "--validity",
-                                           help="Validity function 'module:function'."),
+                                           help="Validity function 'module:function' "
+                                           "(default: the data set's)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help=_COMMON_HELP["out"]),
     epochs: Optional[int] = typer.Option(None, "--epochs"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
@@ -242,7 +249,7 @@ def train_strings(
         _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
                       command)
         return
-    if tokenizer not in ("regex", "char"):
+    if tokenizer not in (None, "regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
     domain, strings, info = StringDomain.training_set(file, column=column, tokenizer=tokenizer,
                                                       validity=validity)
@@ -335,18 +342,28 @@ def _size_spec(n_states, n_letters) -> dict:
     return spec
 
 
-def _print_parsed(run, parsed, as_json: bool, extra_rows=None) -> None:
+def _print_parsed(run, parsed, as_json: bool, extra_rows=None,
+                  output: Optional[Path] = None) -> None:
     rows = []
     for i, p in enumerate(parsed):
         row = {"ok": p.ok, "item": _item_text(run, p), "error": p.error}
         if extra_rows is not None:
             row.update(extra_rows[i])
         rows.append(row)
-    if as_json:
+    if as_json and output is None:
         print_json(rows)
-    else:
-        for row in rows:
-            sys.stdout.write((row["item"] if row["ok"] else f"# invalid: {row['error']}") + "\n")
+        return
+    lines = [row["item"] if row["ok"] else
+             f"# invalid: {row['error']}" + (f": {row['item']}" if row["item"] else "")
+             for row in rows]
+    if output is None:
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        return
+    from automata.atomic import atomic_write_text
+
+    atomic_write_text(output, "".join(line + "\n" for line in lines))
+    err_console.print(f"wrote {len(lines)} items ({sum(r['ok'] for r in rows)} valid) to "
+                      f"{escape(str(output))}", highlight=False)
 
 
 @handle_errors
@@ -362,20 +379,25 @@ def sample_command(
     seed: int = typer.Option(0, "--seed"),
     score: bool = typer.Option(False, "--score", help="Add exact scores (automata)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the items to "
+                                          "this file (one a line, invalid ones marked) "
+                                          "instead of stdout."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
-    """Decode samples z ~ N(0, I) and print the items (one per line, or JSON)."""
+    """Decode samples z ~ N(0, I) and print the items (one per line, or JSON); an invalid
+    decode is shown as '# invalid: REASON: TEXT', never hidden."""
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
-    run = _load(run_dir)
+    run = use_device(_load(run_dir), device)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
     if score:
         scores = iter(run.domain.score_many([p.item for p in parsed if p.ok]))
         extra = [next(scores) if p.ok else {} for p in parsed]
-    _print_parsed(run, parsed, as_json, extra)
+    _print_parsed(run, parsed, as_json, extra, output)
 
 
 @handle_errors
@@ -432,20 +454,26 @@ def eval_command(
     max_items: int = typer.Option(2000, "--max-items", help="Evaluation items at most."),
     prior_count: int = typer.Option(1000, "--prior-count", help="Prior samples."),
     iwae_samples: int = typer.Option(50, "--iwae-samples"),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the evaluation sample and decodes."),
+    samples: int = typer.Option(10000, "--samples", help="Prior decodes for the domain's own "
+                                "metrics (MOSES metrics for molecules; 0 skips them)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
-    """Reconstruction, prior-sample quality, IWAE NLL, KL and active units."""
+    """Reconstruction, prior-sample quality, IWAE NLL, KL and active units (and the MOSES
+    metrics for molecules), on a seeded random sample of --max-items evaluation items."""
     from seqvae.evaluate import evaluate
 
     set_threads(threads)
-    run = _load(run_dir)
+    if samples < 0:
+        raise InputError("--samples must be >= 0")
+    run = use_device(_load(run_dir), device)
     items = _read_items(run, data) if data is not None else None
     with progress_bar(transient=True) as bar:
         task = bar.add_task("evaluating", total=5, status="")
         result = evaluate(run, items, max_items=max_items, prior_count=prior_count,
-                          iwae_samples=iwae_samples, seed=seed,
+                          iwae_samples=iwae_samples, seed=seed, metric_samples=samples,
                           progress=lambda k: bar.update(task, completed=k))
     result["run_dir"] = str(run_dir)
     if as_json:
@@ -453,13 +481,14 @@ def eval_command(
         return
     from rich.table import Table
 
-    table = Table(title=f"seqvae eval {run_dir}")
+    table = Table(title=f"seqvae eval {escape(str(run_dir))}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in result.items():
         if isinstance(value, (dict, list)):
             continue
-        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+        table.add_row(escape(key), f"{value:.4f}" if isinstance(value, float)
+                      else escape(str(value)))
     err_console.print(table)
     print_json({k: v for k, v in result.items() if not isinstance(v, (dict, list))})
 

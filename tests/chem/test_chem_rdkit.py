@@ -7,7 +7,7 @@ pytest.importorskip("rdkit")
 
 from seqvae.chem import (ChemError, ChemistryUnavailableError, as_mol, canonical_smiles,
                          canonical_smiles_many, is_valid_smiles, mol_from_smiles)
-from seqvae.config import SeqVAEError
+from seqvae.errors import SeqVAEError
 
 
 def test_canonical_smiles_is_one_key_per_molecule():

@@ -14,7 +14,8 @@ from seqvae.chem.errors import ChemError
 from seqvae.chem.molfile import load_molecules
 from seqvae.chem.selfies_codec import (SelfiesTokenizer, selfies_to_smiles, smiles_to_selfies,
                                        split_selfies)
-from seqvae.tokenizers import DecodeError, EncodeError, StringConstraint
+from seqvae.constraints import StringConstraint
+from seqvae.tokenizers import DecodeError, EncodeError
 
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
 

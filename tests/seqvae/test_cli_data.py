@@ -93,7 +93,7 @@ def test_strings_validity_filter(tmp_path):
 
 
 @pytest.mark.parametrize("extra, fragment", [
-    (["--column", "x"], "only applies"),
+    (["--column", "x"], "CSV, TSV and Parquet files only"),
     (["--tokenizer", "bpe"], "--tokenizer"),
     (["--validity", "nomodule_zz:f"], "cannot import"),
 ])

@@ -118,10 +118,10 @@ def test_load_strings_formats(tmp_path):
         load_strings(csv, column="zzz")
     pq = tmp_path / "s.parquet"
     pd.DataFrame({"a": ["1", "2"], "b": ["3", "4"]}).to_parquet(pq)
-    with pytest.raises(DataError, match="--column"):
+    with pytest.raises(DataError, match="several columns"):
         load_strings(pq)
     assert load_strings(pq, column="b") == ["3", "4"]
-    with pytest.raises(DataError, match="only applies"):
+    with pytest.raises(DataError, match="CSV, TSV and Parquet files only"):
         load_strings(txt, column="x")
     with pytest.raises(FileNotFoundError):
         load_strings(tmp_path / "nope.txt")

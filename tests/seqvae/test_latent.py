@@ -186,3 +186,49 @@ def test_refine_zero_rounds_only_decodes():
     assert traj.rounds == 0 and run.encode_calls == 0 and run.decode_calls == 1
     with pytest.raises(ValueError):
         refine(run, np.array([[1.0, 0.0]]), -1)
+
+
+class _FallingRun(_CountingRun):
+    """Encoding an item lands at -1: every re-encoded point would decode invalid."""
+
+    def encode(self, items):
+        self.encode_calls += 1
+        mu = np.array([[-1.0, float(item)] for item in items])
+        return mu, np.zeros_like(mu)
+
+
+def test_refine_never_lowers_validity_when_keep_valid():
+    z = np.array([[0.2, 0.0], [2.0, 0.0], [-3.0, 0.0]])
+    kept = refine(_FallingRun(), z, 2, method="greedy")
+    plain = refine(_FallingRun(), z, 2, method="greedy", keep_valid=False)
+    valid = [sum(p.ok for p in d) for d in kept.decodes]
+    assert valid == [2, 2, 2]
+    np.testing.assert_allclose(kept.latents[2][:2], z[:2])  # the moves were undone
+    assert [sum(p.ok for p in d) for d in plain.decodes] == [2, 0, 0]
+
+
+def test_refine_jitter_moves_only_invalid_points():
+    z = np.array([[0.2, 0.0], [-3.0, 0.0]])
+    traj = refine(_CountingRun(), z, 1, method="greedy", jitter=0.5, seed=1)
+    assert not np.allclose(traj.latents[1][1], z[1])
+    np.testing.assert_allclose(traj.latents[1][0], [1.0, 0.0])
+    with pytest.raises(ValueError):
+        refine(_CountingRun(), z, 1, jitter=-1.0)
+
+
+class _PickyRun(_CountingRun):
+    """The tokenizer cannot write item 1 (as a SELFIES radical symbol outside the vocabulary)."""
+
+    def encode(self, items):
+        from seqvae.errors import EncodeError
+
+        if 1 in items:
+            raise EncodeError("not in the vocabulary")
+        return super().encode(items)
+
+
+def test_refine_keeps_the_latent_of_a_valid_decode_it_cannot_encode():
+    z = np.array([[1.2, 0.0], [0.1, 0.0]])  # decodes 1 (unencodable) and 0
+    traj = refine(_PickyRun(), z, 1, method="greedy")
+    np.testing.assert_allclose(traj.latents[1][0], z[0])
+    np.testing.assert_allclose(traj.latents[1][1], [1.0, 0.0])
