@@ -25,7 +25,8 @@ from automata.sync import cerny_bound
 
 from . import __version__
 from .data import load_strings
-from .domains import AutomataDomain, StringDomain, resolve_function
+from .domains import AutomataDomain, StringDomain
+from .validators import get_validator
 from .errors import DataError
 
 __all__ = ["build_automata_dataset", "automata_dataset", "strings_dataset",
@@ -131,10 +132,12 @@ def filter_valid(strings: Sequence[str], validity: Callable[[str], bool] | str
     """The strings ``validity`` accepts (a function that raises rejects), and how many it
     dropped.
 
-    >>> filter_valid(["ab", "AB", "1"], "builtins:str.isalpha")
+    >>> filter_valid(["ab", "AB", "1"], str.isalpha)
     (['ab', 'AB'], 1)
+    >>> filter_valid(["a", " "], "nonblank")
+    (['a'], 1)
     """
-    check = resolve_function(validity) if isinstance(validity, str) else validity
+    check = get_validator(validity).validity if isinstance(validity, str) else validity
     kept = [s for s in strings if _accepts(check, s)]
     return kept, len(strings) - len(kept)
 

@@ -60,15 +60,50 @@ def _parse_json_option(text: Optional[str], what: str) -> dict:
     return value
 
 
+CHECKPOINT_EVERY_HELP = "Also checkpoint every N steps ('500') or seconds ('30s')."
+
+
+def parse_checkpoint_every(text: Optional[str]) -> dict:
+    """``--checkpoint-every``: ``"500"`` (steps) or ``"30s"`` (seconds) as TrainConfig keys.
+
+    >>> parse_checkpoint_every("30s"), parse_checkpoint_every("500")
+    ({'checkpoint_seconds': 30.0}, {'checkpoint_every': 500})
+    """
+    if text is None:
+        return {}
+    text = str(text).strip()
+    try:
+        if text.endswith("s"):
+            seconds = float(text[:-1])
+            if not 0 < seconds < float("inf"):
+                raise ValueError
+            return {"checkpoint_seconds": seconds}
+        steps = int(text)
+        if steps < 0:
+            raise ValueError
+        return {"checkpoint_every": steps}
+    except ValueError:
+        raise InputError(f"--checkpoint-every must be steps (500) or seconds (30s), got "
+                         f"{text[:40]!r}") from None
+
+
 def _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule, free_bits,
                      checkpoint_every, patience, extra) -> dict:
     out = dict(_parse_json_option(extra, "--train-config"))
     for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
                        ("seed", seed), ("max_steps", max_steps), ("kl_schedule", kl_schedule),
-                       ("free_bits", free_bits), ("checkpoint_every", checkpoint_every),
-                       ("patience", patience)):
+                       ("free_bits", free_bits), ("patience", patience)):
         if value is not None:
             out[key] = value
+    out.update(parse_checkpoint_every(checkpoint_every))
+    return out
+
+
+def _resume_overrides(epochs, max_steps, checkpoint_every, patience) -> dict:
+    """What ``--resume`` may change: the limits (a finished run is extended by them)."""
+    out = {key: value for key, value in (("epochs", epochs), ("max_steps", max_steps),
+                                         ("patience", patience)) if value is not None}
+    out.update(parse_checkpoint_every(checkpoint_every))
     return out
 
 
@@ -152,8 +187,8 @@ def train_automata(
     kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule",
                                               help="constant, linear, sigmoid or cyclical."),
     free_bits: Optional[float] = typer.Option(None, "--free-bits", help="Nats per dimension."),
-    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every",
-                                                   help="Checkpoint every N steps."),
+    checkpoint_every: Optional[str] = typer.Option(None, "--checkpoint-every",
+                                                   help=CHECKPOINT_EVERY_HELP),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience "
                                            "(epochs; 0 = off)."),
     d_z: Optional[int] = typer.Option(None, "--d-z", help="Latent dimension."),
@@ -183,8 +218,9 @@ def train_automata(
         cfg = _read_run_config(out)
         from seqvae.domains import domain_from_dict
 
-        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
-                      command)
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {},
+                      _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
+                      quiet, command)
         return
     if data is not None:
         domain, items, info = AutomataDomain.training_set(data)
@@ -211,7 +247,7 @@ def train_strings(
     column: Optional[str] = typer.Option(None, "--column", help="Column of a CSV/Parquet file."),
     tokenizer: str = typer.Option("regex", "--tokenizer", help="regex (SMILES-like) or char."),
     validity: Optional[str] = typer.Option(None, "--validity",
-                                           help="Validity function 'module:function'."),
+                                           help="A registered validator name (e.g. smiles)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help=_COMMON_HELP["out"]),
     epochs: Optional[int] = typer.Option(None, "--epochs"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
@@ -220,7 +256,8 @@ def train_strings(
     max_steps: Optional[int] = typer.Option(None, "--max-steps"),
     kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule"),
     free_bits: Optional[float] = typer.Option(None, "--free-bits"),
-    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every"),
+    checkpoint_every: Optional[str] = typer.Option(None, "--checkpoint-every",
+                                                   help=CHECKPOINT_EVERY_HELP),
     patience: Optional[int] = typer.Option(None, "--patience"),
     d_z: Optional[int] = typer.Option(None, "--d-z"),
     model_config: Optional[str] = typer.Option(None, "--model-config",
@@ -239,8 +276,9 @@ def train_strings(
     out = out or Path(f"runs/strings-{file.stem}")
     if resume:
         cfg = _read_run_config(out)
-        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
-                      command)
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {},
+                      _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
+                      quiet, command)
         return
     if tokenizer not in ("regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
@@ -263,10 +301,14 @@ def _read_run_config(out: Path) -> dict:
     return store.read_config()
 
 
-def _load(run_dir: Path):
-    from seqvae.runs import load_run
+NO_VALIDITY_HELP = ("Strings runs: load without the validity and canonical functions the run "
+                    "names (e.g. one that is not registered in this process).")
 
-    return load_run(run_dir)
+
+def _load(run_dir: Path, no_validity: bool = False):
+    from seqvae.runs import STORED, load_run
+
+    return load_run(run_dir, validity=None if no_validity else STORED)
 
 
 def _item_text(run, parsed) -> Optional[str]:
@@ -362,13 +404,14 @@ def sample_command(
     seed: int = typer.Option(0, "--seed"),
     score: bool = typer.Option(False, "--score", help="Add exact scores (automata)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Decode samples z ~ N(0, I) and print the items (one per line, or JSON)."""
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
-    run = _load(run_dir)
+    run = _load(run_dir, no_validity)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
@@ -385,11 +428,12 @@ def encode_command(
                                 "data set (.parquet) or strings (one per line)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write latents (.npy or .json)."),
     as_json: bool = typer.Option(False, "--json", help="Also print JSON on stdout."),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Encode items to their latent means (and log-variances in JSON)."""
     set_threads(threads)
-    run = _load(run_dir)
+    run = _load(run_dir, no_validity)
     items = _read_items(run, file)
     if not items:
         raise InputError(f"{file}: no items")
@@ -412,11 +456,12 @@ def decode_command(
     n_letters: Optional[int] = typer.Option(None, "--n-letters"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json"),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Decode latent points into items."""
     set_threads(threads)
-    run = _load(run_dir)
+    run = _load(run_dir, no_validity)
     z = _read_latents(latents, run.d_z)
     parsed = run.decode_parsed(z, method=method, temperature=temperature, beam_width=beam_width,
                                seed=seed, constrained=not unconstrained,
@@ -434,13 +479,14 @@ def eval_command(
     iwae_samples: int = typer.Option(50, "--iwae-samples"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units."""
     from seqvae.evaluate import evaluate
 
     set_threads(threads)
-    run = _load(run_dir)
+    run = _load(run_dir, no_validity)
     items = _read_items(run, data) if data is not None else None
     with progress_bar(transient=True) as bar:
         task = bar.add_task("evaluating", total=5, status="")
