@@ -149,7 +149,7 @@ class Domain:
         if path.suffix == ".parquet":
             df, _ = load_dataset(path)
             return [self.item_from_text(t) for t in df["item"]]
-        return [self.item_from_text(t) for t in load_strings(path)]
+        return [self.item_from_text(t) for t in load_strings(path, max_length=None)]
 
     def with_validity(self, validity: Callable[[str], bool] | str) -> "Domain":
         """A copy whose decodes must also pass ``validity``; only domains without an
@@ -528,13 +528,16 @@ class StringDomain(Domain):
                      ) -> tuple["StringDomain", list, dict]:
         """The distinct strings of a file (text, CSV, TSV or Parquet ``column``) and a
         domain with a tokenizer fitted on them."""
-        from .data import load_strings
+        from .data import load_strings_report
 
-        strings = list(dict.fromkeys(load_strings(path, column=column)))
+        read, skipped = load_strings_report(path, column=column)
+        strings = list(dict.fromkeys(read))
         if len(strings) < 2:
             raise DataError(f"{path}: need at least two distinct strings")
         domain = cls.fit(strings, tokenizer, validity=validity)
-        return domain, strings, {"source": str(path), "rows": len(strings), "column": column}
+        return domain, strings, {"source": str(path), "rows": len(strings), "column": column,
+                                 "skipped_bad_lines": skipped["bad_lines"],
+                                 "skipped_too_long": skipped["too_long"]}
 
     @classmethod
     def fit(cls, strings: Sequence[str], tokenizer: str = "regex",

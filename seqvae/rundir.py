@@ -178,8 +178,9 @@ class RunDir:
         """Write ``config.json``; the recorded checkpoint digests are kept while the
         checkpoint they describe exists."""
         self.path.mkdir(parents=True, exist_ok=True)
-        config = dict(config)
-        if DIGEST_KEY not in config and self.has_checkpoint() and self.has_config():
+        # The digests belong to save_checkpoint: a caller's copy may be stale.
+        config = {k: v for k, v in config.items() if k not in (DIGEST_KEY, PREVIOUS_DIGEST_KEY)}
+        if self.has_checkpoint() and self.has_config():
             old = self.read_config()
             for key in (DIGEST_KEY, PREVIOUS_DIGEST_KEY):
                 if key in old:

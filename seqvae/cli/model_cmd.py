@@ -322,6 +322,22 @@ def _read_items(run, path: Path) -> list:
     return run.domain.read_items(path)
 
 
+STRICT_HELP = "Fail on the first item the run cannot encode (default: skip and count it)."
+
+
+def _screened_items(run, path: Path, strict: bool):
+    """The items of ``path`` the run can encode; the skipped ones are counted on stderr."""
+    from seqvae.screening import screen_items
+
+    screened = screen_items(run.domain, _read_items(run, path), strict=strict)
+    if screened.n_skipped:
+        err_console.print(f"{path}: {screened.summary()}", style="yellow", highlight=False)
+    if not screened.items:
+        raise InputError(f"{path}: no items the run can encode"
+                         + (f" ({screened.summary()})" if screened.n_skipped else ""))
+    return screened
+
+
 def _write_latents(z, out: Optional[Path], as_json: bool, extra: dict) -> None:
     import numpy as np
 
@@ -388,7 +404,16 @@ def _print_parsed(run, parsed, as_json: bool, extra_rows=None) -> None:
         print_json(rows)
     else:
         for row in rows:
-            sys.stdout.write((row["item"] if row["ok"] else f"# invalid: {row['error']}") + "\n")
+            sys.stdout.write(_plain_row(row) + "\n")
+
+
+def _plain_row(row: dict) -> str:
+    """One line of plain-text output: the item, or a marked invalid decode with its text
+    (never hidden, never mistaken for a valid item: it starts with '#')."""
+    if row["ok"]:
+        return row["item"]
+    text = f" {row['item']}" if row["item"] is not None else ""
+    return f"# invalid ({' '.join(str(row['error']).split())}):{text}"
 
 
 @handle_errors
@@ -428,19 +453,25 @@ def encode_command(
                                 "data set (.parquet) or strings (one per line)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write latents (.npy or .json)."),
     as_json: bool = typer.Option(False, "--json", help="Also print JSON on stdout."),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
-    """Encode items to their latent means (and log-variances in JSON)."""
+    """Encode items to their latent means (and log-variances in JSON).
+
+    An item the run cannot encode (an unknown token, say) is skipped and counted on
+    stderr; JSON output lists it under ``skipped`` and gives the input position of
+    every row under ``index``. ``--strict`` fails on it instead."""
     set_threads(threads)
     run = _load(run_dir, no_validity)
-    items = _read_items(run, file)
-    if not items:
-        raise InputError(f"{file}: no items")
-    mu, logvar = run.encode(items)
-    _write_latents(mu, out, as_json, {"logvar": logvar.tolist()} if (as_json or out is None
-                                                                      or out.suffix != ".npy")
-                   else {})
+    screened = _screened_items(run, file, strict)
+    mu, logvar = run.encode(screened.items)
+    extra = {"logvar": logvar.tolist()} if (as_json or out is None or out.suffix != ".npy") \
+        else {}
+    if screened.n_skipped and extra:
+        extra.update(index=screened.index, skipped=screened.skipped,
+                     n_skipped=screened.n_skipped)
+    _write_latents(mu, out, as_json, extra)
 
 
 @handle_errors
@@ -479,6 +510,7 @@ def eval_command(
     iwae_samples: int = typer.Option(50, "--iwae-samples"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
@@ -487,13 +519,16 @@ def eval_command(
 
     set_threads(threads)
     run = _load(run_dir, no_validity)
-    items = _read_items(run, data) if data is not None else None
+    screened = _screened_items(run, data, strict) if data is not None else None
+    items = screened.items if screened is not None else None
     with progress_bar(transient=True) as bar:
         task = bar.add_task("evaluating", total=5, status="")
         result = evaluate(run, items, max_items=max_items, prior_count=prior_count,
                           iwae_samples=iwae_samples, seed=seed,
                           progress=lambda k: bar.update(task, completed=k))
     result["run_dir"] = str(run_dir)
+    if screened is not None:
+        result["items_skipped"] = screened.n_skipped
     if as_json:
         print_json(result)
         return

@@ -122,7 +122,8 @@ def test_load_strings_formats(tmp_path):
         load_strings(pq)
     assert load_strings(pq, column="b") == ["3", "4"]
     with pytest.raises(DataError, match="only applies"):
-        load_strings(txt, column="x")
+        load_strings(tmp_path / "b.txt" if (tmp_path / "b.txt").write_text("a\n") else txt,
+                     column="x")
     with pytest.raises(FileNotFoundError):
         load_strings(tmp_path / "nope.txt")
     binary = tmp_path / "b.txt"
