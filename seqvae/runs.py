@@ -214,6 +214,22 @@ def _shipped_weights(state: dict) -> dict:
     return state.get("best_model") or state["model"]
 
 
+def _check_sizes(mcfg: ModelConfig, weights: dict) -> None:
+    """RunError unless the configured model has exactly the tensors the checkpoint holds.
+
+    Built on torch's meta device (shapes only, no memory), so that a size edited
+    into ``config.json`` cannot make loading allocate more than the file holds.
+    """
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in SeqVAE(mcfg).state_dict().items()}
+    held = {k: tuple(v.shape) for k, v in weights.items() if isinstance(v, torch.Tensor)}
+    if shapes != held:
+        differ = sorted(set(shapes) ^ set(held)) or sorted(k for k in shapes
+                                                            if shapes[k] != held.get(k))
+        raise RunError(f"the model configuration does not match the weights in the checkpoint "
+                       f"(first difference: {differ[0][:80]})")
+
+
 #: ``load_run(validity=...)`` default: the validator the run names, looked up by name.
 STORED = "stored"
 
@@ -257,11 +273,16 @@ def load_run(run_dir: str | os.PathLike, *, validity=STORED) -> Run:
     state = store.load_checkpoint()
     try:
         mcfg = ModelConfig.from_dict(state.get("model_config") or config["model"])
+        weights = _shipped_weights(state)
+        _check_sizes(mcfg, weights)
         domain = domain_from_dict(_domain_description(config, validity))
+        if domain.tokenizer.vocab_size != mcfg.vocab_size:
+            raise RunError(f"the tokenizer has {domain.tokenizer.vocab_size} tokens, the model "
+                           f"{mcfg.vocab_size}")
         if validity is not STORED and validity is not None:
             domain = domain.with_validity(validity)
         model = SeqVAE(mcfg)
-        model.load_state_dict(_shipped_weights(state))
+        model.load_state_dict(weights)
     except UnknownValidatorError as exc:
         raise UnknownValidatorError(f"run {store.path}: {exc}") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:

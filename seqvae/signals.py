@@ -19,7 +19,7 @@ import signal
 import threading
 from typing import Callable, Iterator
 
-__all__ = ["ImmediateInterrupt", "STOP_SIGNALS", "deferred_stop"]
+__all__ = ["ImmediateInterrupt", "STOP_SIGNALS", "deferred_stop", "sigterm_as_interrupt"]
 
 #: The signals that ask for a clean stop.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -60,3 +60,29 @@ def deferred_stop(signals=STOP_SIGNALS) -> Iterator[Callable[[], bool]]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside the block SIGTERM raises :class:`KeyboardInterrupt`, as Ctrl-C does.
+
+    For loops that already stop cleanly on Ctrl-C (roll back to the last step
+    boundary, write a checkpoint): a ``docker stop`` then saves the same way.
+    Outside the main thread, or where SIGTERM is ignored, nothing changes.
+
+    >>> with sigterm_as_interrupt():
+    ...     pass
+    """
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
