@@ -85,8 +85,12 @@ def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:
     if side.exists():
         try:
             meta = json.loads(side.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{side}: broken JSON sidecar ({exc})") from None
+        except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+            # ValueError: broken JSON, or an integer literal past Python's digit limit
+            raise DataError(f"{side}: broken JSON sidecar "
+                            f"({' '.join(str(exc).split())[:120]})") from None
+        if not isinstance(meta, dict):
+            raise DataError(f"{side}: a sidecar holds a JSON object")
     return df, meta
 
 

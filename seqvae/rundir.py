@@ -192,9 +192,14 @@ class RunDir:
         if not self.has_config():
             raise RunError(f"{self.path} is not a run directory (no {_CONFIG})")
         try:
-            return json.loads(self.config_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RunError(f"cannot read {self.config_path}: {exc}") from None
+            config = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+            # ValueError: broken JSON, or an integer literal past Python's digit limit
+            raise RunError(f"cannot read {self.config_path}: "
+                           f"{' '.join(str(exc).split())[:120]}") from None
+        if not isinstance(config, dict):
+            raise RunError(f"{self.config_path}: a run's config is a JSON object")
+        return config
 
     def write_provenance(self, command: str | None = None) -> None:
         """``version.txt`` and, when given, ``command.txt``."""

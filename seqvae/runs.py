@@ -285,8 +285,10 @@ def load_run(run_dir: str | os.PathLike, *, validity=STORED) -> Run:
         model.load_state_dict(weights)
     except UnknownValidatorError as exc:
         raise UnknownValidatorError(f"run {store.path}: {exc}") from None
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise RunError(f"run {store.path} is incomplete or inconsistent: {exc}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError,
+            RecursionError) as exc:
+        raise RunError(f"run {store.path} is incomplete or inconsistent: "
+                       f"{' '.join(str(exc).split())[:200]}") from None
     return Run(model, domain, config, run_dir=store.path)
 
 

@@ -357,6 +357,20 @@ def _write_latents(z, out: Optional[Path], as_json: bool, extra: dict) -> None:
         print_json({"z": np.asarray(z).tolist(), **extra})
 
 
+def _check_npy_size(path: Path) -> None:
+    """ValueError unless the .npy header asks for no more bytes than the file holds."""
+    import numpy as np
+
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(fh)
+        need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if need > path.stat().st_size - fh.tell():
+            raise ValueError(f"the header declares {need} bytes, more than the file holds")
+
+
 def _read_latents(path: Path, d_z: int):
     import numpy as np
 
@@ -364,11 +378,18 @@ def _read_latents(path: Path, d_z: int):
         raise FileNotFoundError(path)
     if path.suffix == ".npy":
         try:
+            _check_npy_size(path)
             z = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise InputError(f"{path}: not a numeric .npy file ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - numpy's header parser raises many kinds
+            raise InputError(f"{path}: not a numeric .npy file "
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
+                             ) from None
     else:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            obj = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+            raise InputError(f"{path}: not a JSON list of latent points "
+                             f"({' '.join(str(exc).split())[:120]})") from None
         z = obj["z"] if isinstance(obj, dict) and "z" in obj else obj
         try:
             z = np.asarray(z, dtype=np.float32)

@@ -466,6 +466,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
         more memory than :data:`MAX_CHECKPOINT_BYTES`, or fails its SHA-256.
     """
     import zipfile
+    import zlib
 
     path = Path(path)
     try:
@@ -487,7 +488,8 @@ def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
     except SearchError:
         raise
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            zipfile.BadZipFile, zipfile.LargeZipFile, RecursionError, OverflowError) as exc:
+            zipfile.BadZipFile, zipfile.LargeZipFile, RecursionError, OverflowError,
+            zlib.error) as exc:
         raise SearchError(f"{path}: not a readable search checkpoint "
                           f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
     return doc, tables, rts
