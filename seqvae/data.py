@@ -16,6 +16,7 @@ Building data sets (random automata, strings with provenance) is
 """
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Callable, Iterable
@@ -158,6 +159,8 @@ def _molecule_lines(path: Path, column: str | None, report: dict) -> list[str]:
         except ChemError as exc:
             first_error = first_error or exc
             continue
+        except csv.Error as exc:  # the header line itself is malformed CSV
+            raise DataError(f"{path}: malformed CSV header ({exc})") from None
         report["bad_lines"] += records.bad_lines
         return records.smiles
     message = str(first_error)

@@ -489,7 +489,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
         raise
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             zipfile.BadZipFile, zipfile.LargeZipFile, RecursionError, OverflowError,
-            zlib.error) as exc:
+            zlib.error, NotImplementedError) as exc:  # zipfile: unsupported method/version
         raise SearchError(f"{path}: not a readable search checkpoint "
                           f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
     return doc, tables, rts

@@ -100,7 +100,7 @@ def test_strings_validity_filter(tmp_path):
 @pytest.mark.parametrize("extra, fragment", [
     (["--column", "x"], "only applies"),
     (["--tokenizer", "bpe"], "--tokenizer"),
-    (["--validity", "nomodule_zz:f"], "cannot import"),
+    (["--validity", "nomodule_zz:f"], "no validator named"),
 ])
 def test_strings_bad_input(tmp_path, extra, fragment):
     result = runner.invoke(app, ["data", "strings", str(EXAMPLE), *extra,
