@@ -598,7 +598,14 @@ def _run_setup(work: Path) -> None:
     run = Run(SeqVAE(config), domain, {"domain": domain.to_dict(), "model": config.to_dict()},
               train_keys=set(), heldout_items=[], train_items=[])
     run.save(work / "run")
-    (work / "run.seed.json").write_bytes((work / "run" / "config.json").read_bytes())
+    # The seed is the run's JSON without the checkpoint digests: each worker saves its own
+    # run (other random weights), and a stale digest would refuse every input at once.
+    from seqvae.rundir import DIGEST_KEY, PREVIOUS_DIGEST_KEY
+
+    seed = json.loads((work / "run" / "config.json").read_text())
+    for key in (DIGEST_KEY, PREVIOUS_DIGEST_KEY):
+        seed.pop(key, None)
+    (work / "run.seed.json").write_text(json.dumps(seed, indent=2) + "\n")
 
 
 def _run_seeds(rng: random.Random) -> list[bytes]:
