@@ -117,10 +117,8 @@ def set_threads(threads: int | None, default: int | None = None) -> int:
     elif threads is None:
         threads = min(2, os.cpu_count() or 1)
         if threads > 1 and machine_busy():
-            # The thread count changes results in the last bits: say so, and how to fix it.
-            err_console.print(f"the machine is busy (load {os.getloadavg()[0]:.1f} on "
-                              f"{os.cpu_count()} cores): 1 torch thread; give --threads for a "
-                              "fixed count", style="yellow", highlight=False)
+            # The count changes results in the last bits; training prints the one it used
+            # (torch_threads), and --threads fixes it.
             threads = 1
     if threads < 1:
         raise InputError("--threads must be >= 1")

@@ -153,8 +153,11 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                                   "continue with --resume", style="yellow")
             raise typer.Exit(130) from None
     if rank == 0:
+        import torch
+
         summary = {"run_dir": str(out), "d_z": run.d_z, **run.config.get("result", {}),
-                   "counts": run.config.get("counts", {}), "world_size": world}
+                   "counts": run.config.get("counts", {}), "world_size": world,
+                   "torch_threads": torch.get_num_threads()}
         history = run.trainer.history
         if history:
             summary["last_epoch"] = {k: v for k, v in history[-1].items()
