@@ -59,8 +59,8 @@ def test_a_long_line_and_a_broken_line_are_skipped_and_counted(tmp_path):
     dom, items, info = StringDomain.training_set(path, tokenizer="char")
     assert items == ["ab", "ba"] and info["skipped_too_long"] == 1
     assert max(len(s) for s in items) <= MAX_STRING_LENGTH
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(DataError, match="UTF-8"):
-        (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00")
         load_strings(tmp_path / "bin.txt")
 
 

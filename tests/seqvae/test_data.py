@@ -121,9 +121,10 @@ def test_load_strings_formats(tmp_path):
     with pytest.raises(DataError, match="--column"):
         load_strings(pq)
     assert load_strings(pq, column="b") == ["3", "4"]
+    plain = tmp_path / "plain.txt"
+    plain.write_text("a\n")
     with pytest.raises(DataError, match="only applies"):
-        load_strings(tmp_path / "b.txt" if (tmp_path / "b.txt").write_text("a\n") else txt,
-                     column="x")
+        load_strings(plain, column="x")
     with pytest.raises(FileNotFoundError):
         load_strings(tmp_path / "nope.txt")
     binary = tmp_path / "b.txt"
