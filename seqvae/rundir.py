@@ -288,7 +288,8 @@ class RunDir:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if rec.get("step", 0) <= step and not (
+            # a "final" record is the end of a run that the resumed run now extends
+            if rec.get("step", 0) <= step and rec.get("kind") != "final" and not (
                     rec.get("kind") == "epoch" and rec.get("epoch", -1) >= epoch):
                 keep.append(line)
         atomic_write_text(self.metrics_path, "".join(k + "\n" for k in keep))

@@ -67,6 +67,8 @@ def test_max_steps_mid_epoch_ships_the_last_steps_weights(tmp_path):
     extended = train(None, DOM, out_dir=tmp_path / "b", resume=True,
                      train_config={"max_steps": 5})
     assert extended.config["result"]["steps"] == 5
+    kinds = [json.loads(line)["kind"] for line in (tmp_path / "b" / "metrics.jsonl").open()]
+    assert kinds.count("final") == 1 and kinds[-1] == "final"
     assert _same(_weights(load_run(tmp_path / "b")), state["model"])
 
 
