@@ -446,7 +446,7 @@ class StringDomain(Domain):
     Examples
     --------
     >>> from seqvae.tokenizers import CharTokenizer
-    >>> dom = StringDomain(CharTokenizer.fit(["ab", "ba"]), validity=str.isupper)
+    >>> dom = StringDomain(CharTokenizer.fit(["ab", "ba"]), validity=lambda s: s.isupper())
     >>> dom.parse(dom.encode("ab")).ok
     False
     >>> dom.to_dict()["validity"] is None

@@ -489,7 +489,9 @@ def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
         raise
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             zipfile.BadZipFile, zipfile.LargeZipFile, RecursionError, OverflowError,
-            zlib.error, NotImplementedError) as exc:  # zipfile: unsupported method/version
+            zlib.error, NotImplementedError, RuntimeError) as exc:
+        # zipfile: NotImplementedError for an unsupported method or version,
+        # RuntimeError for a member marked as encrypted
         raise SearchError(f"{path}: not a readable search checkpoint "
                           f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
     return doc, tables, rts
