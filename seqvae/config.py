@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, SeqVAEError  # noqa: F401 - seqvae.chem.errors imports it from here
 
 __all__ = ["ModelConfig", "TrainConfig", "CHEMICAL_VAE"]
 
@@ -208,6 +208,8 @@ class TrainConfig(_JSONConfig):
         Epochs without a better validation ELBO before stopping (0: never stop early).
     checkpoint_every
         Write a checkpoint every so many steps (0: only at epoch ends and the end).
+    checkpoint_seconds
+        Also write one when this many seconds have passed since the last (0: off).
     bucket
         Bucket batches by length (pads each batch only to its longest item).
     precision
@@ -239,6 +241,7 @@ class TrainConfig(_JSONConfig):
     test_fraction: float = 0.05
     patience: int = 3
     checkpoint_every: int = 0
+    checkpoint_seconds: float = 0.0
     bucket: bool = True
     precision: str = "fp32"
     seed: int = 0
@@ -270,3 +273,6 @@ class TrainConfig(_JSONConfig):
             raise ConfigError("kl_cycles must be >= 1 and kl_ratio in (0, 1]")
         if self.patience < 0 or self.checkpoint_every < 0 or self.warmup_steps < 0:
             raise ConfigError("patience, checkpoint_every and warmup_steps must be >= 0")
+        if not (isinstance(self.checkpoint_seconds, (int, float))
+                and 0 <= self.checkpoint_seconds < float("inf")):
+            raise ConfigError("checkpoint_seconds must be a finite number >= 0")

@@ -4,8 +4,11 @@
   sidecar named ``<file>.json`` (e.g. ``train.parquet`` → ``train.parquet.json``)
   holding the generator, parameters, seed and package version. Both writes are
   atomic.
-* :func:`load_strings` reads strings from a text file (one per line), or from
-  a column of a CSV or Parquet file.
+* :func:`load_strings` reads strings from a text file (one per line, gzip and a
+  byte-order mark handled), a .smi/.csv/.tsv file (through the molecule-file
+  reader of :mod:`seqvae.chem.molfile`), or a column of a Parquet file; lines it
+  cannot use (undecodable, malformed, longer than :data:`MAX_STRING_LENGTH`) are
+  skipped and counted by :func:`load_strings_report`.
 * :func:`encode_items` tokenizes a data set's ``item`` column under a domain.
 
 Building data sets (random automata, strings with provenance) is
@@ -13,6 +16,7 @@ Building data sets (random automata, strings with provenance) is
 """
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,8 +28,8 @@ from automata.atomic import atomic_path, atomic_write_text
 from .errors import DataError
 from .jsonable import json_default
 
-__all__ = ["DATASET_FORMAT", "save_dataset", "load_dataset", "sidecar_path", "load_strings",
-           "encode_items"]
+__all__ = ["DATASET_FORMAT", "MAX_STRING_LENGTH", "save_dataset", "load_dataset", "sidecar_path",
+           "load_strings", "load_strings_report", "encode_items"]
 
 #: Written into every sidecar so that readers can recognise the layout.
 DATASET_FORMAT = "seqvae-dataset/1"
@@ -82,18 +86,137 @@ def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:
     if side.exists():
         try:
             meta = json.loads(side.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{side}: broken JSON sidecar ({exc})") from None
+        except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+            # ValueError: broken JSON, or an integer literal past Python's digit limit
+            raise DataError(f"{side}: broken JSON sidecar "
+                            f"({' '.join(str(exc).split())[:120]})") from None
+        if not isinstance(meta, dict):
+            raise DataError(f"{side}: a sidecar holds a JSON object")
     return df, meta
 
 
-def load_strings(path: str | Path, column: str | None = None) -> list[str]:
-    """Strings from a file.
+#: Longest string (characters) read for training: a longer line is skipped and counted,
+#: since one 20,000-character line would make every batch that holds it pad to that length.
+MAX_STRING_LENGTH = 1000
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+#: Largest decompressed strings file read (bytes): a small .gz must not expand without bound.
+MAX_DECOMPRESSED_BYTES = 4 << 30
 
-    * ``.parquet`` / ``.csv`` / ``.tsv``: the values of ``column`` (default: the
-      only column, else a column named ``item``, ``smiles`` or ``string``);
-    * anything else: one string per line, line ends and surrounding whitespace
-      stripped, empty lines skipped.
+
+def _molecule_style(path: Path) -> bool:
+    """.smi, .csv and .tsv files (gzipped or not) are read by :mod:`seqvae.chem.molfile`."""
+    name = path.name.lower()
+    name = name[:-3] if name.endswith(".gz") else name
+    return name.endswith((".smi", ".csv", ".tsv"))
+
+
+def _text_lines(path: Path, report: dict) -> list[str]:
+    """Non-blank lines of a text file, gzipped or not (told by its magic bytes), BOM dropped;
+    undecodable lines are counted in ``report["bad_lines"]``."""
+    import gzip
+
+    try:
+        with open(path, "rb") as handle:
+            gz = handle.read(2) == _GZIP_MAGIC
+            handle.seek(0)
+            if gz:
+                with gzip.open(handle) as stream:
+                    data = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+            else:
+                data = handle.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+    if len(data) > MAX_DECOMPRESSED_BYTES:
+        raise DataError(f"{path}: decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes")
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    out = []
+    for raw in data.split(b"\n"):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            report["bad_lines"] += 1
+            continue
+        if line:
+            out.append(line)
+    if not out and report["bad_lines"]:
+        raise DataError(f"{path}: not UTF-8 text")
+    return out
+
+
+def _molecule_lines(path: Path, column: str | None, report: dict) -> list[str]:
+    """The SMILES field of a .smi/.csv/.tsv file (names are not part of it), through the
+    one molecule-file reader; bad lines are counted."""
+    from .chem.errors import ChemError
+    from .chem.molfile import read_molecule_file
+
+    tries = [column] if column is not None else [None, "item", "string"]
+    first_error = None
+    for name in tries:
+        try:
+            records = read_molecule_file(path, column=name)
+        except ChemError as exc:
+            first_error = first_error or exc
+            continue
+        except csv.Error as exc:  # the header line itself is malformed CSV
+            raise DataError(f"{path}: malformed CSV header ({exc})") from None
+        report["bad_lines"] += records.bad_lines
+        return records.smiles
+    message = str(first_error)
+    if "cannot tell which column" in message:
+        # No option name here: not every command that reads strings has one.
+        message += " (keep only the column to read, or name it where the command allows)"
+    raise DataError(message) from None
+
+
+def load_strings_report(path: str | Path, column: str | None = None, *,
+                        max_length: int | None = MAX_STRING_LENGTH) -> tuple[list[str], dict]:
+    """Strings from a file and what was skipped: ``(strings, report)``.
+
+    * ``.parquet``: the values of ``column`` (default: the only column, else a
+      column named ``item``, ``smiles`` or ``string``);
+    * ``.smi`` / ``.csv`` / ``.tsv``, gzipped or not: read by
+      :func:`seqvae.chem.molfile.read_molecule_file` (a .smi line's name is not
+      part of its SMILES; CSV columns as above);
+    * anything else: one string per line (gzip detected by its magic bytes, a
+      UTF-8 byte-order mark dropped), surrounding whitespace stripped, empty lines
+      skipped.
+
+    ``report`` counts ``bad_lines`` (undecodable or malformed, skipped) and
+    ``too_long`` (strings over ``max_length`` characters, skipped; None: no limit).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.txt"
+    >>> _ = p.write_bytes(b"\\xef\\xbb\\xbfCCO\\n" + b"C" * 2000 + b"\\nc1ccccc1\\n")
+    >>> load_strings_report(p)
+    (['CCO', 'c1ccccc1'], {'bad_lines': 0, 'too_long': 1})
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    report = {"bad_lines": 0, "too_long": 0}
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        out = _parquet_column(path, column)
+    elif _molecule_style(path):
+        out = _molecule_lines(path, column, report)
+    else:
+        if column is not None:
+            raise DataError(f"{path}: a column can be chosen in CSV, TSV, .smi and Parquet files only")
+        out = _text_lines(path, report)
+    if max_length is not None:
+        kept = [s for s in out if len(s) <= max_length]
+        report["too_long"] = len(out) - len(kept)
+        out = kept
+    return out, report
+
+
+def load_strings(path: str | Path, column: str | None = None, *,
+                 max_length: int | None = MAX_STRING_LENGTH) -> list[str]:
+    """The strings of :func:`load_strings_report`, without the report.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.txt"
@@ -101,47 +224,32 @@ def load_strings(path: str | Path, column: str | None = None) -> list[str]:
     >>> load_strings(p)
     ['CCO', 'c1ccccc1']
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(2, "No such file or directory", str(path))
-    if path.is_dir():
-        raise IsADirectoryError(21, "Is a directory", str(path))
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq", ".csv", ".tsv"):
-        try:
-            if suffix in (".parquet", ".pq"):
-                df = pd.read_parquet(path)
-            else:
-                df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str,
-                                 keep_default_na=False)
-        except Exception as exc:  # noqa: BLE001
-            raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
-        if column is None:
-            if len(df.columns) == 1:
-                column = str(df.columns[0])
-            else:
-                lower = {str(c).lower(): str(c) for c in df.columns}
-                column = next((lower[c] for c in ("item", "smiles", "string") if c in lower), None)
-                if column is None:
-                    # No option name here: not every command that reads strings has one.
-                    raise DataError(f"{path}: several columns ({', '.join(map(str, df.columns))})"
-                                    " and none called item, smiles or string; keep only the "
-                                    "column to read, or name it where the command allows")
-        if column not in df.columns:
-            raise DataError(f"{path}: no column {column!r} (columns: "
-                            f"{', '.join(map(str, df.columns))})")
-        values = df[column]
-        if values.isna().any():
-            raise DataError(f"{path}: column {column!r} has missing values")
-        out = [str(v).strip() for v in values]
-        return [s for s in out if s]
-    if column is not None:
-        raise DataError(f"{path}: a column can be chosen in CSV, TSV and Parquet files only")
+    return load_strings_report(path, column, max_length=max_length)[0]
+
+
+def _parquet_column(path: Path, column: str | None) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc})") from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
+        df = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+    if column is None:
+        if len(df.columns) == 1:
+            column = str(df.columns[0])
+        else:
+            lower = {str(c).lower(): str(c) for c in df.columns}
+            column = next((lower[c] for c in ("item", "smiles", "string") if c in lower), None)
+            if column is None:
+                raise DataError(f"{path}: several columns ({', '.join(map(str, df.columns))})"
+                                " and none called item, smiles or string; keep only the "
+                                "column to read, or name it where the command allows")
+    if column not in df.columns:
+        raise DataError(f"{path}: no column {column!r} (columns: "
+                        f"{', '.join(map(str, df.columns))})")
+    values = df[column]
+    if values.isna().any():
+        raise DataError(f"{path}: column {column!r} has missing values")
+    out = [str(v).strip() for v in values]
+    return [s for s in out if s]
 
 
 def encode_items(domain, texts: Iterable[str],

@@ -24,8 +24,9 @@ from automata.generate import as_rng, strongly_connected_tables
 from automata.sync import cerny_bound
 
 from . import __version__
-from .data import load_strings
-from .domains import AutomataDomain, StringDomain, resolve_function
+from .data import load_strings_report
+from .domains import AutomataDomain, StringDomain
+from .validators import get_validator
 from .errors import DataError
 
 __all__ = ["build_automata_dataset", "automata_dataset", "strings_dataset",
@@ -131,10 +132,12 @@ def filter_valid(strings: Sequence[str], validity: Callable[[str], bool] | str
     """The strings ``validity`` accepts (a function that raises rejects), and how many it
     dropped.
 
-    >>> filter_valid(["ab", "AB", "1"], "builtins:str.isalpha")
+    >>> filter_valid(["ab", "AB", "1"], str.isalpha)
     (['ab', 'AB'], 1)
+    >>> filter_valid(["a", " "], "nonblank")
+    (['a'], 1)
     """
-    check = resolve_function(validity) if isinstance(validity, str) else validity
+    check = get_validator(validity).validity if isinstance(validity, str) else validity
     kept = [s for s in strings if _accepts(check, s)]
     return kept, len(strings) - len(kept)
 
@@ -151,7 +154,7 @@ def strings_dataset_from_file(source, *, column: str | None = None, tokenizer: s
                               ) -> tuple[pd.DataFrame, dict, StringDomain]:
     """Strings of a file as a data set, its provenance and a domain fitted on it:
     ``(df, meta, domain)``. ``meta["domain_spec"]`` lets the set rebuild that domain."""
-    strings = load_strings(source, column=column)
+    strings, skipped = load_strings_report(source, column=column)
     if not strings:
         raise DataError(f"{source}: no strings found")
     dropped = 0
@@ -170,5 +173,7 @@ def strings_dataset_from_file(source, *, column: str | None = None, tokenizer: s
         "domain_spec": domain.to_dict(),
         "seqvae_version": __version__,
         "dropped_invalid": dropped,
+        "skipped_bad_lines": skipped["bad_lines"],
+        "skipped_too_long": skipped["too_long"],
     }
     return df, meta, domain

@@ -9,8 +9,9 @@ how to keep a decoder on well-formed sequences (:meth:`Domain.constraint`).
 * :class:`AutomataDomain` — items are :class:`automata.DFA` in canonical form;
   scores are exact (``automata.sync``).
 * :class:`StringDomain` — items are strings (SMILES or any line-based text),
-  with an optional user validity function ``str -> bool`` named as
-  ``"module:function"`` so that it survives ``to_dict`` / ``domain_from_dict``.
+  with an optional validity function ``str -> bool``; only a function
+  registered by name in :mod:`seqvae.validators` is stored by ``to_dict``, and
+  ``domain_from_dict`` looks the name up there (nothing read from a file is imported).
 
 A new kind of item (e.g. molecules written as SELFIES) plugs in as a
 :class:`Domain` subclass registered with :func:`register_domain`, in a module of
@@ -24,7 +25,6 @@ than most.
 """
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +39,10 @@ from automata.generate import strongly_connected_tables
 from .errors import DataError, DomainError
 from .constraints import DecodeConstraint, StringConstraint
 from .tokenizers import AutomatonTokenizer, DecodeError, tokenizer_from_dict
+from .validators import get_validator, name_of
 
 __all__ = ["Parsed", "Domain", "DOMAINS", "register_domain", "AutomataDomain", "StringDomain",
-           "domain_from_dict", "domain_for_dataset", "resolve_function"]
+           "domain_from_dict", "domain_for_dataset"]
 
 
 @dataclass(frozen=True)
@@ -56,42 +57,6 @@ class Parsed:
     ok: bool
     item: Any
     error: str | None = None
-
-
-def resolve_function(spec: str) -> Callable:
-    """Import ``"package.module:function"`` (dots after the colon reach attributes).
-
-    >>> resolve_function("os.path:basename")("/a/b.txt")
-    'b.txt'
-    """
-    if not isinstance(spec, str) or ":" not in spec:
-        raise DomainError(f"function spec must look like 'module:function', got {spec!r}")
-    module_name, _, attr = spec.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise DomainError(f"cannot import module {module_name!r} for {spec!r}: {exc}") from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise DomainError(f"{spec!r}: module {module_name!r} has no attribute "
-                             f"{attr!r}") from None
-    if not callable(obj):
-        raise DomainError(f"{spec!r} is not callable")
-    return obj
-
-
-def _function_name(func: Callable) -> str | None:
-    """``module:qualname`` when ``func`` can be re-imported by that name, else None."""
-    module = getattr(func, "__module__", None)
-    qualname = getattr(func, "__qualname__", None)
-    if not module or not qualname or "<" in qualname or module == "__main__":
-        return None
-    try:
-        return f"{module}:{qualname}" if resolve_function(f"{module}:{qualname}") is func else None
-    except ValueError:
-        return None
 
 
 class Domain:
@@ -184,7 +149,7 @@ class Domain:
         if path.suffix == ".parquet":
             df, _ = load_dataset(path)
             return [self.item_from_text(t) for t in df["item"]]
-        return [self.item_from_text(t) for t in load_strings(path)]
+        return [self.item_from_text(t) for t in load_strings(path, max_length=None)]
 
     def with_validity(self, validity: Callable[[str], bool] | str) -> "Domain":
         """A copy whose decodes must also pass ``validity``; only domains without an
@@ -475,21 +440,26 @@ class StringDomain(Domain):
     ----------
     tokenizer
         A string tokenizer.
-    validity : callable or "module:function" or None
+    validity : callable, registered name or None
         Optional ``str -> bool``; a decoded string it rejects (or that makes it
-        raise) parses as ``ok=False`` with the string kept in ``item``.
-    canonical : callable or "module:function" or None
+        raise) parses as ``ok=False`` with the string kept in ``item``. A name is
+        looked up in :mod:`seqvae.validators` (e.g. ``"smiles"``).
+    canonical : callable, registered name or None
         Optional ``str -> str`` used by :meth:`canonical_key` (e.g. a canonical
-        SMILES writer); identity by default.
+        SMILES writer); identity by default. A name takes the canonical function
+        registered under it.
 
-    Only functions that can be imported by name survive :meth:`to_dict`.
+    Only registered functions survive :meth:`to_dict` (by name); a function of
+    one's own is registered, or passed again when the run is loaded.
 
     Examples
     --------
     >>> from seqvae.tokenizers import CharTokenizer
-    >>> dom = StringDomain(CharTokenizer.fit(["ab", "ba"]), validity="builtins:str.isupper")
+    >>> dom = StringDomain(CharTokenizer.fit(["ab", "ba"]), validity=lambda s: s.isupper())
     >>> dom.parse(dom.encode("ab")).ok
     False
+    >>> dom.to_dict()["validity"] is None
+    True
     """
 
     name = "strings"
@@ -499,18 +469,21 @@ class StringDomain(Domain):
         if isinstance(tokenizer, AutomatonTokenizer):
             raise TypeError("StringDomain needs a string tokenizer")
         self.tokenizer = tokenizer
-        self.validity, self.validity_name = self._function(validity)
-        self.canonical, self.canonical_name = self._function(canonical)
+        self.validity, self.validity_name = self._function(validity, "validity")
+        self.canonical, self.canonical_name = self._function(canonical, "canonical")
 
     @staticmethod
-    def _function(spec):
+    def _function(spec, part: str):
         if spec is None:
             return None, None
         if isinstance(spec, str):
-            return resolve_function(spec), spec
+            func = getattr(get_validator(spec), part)
+            if func is None:
+                raise DomainError(f"validator {spec!r} has no {part} function")
+            return func, spec
         if not callable(spec):
-            raise TypeError(f"expected a callable or 'module:function', got {spec!r}")
-        return spec, _function_name(spec)
+            raise TypeError(f"expected a callable or a registered validator name, got {spec!r}")
+        return spec, name_of(spec, part)
 
     def parse(self, ids) -> Parsed:
         try:
@@ -531,8 +504,8 @@ class StringDomain(Domain):
     def encode(self, item) -> list[int]:
         return self.tokenizer.encode(item)
 
-    def with_validity(self, validity: Callable[[str], bool] | str) -> "StringDomain":
-        """The same domain with another validity function."""
+    def with_validity(self, validity: Callable[[str], bool] | str | None) -> "StringDomain":
+        """The same domain with another validity function (None: none)."""
         return type(self)(self.tokenizer, validity=validity, canonical=self.canonical)
 
     def canonical_key(self, item) -> str:
@@ -569,7 +542,7 @@ class StringDomain(Domain):
         A data set written by ``seqvae data strings`` keeps the tokenizer and the
         validity it was built with: they are used unless ``tokenizer`` or
         ``validity`` is given."""
-        from .data import load_dataset, load_strings
+        from .data import load_dataset, load_strings_report
 
         if Path(path).suffix == ".parquet" and column is None:
             df, meta = load_dataset(path)
@@ -586,11 +559,14 @@ class StringDomain(Domain):
                 return stored, strings, {"source": str(path), "rows": len(strings),
                                          "column": None, "stored_domain": True}
         tokenizer = tokenizer or "regex"
-        strings = list(dict.fromkeys(load_strings(path, column=column)))
+        read, skipped = load_strings_report(path, column=column)
+        strings = list(dict.fromkeys(read))
         if len(strings) < 2:
             raise DataError(f"{path}: need at least two distinct strings")
         domain = cls.fit(strings, tokenizer, validity=validity)
-        return domain, strings, {"source": str(path), "rows": len(strings), "column": column}
+        return domain, strings, {"source": str(path), "rows": len(strings), "column": column,
+                                 "skipped_bad_lines": skipped["bad_lines"],
+                                 "skipped_too_long": skipped["too_long"]}
 
     @classmethod
     def fit(cls, strings: Sequence[str], tokenizer: str = "regex",

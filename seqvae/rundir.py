@@ -14,12 +14,18 @@ This module alone knows where a run keeps what::
 
 It knows nothing of models, domains or training: it stores dicts, tensors and
 lines of text. Every file is written atomically. The checkpoint is one flat
-dict with one format marker, built only by :func:`make_checkpoint`; a digest of
-the weights file, if one is ever recorded in ``config.json``, belongs to
-:meth:`RunDir.save_checkpoint` / :meth:`RunDir.load_checkpoint` as well.
+dict with one format marker, built only by :func:`make_checkpoint`.
+
+Integrity: :meth:`RunDir.save_checkpoint` records the SHA-256 of the weights
+file in ``config.json`` (``checkpoint_sha256``) before the new file replaces the
+old one, keeping the digest it replaces as ``checkpoint_sha256_previous`` so that
+a save killed between the two renames still loads; :meth:`RunDir.load_checkpoint`
+refuses a file matching neither. Temporary files a killed save left behind are
+removed by :meth:`RunDir.remove_stale_temps` when training starts.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -27,13 +33,13 @@ from typing import Iterable
 
 import torch
 
-from automata.atomic import atomic_path, atomic_write_text
+from automata.atomic import atomic_path, atomic_write_text, file_sha256, remove_stale_temps
 
 from . import __version__
 from .errors import RunError
 
-__all__ = ["CHECKPOINT_FORMAT", "SPLITS", "RunDir", "make_checkpoint", "read_checkpoint",
-           "write_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "SPLITS", "DIGEST_KEY", "PREVIOUS_DIGEST_KEY", "RunDir",
+           "make_checkpoint", "read_checkpoint", "save_torch_file", "write_checkpoint"]
 
 #: The one format marker of the checkpoint dict.
 CHECKPOINT_FORMAT = 1
@@ -47,6 +53,9 @@ _COMMAND = "command.txt"
 _VERSION = "version.txt"
 _ITEMS = "items"
 _TRAIN_KEYS = "train_keys.txt"
+#: ``config.json`` keys of the weights file's digest (the current one, the one it replaced).
+DIGEST_KEY = "checkpoint_sha256"
+PREVIOUS_DIGEST_KEY = "checkpoint_sha256_previous"
 
 
 def make_checkpoint(model_state: dict, model_config: dict, meta: dict, *,
@@ -68,11 +77,29 @@ def make_checkpoint(model_state: dict, model_config: dict, meta: dict, *,
     return state
 
 
+def save_torch_file(state, tmp: Path, target: Path) -> None:
+    """``torch.save(state, tmp)`` with a full disk (or any failed write) reported in one
+    line naming ``target``, instead of torch's message about its zip writer."""
+    try:
+        torch.save(state, tmp)
+    except (OSError, RuntimeError) as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            reason = "no space left on device"
+        elif isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+        elif "write" in str(exc).lower():
+            # torch reports a failed write as RuntimeError("... file write failed")
+            reason = "the write failed (is the disk full?)"
+        else:
+            raise
+        raise RunError(f"cannot save checkpoint {target}: {reason}") from None
+
+
 def write_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     """Write a checkpoint dict atomically; returns the path."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        save_torch_file(state, tmp, path)
     return path
 
 
@@ -148,7 +175,16 @@ class RunDir:
 
     # -- config and provenance ---------------------------------------------------------
     def write_config(self, config: dict) -> None:
+        """Write ``config.json``; the recorded checkpoint digests are kept while the
+        checkpoint they describe exists."""
         self.path.mkdir(parents=True, exist_ok=True)
+        # The digests belong to save_checkpoint: a caller's copy may be stale.
+        config = {k: v for k, v in config.items() if k not in (DIGEST_KEY, PREVIOUS_DIGEST_KEY)}
+        if self.has_checkpoint() and self.has_config():
+            old = self.read_config()
+            for key in (DIGEST_KEY, PREVIOUS_DIGEST_KEY):
+                if key in old:
+                    config[key] = old[key]
         atomic_write_text(self.config_path, json.dumps(config, indent=2) + "\n")
 
     def read_config(self) -> dict:
@@ -156,9 +192,14 @@ class RunDir:
         if not self.has_config():
             raise RunError(f"{self.path} is not a run directory (no {_CONFIG})")
         try:
-            return json.loads(self.config_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RunError(f"cannot read {self.config_path}: {exc}") from None
+            config = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+            # ValueError: broken JSON, or an integer literal past Python's digit limit
+            raise RunError(f"cannot read {self.config_path}: "
+                           f"{' '.join(str(exc).split())[:120]}") from None
+        if not isinstance(config, dict):
+            raise RunError(f"{self.config_path}: a run's config is a JSON object")
+        return config
 
     def write_provenance(self, command: str | None = None) -> None:
         """``version.txt`` and, when given, ``command.txt``."""
@@ -190,11 +231,41 @@ class RunDir:
 
     # -- checkpoint -------------------------------------------------------------------------
     def save_checkpoint(self, state: dict) -> Path:
+        """Write the checkpoint atomically and record its SHA-256 in ``config.json``
+        (when the run has one) before the new file takes the old one's place."""
         self.path.mkdir(parents=True, exist_ok=True)
-        return write_checkpoint(self.checkpoint_path, state)
+        with atomic_path(self.checkpoint_path) as tmp:
+            save_torch_file(state, tmp, self.checkpoint_path)
+            if self.has_config():
+                config = self.read_config()
+                config[PREVIOUS_DIGEST_KEY] = config.get(DIGEST_KEY)
+                config[DIGEST_KEY] = file_sha256(tmp)
+                atomic_write_text(self.config_path, json.dumps(config, indent=2) + "\n")
+        return self.checkpoint_path
+
+    def verify_checkpoint(self) -> None:
+        """RunError unless the weights file matches a digest recorded in ``config.json``
+        (a run without a recorded digest, from an older version, is not checked)."""
+        if not self.has_config() or not self.has_checkpoint():
+            return
+        config = self.read_config()
+        recorded = {config.get(DIGEST_KEY), config.get(PREVIOUS_DIGEST_KEY)} - {None}
+        if not recorded:
+            return
+        actual = file_sha256(self.checkpoint_path)
+        if actual not in recorded:
+            raise RunError(f"{self.checkpoint_path} is corrupt or was changed: its SHA-256 "
+                           f"{actual[:16]}... is not the one recorded in {_CONFIG} "
+                           f"({str(config.get(DIGEST_KEY))[:16]}...)")
 
     def load_checkpoint(self) -> dict:
+        """The checkpoint dict, after :meth:`verify_checkpoint`."""
+        self.verify_checkpoint()
         return read_checkpoint(self.checkpoint_path)
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Delete the temporary files a killed save left in the run directory."""
+        return remove_stale_temps(self.path)
 
     # -- metrics ----------------------------------------------------------------------------
     def append_metrics(self, record: dict) -> None:
@@ -217,7 +288,8 @@ class RunDir:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if rec.get("step", 0) <= step and not (
+            # a "final" record is the end of a run that the resumed run now extends
+            if rec.get("step", 0) <= step and rec.get("kind") != "final" and not (
                     rec.get("kind") == "epoch" and rec.get("epoch", -1) >= epoch):
                 keep.append(line)
         atomic_write_text(self.metrics_path, "".join(k + "\n" for k in keep))

@@ -28,8 +28,9 @@ from .errors import RunError, TrainingError
 from .model import SeqVAE
 from .rundir import SPLITS, RunDir, make_checkpoint
 from .train import Trainer, init_distributed, pad_sequences
+from .validators import UnknownValidatorError
 
-__all__ = ["Run", "load_run", "train", "fine_tune", "split_items", "given_split"]
+__all__ = ["Run", "STORED", "load_run", "train", "fine_tune", "split_items", "given_split"]
 
 
 class Run:
@@ -215,13 +216,63 @@ class Run:
         return f"Run(domain={self.domain.name!r}, d_z={self.d_z}{where})"
 
 
-def load_run(run_dir: str | os.PathLike) -> Run:
+def _shipped_weights(state: dict) -> dict:
+    """The weights a checkpoint ships: the last step's, or the best validation epoch's
+    when the trainer chose those (``final_weights``; older checkpoints: best if any)."""
+    if state.get("final_weights") == "last_step":
+        return state["model"]
+    return state.get("best_model") or state["model"]
+
+
+def _check_sizes(mcfg: ModelConfig, weights: dict) -> None:
+    """RunError unless the configured model has exactly the tensors the checkpoint holds.
+
+    Built on torch's meta device (shapes only, no memory), so that a size edited
+    into ``config.json`` cannot make loading allocate more than the file holds.
+    """
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in SeqVAE(mcfg).state_dict().items()}
+    held = {k: tuple(v.shape) for k, v in weights.items() if isinstance(v, torch.Tensor)}
+    if shapes != held:
+        differ = sorted(set(shapes) ^ set(held)) or sorted(k for k in shapes
+                                                            if shapes[k] != held.get(k))
+        raise RunError(f"the model configuration does not match the weights in the checkpoint "
+                       f"(first difference: {differ[0][:80]})")
+
+
+#: ``load_run(validity=...)`` default: the validator the run names, looked up by name.
+STORED = "stored"
+
+
+def _domain_description(config: dict, validity) -> dict:
+    """The run's domain description, without its validity and canonical names when the
+    caller gives its own validity (or None); a name read from the file is only ever looked
+    up in :mod:`seqvae.validators`, never imported."""
+    described = config["domain"]
+    if validity is STORED or not isinstance(described, dict) or "validity" not in described:
+        return described
+    return {**described, "validity": None, "canonical": None}
+
+
+def load_run(run_dir: str | os.PathLike, *, validity=STORED) -> Run:
     """Load a run directory written by :func:`train` or :meth:`Run.save`.
+
+    Parameters
+    ----------
+    run_dir
+        The run directory.
+    validity
+        Strings runs: :data:`STORED` (default) uses the validator the run names,
+        which must be registered in :mod:`seqvae.validators`; None loads without
+        validity (and canonical) functions; a callable or a registered name uses
+        that one instead.
 
     Raises
     ------
     RunError
         When the directory, its config or its checkpoint is missing or unreadable.
+    UnknownValidatorError
+        When the run names a validator that is not registered.
     """
     store = RunDir(run_dir)
     if not store.path.is_dir():
@@ -232,11 +283,22 @@ def load_run(run_dir: str | os.PathLike) -> Run:
     state = store.load_checkpoint()
     try:
         mcfg = ModelConfig.from_dict(state.get("model_config") or config["model"])
-        domain = domain_from_dict(config["domain"])
+        weights = _shipped_weights(state)
+        _check_sizes(mcfg, weights)
+        domain = domain_from_dict(_domain_description(config, validity))
+        if domain.tokenizer.vocab_size != mcfg.vocab_size:
+            raise RunError(f"the tokenizer has {domain.tokenizer.vocab_size} tokens, the model "
+                           f"{mcfg.vocab_size}")
+        if validity is not STORED and validity is not None:
+            domain = domain.with_validity(validity)
         model = SeqVAE(mcfg)
-        model.load_state_dict(state.get("best_model") or state["model"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise RunError(f"run {store.path} is incomplete or inconsistent: {exc}") from None
+        model.load_state_dict(weights)
+    except UnknownValidatorError as exc:
+        raise UnknownValidatorError(f"run {store.path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError,
+            RecursionError) as exc:
+        raise RunError(f"run {store.path} is incomplete or inconsistent: "
+                       f"{' '.join(str(exc).split())[:200]}") from None
     return Run(model, domain, config, run_dir=store.path)
 
 
@@ -322,6 +384,23 @@ def _resumed_run_setup(store: RunDir | None, domain: Domain):
             TrainConfig.from_dict(state["train_config"]), store.read_config(), splits, ids)
 
 
+#: What ``train(..., resume=True, train_config=...)`` may change: how long the run goes on.
+EXTENDABLE = ("epochs", "max_steps", "patience", "checkpoint_every", "checkpoint_seconds")
+
+
+def _extended(tcfg: TrainConfig, overrides) -> TrainConfig:
+    """The stored training config with new limits (``--resume --epochs/--max-steps``)."""
+    if not overrides:
+        return tcfg
+    if isinstance(overrides, TrainConfig):
+        overrides = overrides.to_dict()
+    other = sorted(k for k in overrides if k not in EXTENDABLE)
+    if other:
+        raise TrainingError(f"a resumed run keeps its training config; only "
+                            f"{', '.join(EXTENDABLE)} can change (got {', '.join(other)})")
+    return TrainConfig.from_dict({**tcfg.to_dict(), **overrides})
+
+
 def _write_new_run(store: RunDir, domain: Domain, config: dict, splits: dict,
                    keys: Sequence[str], command: str | None) -> None:
     store.clear_metrics()
@@ -355,7 +434,9 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         when a dict or None is given.
     train_config : TrainConfig, dict of overrides, or None
     resume : bool
-        Continue from the run directory's checkpoint (same configs and splits).
+        Continue from the run directory's checkpoint (same configs and splits);
+        ``train_config`` may then give new limits (:data:`EXTENDABLE`), which
+        extends a finished run.
     progress, on_log, on_start
         Callbacks: steps done; each metrics record; the planned steps.
     command : str or None
@@ -381,8 +462,11 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
     """
     store = RunDir(out_dir) if out_dir is not None else None
     keys = None
+    if store is not None and init_distributed()[0] == 0:
+        store.remove_stale_temps()
     if resume:
         state, mcfg, tcfg, config, splits, ids = _resumed_run_setup(store, domain)
+        tcfg = _extended(tcfg, train_config)
         meta = state["meta"]
     else:
         mcfg, tcfg, config, splits, ids = _new_run_setup(items, domain, model_config,
@@ -407,7 +491,8 @@ def _finished_run(trainer: Trainer, domain: Domain, config: dict, store: RunDir 
     model.load_state_dict(trainer.final_state())
     config = dict(config)
     config["result"] = {"steps": trainer.step, "epochs": trainer.epoch,
-                        "stopped_early": trainer.stopped_early, "best_val_objective":
+                        "stopped_early": trainer.stopped_early,
+                        "final_weights": trainer.final_weights, "best_val_objective":
                             (trainer.best_val if math.isfinite(trainer.best_val) else None)}
     if store is not None and trainer.rank == 0:
         store.write_config(config)

@@ -47,7 +47,8 @@ __all__ = [
     "TokenizerError", "EncodeError", "DecodeError",
     "PAD", "BOS", "EOS", "UNK",
     "AutomatonTokenizer", "CharTokenizer", "RegexTokenizer", "tokenizer_from_dict",
-    "SMILES_PATTERN",
+    "SMILES_PATTERN", "PATTERNS", "register_pattern", "MAX_TOKENIZER_STATES",
+    "MAX_TOKENIZER_LETTERS",
 ]
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -98,6 +99,12 @@ def _body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> tuple[
 # ---------------------------------------------------------------------------
 # automata
 # ---------------------------------------------------------------------------
+#: Largest automaton tokenizer (states, letters): a table of 1024 states on 16 letters
+#: is already a sequence of 16,000 tokens, far beyond what the model is trained on.
+MAX_TOKENIZER_STATES = 1024
+MAX_TOKENIZER_LETTERS = 16
+
+
 class AutomatonTokenizer:
     """Tokens for automata with up to ``max_states`` states and ``max_letters`` letters.
 
@@ -125,6 +132,11 @@ class AutomatonTokenizer:
     def __init__(self, max_states: int, max_letters: int):
         if int(max_states) < 1 or int(max_letters) < 1:
             raise TokenizerError("max_states and max_letters must be at least 1")
+        if int(max_states) > MAX_TOKENIZER_STATES or int(max_letters) > MAX_TOKENIZER_LETTERS:
+            # A size read from a run's JSON must not make decoding allocate gigabytes.
+            raise TokenizerError(f"an automaton tokenizer covers at most "
+                                 f"{MAX_TOKENIZER_STATES} states and {MAX_TOKENIZER_LETTERS} "
+                                 f"letters, got {max_states} and {max_letters}")
         self.max_states = int(max_states)
         self.max_letters = int(max_letters)
         self.state_offset = self._n_special
@@ -220,7 +232,11 @@ class AutomatonTokenizer:
 
     @classmethod
     def from_dict(cls, d: dict) -> "AutomatonTokenizer":
-        return cls(int(d["max_states"]), int(d["max_letters"]))
+        sizes = d["max_states"], d["max_letters"]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
+            raise TokenizerError(f"max_states and max_letters must be integers, got "
+                                 f"{str(sizes)[:80]}")
+        return cls(*sizes)
 
     def constraint(self, n_states=None, n_letters=None) -> AutomatonConstraint:
         """A :class:`~seqvae.constraints.AutomatonConstraint` for this vocabulary."""
@@ -364,6 +380,44 @@ class CharTokenizer(_StringTokenizer):
 SMILES_PATTERN = r"\[[^\[\]]*\]|%\d\d|Cl|Br|."
 
 
+#: Tokenizer patterns a file may name: a run's JSON holds a pattern's name (or its
+#: text, which must be one of these), never a regular expression of its own, since a
+#: crafted pattern can backtrack for hours on one line.
+PATTERNS: dict[str, str] = {"smiles": SMILES_PATTERN, "char": "."}
+
+
+def register_pattern(name: str, pattern: str) -> None:
+    """Make ``pattern`` loadable from run files under ``name`` (checked: it compiles).
+
+    >>> register_pattern("words", r"[a-z]+| ")
+    >>> RegexTokenizer.from_dict({"type": "regex", "vocab": ["a"], "pattern_name": "words"}).pattern
+    '[a-z]+| '
+    """
+    if not isinstance(name, str) or not name or not isinstance(pattern, str):
+        raise TokenizerError("a pattern is registered as a non-empty name and a string")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise TokenizerError(f"pattern {name!r} does not compile: {exc}") from None
+    PATTERNS[name] = pattern
+
+
+def _pattern_from_file(d: dict) -> str:
+    """The pattern a tokenizer description names, looked up in :data:`PATTERNS`."""
+    name = d.get("pattern_name")
+    if name is not None:
+        if not isinstance(name, str) or name not in PATTERNS:
+            raise TokenizerError(f"unknown tokenizer pattern {str(name)[:80]!r}; register it "
+                                 "with seqvae.tokenizers.register_pattern")
+        return PATTERNS[name]
+    pattern = d.get("pattern", SMILES_PATTERN)
+    if pattern not in PATTERNS.values():
+        raise TokenizerError(f"tokenizer pattern {str(pattern)[:80]!r} is not a registered "
+                             "pattern; register it with seqvae.tokenizers.register_pattern "
+                             "before loading")
+    return pattern
+
+
 class RegexTokenizer(_StringTokenizer):
     """Tokens are the successive matches of a regular expression.
 
@@ -417,12 +471,15 @@ class RegexTokenizer(_StringTokenizer):
     def to_dict(self) -> dict:
         d = self._base_dict()
         d["pattern"] = self.pattern
+        name = next((n for n, p in PATTERNS.items() if p == self.pattern), None)
+        if name is not None:
+            d["pattern_name"] = name
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "RegexTokenizer":
-        return cls(d["vocab"], pattern=d.get("pattern", SMILES_PATTERN),
-                   unk=bool(d.get("unk", False)))
+        """Rebuild from :meth:`to_dict`; the pattern must be registered (:data:`PATTERNS`)."""
+        return cls(d["vocab"], pattern=_pattern_from_file(d), unk=bool(d.get("unk", False)))
 
 
 _TOKENIZERS = {cls.type_name: cls for cls in (AutomatonTokenizer, CharTokenizer, RegexTokenizer)}

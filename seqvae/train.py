@@ -21,11 +21,8 @@ and are only correct together; split, each piece would need the others to test.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -37,6 +34,7 @@ from .config import ModelConfig, TrainConfig
 from .errors import RunError, TrainingError
 from .model import SeqVAE
 from .rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint, write_checkpoint
+from .signals import ImmediateInterrupt, deferred_stop
 
 __all__ = ["Trainer", "ImmediateInterrupt", "kl_weight", "learning_rate", "pad_sequences",
            "epoch_batches", "init_distributed"]
@@ -156,37 +154,6 @@ def init_distributed() -> tuple[int, int]:
 # the trainer
 # ---------------------------------------------------------------------------
 
-class ImmediateInterrupt(KeyboardInterrupt):
-    """A second Ctrl-C, raised mid-step: the state is not saved (the last checkpoint stands)."""
-
-
-@contextlib.contextmanager
-def _deferred_interrupt():
-    """Hold SIGINT back until the caller asks: yields ``interrupted() -> bool``.
-
-    A KeyboardInterrupt in the middle of a step (say, between the backward pass
-    and the optimiser update) would leave weights, optimiser and RNG out of step
-    with the step counter, and the checkpoint written then could not resume
-    exactly. Outside the main thread, or where SIGINT is ignored, nothing changes.
-    """
-    flag = {"hit": False}
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        yield lambda: False
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        if flag["hit"]:  # a second Ctrl-C: the user will not wait
-            raise ImmediateInterrupt
-        flag["hit"] = True
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: flag["hit"]
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
 class Trainer:
     """Optimises a :class:`SeqVAE` on token id lists.
 
@@ -270,6 +237,8 @@ class Trainer:
         self.bad_epochs = 0
         self.stopped_early = False
         self.finished = False
+        #: Which weights the run ships: "last_step", or "best_val" (best validation epoch).
+        self.final_weights = "last_step"
         self.history: list[dict] = []
 
     # -- sizes -----------------------------------------------------------------
@@ -400,6 +369,7 @@ class Trainer:
             step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch,
             best_val=self.best_val, bad_epochs=self.bad_epochs,
             stopped_early=self.stopped_early, finished=self.finished,
+            final_weights=self.final_weights,
             rng=torch.get_rng_state(), train_config=self.cfg.to_dict(), history=self.history)
 
     def load_state_dict(self, state: dict) -> None:
@@ -420,11 +390,22 @@ class Trainer:
         self.bad_epochs = int(state["bad_epochs"])
         self.stopped_early = bool(state["stopped_early"])
         self.finished = bool(state.get("finished", False))
+        self.final_weights = str(state.get("final_weights", "last_step"))
         self.history = list(state.get("history", []))
         torch.set_rng_state(state["rng"])
+        if self.finished and not self.stopped_early and self._limits_left():
+            # A finished run given more epochs or steps (``--resume --max-steps M``)
+            # continues from where it ended.
+            self.finished = False
+
+    def _limits_left(self) -> bool:
+        """True while neither the epochs nor ``max_steps`` are used up."""
+        return self.epoch < self.cfg.epochs and not (self.cfg.max_steps
+                                                     and self.step >= self.cfg.max_steps)
 
     def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path | None:
         """Write the checkpoint atomically (rank 0 only); returns its path."""
+        self._saved_at = time.monotonic()
         if self.rank != 0:
             return None
         if path is not None:
@@ -445,11 +426,10 @@ class Trainer:
         if path is None:
             if self.store is None or not self.store.has_checkpoint():
                 return False
-            path = self.store.checkpoint_path
         elif not Path(path).exists():
             return False
         try:
-            self.restore(read_checkpoint(path))
+            self.restore(self.store.load_checkpoint() if path is None else read_checkpoint(path))
         except RunError as exc:
             raise TrainingError(str(exc)) from None
         return True
@@ -467,19 +447,20 @@ class Trainer:
     def fit(self) -> list[dict]:
         """Train until the epochs, ``max_steps`` or patience run out; returns the epoch records.
 
-        Ctrl-C is held back until the current step (or end-of-epoch evaluation)
-        is complete; then a checkpoint is written (when there is a run directory)
+        Ctrl-C and SIGTERM are held back until the current step (or end-of-epoch
+        evaluation) is complete; then a checkpoint is written (when there is a run directory)
         and KeyboardInterrupt is raised, so ``resume`` continues exactly where it
         stopped. A second Ctrl-C interrupts at once.
         """
         cfg = self.cfg
         if self.on_start is not None and self.rank == 0:
             self.on_start(self.total_steps)
-        with _deferred_interrupt() as interrupted:
+        with deferred_stop() as interrupted:
             return self._fit_loop(interrupted)
 
     def _fit_loop(self, interrupted: Callable[[], bool]) -> list[dict]:
         cfg = self.cfg
+        self._saved_at = time.monotonic()
         try:
             while not self.finished:
                 if self.epoch >= cfg.epochs or (cfg.max_steps and self.step >= cfg.max_steps):
@@ -495,7 +476,9 @@ class Trainer:
                     self._log({"kind": "step", "step": self.step, "epoch": self.epoch, **stats})
                     if self.progress is not None:
                         self.progress(self.step)
-                    if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                    if (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0) or (
+                            cfg.checkpoint_seconds
+                            and time.monotonic() - self._saved_at >= cfg.checkpoint_seconds):
                         self.save_checkpoint()
                     if interrupted():
                         raise KeyboardInterrupt
@@ -507,6 +490,7 @@ class Trainer:
                 if not epoch_done or (cfg.max_steps and self.step >= cfg.max_steps):
                     break
             self.finished = True
+            self._choose_final_weights()
             self.save_checkpoint()
         except ImmediateInterrupt:
             raise
@@ -547,8 +531,23 @@ class Trainer:
             self.finished = True
         self.save_checkpoint()
 
+    def _choose_final_weights(self) -> None:
+        """Label the weights the run ships, and log the choice.
+
+        A run that stops in the middle of an epoch (``max_steps``) ships the
+        last step's weights: they were never compared on validation, and the
+        steps asked for must not be silently dropped. A run that ends at an
+        epoch boundary ships the best validation epoch's weights when there are
+        any (early stopping's choice), else the last step's.
+        """
+        mid_epoch = self.batch_in_epoch > 0
+        self.final_weights = "best_val" if (self.best_state is not None and not mid_epoch) \
+            else "last_step"
+        self._log({"kind": "final", "step": self.step, "epoch": self.epoch,
+                   "weights": self.final_weights})
+
     def final_state(self) -> dict:
-        """Weights to keep: the best on validation when there was validation, else the last."""
-        if self.best_state is not None:
+        """Weights to keep: those :attr:`final_weights` names (see :meth:`fit`)."""
+        if self.final_weights == "best_val" and self.best_state is not None:
             return self.best_state
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}

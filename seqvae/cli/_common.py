@@ -24,7 +24,7 @@ from seqvae.jsonable import json_default
 
 __all__ = [
     "InputError", "err_console", "out_console", "fail", "handle_errors", "print_json",
-    "progress_bar", "set_threads", "THREADS_HELP",
+    "progress_bar", "set_threads", "machine_busy", "THREADS_HELP",
 ]
 
 #: Human-facing output (tables, progress, errors).
@@ -89,8 +89,22 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-THREADS_HELP = ("torch threads (default: the cores, at most 2). A fixed seed gives the same "
-                "numbers for the same thread count; a different count changes the float sums")
+THREADS_HELP = ("torch threads (default: the cores, at most 2; 1 when the machine is busy). A "
+                "fixed seed gives the same numbers for the same thread count; a different "
+                "count changes the float sums")
+
+
+def machine_busy() -> bool:
+    """True when the 1-minute load average is at least the number of cores.
+
+    On a busy machine, OpenMP threads that spin while they wait take cores from
+    the processes doing work, and a two-thread training can run tens of times
+    slower than one thread; such a machine gets one thread and passive waiting.
+    """
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except (OSError, AttributeError):  # no load average on this platform
+        return False
 
 
 def set_threads(threads: int | None, default: int | None = None) -> int:
@@ -98,9 +112,14 @@ def set_threads(threads: int | None, default: int | None = None) -> int:
     cores (at most 2). Only the command line sets this process-wide state."""
     import torch
 
-    if threads is None:
-        # Fixed, never load-dependent: the thread count changes results in the last bits.
-        threads = default if default is not None else min(2, os.cpu_count() or 1)
+    if threads is None and default is not None:
+        threads = default
+    elif threads is None:
+        threads = min(2, os.cpu_count() or 1)
+        if threads > 1 and machine_busy():
+            # The count changes results in the last bits; training prints the one it used
+            # (torch_threads), and --threads fixes it.
+            threads = 1
     if threads < 1:
         raise InputError("--threads must be >= 1")
     torch.set_num_threads(threads)

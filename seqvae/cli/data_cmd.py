@@ -95,9 +95,9 @@ def strings_command(
     # "\\[" : help text is rich markup, which would swallow a bare [nH] as a tag.
     tokenizer: str = typer.Option("regex", "--tokenizer", help="'regex' (SMILES-like tokens: "
                                   "Cl, Br, \\[nH], %10) or 'char' (one token per character)."),
-    validity: Optional[str] = typer.Option(None, "--validity", help="A 'module:function' "
-                                           "str -> bool; strings it rejects are dropped and the "
-                                           "name is kept for decoding."),
+    validity: Optional[str] = typer.Option(None, "--validity", help="A registered validator "
+                                           "name (e.g. smiles); strings it rejects are dropped and "
+                                           "the name is kept for decoding."),
     dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Drop repeated strings."),
 ):
     """Strings from a file as a data set (columns item, length), with a fitted tokenizer in

@@ -65,15 +65,17 @@ def _table(rows: list[dict], columns: list[tuple[str, str]], title: str):
 
 
 def _load(run_dir: Path, validity: Optional[str]):
+    from seqvae.errors import DomainError
     from seqvae.runs import load_run
 
-    run = load_run(run_dir)
-    if validity is not None:
-        try:
-            run.domain = run.domain.with_validity(validity)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"--validity: {exc}") from None
-    return run
+    if validity is None:
+        return load_run(run_dir)
+    try:
+        # The given validator replaces the one the run names, so a run naming one
+        # that is not registered here still loads.
+        return load_run(run_dir, validity=validity)
+    except (DomainError, TypeError) as exc:
+        raise InputError(f"--validity: {exc}") from None
 
 
 def _read_endpoint(run, path: Path):
@@ -151,7 +153,7 @@ def interpolate(
              "of the group means."),
     starts: int = typer.Option(20, "--starts", min=1, help="Attribute walk: starting points."),
     validity: Optional[str] = typer.Option(
-        None, "--validity", help="Strings runs: a validity function 'module:function' (str -> bool)."),
+        None, "--validity", help="Strings runs: a registered validator name (e.g. smiles)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write PNG figures."),
     threads: Optional[int] = typer.Option(
         None, "--threads", help="torch threads (default 1: decoding many small batches gains "

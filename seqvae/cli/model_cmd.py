@@ -63,15 +63,50 @@ def _parse_json_option(text: Optional[str], what: str) -> dict:
     return value
 
 
+CHECKPOINT_EVERY_HELP = "Also checkpoint every N steps ('500') or seconds ('30s')."
+
+
+def parse_checkpoint_every(text: Optional[str]) -> dict:
+    """``--checkpoint-every``: ``"500"`` (steps) or ``"30s"`` (seconds) as TrainConfig keys.
+
+    >>> parse_checkpoint_every("30s"), parse_checkpoint_every("500")
+    ({'checkpoint_seconds': 30.0}, {'checkpoint_every': 500})
+    """
+    if text is None:
+        return {}
+    text = str(text).strip()
+    try:
+        if text.endswith("s"):
+            seconds = float(text[:-1])
+            if not 0 < seconds < float("inf"):
+                raise ValueError
+            return {"checkpoint_seconds": seconds}
+        steps = int(text)
+        if steps < 0:
+            raise ValueError
+        return {"checkpoint_every": steps}
+    except ValueError:
+        raise InputError(f"--checkpoint-every must be steps (500) or seconds (30s), got "
+                         f"{text[:40]!r}") from None
+
+
 def _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule, free_bits,
                      checkpoint_every, patience, extra) -> dict:
     out = dict(_parse_json_option(extra, "--train-config"))
     for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
                        ("seed", seed), ("max_steps", max_steps), ("kl_schedule", kl_schedule),
-                       ("free_bits", free_bits), ("checkpoint_every", checkpoint_every),
-                       ("patience", patience)):
+                       ("free_bits", free_bits), ("patience", patience)):
         if value is not None:
             out[key] = value
+    out.update(parse_checkpoint_every(checkpoint_every))
+    return out
+
+
+def _resume_overrides(epochs, max_steps, checkpoint_every, patience) -> dict:
+    """What ``--resume`` may change: the limits (a finished run is extended by them)."""
+    out = {key: value for key, value in (("epochs", epochs), ("max_steps", max_steps),
+                                         ("patience", patience)) if value is not None}
+    out.update(parse_checkpoint_every(checkpoint_every))
     return out
 
 
@@ -123,8 +158,11 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                                   "continue with --resume", style="yellow")
             raise typer.Exit(130) from None
     if rank == 0:
+        import torch
+
         summary = {"run_dir": str(out), "d_z": run.d_z, **run.config.get("result", {}),
-                   "counts": run.config.get("counts", {}), "world_size": world}
+                   "counts": run.config.get("counts", {}), "world_size": world,
+                   "torch_threads": torch.get_num_threads()}
         history = run.trainer.history
         if history:
             summary["last_epoch"] = {k: v for k, v in history[-1].items()
@@ -157,8 +195,8 @@ def train_automata(
     kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule",
                                               help="constant, linear, sigmoid or cyclical."),
     free_bits: Optional[float] = typer.Option(None, "--free-bits", help="Nats per dimension."),
-    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every",
-                                                   help="Checkpoint every N steps."),
+    checkpoint_every: Optional[str] = typer.Option(None, "--checkpoint-every",
+                                                   help=CHECKPOINT_EVERY_HELP),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience "
                                            "(epochs; 0 = off)."),
     d_z: Optional[int] = typer.Option(None, "--d-z", help="Latent dimension."),
@@ -188,8 +226,9 @@ def train_automata(
         cfg = _read_run_config(out)
         from seqvae.domains import domain_from_dict
 
-        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
-                      command)
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {},
+                      _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
+                      quiet, command)
         return
     if data is not None:
         domain, items, info = AutomataDomain.training_set(data)
@@ -217,8 +256,7 @@ def train_strings(
     tokenizer: Optional[str] = typer.Option(None, "--tokenizer", help="regex (SMILES-like) or "
                                             "char (default: the data set's, else regex)."),
     validity: Optional[str] = typer.Option(None, "--validity",
-                                           help="Validity function 'module:function' "
-                                           "(default: the data set's)."),
+                                           help="A registered validator name (e.g. smiles)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help=_COMMON_HELP["out"]),
     epochs: Optional[int] = typer.Option(None, "--epochs"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
@@ -227,7 +265,8 @@ def train_strings(
     max_steps: Optional[int] = typer.Option(None, "--max-steps"),
     kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule"),
     free_bits: Optional[float] = typer.Option(None, "--free-bits"),
-    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every"),
+    checkpoint_every: Optional[str] = typer.Option(None, "--checkpoint-every",
+                                                   help=CHECKPOINT_EVERY_HELP),
     patience: Optional[int] = typer.Option(None, "--patience"),
     d_z: Optional[int] = typer.Option(None, "--d-z"),
     model_config: Optional[str] = typer.Option(None, "--model-config",
@@ -246,8 +285,9 @@ def train_strings(
     out = out or Path(f"runs/strings-{file.stem}")
     if resume:
         cfg = _read_run_config(out)
-        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
-                      command)
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {},
+                      _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
+                      quiet, command)
         return
     if tokenizer not in (None, "regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
@@ -270,10 +310,14 @@ def _read_run_config(out: Path) -> dict:
     return store.read_config()
 
 
-def _load(run_dir: Path):
-    from seqvae.runs import load_run
+NO_VALIDITY_HELP = ("Strings runs: load without the validity and canonical functions the run "
+                    "names (e.g. one that is not registered in this process).")
 
-    return load_run(run_dir)
+
+def _load(run_dir: Path, no_validity: bool = False):
+    from seqvae.runs import STORED, load_run
+
+    return load_run(run_dir, validity=None if no_validity else STORED)
 
 
 def _item_text(run, parsed) -> Optional[str]:
@@ -285,6 +329,22 @@ def _read_items(run, path: Path) -> list:
     if not path.exists():
         raise FileNotFoundError(path)
     return run.domain.read_items(path)
+
+
+STRICT_HELP = "Fail on the first item the run cannot encode (default: skip and count it)."
+
+
+def _screened_items(run, path: Path, strict: bool):
+    """The items of ``path`` the run can encode; the skipped ones are counted on stderr."""
+    from seqvae.screening import screen_items
+
+    screened = screen_items(run.domain, _read_items(run, path), strict=strict)
+    if screened.n_skipped:
+        err_console.print(f"{path}: {screened.summary()}", style="yellow", highlight=False)
+    if not screened.items:
+        raise InputError(f"{path}: no items the run can encode"
+                         + (f" ({screened.summary()})" if screened.n_skipped else ""))
+    return screened
 
 
 def _write_latents(z, out: Optional[Path], as_json: bool, extra: dict) -> None:
@@ -306,6 +366,20 @@ def _write_latents(z, out: Optional[Path], as_json: bool, extra: dict) -> None:
         print_json({"z": np.asarray(z).tolist(), **extra})
 
 
+def _check_npy_size(path: Path) -> None:
+    """ValueError unless the .npy header asks for no more bytes than the file holds."""
+    import numpy as np
+
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(fh)
+        need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if need > path.stat().st_size - fh.tell():
+            raise ValueError(f"the header declares {need} bytes, more than the file holds")
+
+
 def _read_latents(path: Path, d_z: int):
     import numpy as np
 
@@ -313,11 +387,18 @@ def _read_latents(path: Path, d_z: int):
         raise FileNotFoundError(path)
     if path.suffix == ".npy":
         try:
+            _check_npy_size(path)
             z = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise InputError(f"{path}: not a numeric .npy file ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - numpy's header parser raises many kinds
+            raise InputError(f"{path}: not a numeric .npy file "
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
+                             ) from None
     else:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            obj = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+            raise InputError(f"{path}: not a JSON list of latent points "
+                             f"({' '.join(str(exc).split())[:120]})") from None
         z = obj["z"] if isinstance(obj, dict) and "z" in obj else obj
         try:
             z = np.asarray(z, dtype=np.float32)
@@ -353,9 +434,7 @@ def _print_parsed(run, parsed, as_json: bool, extra_rows=None,
     if as_json and output is None:
         print_json(rows)
         return
-    lines = [row["item"] if row["ok"] else
-             f"# invalid: {row['error']}" + (f": {row['item']}" if row["item"] else "")
-             for row in rows]
+    lines = [_plain_row(row) for row in rows]
     if output is None:
         sys.stdout.write("".join(line + "\n" for line in lines))
         return
@@ -364,6 +443,15 @@ def _print_parsed(run, parsed, as_json: bool, extra_rows=None,
     atomic_write_text(output, "".join(line + "\n" for line in lines))
     err_console.print(f"wrote {len(lines)} items ({sum(r['ok'] for r in rows)} valid) to "
                       f"{escape(str(output))}", highlight=False)
+
+
+def _plain_row(row: dict) -> str:
+    """One line of plain-text output: the item, or a marked invalid decode with its text
+    (never hidden, never mistaken for a valid item: it starts with '#')."""
+    if row["ok"]:
+        return row["item"]
+    text = f" {row['item']}" if row["item"] is not None else ""
+    return f"# invalid ({' '.join(str(row['error']).split())}):{text}"
 
 
 @handle_errors
@@ -383,6 +471,7 @@ def sample_command(
                                           "this file (one a line, invalid ones marked) "
                                           "instead of stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Decode samples z ~ N(0, I) and print the items (one per line, or JSON); an invalid
@@ -390,7 +479,7 @@ def sample_command(
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
-    run = use_device(_load(run_dir), device)
+    run = use_device(_load(run_dir, no_validity), device)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
@@ -407,18 +496,25 @@ def encode_command(
                                 "data set (.parquet) or strings (one per line)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write latents (.npy or .json)."),
     as_json: bool = typer.Option(False, "--json", help="Also print JSON on stdout."),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
-    """Encode items to their latent means (and log-variances in JSON)."""
+    """Encode items to their latent means (and log-variances in JSON).
+
+    An item the run cannot encode (an unknown token, say) is skipped and counted on
+    stderr; JSON output lists it under ``skipped`` and gives the input position of
+    every row under ``index``. ``--strict`` fails on it instead."""
     set_threads(threads)
-    run = _load(run_dir)
-    items = _read_items(run, file)
-    if not items:
-        raise InputError(f"{file}: no items")
-    mu, logvar = run.encode(items)
-    _write_latents(mu, out, as_json, {"logvar": logvar.tolist()} if (as_json or out is None
-                                                                      or out.suffix != ".npy")
-                   else {})
+    run = _load(run_dir, no_validity)
+    screened = _screened_items(run, file, strict)
+    mu, logvar = run.encode(screened.items)
+    extra = {"logvar": logvar.tolist()} if (as_json or out is None or out.suffix != ".npy") \
+        else {}
+    if screened.n_skipped and extra:
+        extra.update(index=screened.index, skipped=screened.skipped,
+                     n_skipped=screened.n_skipped)
+    _write_latents(mu, out, as_json, extra)
 
 
 @handle_errors
@@ -434,11 +530,12 @@ def decode_command(
     n_letters: Optional[int] = typer.Option(None, "--n-letters"),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json"),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Decode latent points into items."""
     set_threads(threads)
-    run = _load(run_dir)
+    run = _load(run_dir, no_validity)
     z = _read_latents(latents, run.d_z)
     parsed = run.decode_parsed(z, method=method, temperature=temperature, beam_width=beam_width,
                                seed=seed, constrained=not unconstrained,
@@ -459,6 +556,8 @@ def eval_command(
                                 "metrics (MOSES metrics for molecules; 0 skips them)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units (and the MOSES
@@ -468,14 +567,17 @@ def eval_command(
     set_threads(threads)
     if samples < 0:
         raise InputError("--samples must be >= 0")
-    run = use_device(_load(run_dir), device)
-    items = _read_items(run, data) if data is not None else None
+    run = use_device(_load(run_dir, no_validity), device)
+    screened = _screened_items(run, data, strict) if data is not None else None
+    items = screened.items if screened is not None else None
     with progress_bar(transient=True) as bar:
         task = bar.add_task("evaluating", total=5, status="")
         result = evaluate(run, items, max_items=max_items, prior_count=prior_count,
                           iwae_samples=iwae_samples, seed=seed, metric_samples=samples,
                           progress=lambda k: bar.update(task, completed=k))
     result["run_dir"] = str(run_dir)
+    if screened is not None:
+        result["items_skipped"] = screened.n_skipped
     if as_json:
         print_json(result)
         return

@@ -72,6 +72,17 @@ def _leaderboard_table(result):
     return table
 
 
+def _checkpoint_interval(text: str) -> dict:
+    """``--checkpoint-every`` as search_extreme keywords (seconds, or steps with the
+    30-second default kept as well)."""
+    from seqvae.cli.model_cmd import parse_checkpoint_every
+
+    parsed = parse_checkpoint_every(text)
+    if "checkpoint_seconds" in parsed:
+        return parsed
+    return {"checkpoint_steps": parsed["checkpoint_every"]}
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``search-extreme`` to the root app."""
 
@@ -104,6 +115,9 @@ def register(app: typer.Typer) -> None:
         start_from: Optional[str] = typer.Option(
             None, "--start-from", help="File of automata to start from (any automata format)."),
         top: int = typer.Option(10, "--top", help="Leaderboard size."),
+        checkpoint_every: str = typer.Option(
+            "30s", "--checkpoint-every", help="With --out: checkpoint every N steps ('50') or "
+                                              "seconds ('30s')."),
         threads: Optional[int] = typer.Option(
             None, "--threads", help="torch threads of the latent methods (default 1: their "
                                     "networks are small, the exact evaluations dominate)."),
@@ -134,9 +148,12 @@ def register(app: typer.Typer) -> None:
                 f"unknown joblib backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
         if model is not None:
             from seqvae.rundir import RunDir
+            from seqvae.search.runner import check_model_run
 
             if not RunDir(model).has_config():
                 raise InputError(f"not a trained run directory: {model}")
+            check_model_run(model)
+        every = _checkpoint_interval(checkpoint_every)
         if method in ("vae", "hybrid"):
             set_threads(threads, default=1)
         start = (load_start_automata(start_from, n_states, n_letters)
@@ -156,7 +173,7 @@ def register(app: typer.Typer) -> None:
                     n_states, n_letters, method, budget, seed=seed, time_limit=time_limit,
                     model=model, jobs=jobs, out_dir=out, resume=resume, start_from=start,
                     progress=lambda k: bar.advance(task, k), status=on_status, log=on_log,
-                    top=top, method_options=options)
+                    top=top, method_options=options, **every)
             except KeyboardInterrupt:
                 bar.stop()
                 hint = f"; state saved, continue with --resume --out {out}" if out else ""

@@ -12,11 +12,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from automata.atomic import atomic_path, atomic_write_text
+from automata.atomic import atomic_path, atomic_write_text, remove_stale_temps
 from automata.dfa import DFA
 from automata.errors import AutomatonError
 
 from ..errors import SearchError
+from ..signals import sigterm_as_interrupt
 from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Snapshot, Verifier,
                    cerny_bound, compact, h_level, load_checkpoint, make_evaluator,
                    save_checkpoint)
@@ -172,6 +173,23 @@ def check_arguments(n_states: int, n_letters: int, method: str, budget: int, *,
         raise SearchError("resuming needs the output directory of the run to continue")
 
 
+def check_model_run(model) -> None:
+    """SearchError unless ``model`` is a run directory trained on automata (the latent
+    search decodes automata; a strings run has no automaton tokenizer)."""
+    from ..errors import RunError
+    from ..rundir import RunDir
+
+    try:
+        config = RunDir(model).read_config()
+    except RunError as exc:
+        raise SearchError(f"--model: {exc}") from None
+    domain = config.get("domain") if isinstance(config, dict) else None
+    name = domain.get("name") if isinstance(domain, dict) else None
+    if name != "automata":
+        raise SearchError(f"--model {model} is a run of the {str(name)[:40]!r} domain; "
+                          "search-extreme needs a run trained on automata")
+
+
 def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", budget: int = 10_000,
                    *, seed: int = 0, time_limit: float | None = None, model: str | None = None,
                    jobs: int = 1, out_dir: str | os.PathLike | None = None, resume: bool = False,
@@ -181,7 +199,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
                    progress: Callable[[int], None] | None = None,
                    status: Callable[[dict], None] | None = None,
                    log: Callable[[str], None] | None = None,
-                   checkpoint_seconds: float = 30.0, top: int = 10,
+                   checkpoint_seconds: float = 30.0, checkpoint_steps: int = 0, top: int = 10,
                    method_options: dict | None = None, write_results: bool = True) -> SearchResult:
     """Search for automata with the longest shortest reset words.
 
@@ -222,6 +240,11 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
         Called after each step with ``{"evaluations", "best_reset_length", "steps"}``.
     log : callable, optional
         Receives human-readable messages (model training, restarts).
+    checkpoint_seconds, checkpoint_steps : optional
+        With ``out_dir``: write ``checkpoint.npz`` when this many seconds have passed
+        since the last one (30), and also every so many steps (0: off). SIGTERM
+        stops the search like Ctrl-C: back to the last step boundary, checkpoint
+        written, KeyboardInterrupt raised.
     method_options : dict, optional
         Keyword options of the method class (population size, ...).
 
@@ -243,11 +266,14 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     """
     check_arguments(n_states, n_letters, method, budget, time_limit=time_limit, resume=resume,
                     out_dir=out_dir)
+    if model is not None and method in ("vae", "hybrid"):
+        check_model_run(model)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         if not resume:  # a fresh run starts a fresh candidate log
             repair_candidate_log(out, np.zeros((0, n_letters, n_states), np.int8), np.zeros(0))
+        remove_stale_temps(out)  # what a killed save left behind
     start_tables = None
     if start_from is not None:
         dfas = load_start_automata(start_from, n_states, n_letters)
@@ -271,7 +297,8 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     elif start_tables is not None:
         driver.seed(start_tables)
     try:
-        stopped = driver.run(time_limit, status, checkpoint_seconds)
+        with sigterm_as_interrupt():
+            stopped = driver.run(time_limit, status, checkpoint_seconds, checkpoint_steps)
     except KeyboardInterrupt:
         snap = driver.roll_back()
         if driver.checkpoint is not None and write_results:
@@ -332,7 +359,7 @@ class _Driver:
                         self.meta)
 
     def run(self, time_limit: float | None, status: Callable[[dict], None] | None,
-            checkpoint_seconds: float) -> str:
+            checkpoint_seconds: float, checkpoint_steps: int = 0) -> str:
         """Step until the budget, the time limit or the supply of new automata runs out;
         returns why it stopped."""
         ctx = self.ctx
@@ -353,8 +380,9 @@ class _Driver:
             if status is not None:
                 status({"evaluations": ctx.evaluations, "best_reset_length": ctx.best_rt,
                         "steps": self.steps})
-            if self.checkpoint is not None and \
-                    time.perf_counter() - last_checkpoint >= checkpoint_seconds:
+            if self.checkpoint is not None and (
+                    time.perf_counter() - last_checkpoint >= checkpoint_seconds
+                    or (checkpoint_steps and self.steps % checkpoint_steps == 0)):
                 save_checkpoint(self.checkpoint, ctx, self.snap)
                 last_checkpoint = time.perf_counter()
         return "budget"

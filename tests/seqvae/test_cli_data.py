@@ -10,6 +10,11 @@ from seqvae.cli import app
 from seqvae.data import load_dataset
 from seqvae.domains import domain_for_dataset
 from seqvae.tokenizers import tokenizer_from_dict
+from seqvae.validators import register_validator
+
+register_validator("test_alpha", str.isalpha, replace=True)
+register_validator("test_upper", str.isupper, str.upper, replace=True)
+register_validator("test_lower", str.islower, replace=True)
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "examples" / "smiles_tiny.txt"
@@ -84,18 +89,18 @@ def test_strings_validity_filter(tmp_path):
     src.write_text("abc\nABC\nDEF\n")
     out = tmp_path / "s.parquet"
     result = runner.invoke(app, ["data", "strings", str(src), "--tokenizer", "char",
-                                 "--validity", "builtins:str.isupper", "-o", str(out)])
+                                 "--validity", "test_upper", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["dropped_invalid"] == 1
     df, meta = load_dataset(out)
     assert df["item"].tolist() == ["ABC", "DEF"]
-    assert meta["validity"] == "builtins:str.isupper"
+    assert meta["validity"] == "test_upper"
 
 
 @pytest.mark.parametrize("extra, fragment", [
-    (["--column", "x"], "CSV, TSV and Parquet files only"),
+    (["--column", "x"], "Parquet files only"),
     (["--tokenizer", "bpe"], "--tokenizer"),
-    (["--validity", "nomodule_zz:f"], "cannot import"),
+    (["--validity", "nomodule_zz:f"], "no validator named"),
 ])
 def test_strings_bad_input(tmp_path, extra, fragment):
     result = runner.invoke(app, ["data", "strings", str(EXAMPLE), *extra,

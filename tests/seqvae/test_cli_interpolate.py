@@ -13,6 +13,11 @@ from automata import DFA
 from automata.formats import write_automata
 from seqvae.cli import app
 from seqvae.scoring import SUMMARY_KEYS
+from seqvae.validators import register_validator
+
+register_validator("test_alpha", str.isalpha, replace=True)
+register_validator("test_upper", str.isupper, str.upper, replace=True)
+register_validator("test_lower", str.islower, replace=True)
 
 runner = CliRunner()
 
@@ -124,7 +129,7 @@ def test_attribute_walk(automata_run, tmp_path):
 
 def test_strings_run_with_validity_function(strings_run, tmp_path):
     result = runner.invoke(app, ["interpolate", str(strings_run), "--slerp", "--pairs", "2",
-                                 "--steps", "4", "--validity", "builtins:str.isalpha",
+                                 "--steps", "4", "--validity", "test_alpha",
                                  "--out", str(tmp_path / "s"), "--json"])
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)
@@ -152,7 +157,7 @@ def test_bad_input_exits_2_with_one_line(automata_run, tmp_path):
     _one_line_error(runner.invoke(app, ["interpolate", str(automata_run), "--attribute", "colour",
                                         "--out", str(tmp_path / "x")]))
     _one_line_error(runner.invoke(app, ["interpolate", str(automata_run), "--validity",
-                                        "builtins:str.isalpha"]))
+                                        "test_alpha"]))
     not_a_run = tmp_path / "empty_dir"
     not_a_run.mkdir()
     _one_line_error(runner.invoke(app, ["interpolate", str(not_a_run)]))

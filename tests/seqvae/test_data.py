@@ -121,8 +121,10 @@ def test_load_strings_formats(tmp_path):
     with pytest.raises(DataError, match="several columns"):
         load_strings(pq)
     assert load_strings(pq, column="b") == ["3", "4"]
-    with pytest.raises(DataError, match="CSV, TSV and Parquet files only"):
-        load_strings(txt, column="x")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("a\n")
+    with pytest.raises(DataError, match="files only"):
+        load_strings(plain, column="x")
     with pytest.raises(FileNotFoundError):
         load_strings(tmp_path / "nope.txt")
     binary = tmp_path / "b.txt"

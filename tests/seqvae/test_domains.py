@@ -6,8 +6,13 @@ import pytest
 from automata.canon import canonical_form, canonical_key
 from automata.dfa import DFA
 from automata.generate import is_strongly_connected, random_tables, strongly_connected_tables
-from seqvae.domains import AutomataDomain, Parsed, StringDomain, domain_from_dict, resolve_function
+from seqvae.domains import AutomataDomain, Parsed, StringDomain, domain_from_dict
 from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
+from seqvae.validators import register_validator
+
+register_validator("test_alpha", str.isalpha, replace=True)
+register_validator("test_upper", str.isupper, str.upper, replace=True)
+register_validator("test_lower", str.islower, replace=True)
 
 
 def cerny(n):
@@ -109,16 +114,17 @@ def explode(s: str) -> bool:
 
 
 def test_string_domain_validity_by_name_survives_to_dict():
+    register_validator("test_is_short", is_short, replace=True)
     tok = CharTokenizer.fit(["ab", "abcd"])
-    dom = StringDomain(tok, validity=f"{__name__}:is_short")
+    dom = StringDomain(tok, validity="test_is_short")
     assert dom.parse(tok.encode("ab")) == Parsed(True, "ab", None)
     p = dom.parse(tok.encode("abcd"))
     assert not p.ok and p.item == "abcd" and "is_short" in p.error
     back = domain_from_dict(json.loads(json.dumps(dom.to_dict())))
-    assert back.validity_name == f"{__name__}:is_short"
+    assert back.validity_name == "test_is_short"
     assert not back.parse(tok.encode("abcd")).ok
-    # a module-level function given as an object gets its name too
-    assert StringDomain(tok, validity=is_short).validity_name == f"{__name__}:is_short"
+    # a registered function given as an object gets its registered name too
+    assert StringDomain(tok, validity=is_short).validity_name == "test_is_short"
 
 
 def test_string_domain_validity_that_raises():
@@ -142,17 +148,17 @@ def test_string_domain_basics():
     assert c.max_steps() == 4 and c.allowed(c.start(2)).shape == (2, tok.vocab_size)
     assert dom.score("ab") == {}
     assert dom.canonical_key("ab") == "ab"
-    assert StringDomain(tok, canonical="builtins:str.upper").canonical_key("ab") == "AB"
+    assert StringDomain(tok, canonical="test_upper").canonical_key("ab") == "AB"
     assert not dom.parse([1, 4]).ok
 
 
-def test_resolve_function_errors():
-    with pytest.raises(ValueError, match="module:function"):
-        resolve_function("nocolon")
-    with pytest.raises(ValueError, match="cannot import"):
-        resolve_function("no_such_module_xyz:f")
-    with pytest.raises(ValueError, match="no attribute"):
-        resolve_function("os:no_such_function_xyz")
+def test_unknown_validator_names_are_errors_not_imports():
+    from seqvae.validators import UnknownValidatorError
+
+    tok = CharTokenizer.fit(["ab"])
+    for name in ("nocolon", "no_such_module_xyz:f", "os:system", "os.path:basename"):
+        with pytest.raises(UnknownValidatorError, match="no validator named"):
+            StringDomain(tok, validity=name)
 
 
 def test_domain_from_dict_errors():
@@ -202,4 +208,4 @@ def test_registry_rebuilds_registered_domains_and_refuses_clashes():
     with pytest.raises(DomainError, match="unknown domain"):
         domain_from_dict({"name": "no-such-domain", "tokenizer": {}})
     with pytest.raises(DomainError, match="exact validity"):
-        DOM.with_validity("builtins:str.isalpha")
+        DOM.with_validity("test_alpha")

@@ -11,6 +11,11 @@ from seqvae.domains import AutomataDomain, Parsed, StringDomain
 from seqvae.interpolate import choose_pairs, run_attribute, run_interpolation
 from seqvae.scoring import SUMMARY_KEYS, score_decodes, summarize_points
 from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
+from seqvae.validators import register_validator
+
+register_validator("test_alpha", str.isalpha, replace=True)
+register_validator("test_upper", str.isupper, str.upper, replace=True)
+register_validator("test_lower", str.islower, replace=True)
 
 CERNY4 = DFA([[1, 2, 3, 0], [1, 1, 2, 3]])            # rt 9
 CERNY4_RELABELLED = CERNY4.relabel([2, 0, 3, 1], [1, 0])
@@ -52,7 +57,7 @@ def test_scoring_hand_made_decodes(domain):
 
 
 def test_scoring_strings_has_no_automaton_fields():
-    dom = StringDomain(CharTokenizer.fit(["abc", "cab"]), validity="builtins:str.islower")
+    dom = StringDomain(CharTokenizer.fit(["abc", "cab"]), validity="test_lower")
     parsed = [dom.parse(dom.encode("abc")), dom.parse(dom.encode("ab")),
               Parsed(False, "ABC", "rejected")]
     rows = score_decodes(parsed, dom, train_keys={"abc"}, endpoint_keys=["cab"])

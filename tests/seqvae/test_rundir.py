@@ -37,7 +37,13 @@ def test_run_dir_files(tmp_path):
     rd.write_items("train", ["x", "y"])
     rd.write_train_keys(["k2", "k1", "k1"])
     rd.save_checkpoint(make_checkpoint({}, {}, {}))
-    assert rd.is_run() and rd.read_config() == {"a": 1}
+    from automata.atomic import file_sha256
+
+    assert rd.is_run() and rd.read_config() == {
+        "a": 1, "checkpoint_sha256": file_sha256(rd.checkpoint_path),
+        "checkpoint_sha256_previous": None}
+    rd.write_config({"a": 2})  # the digest of the checkpoint that exists is kept
+    assert rd.read_config()["checkpoint_sha256"] == file_sha256(rd.checkpoint_path)
     assert rd.read_items("train") == ["x", "y"] and rd.read_items("val") == []
     assert rd.read_train_keys() == {"k1", "k2"}
     with pytest.raises(RunError):
