@@ -166,7 +166,9 @@ def _molecule_lines(path: Path, column: str | None, report: dict) -> list[str]:
     message = str(first_error)
     if "cannot tell which column" in message:
         # No option name here: not every command that reads strings has one.
-        message += " (keep only the column to read, or name it where the command allows)"
+        columns = message.rsplit(" among ", 1)[-1].split(";", 1)[0]
+        message = (f"{path}: several columns {columns} and none clearly holds the strings; "
+                   "keep only the column to read, or name it where the command allows")
     raise DataError(message) from None
 
 

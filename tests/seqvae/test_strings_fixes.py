@@ -7,10 +7,12 @@ from typer.testing import CliRunner
 
 from seqvae.cli import app
 from seqvae.runs import load_run
+from seqvae.validators import register_validator
 
 runner = CliRunner()
 TINY = json.dumps(dict(d_z=4, enc_hidden=24, dec_z_dim=8, dec_hidden=24, dec_layers=1,
                        embed_dim=8, conv_channels=[8], conv_kernels=[3]))
+register_validator("test_lower", str.islower, replace=True)
 WORDS = ["abc", "bca", "cab", "acb", "bac", "cba", "aab", "bba", "abb", "baa", "ccc", "cca"]
 
 
@@ -19,7 +21,7 @@ def test_train_strings_keeps_the_data_sets_tokenizer_and_validity(tmp_path):
     src.write_text("\n".join(WORDS + ["ABC"]) + "\n")
     data = tmp_path / "w.parquet"
     made = runner.invoke(app, ["data", "strings", str(src), "-o", str(data), "--tokenizer",
-                               "char", "--validity", "builtins:str.islower"])
+                               "char", "--validity", "test_lower"])
     assert made.exit_code == 0, made.output
     assert json.loads(made.stdout)["dropped_invalid"] == 1
     out = tmp_path / "run"
@@ -28,7 +30,7 @@ def test_train_strings_keeps_the_data_sets_tokenizer_and_validity(tmp_path):
     assert result.exit_code == 0, result.output
     domain = load_run(out).domain
     assert domain.tokenizer.type_name == "char"
-    assert domain.validity_name == "builtins:str.islower"
+    assert domain.validity_name == "test_lower"
     # an explicit option still wins over the stored one
     out2 = tmp_path / "run2"
     result = runner.invoke(app, ["train", "strings", str(data), "--out", str(out2), "--epochs",
@@ -37,7 +39,7 @@ def test_train_strings_keeps_the_data_sets_tokenizer_and_validity(tmp_path):
     assert result.exit_code == 0, result.output
     domain2 = load_run(out2).domain
     assert domain2.tokenizer.type_name == "regex"
-    assert domain2.validity_name == "builtins:str.islower"
+    assert domain2.validity_name == "test_lower"
 
 
 def test_encode_error_names_no_option_it_lacks(tmp_path):

@@ -38,6 +38,13 @@ STEADY = dict(batch_size=16, lr=5e-3, lr_schedule="constant", warmup_steps=0,
 ITEMS = [DFA(t) for t in random_tables(60, 4, 2, np.random.default_rng(0))]  # 3 batches/epoch
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Runs compared weight for weight must use the same thread count; a CLI test that ran
+    # before may have left torch on another.
+    torch.set_num_threads(1)
+
+
 def _weights(run):
     return {k: v.clone() for k, v in run.model.state_dict().items()}
 
