@@ -142,7 +142,7 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                                 f"AU {rec['val_active_units']}")
                 if show:
                     err_console.print(" ".join(bits), highlight=False)
-            elif rec["step"] % 10 == 0:
+            elif rec["kind"] == "step" and rec["step"] % 10 == 0:
                 bar.update(task, status=f"loss {rec['loss']:.2f} rec {rec['rec']:.2f} "
                                         f"KL {rec['kl']:.1f} β {rec['beta']:.2f}")
 

@@ -112,3 +112,15 @@ def test_train_from_an_automata_file(tmp_path):
     sample = runner.invoke(app, ["sample", str(out), "--count", "3", "--json"])
     rows = json.loads(sample.stdout)
     assert all(r["ok"] and parse_compact(r["item"]).n_states == 3 for r in rows)
+
+
+def test_train_ending_on_a_logged_step_prints_its_summary(tmp_path):
+    # The progress line reads step records every 10 steps; the closing 'final' record of a
+    # run that stops at step 10 must not be taken for one.
+    out = tmp_path / "run10"
+    result = runner.invoke(app, ["train", "automata", "--n-states", "4", "--n-letters", "2",
+                                 "--count", "200", "--epochs", "3", "--max-steps", "10",
+                                 "--batch-size", "32", "--out", str(out), "--model-config", TINY,
+                                 "--threads", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["steps"] == 10
