@@ -98,10 +98,6 @@ def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:
 #: Longest string (characters) read for training: a longer line is skipped and counted,
 #: since one 20,000-character line would make every batch that holds it pad to that length.
 MAX_STRING_LENGTH = 1000
-_GZIP_MAGIC = b"\x1f\x8b"
-_BOM = b"\xef\xbb\xbf"
-#: Largest decompressed strings file read (bytes): a small .gz must not expand without bound.
-MAX_DECOMPRESSED_BYTES = 4 << 30
 
 
 def _molecule_style(path: Path) -> bool:
@@ -114,33 +110,18 @@ def _molecule_style(path: Path) -> bool:
 def _text_lines(path: Path, report: dict) -> list[str]:
     """Non-blank lines of a text file, gzipped or not (told by its magic bytes), BOM dropped;
     undecodable lines are counted in ``report["bad_lines"]``."""
-    import gzip
+    from .chem.errors import MoleculeFileError
+    from .chem.molfile import decoded_lines, read_file_bytes
 
     try:
-        with open(path, "rb") as handle:
-            gz = handle.read(2) == _GZIP_MAGIC
-            handle.seek(0)
-            if gz:
-                with gzip.open(handle) as stream:
-                    data = stream.read(MAX_DECOMPRESSED_BYTES + 1)
-            else:
-                data = handle.read()
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
-    if len(data) > MAX_DECOMPRESSED_BYTES:
-        raise DataError(f"{path}: decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes")
-    if data.startswith(_BOM):
-        data = data[len(_BOM):]
-    out = []
-    for raw in data.split(b"\n"):
-        try:
-            line = raw.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            report["bad_lines"] += 1
-            continue
-        if line:
-            out.append(line)
-    if not out and report["bad_lines"]:
+        data = read_file_bytes(path)
+    except MoleculeFileError as exc:
+        raise DataError(str(exc)) from None
+    bad: list = []
+    out = [text.strip() for _, text in decoded_lines(data, bad)]
+    report["bad_lines"] += len(bad)
+    out = [line for line in out if line]
+    if not out and bad:
         raise DataError(f"{path}: not UTF-8 text")
     return out
 

@@ -40,8 +40,9 @@ from typing import Iterator, Sequence
 from .errors import ChemError, MoleculeFileError
 from .rdkit_support import canonical_smiles_many
 
-__all__ = ["SMILES_HEADERS", "MoleculeRecords", "read_molecule_file", "clean_molecules",
-           "CleanedMolecules", "load_molecules"]
+__all__ = ["SMILES_HEADERS", "MAX_DECOMPRESSED_BYTES", "MoleculeRecords", "read_file_bytes",
+           "decoded_lines", "read_molecule_file", "clean_molecules", "CleanedMolecules",
+           "load_molecules"]
 
 #: Header names taken for the SMILES column, in order of preference (compared in lower case).
 SMILES_HEADERS = ("smiles", "canonical_smiles", "isomeric_smiles", "smi", "smiles_string",
@@ -54,6 +55,8 @@ _BOM = b"\xef\xbb\xbf"
 _FIELD_SPLIT = re.compile(r"[ \t]+")
 #: How many examples of bad lines / invalid molecules a report keeps.
 _EXAMPLES = 5
+#: Largest decompressed text file read (bytes): a small .gz must not expand without bound.
+MAX_DECOMPRESSED_BYTES = 4 << 30
 
 
 @dataclass
@@ -70,21 +73,31 @@ class MoleculeRecords:
     format: str = "smi"
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_file_bytes(path: Path, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """The bytes of a text file, gunzipped when it starts with gzip's magic bytes (whatever
+    its name); :class:`MoleculeFileError` when it cannot be read or holds more than
+    ``max_bytes`` once decompressed. The one reader of molecule and strings files."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(2)
             handle.seek(0)
             if head == _GZIP_MAGIC:
                 with gzip.open(handle) as gz:
-                    return gz.read()
-            return handle.read()
+                    data = gz.read(max_bytes + 1)
+            elif os.fstat(handle.fileno()).st_size > max_bytes:
+                raise MoleculeFileError(f"{path}: holds more than {max_bytes} bytes")
+            else:
+                # read() with a size would allocate that size up front: the size is known.
+                data = handle.read()
     except FileNotFoundError:
         raise MoleculeFileError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise MoleculeFileError(f"{path}: is a directory, not a molecule file") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise MoleculeFileError(f"{path}: cannot read: {exc}") from None
+    if len(data) > max_bytes:
+        raise MoleculeFileError(f"{path}: decompresses to more than {max_bytes} bytes")
+    return data
 
 
 def _file_format(path: Path) -> str:
@@ -98,7 +111,7 @@ def _file_format(path: Path) -> str:
     return "smi"
 
 
-def _decoded_lines(data: bytes, bad: list) -> Iterator[tuple[int, str]]:
+def decoded_lines(data: bytes, bad: list) -> Iterator[tuple[int, str]]:
     """(1-based line number, text) of each non-blank line; undecodable lines go to ``bad``."""
     if data.startswith(_BOM):
         data = data[len(_BOM):]
@@ -225,7 +238,7 @@ def read_molecule_file(path: str | os.PathLike, *, column: str | None = None,
     path = Path(path)
     fmt = _file_format(path)
     bad: list = []
-    lines = list(_decoded_lines(_read_bytes(path), bad))
+    lines = list(decoded_lines(read_file_bytes(path), bad))
     if fmt in ("csv", "tsv"):
         picked, rows = _records_csv(lines, path, column, "," if fmt == "csv" else "\t", bad)
     else:
