@@ -12,7 +12,10 @@ For binary automata with n states it reports, per method, budget and seed:
   ``seqvae automata census --json``, or any automata file), or computed by the
   pruned census when the ``automata`` package has one (``--census-compute``);
 * ``series``     — members of the known binary series at this n found / existing,
-* ``unnamed``    — distinct automata found at rt >= n²-4n+6 that belong to no known family.
+* ``unnamed``    — distinct automata found at rt >= n²-4n+6 that belong to no known family,
+* ``repeats``    — share of the run's proposed candidates that were isomorphic to one
+  already evaluated: they are answered from the archive and cost no evaluation (the
+  budget counts distinct automata for every method alike).
 
 The summary gives means over seeds and, per method, the ratio of its mean
 ``to_r90`` to that of ``evolve`` (below 1: fewer evaluations than evolve).
@@ -142,7 +145,11 @@ def measure(result, budgets, census: set[str] | None) -> list[dict]:
                "to_cerny": first_cerny if first_cerny is not None and first_cerny <= used else None,
                "slow": int(np.sum(prefix >= slow_level)),
                "series": f"{int(np.sum(slow_named & (slow_idx < used)))}/{len(named)}",
-               "unnamed": len(_unnamed(result.tables[slow_idx[slow_idx < used]]))}
+               "unnamed": len(_unnamed(result.tables[slow_idx[slow_idx < used]])),
+               # Share of the whole run's proposals that were already-seen classes
+               # (answered from the archive, not charged to the budget).
+               "repeats": round(result.duplicates / result.proposed, 3) if result.proposed
+               else 0.0}
         if census is not None:
             found = [k for i, k in zip(slow_idx, slow_keys) if i < used and k in census]
             row["census_slow"] = len(census)
@@ -173,7 +180,7 @@ def _fmt(value) -> str:
 
 def print_table(rows: list[dict], file=sys.stdout) -> None:
     cols = ["n", "method", "budget", "seed", "best", "cerny_bound", "to_cerny", "slow", "series",
-            "unnamed", "recall", "to_r90", "seconds"]
+            "unnamed", "recall", "to_r90", "repeats", "seconds"]
     cols = [c for c in cols if any(c in r for r in rows)]
     widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in cols}
     print("  ".join(c.rjust(widths[c]) for c in cols), file=file)
@@ -198,6 +205,7 @@ def summarise(rows: list[dict]) -> list[dict]:
              "unnamed_mean": float(np.mean([r["unnamed"] for r in rs])),
              "all_series": sum(r["series"].split("/")[0] == r["series"].split("/")[1]
                                for r in rs),
+             "repeats_mean": float(np.mean([r.get("repeats", 0.0) for r in rs])),
              "seconds_mean": float(np.mean([r.get("seconds", 0.0) for r in rs]))}
         if "recall" in rs[0]:
             s["recall_mean"] = float(np.mean([r["recall"] for r in rs]))
@@ -231,6 +239,11 @@ def main(argv=None) -> int:
                         help="boost: automata files (any sizes) that pre-train its models")
     parser.add_argument("--boost-options", default=None,
                         help="boost: JSON object of method options, e.g. '{\"vae_samples\": 0}'")
+    parser.add_argument("--method-options", default=None,
+                        help="JSON object of method options for every method run, e.g. the "
+                             "evolve of before the closure: '{\"copy_moves\": false, "
+                             "\"closure_margin\": null, \"restart_kind\": \"uniform\"}' "
+                             "(boost and hybrid take evolve's under \"evolve_options\")")
     parser.add_argument("--tag", default="",
                         help="appended to the method names in the tables (tells variants apart)")
     parser.add_argument("--jobs", type=int, default=1)
@@ -254,11 +267,12 @@ def main(argv=None) -> int:
             for seed in args.seeds:
                 t0 = time.perf_counter()
                 model = args.model.replace("{n}", str(n)) if args.model else None
-                options = None
-                if method == "boost":
-                    import json
+                import json
 
-                    options = json.loads(args.boost_options) if args.boost_options else {}
+                options = json.loads(args.method_options) if args.method_options else None
+                if method == "boost":
+                    options = dict(options or {})
+                    options.update(json.loads(args.boost_options) if args.boost_options else {})
                     if args.transfer_from:
                         options["transfer_from"] = args.transfer_from
                 result = search_extreme(

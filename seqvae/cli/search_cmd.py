@@ -83,6 +83,31 @@ def _checkpoint_interval(text: str) -> dict:
     return {"checkpoint_steps": parsed["checkpoint_every"]}
 
 
+def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | None,
+                    restarts: str | None) -> dict:
+    """The local-search options given on the command line, checked, as evolve's keywords."""
+    from seqvae.search.baselines import RESTART_KINDS
+
+    given = {"--closure-margin": closure_margin, "--copy-moves": copy_moves,
+             "--restarts": restarts}
+    named = [flag for flag, value in given.items() if value is not None]
+    if named and method not in ("evolve", "hybrid", "boost"):
+        raise InputError(f"{named[0]} only applies to --method evolve, hybrid or boost")
+    options: dict = {}
+    if closure_margin is not None:
+        if closure_margin < -1:
+            raise InputError(f"--closure-margin must be -1 (off) or >= 0, got {closure_margin}")
+        options["closure_margin"] = None if closure_margin == -1 else closure_margin
+    if copy_moves is not None:
+        options["copy_moves"] = copy_moves
+    if restarts is not None:
+        if restarts not in RESTART_KINDS:
+            raise InputError(f"--restarts must be one of {', '.join(RESTART_KINDS)}, "
+                             f"got {restarts[:40]!r}")
+        options["restart_kind"] = restarts
+    return options
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``search-extreme`` to the root app."""
 
@@ -118,6 +143,19 @@ def register(app: typer.Typer) -> None:
         checkpoint_every: str = typer.Option(
             "30s", "--checkpoint-every", help="With --out: checkpoint every N steps ('50') or "
                                               "seconds ('30s')."),
+        closure_margin: Optional[int] = typer.Option(
+            None, "--closure-margin",
+            help="evolve, hybrid, boost: enumerate the whole neighbourhood of every automaton "
+                 "found with rt >= n²-4n+6 - M, recursively (default 4 up to 8 states, off "
+                 "beyond; -1: off)."),
+        copy_moves: Optional[bool] = typer.Option(
+            None, "--copy-moves/--no-copy-moves",
+            help="evolve, hybrid, boost: the move copying one letter onto another with one "
+                 "arrow moved (default on up to 8 states)."),
+        restarts: Optional[str] = typer.Option(
+            None, "--restarts",
+            help="evolve, hybrid, boost: fresh populations 'uniform' or 'high-rank' (letters "
+                 "of rank >= n-2; default high-rank up to 8 states)."),
         threads: Optional[int] = typer.Option(
             None, "--threads", help="torch threads of the latent methods (default 1: their "
                                     "networks are small, the exact evaluations dominate)."),
@@ -140,7 +178,14 @@ def register(app: typer.Typer) -> None:
 
             if not Path(path).is_file():
                 raise InputError(f"--transfer-from: no such file: {path}")
-        options = {"transfer_from": transfer_from} if transfer_from else None
+        options = {"transfer_from": transfer_from} if transfer_from else {}
+        evolve_options = _evolve_options(method, closure_margin, copy_moves, restarts)
+        if evolve_options:
+            if method == "evolve":
+                options.update(evolve_options)
+            else:
+                options["evolve_options"] = evolve_options
+        options = options or None
         check_arguments(n_states, n_letters, method, budget, time_limit=time_limit,
                         resume=resume, out_dir=out)
         if backend is not None and backend not in _BACKENDS:

@@ -14,12 +14,14 @@ import numpy as np
 
 from automata.generate import random_tables
 
-from .core import NOT_EVALUATED, SearchContext, keys_of
+from ..errors import SearchError
+from .core import NOT_EVALUATED, SearchContext, h_level, keys_of
 
 __all__ = [
     "SearchMethod", "RandomSearch", "EvolutionarySearch", "OPERATORS", "redirect",
-    "swap_images", "redirect_unused", "near_identity", "neighbourhood", "swap_neighbourhood",
-    "crossover", "tournament",
+    "swap_images", "redirect_unused", "near_identity", "copy_letter", "neighbourhood",
+    "swap_neighbourhood", "copy_neighbourhood", "crossover", "tournament", "high_rank_tables",
+    "RESTART_KINDS",
 ]
 
 
@@ -153,6 +155,28 @@ def near_identity(rng: np.random.Generator, tables: np.ndarray, mask: np.ndarray
     return out
 
 
+def copy_letter(rng: np.random.Generator, tables: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Where ``mask``: copy one letter onto another, then redirect one transition of the copy.
+
+    The two letters then differ in a single transition. Several of the
+    slowest series sit there (Wielandt's W_n: the cycle, and the cycle with
+    one arrow moved), one such move away from Černý's automaton but far from
+    it in single redirections.
+    """
+    out = tables.copy()
+    m, k, n = out.shape
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0 or n < 2 or k < 2:
+        return out
+    source = rng.integers(0, k, size=len(idx))
+    target = (source + rng.integers(1, k, size=len(idx))) % k
+    q = rng.integers(0, n, size=len(idx))
+    shift = rng.integers(1, n, size=len(idx))
+    out[idx, target] = out[idx, source]
+    out[idx, target, q] = (out[idx, target, q] + shift) % n
+    return out
+
+
 def neighbourhood(table: np.ndarray) -> np.ndarray:
     """Every table one transition redirection away from ``table``: (k·n·(n−1), k, n)."""
     k, n = table.shape
@@ -179,6 +203,56 @@ def swap_neighbourhood(table: np.ndarray) -> np.ndarray:
     return out
 
 
+def copy_neighbourhood(table: np.ndarray) -> np.ndarray:
+    """Every table made by copying one letter onto another and redirecting one
+    transition of the copy: (k·(k−1)·n·(n−1), k, n), see :func:`copy_letter`.
+
+    >>> copy_neighbourhood(np.array([[1, 2, 0], [0, 0, 2]])).shape
+    (12, 2, 3)
+    """
+    k, n = table.shape
+    parts = []
+    for source in range(k):
+        for target in range(k):
+            if source == target:
+                continue
+            copied = table.copy()
+            copied[target] = table[source]
+            moved = neighbourhood(copied)
+            # Keep the redirections of the copied letter only.
+            parts.append(moved[(moved != copied[None]).any(axis=2)[:, target]])
+    if not parts:
+        return np.zeros((0, k, n), dtype=table.dtype)
+    return np.concatenate(parts)
+
+
+def high_rank_tables(m: int, n_states: int, n_letters: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``m`` random tables whose letters are permutations with 0, 1 or 2 transitions
+    redirected (rank n, n−1 or n−2), at least one letter redirected.
+
+    Every slowly synchronizing automaton in the censuses of n = 7, 8, 9 has
+    letters of rank at least n−2, while a uniformly random letter has rank
+    about 0.63·n: climbs started here begin near that region.
+
+    >>> t = high_rank_tables(100, 6, 2, np.random.default_rng(0))
+    >>> ranks = [len(set(row)) for row in t.reshape(-1, 6)]
+    >>> min(ranks) >= 4, t.shape
+    (True, (100, 2, 6))
+    """
+    n, k = n_states, n_letters
+    out = np.argsort(rng.random((m, k, n)), axis=2)  # one random permutation per letter
+    moves = rng.choice(3, size=(m, k), p=[0.25, 0.5, 0.25])
+    # A table of permutations only never synchronizes (n > 1): redirect in one letter.
+    unmoved = (moves == 0).all(axis=1)
+    moves[unmoved, rng.integers(0, k, size=int(unmoved.sum()))] = 1
+    for i, a in zip(*np.nonzero(moves)):
+        for _ in range(int(moves[i, a])):
+            q = int(rng.integers(n))
+            out[i, a, q] = (out[i, a, q] + int(rng.integers(1, n))) % n if n > 1 else 0
+    return out.astype(np.int32)
+
+
 def crossover(rng: np.random.Generator, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Recombine two batches of parents.
 
@@ -203,8 +277,13 @@ def tournament(rng: np.random.Generator, fitness: np.ndarray, count: int, size: 
     return contenders[np.arange(count), np.argmax(score, axis=1)]
 
 
+#: Where :class:`EvolutionarySearch` draws fresh populations: uniformly random
+#: tables, or :func:`high_rank_tables`.
+RESTART_KINDS = ("uniform", "high-rank")
+
 #: Variation operators of :class:`EvolutionarySearch`.
-OPERATORS = ("redirect", "unused", "swap", "swap+redirect", "crossover", "near-identity")
+OPERATORS = ("redirect", "unused", "swap", "swap+redirect", "crossover", "near-identity",
+             "copy")
 
 
 class EvolutionarySearch(SearchMethod):
@@ -225,7 +304,10 @@ class EvolutionarySearch(SearchMethod):
       parent, plus one redirect;
     * ``near-identity`` — the letter of least rank replaced by the identity
       with one transition redirected (a letter merging a single pair), other
-      letters kept; on by default beyond 8 states (``near_identity``).
+      letters kept; on by default beyond 8 states (``near_identity``);
+    * ``copy`` — one letter copied onto another, then one transition of the
+      copy redirected (:func:`copy_letter`); with ``copy_moves``, on by
+      default up to 8 states.
 
     Operators are drawn with probabilities that follow their recent success
     (adaptive operator selection); ``strength`` adapts too — up when many
@@ -253,8 +335,23 @@ class EvolutionarySearch(SearchMethod):
     stays independent. The defaults of these three depend on the size (see
     the code).
 
+    With ``closure_margin`` M, each step first enumerates the neighbourhood
+    (redirections, swaps and, with ``copy_moves`` and ``closure_copies``,
+    copies) of up to ``closure_per_step`` archive members with
+    rt >= n²−4n+6 − M not yet expanded, best first: a flood fill over the
+    region just below the slow level, where isolated slow automata are joined
+    (at n = 8, 50 of the 63 classes with rt >= 38 form one component through
+    automata with rt >= 34, none through single redirections alone).
+    ``restart_kind`` chooses where fresh populations come from
+    (:data:`RESTART_KINDS`). Up to 8 states the copy move, a closure with
+    M = 4 and high-rank restarts are on by default; pass
+    ``copy_moves=False, closure_margin=None, restart_kind="uniform"`` for the
+    search without them.
+
     The context canonicalises and deduplicates every batch, so only new
-    distinct automata cost budget.
+    distinct automata cost budget: a candidate isomorphic to one already
+    evaluated is answered from the archive and is not counted as an
+    evaluation, for every method alike.
     """
 
     name = "evolve"
@@ -266,7 +363,9 @@ class EvolutionarySearch(SearchMethod):
                  patience: int = 25, expand: int = 1, expand_share: float | None = None,
                  restart_keep: float = 0.0, expand_swaps: bool | None = None,
                  expand_merge: bool | None = None, near_identity: bool | None = None,
-                 **options):
+                 copy_moves: bool | None = None, closure_margin: int | None | str = "auto",
+                 closure_per_step: int = 4, closure_copies: bool = True,
+                 restart_kind: str | None = None, **options):
         super().__init__(ctx, **options)
         self.mu = int(population)
         self.lam = int(offspring)
@@ -294,9 +393,33 @@ class EvolutionarySearch(SearchMethod):
         # states enumeration already finds them, and the move would only take
         # children away from it.
         self.near_identity = bool((not small) if near_identity is None else near_identity)
+        # Measured at n = 8 (scripts/bench_search.py against the pruned census):
+        # the copy move reaches the W_n/D′_n/D″_n group, the closure sweeps the
+        # slow automata joined through automata up to 4 below the slow level,
+        # and high-rank restarts begin climbs near them. Beyond 8 states they
+        # stay off unless asked for: there they were not measured.
+        self.copy_moves = bool(small if copy_moves is None else copy_moves)
+        if closure_margin == "auto":
+            closure_margin = 4 if small else None
+        if restart_kind is None:
+            restart_kind = "high-rank" if small else "uniform"
+        if closure_margin is not None and (not isinstance(closure_margin, (int, np.integer))
+                                           or closure_margin < 0):
+            raise SearchError(f"closure_margin must be >= 0, got {closure_margin}")
+        if int(closure_per_step) < 1:
+            raise SearchError(f"closure_per_step must be positive, got {closure_per_step}")
+        if restart_kind not in RESTART_KINDS:
+            raise SearchError(f"restart_kind must be one of {', '.join(RESTART_KINDS)}, "
+                              f"got {str(restart_kind)[:40]!r}")
+        self.restart_kind = restart_kind
+        self.closure_margin = None if closure_margin is None else int(closure_margin)
+        self.closure_per_step = int(closure_per_step)
+        self.closure_copies = bool(closure_copies)
         self.active = np.asarray([j for j, op in enumerate(OPERATORS)
-                                  if op != "near-identity" or self.near_identity])
+                                  if (op != "near-identity" or self.near_identity)
+                                  and (op != "copy" or self.copy_moves)])
         self.expand_evals = 0
+        self.closure_evals = 0
         self.op_score = np.full(len(OPERATORS), 0.2)
         k, n = ctx.n_letters, ctx.n_states
         self.pop = np.zeros((0, k, n), dtype=np.int32)
@@ -314,7 +437,7 @@ class EvolutionarySearch(SearchMethod):
                 "stall": self.stall, "pop_best": self.pop_best, "strength": self.strength,
                 "restarts": self.restarts, "expanded": self.expanded,
                 "expand_evals": self.expand_evals, "op_score": self.op_score,
-                "climb_start": self.climb_start}
+                "climb_start": self.climb_start, "closure_evals": self.closure_evals}
 
     def load_state_dict(self, state: dict) -> None:
         self.pop = np.asarray(state["pop"], dtype=np.int32)
@@ -331,6 +454,7 @@ class EvolutionarySearch(SearchMethod):
         # States saved before an operator was added: the new one starts neutral.
         self.op_score = np.concatenate([score, np.full(len(OPERATORS) - len(score), 0.2)])
         self.climb_start = int(state.get("climb_start", 0))
+        self.closure_evals = int(state.get("closure_evals", 0))
 
     def seed(self, tables: np.ndarray, rts: np.ndarray) -> None:
         self._merge(np.asarray(tables, dtype=np.int32), np.asarray(rts, dtype=np.int64))
@@ -343,7 +467,8 @@ class EvolutionarySearch(SearchMethod):
 
     def _random_batch(self, m: int) -> tuple[np.ndarray, np.ndarray]:
         ctx = self.ctx
-        canon, rts = ctx.evaluate(random_tables(m, ctx.n_states, ctx.n_letters, ctx.rng))
+        draw = high_rank_tables if self.restart_kind == "high-rank" else random_tables
+        canon, rts = ctx.evaluate(draw(m, ctx.n_states, ctx.n_letters, ctx.rng))
         keep = rts != NOT_EVALUATED
         return canon[keep], rts[keep]
 
@@ -386,17 +511,33 @@ class EvolutionarySearch(SearchMethod):
             # late in the last one would keep it at the floor.
             self.op_score = np.full(len(OPERATORS), 0.2)
 
+    def _open(self) -> np.ndarray:
+        """Flags of the archive members whose neighbourhood was enumerated, grown to its size."""
+        size = self.ctx.archive.size
+        if len(self.expanded) < size:
+            self.expanded = np.concatenate(
+                [self.expanded, np.zeros(size - len(self.expanded), dtype=bool)])
+        return ~self.expanded[:size]
+
+    def _neighbours(self, index: int, copies: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Mark archive member ``index`` expanded and evaluate its whole neighbourhood
+        (the copy moves only when ``copies`` and :attr:`copy_moves`)."""
+        self.expanded[index] = True
+        table = self.ctx.archive.tables[index].astype(np.int32)
+        moves = [neighbourhood(table)]
+        if self.expand_swaps:
+            moves.append(swap_neighbourhood(table))
+        if self.copy_moves and copies:
+            moves.append(copy_neighbourhood(table))
+        return self.ctx.evaluate(np.concatenate(moves))
+
     def _expand(self) -> None:
         """Evaluate the full neighbourhood of the best not-yet-expanded archive members."""
         archive = self.ctx.archive
         for _ in range(self.expand):
             if self.expand_evals > self.expand_share * archive.size:
                 return
-            size = archive.size
-            if len(self.expanded) < size:
-                self.expanded = np.concatenate(
-                    [self.expanded, np.zeros(size - len(self.expanded), dtype=bool)])
-            open_idx = np.flatnonzero(~self.expanded[:size])
+            open_idx = np.flatnonzero(self._open())
             if self.expand_merge:
                 # Merged neighbourhoods feed the current climb: expanding the
                 # best of earlier climbs would pull every fresh population back
@@ -408,22 +549,44 @@ class EvolutionarySearch(SearchMethod):
             best = open_idx[np.lexsort((-open_idx, -rts))[0]]
             if archive.rts[best] < 0:
                 return
-            self.expanded[best] = True
             before = archive.size
-            table = archive.tables[best].astype(np.int32)
-            moves = [neighbourhood(table)]
-            if self.expand_swaps:
-                moves.append(swap_neighbourhood(table))
-            canon, rts = self.ctx.evaluate(np.concatenate(moves))
+            canon, rts = self._neighbours(int(best))
             self.expand_evals += archive.size - before
             if self.expand_merge:
                 done = rts != NOT_EVALUATED
                 self._merge(canon[done], rts[done])
 
+    def _close(self) -> None:
+        """Neighbourhood closure: enumerate the neighbourhood of every archive member
+        with rt >= n²−4n+6 − ``closure_margin``, best first, ``closure_per_step`` per step.
+
+        Slow automata are isolated peaks under single redirections, but many
+        are joined through automata a few steps below the slow level; a flood
+        fill over that region finds them once one is found. The archive's
+        deduplication means no automaton is evaluated twice, and the
+        ``expanded`` flags that no neighbourhood is enumerated twice.
+        """
+        if self.closure_margin is None:
+            return
+        archive = self.ctx.archive
+        level = h_level(self.ctx.n_states) - self.closure_margin
+        for _ in range(self.closure_per_step):
+            if self.ctx.exhausted:
+                return
+            open_idx = np.flatnonzero(self._open() & (archive.rts >= level))
+            if len(open_idx) == 0:
+                return
+            best = open_idx[np.lexsort((open_idx, -archive.rts[open_idx]))[0]]
+            before = archive.size
+            self._neighbours(int(best), copies=self.closure_copies)
+            self.closure_evals += archive.size - before
+
     # -- one generation --------------------------------------------------------
     def step(self) -> None:
         ctx, rng = self.ctx, self.ctx.rng
         self.gen += 1
+        if len(self.pop):
+            self._close()
         if self.expand and len(self.pop):
             self._expand()
         if len(self.pop) < 2:
@@ -458,6 +621,7 @@ class EvolutionarySearch(SearchMethod):
         children = swap_images(rng, children, swaps)
         children = redirect_unused(rng, children, ops == OPERATORS.index("unused"))
         children = near_identity(rng, children, ops == OPERATORS.index("near-identity"))
+        children = copy_letter(rng, children, ops == OPERATORS.index("copy"))
         counts = np.zeros(lam, dtype=np.int64)
         plain = ops == OPERATORS.index("redirect")
         counts[plain] = 1 + rng.poisson(self.strength, size=int(plain.sum()))
