@@ -244,6 +244,9 @@ def main(argv=None) -> int:
                              "evolve of before the closure: '{\"copy_moves\": false, "
                              "\"closure_margin\": null, \"restart_kind\": \"uniform\"}' "
                              "(boost and hybrid take evolve's under \"evolve_options\")")
+    parser.add_argument("--missed", action="store_true",
+                        help="list the census automata each method missed, with their reset "
+                             "length, family and in how many seeds")
     parser.add_argument("--tag", default="",
                         help="appended to the method names in the tables (tells variants apart)")
     parser.add_argument("--jobs", type=int, default=1)
@@ -259,6 +262,7 @@ def main(argv=None) -> int:
     from seqvae.search import h_level, search_extreme
 
     rows: list[dict] = []
+    missed: dict[tuple, list[set]] = {}
     top_budget = max(args.budgets)
     for n in args.n:
         census = None if args.no_recall else census_keys(n, h_level(n), args.census,
@@ -281,6 +285,10 @@ def main(argv=None) -> int:
                     method_options=options,
                     log=None if args.quiet else (lambda m: print(m, file=sys.stderr)))
                 seconds = time.perf_counter() - t0
+                if args.missed and census:
+                    slow = result.tables[result.rts >= h_level(n)]
+                    found = set(_canonical_keys(slow)) & census
+                    missed.setdefault((n, method + args.tag), []).append(census - found)
                 for row in measure(result, sorted(args.budgets), census):
                     row["method"] += args.tag
                     row["seconds"] = round(seconds, 1)
@@ -304,7 +312,30 @@ def main(argv=None) -> int:
             print("  ".join(_fmt(s.get(c)).rjust(widths[c]) for c in cols))
     if args.csv:
         _write_csv(args.csv, rows)
+    if missed:
+        print_missed(missed)
     return 0
+
+
+def print_missed(missed: dict[tuple, list[set]], file=sys.stdout) -> None:
+    """Per (n, method): the census automata some seed missed, slowest first."""
+    from automata.families import identify_family
+    from automata.formats import parse_compact
+    from automata.sync import reset_length
+
+    for (n, method), runs in missed.items():
+        counts: dict[str, int] = {}
+        for keys in runs:
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
+        print(f"\nn={n} {method}: {len(counts)} census automata missed by at least one of "
+              f"{len(runs)} seeds", file=file)
+        rows = []
+        for key, count in counts.items():
+            dfa = parse_compact(key)
+            rows.append((reset_length(dfa), key, identify_family(dfa) or "-", count))
+        for rt, key, family, count in sorted(rows, key=lambda r: (-r[0], r[1])):
+            print(f"  rt={rt}  {key}  {family}  missed in {count}/{len(runs)}", file=file)
 
 
 def _write_csv(path: str, rows: list[dict]) -> None:

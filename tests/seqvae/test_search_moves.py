@@ -168,3 +168,15 @@ def test_cli_closure_options(tmp_path):
     ok = runner.invoke(app, ["search-extreme", "-n", "5", "-b", "300", "-m", "evolve",
                              "--closure-margin", "1", "--out", str(tmp_path), "--json"])
     assert ok.exit_code == 0 and (tmp_path / "candidates.parquet").exists()
+
+
+def test_high_rank_tables_have_letters_of_rank_at_least_n_minus_2():
+    from seqvae.search.baselines import high_rank_tables
+
+    n, k = 7, 3
+    tables = high_rank_tables(300, n, k, np.random.default_rng(5))
+    assert tables.shape == (300, k, n) and tables.min() >= 0 and tables.max() < n
+    ranks = np.array([[len(set(row)) for row in t] for t in tables])
+    assert ranks.min() >= n - 2
+    assert (ranks < n).any(axis=1).all()          # never all permutations
+    assert set(ranks.ravel()) == {n - 2, n - 1, n}
