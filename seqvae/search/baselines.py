@@ -405,7 +405,7 @@ class EvolutionarySearch(SearchMethod):
             restart_kind = "high-rank" if small else "uniform"
         if closure_margin is not None and (not isinstance(closure_margin, (int, np.integer))
                                            or closure_margin < 0):
-            raise SearchError(f"closure_margin must be >= 0, got {closure_margin}")
+            raise SearchError(f"closure_margin must be an integer >= 0, got {closure_margin!r}")
         if int(closure_per_step) < 1:
             raise SearchError(f"closure_per_step must be positive, got {closure_per_step}")
         if restart_kind not in RESTART_KINDS:
