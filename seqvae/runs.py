@@ -462,7 +462,7 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
     """
     store = RunDir(out_dir) if out_dir is not None else None
     keys = None
-    if store is not None and init_distributed()[0] == 0:
+    if store is not None and init_distributed(device)[0] == 0:
         store.remove_stale_temps()
     if resume:
         state, mcfg, tcfg, config, splits, ids = _resumed_run_setup(store, domain)
@@ -474,7 +474,7 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         keys = domain.canonical_keys(splits["train"])
         meta = {"domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
                 "version": __version__}
-        if store is not None and init_distributed()[0] == 0:
+        if store is not None and init_distributed(device)[0] == 0:
             _write_new_run(store, domain, config, splits, keys, command)
     trainer = Trainer(mcfg, tcfg, ids["train"], ids["val"], out_dir=out_dir, meta=meta,
                       progress=progress, on_log=on_log, on_start=on_start, device=device)
@@ -559,7 +559,7 @@ def fine_tune(run: Run, items: Sequence, weights: Sequence[float] | None = None,
     w = np.ones(len(items)) if weights is None else np.asarray(weights, dtype=np.float64)
     trainer = Trainer(model.config, tcfg, ids, (), weights=w,
                       samples_per_epoch=max(bs, len(items)), model=model,
-                      progress=progress, on_log=on_log)
+                      progress=progress, on_log=on_log, device=run.device)
     trainer.fit()
     model.eval()
     new.train_keys.update(run.domain.canonical_keys(items))

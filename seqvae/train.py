@@ -12,7 +12,8 @@ run resumed from any checkpoint ends with the same weights as one that never
 stopped.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) the trainer joins the
-process group (gloo on CPU), wraps the model in DistributedDataParallel, gives
+process group (gloo on CPU, NCCL on CUDA with one GPU per rank, ``cuda:LOCAL_RANK``),
+wraps the model in DistributedDataParallel, gives
 each rank every ``world``-th batch, and lets only rank 0 write.
 
 The module is longer than most because the trainer's parts (schedules, batches,
@@ -37,7 +38,7 @@ from .rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint,
 from .signals import ImmediateInterrupt, deferred_stop
 
 __all__ = ["Trainer", "ImmediateInterrupt", "kl_weight", "learning_rate", "pad_sequences",
-           "epoch_batches", "init_distributed"]
+           "epoch_batches", "init_distributed", "distributed_backend", "rank_device"]
 
 
 # ---------------------------------------------------------------------------
@@ -139,13 +140,65 @@ def _dist():
     return dist if dist.is_available() and dist.is_initialized() else None
 
 
-def init_distributed() -> tuple[int, int]:
-    """Join the process group when launched by torchrun; returns (rank, world_size)."""
+def _world_size() -> int:
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        raise TrainingError(f"WORLD_SIZE must be an integer, got "
+                            f"{os.environ.get('WORLD_SIZE')!r}") from None
+
+
+def distributed_backend(device) -> str:
+    """The process-group backend for training on ``device``: NCCL on CUDA, gloo elsewhere.
+
+    >>> distributed_backend("cpu"), distributed_backend(torch.device("cuda", 1))
+    ('gloo', 'nccl')
+    """
+    return "nccl" if torch.device(device).type == "cuda" else "gloo"
+
+
+def rank_device(device=None) -> torch.device:
+    """The device this process trains on: under torchrun on CUDA, its own ``cuda:LOCAL_RANK``.
+
+    One process per GPU is what DDP over NCCL expects; a CUDA device asked for on
+    the command line (``cuda``, ``cuda:0``) names the kind, and torchrun's
+    ``LOCAL_RANK`` picks the GPU. CPU devices and single-process runs are kept.
+
+    >>> rank_device("cpu")
+    device(type='cpu')
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if device.type != "cuda" or _world_size() <= 1:
+        return device
+    text = os.environ.get("LOCAL_RANK", "0")
+    try:
+        local = int(text)
+    except ValueError:
+        raise TrainingError(f"LOCAL_RANK must be an integer, got {text!r}") from None
+    if local < 0:
+        raise TrainingError(f"LOCAL_RANK must be >= 0, got {local}")
+    return torch.device("cuda", local)
+
+
+def init_distributed(device=None) -> tuple[int, int]:
+    """Join the process group when launched by torchrun; returns (rank, world_size).
+
+    The backend follows ``device`` (:func:`distributed_backend`: NCCL for CUDA,
+    gloo for the CPU); on CUDA this process first binds its own GPU
+    (:func:`rank_device`), as NCCL requires. The first call decides; later calls
+    only read the rank.
+    """
     import torch.distributed as dist
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = _world_size()
     if world > 1 and dist.is_available() and not dist.is_initialized():
-        dist.init_process_group(backend="gloo")
+        local = rank_device(device)
+        if local.type == "cuda":
+            if local.index >= torch.cuda.device_count():
+                raise TrainingError(f"LOCAL_RANK {local.index}: only "
+                                    f"{torch.cuda.device_count()} CUDA device(s) here")
+            torch.cuda.set_device(local)
+        dist.init_process_group(backend=distributed_backend(local))
     d = _dist()
     return (d.get_rank(), d.get_world_size()) if d else (0, 1)
 
@@ -200,7 +253,8 @@ class Trainer:
         self.progress = progress
         self.on_log = on_log
         self.on_start = on_start
-        self.rank, self.world = init_distributed()
+        self.device = rank_device(device)
+        self.rank, self.world = init_distributed(self.device)
         self.train_x, self.train_len = pad_sequences(train_ids, model_config.pad_id)
         self.val_x, self.val_len = pad_sequences(val_ids, model_config.pad_id)
         too_long = int(self.train_len.max())
@@ -220,13 +274,14 @@ class Trainer:
         torch.manual_seed(train_config.seed)
         if model is None:
             model = SeqVAE(model_config)
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.model = model.to(self.device)
         self.ddp = None
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            self.ddp = DistributedDataParallel(self.model)
+            # on CUDA each rank owns one GPU (rank_device); on the CPU DDP takes no device ids
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.ddp = DistributedDataParallel(self.model, device_ids=ids)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr,
                                           weight_decay=train_config.weight_decay)
         self.step = 0

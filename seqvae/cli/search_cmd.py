@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+from ._device import DEVICE_HELP
 
 __all__ = ["register"]
 
@@ -83,6 +84,17 @@ def _checkpoint_interval(text: str) -> dict:
     return {"checkpoint_steps": parsed["checkpoint_every"]}
 
 
+def _device_options(method: str, device, transfer_from) -> dict | None:
+    """The method options that carry ``--device`` to the methods with a VAE (boost hands
+    it to its latent proposals); the others run no network on it."""
+    options: dict = {"transfer_from": transfer_from} if transfer_from else {}
+    if method in ("vae", "hybrid"):
+        options["device"] = device
+    elif method == "boost":
+        options["latent_options"] = {"device": device}
+    return options or None
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``search-extreme`` to the root app."""
 
@@ -121,8 +133,12 @@ def register(app: typer.Typer) -> None:
         threads: Optional[int] = typer.Option(
             None, "--threads", help="torch threads of the latent methods (default 1: their "
                                     "networks are small, the exact evaluations dominate)."),
+        device: str = typer.Option("auto", "--device",
+                                   help="Where the VAE of vae, hybrid and boost runs: "
+                                        + DEVICE_HELP),
     ):
         """Search for automata with the longest reset words; the budget counts distinct automata."""
+        from seqvae.device import resolve_device
         from seqvae.search import search_extreme
         from seqvae.search.runner import check_arguments, load_start_automata
 
@@ -140,7 +156,7 @@ def register(app: typer.Typer) -> None:
 
             if not Path(path).is_file():
                 raise InputError(f"--transfer-from: no such file: {path}")
-        options = {"transfer_from": transfer_from} if transfer_from else None
+        options = _device_options(method, resolve_device(device), transfer_from)
         check_arguments(n_states, n_letters, method, budget, time_limit=time_limit,
                         resume=resume, out_dir=out)
         if backend is not None and backend not in _BACKENDS:
