@@ -13,6 +13,13 @@ at a molecular objective (:data:`seqvae.chem.OBJECTIVES`: qed, logp, sas, plogp)
 3. refit the head on everything scored so far, and repeat until ``budget``
    latent points have been decoded.
 
+When the run was trained with a joint property head (``train smiles
+--properties``) that predicts the objective (or, for ``plogp`` / ``plogp_zinc``,
+logP and SAS, whose difference is the penalised logP without the ring term),
+that head is used instead of one fitted here (step 1 then only picks the
+elites, and step 3 is skipped): it was trained on every training molecule with
+the VAE, which is what the chemical VAE did.
+
 Scores are RDKit's (``sas`` is minimised, the others maximised); the head only
 chooses where to look. The leaderboard holds distinct molecules found by
 decoding, best first, each with its exact score.
@@ -25,7 +32,7 @@ import numpy as np
 
 from .errors import SearchError
 
-__all__ = ["optimize_molecules"]
+__all__ = ["optimize_molecules", "joint_head", "JointHead"]
 
 
 def _signed(scores: np.ndarray, maximize: bool) -> np.ndarray:
@@ -61,7 +68,8 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     Returns
     -------
     dict
-        ``objective``, ``maximize``, ``budget``, ``seed``, ``decoded``,
+        ``objective``, ``maximize``, ``budget``, ``seed``, ``head`` (``joint``: the
+        run's jointly trained head; ``fitted``: one fitted here), ``decoded``,
         ``valid`` (share of valid decodes), ``distinct`` (molecules found),
         ``novel`` (of those, not in the training set), ``seconds`` and
         ``leaderboard``: a list of ``{"smiles", "score", "novel", "round"}``,
@@ -93,8 +101,11 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     start = [train[i] for i in pick]
     z_seen, _ = run.encode(start)
     y_seen = np.array([exact(s) for s in start])
-    head = PropertyHead(run.d_z, seed=seed)
-    head.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps, seed=seed)
+    head = joint_head(run, obj.name)
+    joint = head is not None
+    if not joint:
+        head = PropertyHead(run.d_z, seed=seed)
+        head.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps, seed=seed)
 
     found: dict[str, tuple[float, int]] = {}
     train_keys = run.train_keys
@@ -122,15 +133,88 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
         if new_z:
             z_seen = np.concatenate([z_seen, np.asarray(new_z, dtype=np.float32)])
             y_seen = np.concatenate([y_seen, np.asarray(new_y)])
-            head.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps,
-                     seed=seed + rnd)
+            if not joint:
+                head.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps,
+                         seed=seed + rnd)
     order = sorted(found.items(), key=lambda kv: -_signed(np.array(kv[1][0]), obj.maximize))
     board = [{"smiles": s, "score": score, "novel": s not in train_keys, "round": r}
              for s, (score, r) in order[:top]]
     return {"objective": obj.name, "maximize": obj.maximize, "budget": int(budget),
-            "seed": int(seed), "decoded": decoded, "valid": valid / decoded if decoded else None,
+            "seed": int(seed), "head": "joint" if joint else "fitted",
+            "decoded": decoded, "valid": valid / decoded if decoded else None,
             "distinct": len(found), "novel": sum(s not in train_keys for s in found),
             "seconds": round(time.perf_counter() - t0, 2), "leaderboard": board}
+
+
+class JointHead:
+    """The objective as the run's joint property head predicts it, larger always better.
+
+    ``weights`` combine the head's standardised outputs linearly (the objective
+    is a signed sum of properties); the search only needs :meth:`predict` and
+    :meth:`ascend`, as of :class:`~seqvae.search.latent_search.PropertyHead`.
+    """
+
+    def __init__(self, run, weights: dict[str, float], offset: float = 0.0):
+        import torch
+
+        names = run.property_names
+        spec = run.config["properties"]
+        # prediction in units = std * out + mean, so each term's weight on the raw
+        # output is weight * std, and its mean goes into the constant
+        self._w = torch.tensor([weights.get(n, 0.0) * spec["std"][i] for i, n in
+                                enumerate(names)], dtype=torch.float32)
+        self._b = offset + sum(weights.get(n, 0.0) * spec["mean"][i]
+                               for i, n in enumerate(names))
+        self._head = run.model.property_head
+        self._device = run.device
+
+    def _value(self, z):
+        return self._head(z).float() @ self._w.to(z.device) + self._b
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self._device)
+            return self._value(zt).cpu().numpy()
+
+    def ascend(self, z: np.ndarray, steps: int, lr: float, radius: float) -> np.ndarray:
+        """Normalised gradient steps on the prediction, each point kept within ``radius``
+        of its start (the search's other head does the same)."""
+        import torch
+
+        start = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self._device)
+        x = start.clone().requires_grad_(True)
+        for _ in range(steps):
+            (grad,) = torch.autograd.grad(self._value(x).sum(), x)
+            with torch.no_grad():
+                x += lr * grad / (grad.norm(dim=1, keepdim=True) + 1e-8)
+                delta = x - start
+                norm = delta.norm(dim=1, keepdim=True)
+                x.copy_(start + delta * torch.clamp(radius / (norm + 1e-8), max=1.0))
+        return x.detach().cpu().numpy()
+
+
+def joint_head(run, objective: str) -> JointHead | None:
+    """The run's joint head as a predictor of ``objective`` (signed: larger is better),
+    or None when the run has no head or its properties do not give the objective.
+
+    ``plogp`` is read as logP − SAS and ``plogp_zinc`` as the two ZINC-standardised
+    terms: the large-ring penalty is not predicted (it is zero for most drug-like
+    molecules); the exact score always comes from RDKit.
+    """
+    from .chem.objectives import OBJECTIVES, ZINC_PLOGP_STATS
+
+    names = set(run.property_names)
+    if objective in names:
+        return JointHead(run, {objective: 1.0 if OBJECTIVES[objective].maximize else -1.0})
+    if objective == "plogp" and {"logp", "sas"} <= names:
+        return JointHead(run, {"logp": 1.0, "sas": -1.0})
+    if objective == "plogp_zinc" and {"logp", "sas"} <= names:
+        s = ZINC_PLOGP_STATS
+        return JointHead(run, {"logp": 1.0 / s["logp_std"], "sas": -1.0 / s["sa_std"]},
+                         offset=-s["logp_mean"] / s["logp_std"] - s["sa_mean"] / s["sa_std"])
+    return None
 
 
 def _proposals(elites: np.ndarray, head, n: int, rng: np.random.Generator,

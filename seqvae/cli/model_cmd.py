@@ -112,7 +112,7 @@ def _resume_overrides(epochs, max_steps, checkpoint_every, patience) -> dict:
 
 def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
                   data_info: dict, quiet: bool, command: str, *, split: dict | None = None,
-                  device=None) -> None:
+                  device=None, properties=None) -> None:
     from seqvae.runs import train
     from seqvae.train import init_distributed
 
@@ -140,6 +140,9 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                 if "val_elbo" in rec:
                     bits.append(f"val ELBO {rec['val_elbo']:.2f} exact {rec['val_exact']:.3f} "
                                 f"AU {rec['val_active_units']}")
+                if "val_prop_mse" in rec:
+                    bits.append(f"property MSE {rec['val_prop_mse']:.3f} (mean predictor "
+                                f"{rec['val_prop_mse_mean_predictor']:.3f})")
                 if show:
                     err_console.print(" ".join(bits), highlight=False)
             elif rec["kind"] == "step" and rec["step"] % 10 == 0:
@@ -151,7 +154,7 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                         train_config=train_over or None, resume=resume,
                         progress=lambda s: bar.update(task, completed=s), on_log=on_log,
                         on_start=on_start, command=command, data_info=data_info,
-                        split=split, device=device)
+                        split=split, device=device, properties=properties)
         except KeyboardInterrupt:
             if rank == 0:
                 err_console.print(f"interrupted: checkpoint written to {store.checkpoint_path}; "
