@@ -143,3 +143,18 @@ def test_a_head_needs_a_molecule_run():
     with pytest.raises(TrainingError, match="molecule run"):
         train(words, StringDomain.fit(words, "char"), properties=["qed"],
               train_config=dict(epochs=1))
+
+
+def test_a_resumed_run_keeps_training_its_head(tmp_path):
+    domain, smiles, _ = MoleculeDomain.training_set(DRUGS)
+    options = dict(model_config=dict(SMALL, d_z=4, enc_hidden=16), properties=["qed"])
+    train(smiles, domain, out_dir=tmp_path / "run", **options,
+          train_config=dict(epochs=1, batch_size=64, patience=0, seed=0))
+    scale = json.loads((tmp_path / "run" / "config.json").read_text())["properties"]
+    run = train(None, domain, out_dir=tmp_path / "run", resume=True,
+                train_config=dict(epochs=2))
+    assert run.trainer.epoch == 2 and run.config["properties"] == scale
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text()
+               .splitlines()]
+    resumed = [r for r in records if r["kind"] == "step" and r["epoch"] == 1]
+    assert resumed and all("prop" in r for r in resumed)
