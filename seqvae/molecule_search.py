@@ -69,7 +69,9 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     -------
     dict
         ``objective``, ``maximize``, ``budget``, ``seed``, ``head`` (``joint``: the
-        run's jointly trained head; ``fitted``: one fitted here), ``decoded``,
+        run's jointly trained head; ``fitted``: one fitted here), ``start_best`` (the
+        best score among the training molecules scored to start, outside the budget),
+        ``decoded``,
         ``valid`` (share of valid decodes), ``distinct`` (molecules found),
         ``novel`` (of those, not in the training set), ``seconds`` and
         ``leaderboard``: a list of ``{"smiles", "score", "novel", "round"}``,
@@ -101,6 +103,8 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     start = [train[i] for i in pick]
     z_seen, _ = run.encode(start)
     y_seen = np.array([exact(s) for s in start])
+    start_signed = _signed(y_seen, obj.maximize)
+    start_best = float(y_seen[int(np.argmax(start_signed))])  # the bar a search must clear
     head = joint_head(run, obj.name)
     joint = head is not None
     if not joint:
@@ -141,6 +145,7 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
              for s, (score, r) in order[:top]]
     return {"objective": obj.name, "maximize": obj.maximize, "budget": int(budget),
             "seed": int(seed), "head": "joint" if joint else "fitted",
+            "start_best": start_best,
             "decoded": decoded, "valid": valid / decoded if decoded else None,
             "distinct": len(found), "novel": sum(s not in train_keys for s in found),
             "seconds": round(time.perf_counter() - t0, 2), "leaderboard": board}

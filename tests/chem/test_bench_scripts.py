@@ -59,14 +59,17 @@ def test_optimize_benchmark_takes_the_top_three_over_seeds(monkeypatch):
     def fake(run, objective, budget, seed, **kwargs):
         assert budget == 500 and kwargs["top"] == 3
         return {"maximize": objective != "sas", "head": "joint", "valid": 0.5 + 0.1 * seed,
-                "leaderboard": [{"smiles": s, "score": v} for s, v in boards[seed]]}
+                "start_best": 1.5 + seed,
+                "leaderboard": [{"smiles": s, "score": v, "novel": s != "B"}
+                                for s, v in boards[seed]]}
 
     monkeypatch.setattr(bench, "optimize_molecules", fake)
     row = bench.benchmark(None, "plogp_zinc", 500, 2, 100)
-    assert row["top"] == [("A", 3.0), ("C", 2.0), ("B", 1.0)]
+    assert row["top"] == [("A", 3.0, True), ("C", 2.0, True), ("B", 1.0, False)]
     assert row["mean_best"] == pytest.approx(2.5) and row["valid"] == pytest.approx(0.55)
+    assert row["start_best"] == 2.5
     low = bench.benchmark(None, "sas", 500, 2, 100)  # minimised: smallest first
-    assert [s for s, _ in low["top"]] == ["D", "B", "C"]
+    assert [s for s, _, _ in low["top"]] == ["D", "B", "C"] and low["start_best"] == 1.5
 
 
 def test_bench_scripts_refuse_bad_arguments(capsys):

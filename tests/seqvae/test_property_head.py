@@ -112,6 +112,10 @@ def test_optimize_uses_the_joint_head(head_run):
     assert np.linalg.norm(climbed - z, axis=1).max() <= 1.0 + 1e-5
     result = optimize_molecules(loaded, "logp", 32, seed=0, batch=16, start_items=50)
     assert result["head"] == "joint"
+    from seqvae.chem import score_many
+
+    start = score_many([str(t) for t in loaded.train_items], "logp")
+    assert result["start_best"] in start
     fitted = optimize_molecules(loaded, "sas", 16, seed=0, batch=16, start_items=50)
     assert fitted["head"] == "fitted"
 
