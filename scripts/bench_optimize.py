@@ -29,7 +29,7 @@ Published rows (top 1 / 2 / 3):
   to it is the ceiling, not a win.
 
     python scripts/bench_optimize.py RUN [RUN ...] [--budget 500] [--seeds 3] \\
-        [--objectives plogp_zinc,plogp,qed]
+        [--objectives plogp_zinc,plogp,qed] [--heads joint,fitted]
 
 The machine may be shared: the seconds are indicative.
 """
@@ -50,7 +50,8 @@ PUBLISHED_PLOGP = [("JT-VAE", (5.30, 4.93, 4.49)), ("SD-VAE", (4.04, 3.50, 2.96)
 PUBLISHED_QED_MAX = 0.948
 
 
-def benchmark(run, objective: str, budget: int, seeds: int, start_items: int) -> dict:
+def benchmark(run, objective: str, budget: int, seeds: int, start_items: int,
+              head: str = "auto") -> dict:
     """Run ``optimize`` once per seed; the top 3 distinct molecules over all seeds, the
     mean of each seed's best, the valid share and the head used."""
     best: dict[str, tuple[float, bool]] = {}
@@ -59,7 +60,7 @@ def benchmark(run, objective: str, budget: int, seeds: int, start_items: int) ->
     t0 = time.perf_counter()
     for seed in range(seeds):
         result = optimize_molecules(run, objective, budget, seed, top=3,
-                                    start_items=start_items)
+                                    start_items=start_items, head=head)
         maximize = result["maximize"]
         heads.add(result["head"])
         valid.append(result["valid"] or 0.0)
@@ -91,6 +92,8 @@ def main(argv=None) -> int:
     parser.add_argument("--objectives", default="plogp_zinc,plogp,qed")
     parser.add_argument("--start-items", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--heads", default="auto",
+                        help="heads to compare, e.g. joint,fitted (a run with a joint head)")
     args = parser.parse_args(argv)
     objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
     if args.budget < 1 or args.seeds < 1 or args.start_items < 2 or not objectives:
@@ -108,8 +111,10 @@ def main(argv=None) -> int:
             print(f"error: {run_dir} is not a molecule run", file=sys.stderr)
             return 2
         name = f"ours ({run.domain.representation}, {run_dir})"[:33]
-        for objective in objectives:
-            row = benchmark(run, objective, args.budget, args.seeds, args.start_items)
+        for objective, head in [(o, h) for o in objectives
+                                for h in args.heads.split(",") if h.strip()]:
+            row = benchmark(run, objective, args.budget, args.seeds, args.start_items,
+                            head.strip())
             mean_best = "-" if row["mean_best"] is None else f"{row['mean_best']:.3f}"
             start = "-" if row["start_best"] is None else f"{row['start_best']:.3f}"
             print(f"{name:<34}{objective:<12}{_tops([v for _, v, _ in row['top']])}  "

@@ -42,7 +42,8 @@ def _signed(scores: np.ndarray, maximize: bool) -> np.ndarray:
 
 def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
                        batch: int = 64, elite: int = 32, start_items: int = 2000,
-                       head_steps: int = 150, top: int = 20, sigma: float = 0.3) -> dict:
+                       head_steps: int = 150, top: int = 20, sigma: float = 0.3,
+                       head: str = "auto") -> dict:
     """Search ``run``'s latent space for molecules that score well on ``objective``.
 
     Parameters
@@ -64,6 +65,10 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
         Leaderboard length.
     sigma
         Standard deviation of the elite perturbations (in prior units).
+    head
+        ``auto``: the run's joint property head when it predicts the objective,
+        else one fitted on z here; ``joint``: the joint head (an error when there is
+        none for the objective); ``fitted``: always fit one (for comparisons).
 
     Returns
     -------
@@ -84,6 +89,8 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     if run.domain.name != "smiles":
         raise SearchError(f"optimize needs a molecule run, this one is {run.domain.name!r}")
     obj = get_objective(objective)
+    if head not in ("auto", "joint", "fitted"):
+        raise SearchError(f"head must be auto, joint or fitted, got {head!r}")
     for name, value, low in (("budget", budget, 1), ("batch", batch, 1), ("elite", elite, 1),
                              ("top", top, 1), ("start_items", start_items, 2)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -105,11 +112,14 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     y_seen = np.array([exact(s) for s in start])
     start_signed = _signed(y_seen, obj.maximize)
     start_best = float(y_seen[int(np.argmax(start_signed))])  # the bar a search must clear
-    head = joint_head(run, obj.name)
-    joint = head is not None
+    predictor = joint_head(run, obj.name) if head != "fitted" else None
+    if predictor is None and head == "joint":
+        raise SearchError(f"the run has no joint property head that predicts {obj.name!r} "
+                          f"(its properties: {run.property_names or 'none'})")
+    joint = predictor is not None
     if not joint:
-        head = PropertyHead(run.d_z, seed=seed)
-        head.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps, seed=seed)
+        predictor = PropertyHead(run.d_z, seed=seed)
+        predictor.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps, seed=seed)
 
     found: dict[str, tuple[float, int]] = {}
     train_keys = run.train_keys
@@ -120,7 +130,7 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
         n = min(batch, budget - decoded)
         signed = _signed(y_seen, obj.maximize)
         elites = z_seen[np.argsort(-signed)[:elite]]
-        z = _proposals(elites, head, n, rng, sigma)
+        z = _proposals(elites, predictor, n, rng, sigma)
         parsed = run.decode_parsed(z, method="greedy")
         decoded += n
         new_z, new_y = [], []
@@ -138,8 +148,8 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
             z_seen = np.concatenate([z_seen, np.asarray(new_z, dtype=np.float32)])
             y_seen = np.concatenate([y_seen, np.asarray(new_y)])
             if not joint:
-                head.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps,
-                         seed=seed + rnd)
+                predictor.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps,
+                              seed=seed + rnd)
     order = sorted(found.items(), key=lambda kv: -_signed(np.array(kv[1][0]), obj.maximize))
     board = [{"smiles": s, "score": score, "novel": s not in train_keys, "round": r}
              for s, (score, r) in order[:top]]

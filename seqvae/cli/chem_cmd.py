@@ -143,6 +143,9 @@ def optimize_command(
     budget: int = typer.Option(1000, "--budget", help="Latent points decoded in all."),
     seed: int = typer.Option(0, "--seed"),
     top: int = typer.Option(20, "--top", help="Leaderboard length."),
+    head: str = typer.Option("auto", "--head", help="auto (the run's joint property head "
+                             "when it predicts the objective, else one fitted on z), joint "
+                             "or fitted."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
@@ -158,7 +161,7 @@ def optimize_command(
 
     set_threads(threads)
     run = use_device(load_run(run_dir), device)
-    result = optimize_molecules(run, objective, budget, seed, top=top)
+    result = optimize_molecules(run, objective, budget, seed, top=top, head=head)
     if as_json:
         print_json(result)
         return

@@ -118,6 +118,15 @@ def test_optimize_uses_the_joint_head(head_run):
     assert result["start_best"] in start
     fitted = optimize_molecules(loaded, "sas", 16, seed=0, batch=16, start_items=50)
     assert fitted["head"] == "fitted"
+    forced = optimize_molecules(loaded, "logp", 16, seed=0, batch=16, start_items=50,
+                                head="fitted")
+    assert forced["head"] == "fitted"
+    from seqvae.errors import SearchError
+
+    with pytest.raises(SearchError, match="no joint property head"):
+        optimize_molecules(loaded, "sas", 16, seed=0, start_items=50, head="joint")
+    with pytest.raises(SearchError, match="auto, joint or fitted"):
+        optimize_molecules(loaded, "sas", 16, seed=0, start_items=50, head="best")
 
 
 def test_train_smiles_properties_on_the_command_line(tmp_path):
