@@ -5,7 +5,8 @@ Prints three tables:
 1. the MOSES metrics of ``--samples`` prior decodes of RUN beside the published
    MOSES VAE row (Polykovskiy et al. 2020, Table 2: validity 0.977, unique@10k
    0.998, novelty 0.695; IntDiv1 0.856, IntDiv2 0.850, filters 0.997, test-set
-   Frag 0.999, Scaf 0.939, SNN 0.626);
+   Frag 0.999, Scaf 0.939, SNN 0.626, FCD 0.099; ours against the run's held-out
+   molecules, FCD through the ``fcd`` package when installed);
 2. held-out reconstruction (greedy exact match, and the encode x decode protocol)
    beside the published ZINC table (Kusner et al. 2017; Dai et al. 2018; Jin et
    al. 2018: character VAE 44.6 %, Grammar VAE 53.7 %, SD-VAE 76.2 %, JT-VAE
@@ -13,7 +14,7 @@ Prints three tables:
    split and a stated smaller count, so the numbers are indicative, not comparable
    one to one);
 3. training throughput (sequences/s) of RUN's model on its own training molecules
-   with 1 and 2 torch threads.
+   with 1 and 2 torch threads (``--speed-threads``).
 
 It also prints the run's command line and training budget (steps, epochs, wall
 time). The machine may be shared: timings are noisy.
@@ -37,7 +38,7 @@ from seqvae.train import Trainer
 
 MOSES_VAE = {"validity": 0.977, "unique@1000": 1.0, "unique@10000": 0.998, "novelty": 0.695,
              "intdiv1": 0.856, "intdiv2": 0.850, "filters": 0.997, "frag": 0.999,
-             "scaf": 0.939, "snn": 0.626}
+             "scaf": 0.939, "snn": 0.626, "fcd": 0.099}
 ZINC_RECONSTRUCTION = [("character VAE", 0.446), ("Grammar VAE", 0.537), ("SD-VAE", 0.762),
                        ("JT-VAE", 0.767)]
 
@@ -97,6 +98,8 @@ def main(argv=None) -> int:
     parser.add_argument("--decodes", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2, help="threads of the evaluation")
     parser.add_argument("--speed-steps", type=int, default=20)
+    parser.add_argument("--speed-threads", default="1,2",
+                        help="thread counts of the throughput table (e.g. 1)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -120,8 +123,11 @@ def main(argv=None) -> int:
     print(f"{'metric':<14}{'ours':>10}{'MOSES VAE':>12}")
     for key, ref in MOSES_VAE.items():
         print(f"{key:<14}{_fmt(out.get(key)):>10}{ref:>12.3f}")
-    print("(ours: Frag/Scaf/SNN against the run's held-out molecules; MOSES: against its "
-          "test set)\n")
+    print("(ours: Frag/Scaf/SNN/FCD against the run's held-out molecules; MOSES: against its "
+          "test set)")
+    if out.get("fcd") is None and out.get("fcd_reason"):
+        print(f"fcd: {out['fcd_reason']}")
+    print()
     rec = out["reconstruction"]
     print(f"{'reconstruction':<34}{'share':>8}")
     print(f"{'ours, greedy exact (z = mu)':<34}{_fmt(rec['greedy_exact']):>8}")
@@ -130,7 +136,7 @@ def main(argv=None) -> int:
         print(f"{name + ' (ZINC, 10 x 100)':<34}{value:>8.3f}")
     print(f"active units {out['active_units']} of {run.d_z}, KL {out['kl']:.2f} nats\n")
     print(f"{'threads':<10}{'train seq/s':>12}")
-    for threads in (1, 2):
+    for threads in [int(t) for t in args.speed_threads.split(",") if t.strip()]:
         print(f"{threads:<10}{throughput(run, threads, args.speed_steps):>12.1f}")
     return 0
 

@@ -5,7 +5,8 @@
 Builds a molecule data set from FILE (default: the shipped data/examples/drugs.smi),
 trains a small SMILES model for ``--steps`` steps with ``--device cuda`` (bfloat16
 autocast), then decodes prior samples on the GPU and prints steps/s, sequences/s and
-the share of valid molecules. Exit 0 after a run or "no GPU", 1 when the run fails.
+the share of valid molecules. With two GPUs or more it also runs ``ddp_check.py --cuda``
+(DDP over NCCL, one GPU per rank). Exit 0 after a run or "no GPU", 1 when a run fails.
 """
 from __future__ import annotations
 
@@ -50,6 +51,11 @@ def main(argv=None) -> int:
     print(f"trained {steps} steps in {seconds:.1f} s: {steps / seconds:.1f} steps/s, "
           f"{steps * args.batch_size / seconds:.0f} sequences/s (bf16 autocast)")
     print(f"prior samples decoded on the GPU: {valid:.3f} valid molecules")
+    if torch.cuda.device_count() >= 2:
+        import subprocess
+
+        check = Path(__file__).resolve().parent / "ddp_check.py"
+        return subprocess.run([sys.executable, str(check), "--cuda"]).returncode
     return 0
 
 

@@ -94,6 +94,10 @@ class ModelConfig(_JSONConfig):
         Width of a learned step-position embedding added to the decoder input
         (0: none). It spares the GRU from counting steps to know which part of
         z to read out, which speeds up learning of exact reconstructions.
+    n_properties, property_hidden
+        A property head on the latent mean, trained jointly with the VAE (the
+        chemical VAE's design): an MLP ``mu -> n_properties`` standardised values
+        with two hidden layers of ``property_hidden`` units; 0 properties: no head.
     """
 
     vocab_size: int = 32
@@ -118,6 +122,8 @@ class ModelConfig(_JSONConfig):
     word_dropout: float = 0.0
     z_to_hidden: bool = True
     dec_position_dim: int = 16
+    n_properties: int = 0
+    property_hidden: int = 64
 
     def __post_init__(self):
         for name in ("vocab_size", "max_len", "enc_hidden", "d_z", "dec_z_dim", "dec_hidden",
@@ -127,6 +133,9 @@ class ModelConfig(_JSONConfig):
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if self.dec_position_dim < 0:
             raise ConfigError("dec_position_dim must be >= 0")
+        if not isinstance(self.n_properties, int) or self.n_properties < 0 \
+                or not isinstance(self.property_hidden, int) or self.property_hidden < 1:
+            raise ConfigError("n_properties must be >= 0 and property_hidden >= 1")
         if self.embed_dim < 0:
             raise ConfigError("embed_dim must be >= 0 (0 = one-hot input)")
         if len(self.conv_channels) != len(self.conv_kernels):
@@ -199,6 +208,9 @@ class TrainConfig(_JSONConfig):
     free_bits
         Minimum KL (nats) per latent dimension, averaged over the batch,
         below which the KL term exerts no pull (0 disables).
+    property_weight
+        Weight of the property head's mean squared error (standardised targets)
+        in the loss, when the model has a head and the items have targets.
     mc_samples
         Monte Carlo samples of z per item for the reconstruction term.
     val_fraction, test_fraction
@@ -236,6 +248,7 @@ class TrainConfig(_JSONConfig):
     kl_cycles: int = 4
     kl_ratio: float = 0.5
     free_bits: float = 0.0
+    property_weight: float = 1.0
     mc_samples: int = 1
     val_fraction: float = 0.05
     test_fraction: float = 0.05
@@ -266,6 +279,8 @@ class TrainConfig(_JSONConfig):
             raise ConfigError("mc_samples must be >= 1")
         if self.free_bits < 0:
             raise ConfigError("free_bits must be >= 0")
+        if not 0 <= self.property_weight < float("inf"):
+            raise ConfigError("property_weight must be a finite number >= 0")
         if not (0 <= self.val_fraction < 1 and 0 <= self.test_fraction < 1
                 and self.val_fraction + self.test_fraction < 1):
             raise ConfigError("val_fraction and test_fraction must be in [0, 1) and sum below 1")

@@ -167,9 +167,11 @@ class Domain:
         """:meth:`score` of many items."""
         return [self.score(item) for item in items]
 
-    def extra_metrics(self, run, items: Sequence, *, samples: int, seed: int) -> dict:
+    def extra_metrics(self, run, items: Sequence, *, samples: int, seed: int,
+                      **options) -> dict:
         """Domain-specific evaluation metrics of ``run`` on ``items`` (``{}``: none);
-        ``samples`` prior decodes at most (molecules add the MOSES metrics)."""
+        ``samples`` prior decodes at most (molecules add the MOSES metrics and FCD;
+        ``options`` are the domain's own switches, e.g. ``fcd=False``)."""
         return {}
 
     # -- building ----------------------------------------------------------------------

@@ -219,7 +219,8 @@ def train_reset_lengths(run: Run, limit: int = 20000, seed: int = 0) -> list[int
 def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
              prior_count: int = 1000, sampled_items: int = 100, encodes: int = 10,
              decodes: int = 10, iwae_samples: int = 50, iwae_items: int = 500, seed: int = 0,
-             metric_samples: int = 10000, progress: Callable[[int], None] | None = None) -> dict:
+             metric_samples: int = 10000, metric_options: dict | None = None,
+             progress: Callable[[int], None] | None = None) -> dict:
     """All metrics of ``seqvae eval`` (see the module docstring for the keys).
 
     Parameters
@@ -237,6 +238,8 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
     metric_samples : int
         Prior decodes for the domain's own metrics (the MOSES metrics for
         molecules, :meth:`~seqvae.domains.Domain.extra_metrics`); 0 skips them.
+    metric_options : dict or None
+        Keyword options of those metrics (molecules: ``fcd=False`` skips FCD).
     seed : int
     progress : callable, optional
         Called with the number of finished stages (of 5).
@@ -275,7 +278,8 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
                              seed=seed))
     tick()
     if metric_samples:
-        out.update(run.domain.extra_metrics(run, items, samples=metric_samples, seed=seed))
+        out.update(run.domain.extra_metrics(run, items, samples=metric_samples, seed=seed,
+                                            **(metric_options or {})))
     out["d_z"] = run.d_z
     out["seconds"] = round(time.perf_counter() - t0, 2)
     tick()

@@ -93,7 +93,7 @@ def choose_pairs(items: Sequence, n_pairs: int, rng: np.random.Generator, *,
 
 # --------------------------------------------------------------------------- decoding
 def _decode_groups(run, z: np.ndarray, specs: list[dict], *, rounds: int, decode_kwargs: dict,
-                   progress: Callable[[int], None] | None):
+                   progress: Callable[[int], None] | None, refine_options: dict | None = None):
     """Refine all points, batched by constraint spec; returns per-round (latents, decodes)."""
     m = len(z)
     latents = [np.zeros_like(z, dtype=np.float32) for _ in range(rounds + 1)]
@@ -104,7 +104,8 @@ def _decode_groups(run, z: np.ndarray, specs: list[dict], *, rounds: int, decode
     for spec_key, members in groups.items():
         kwargs = dict(decode_kwargs)
         kwargs.update(dict(spec_key))
-        traj = refine(run, z[members], rounds, progress=None, **kwargs)
+        traj = refine(run, z[members], rounds, progress=None, **(refine_options or {}),
+                      **kwargs)
         for k in range(rounds + 1):
             latents[k][members] = traj.latents[k]
             for slot, record in zip(members, traj.decodes[k]):
@@ -148,7 +149,7 @@ class InterpolationResult:
 def run_interpolation(run, *, methods: Sequence[str] = tuple(PATH_METHODS), n_pairs: int = 20,
                       steps: int = 10, rounds: int = 0, pairs: Sequence[tuple[Any, Any]] | None = None,
                       decodings: Sequence[str] = ("constrained",), decode_method: str = "greedy",
-                      temperature: float = 1.0, seed=0,
+                      temperature: float = 1.0, seed=0, refine_jitter: float = 0.0,
                       progress: Callable[[int], None] | None = None) -> InterpolationResult:
     """Interpolate between endpoint pairs along each path method, decode, refine, score.
 
@@ -172,6 +173,9 @@ def run_interpolation(run, *, methods: Sequence[str] = tuple(PATH_METHODS), n_pa
         Passed to ``run.decode_parsed`` (``"greedy"``, ``"sample"``, ``"beam"``).
     seed : int or numpy.random.Generator
         Chooses the pairs (and seeds sampling decodes).
+    refine_jitter : float
+        Refinement moves a point with an invalid decode by Gaussian noise of this
+        scale (:func:`seqvae.latent.refine`); 0 keeps it where it is.
     progress : callable, optional
         Called with the number of points decoded (all rounds) as work completes.
 
@@ -188,8 +192,11 @@ def run_interpolation(run, *, methods: Sequence[str] = tuple(PATH_METHODS), n_pa
     mu = np.asarray(mu, dtype=np.float64).reshape(len(pairs), 2, -1)
     endpoint_keys = [tuple(run.domain.canonical_keys(pair)) for pair in pairs]
     meta, z, specs = _lay_out_paths(run.domain, mu, pairs, methods, decodings, positions)
+    # the noise is seeded by refine's own seed (the sampling seed when decodes are sampled)
+    refine_options = {"jitter": float(refine_jitter)} if refine_jitter else {}
     latents, decodes = _decode_paths(run, z, meta, specs, decodings, rounds,
-                                     _decode_kwargs(decode_method, temperature, rng), progress)
+                                     _decode_kwargs(decode_method, temperature, rng), progress,
+                                     refine_options)
     rows, items = _score_paths(run, meta, latents, decodes, endpoint_keys, len(positions))
     points = typed_points(pd.DataFrame(rows))
     summary = summarize_points(points)
@@ -242,7 +249,7 @@ def _lay_out_paths(domain, mu: np.ndarray, pairs: list, methods: list[str],
 
 
 def _decode_paths(run, z: np.ndarray, meta: list, specs: list[dict], decodings: Sequence[str],
-                  rounds: int, decode_kwargs: dict, progress):
+                  rounds: int, decode_kwargs: dict, progress, refine_options: dict | None = None):
     """Decode and refine every point, per decoding mode: per-round latents and decodes."""
     latents_by_round: list[np.ndarray] = [np.zeros_like(z) for _ in range(rounds + 1)]
     decodes_by_round: list[list] = [[None] * len(z) for _ in range(rounds + 1)]
@@ -250,7 +257,8 @@ def _decode_paths(run, z: np.ndarray, meta: list, specs: list[dict], decodings: 
         idx = [i for i, m in enumerate(meta) if m[0] == decoding]
         kw = dict(decode_kwargs, constrained=(decoding == "constrained"))
         lat, dec = _decode_groups(run, z[idx], [specs[i] for i in idx], rounds=rounds,
-                                  decode_kwargs=kw, progress=progress)
+                                  decode_kwargs=kw, progress=progress,
+                                  refine_options=refine_options)
         for k in range(rounds + 1):
             latents_by_round[k][idx] = lat[k]
             for slot, record in zip(idx, dec[k]):

@@ -15,7 +15,8 @@ from torch import nn
 from .config import ModelConfig
 from .errors import SeqVAEError
 
-__all__ = ["ConvEncoder", "GRUDecoder", "SeqVAE", "kl_divergence", "iwae_nll", "count_parameters"]
+__all__ = ["ConvEncoder", "GRUDecoder", "PropertyHead", "SeqVAE", "property_mse", "kl_divergence",
+           "iwae_nll", "count_parameters"]
 
 
 class ConvEncoder(nn.Module):
@@ -138,6 +139,39 @@ class GRUDecoder(nn.Module):
         return self.out(y), hidden
 
 
+class PropertyHead(nn.Module):
+    """MLP from the latent mean to ``n_properties`` standardised property values.
+
+    Trained with the VAE (Gómez-Bombarelli et al. 2018), so the latent space is
+    shaped by the properties as well as by reconstruction; a search then climbs
+    its gradient in z.
+
+    >>> head = PropertyHead(ModelConfig(vocab_size=8, d_z=4, n_properties=3))
+    >>> head(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        h = config.property_hidden
+        self.net = nn.Sequential(nn.Linear(config.d_z, h), nn.SiLU(), nn.Linear(h, h),
+                                 nn.SiLU(), nn.Linear(h, config.n_properties))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+def property_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the known (non-NaN) entries of ``target`` (0 when none).
+
+    >>> property_mse(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0, float("nan")]]))
+    tensor(1.)
+    """
+    known = ~torch.isnan(target)
+    diff = torch.where(known, pred - torch.nan_to_num(target), torch.zeros_like(pred))
+    return diff.pow(2).sum() / known.sum().clamp_min(1)
+
+
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(q(z|x) || N(0, I)) per dimension, shape (B, d_z)."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
@@ -161,6 +195,9 @@ class SeqVAE(nn.Module):
         self.config = config
         self.encoder = ConvEncoder(config)
         self.decoder = GRUDecoder(config)
+        # Absent (not an empty module) without properties, so that the weights of a run
+        # trained without a head keep exactly their keys.
+        self.property_head = PropertyHead(config) if config.n_properties > 0 else None
 
     def encode(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(ids)
@@ -196,8 +233,11 @@ class SeqVAE(nn.Module):
         else:
             z = self.reparameterize(mu, logvar) if sample else mu
             rec, first_logits = self.reconstruction(z, ids)
-        return {"rec": rec, "kl": kl_divergence(mu, logvar), "mu": mu, "logvar": logvar,
-                "logits": first_logits, "target": ids[:, 1:]}
+        out = {"rec": rec, "kl": kl_divergence(mu, logvar), "mu": mu, "logvar": logvar,
+               "logits": first_logits, "target": ids[:, 1:]}
+        if self.property_head is not None:
+            out["properties"] = self.property_head(mu)
+        return out
 
     def log_likelihood(self, ids: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x | z) per sequence (B,)."""

@@ -5,7 +5,10 @@ sequences) and handed, invalid ones included, to
 :func:`seqvae.chem.metrics.moses_metrics`: validity, unique@1000 / @10000,
 novelty against the run's training molecules, IntDiv1/2, the MCF/PAINS
 filters, and Frag / Scaf / SNN against the evaluation molecules (the run's
-held-out split or ``--data``).
+held-out split or ``--data``), and the Fréchet ChemNet Distance (``fcd``) against
+the same molecules when the ``fcd`` package is installed: its wheel carries the
+ChemNet weights, so nothing is downloaded. Without it (or with ``fcd=False``)
+``fcd`` is None and ``fcd_reason`` says why.
 """
 from __future__ import annotations
 
@@ -14,11 +17,11 @@ from typing import Sequence
 
 from .errors import DataError
 
-__all__ = ["MOSES_KEYS", "run_moses_metrics"]
+__all__ = ["MOSES_KEYS", "run_moses_metrics", "fcd_entry"]
 
 #: The keys always present in :func:`run_moses_metrics` (None where not computable).
 MOSES_KEYS = ("validity", "unique@1000", "unique@10000", "novelty", "intdiv1", "intdiv2",
-              "filters", "frag", "scaf", "snn")
+              "filters", "frag", "scaf", "snn", "fcd")
 
 
 def _finite_or_none(value):
@@ -32,8 +35,30 @@ def _finite_or_none(value):
     return value
 
 
+def fcd_entry(generated: Sequence[str], reference: Sequence[str]) -> dict:
+    """``{"fcd": value, "fcd_reference": n}``, or ``{"fcd": None, "fcd_reason": why}``.
+
+    FCD is computed by the ``fcd`` package on the valid molecules of both sets;
+    a missing package, no reference or too few valid molecules give None and the
+    reason instead of an error, so the other metrics are still reported.
+
+    >>> fcd_entry(["CCO", "CCN"], [])
+    {'fcd': None, 'fcd_reason': 'no reference molecules'}
+    """
+    from .chem.chemnet import frechet_chemnet_distance
+    from .chem.errors import ChemError
+
+    if not reference:
+        return {"fcd": None, "fcd_reason": "no reference molecules"}
+    try:
+        value = frechet_chemnet_distance(generated, reference)
+    except ChemError as exc:  # ChemistryUnavailableError (no fcd package) is a ChemError
+        return {"fcd": None, "fcd_reason": " ".join(str(exc).split())}
+    return {"fcd": _finite_or_none(value), "fcd_reference": len(reference)}
+
+
 def run_moses_metrics(run, reference: Sequence[str], *, samples: int = 10000,
-                      seed: int = 0) -> dict:
+                      seed: int = 0, fcd: bool = True) -> dict:
     """MOSES metrics of ``samples`` prior decodes of ``run`` (a molecule run).
 
     Parameters
@@ -45,12 +70,15 @@ def run_moses_metrics(run, reference: Sequence[str], *, samples: int = 10000,
         Prior samples (unique@10000 needs 10,000; fewer give ``unique@10000`` over
         what there is, with ``unique@10000_n`` saying how many).
     seed : int
+    fcd : bool
+        Compute the Fréchet ChemNet Distance to ``reference`` (:func:`fcd_entry`);
+        False leaves ``fcd`` None with the reason.
 
     Returns
     -------
     dict
         :data:`MOSES_KEYS` plus ``moses_samples`` and ``moses_reference``
-        (how many reference molecules).
+        (how many reference molecules), and ``fcd_reference`` or ``fcd_reason``.
     """
     from .chem import moses_metrics
 
@@ -64,6 +92,8 @@ def run_moses_metrics(run, reference: Sequence[str], *, samples: int = 10000,
                             test=reference or None)
     # NaN (e.g. Scaf when no sample has a ring scaffold) becomes None: JSON has no NaN.
     out = {key: _finite_or_none(metrics.get(key)) for key in MOSES_KEYS}
+    out.update(fcd_entry(texts, reference) if fcd
+               else {"fcd": None, "fcd_reason": "not computed (--no-fcd)"})
     for key in ("unique@1000_n", "unique@10000_n", "filters_mcf"):
         if key in metrics:
             out[key] = metrics[key]

@@ -156,12 +156,14 @@ class MoleculeDomain(Domain):
         """``qed``, ``logp``, ``sas`` and ``plogp`` of a valid molecule (RDKit)."""
         return _chem().objectives.molecule_scores(item, self.score_fields)
 
-    def extra_metrics(self, run, items: Sequence, *, samples: int, seed: int) -> dict:
-        """The MOSES metrics (:func:`seqvae.molecule_metrics.run_moses_metrics`) of
+    def extra_metrics(self, run, items: Sequence, *, samples: int, seed: int,
+                      fcd: bool = True) -> dict:
+        """The MOSES metrics and FCD (:func:`seqvae.molecule_metrics.run_moses_metrics`) of
         ``samples`` prior decodes, with ``items`` as the reference set."""
         from .molecule_metrics import run_moses_metrics
 
-        return run_moses_metrics(run, [str(i) for i in items], samples=samples, seed=seed)
+        return run_moses_metrics(run, [str(i) for i in items], samples=samples, seed=seed,
+                                 fcd=fcd)
 
     # -- building ----------------------------------------------------------------------
     @classmethod

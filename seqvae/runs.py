@@ -114,6 +114,29 @@ class Run:
             self._train_items = self._stored_items("train")
         return self._train_items
 
+    @property
+    def property_names(self) -> list[str]:
+        """The properties its jointly trained head predicts ([] without a head)."""
+        spec = self.config.get("properties") or {}
+        return list(spec.get("names", [])) if self.model.property_head is not None else []
+
+    def predict_properties(self, z) -> np.ndarray:
+        """The joint head's predictions (B, len(property_names)) at latent points ``z``,
+        in property units (the training scale undone).
+
+        Raises
+        ------
+        RunError
+            The run was trained without a property head.
+        """
+        if not self.property_names:
+            raise RunError("this run has no property head (train with --properties)")
+        spec = self.config["properties"]
+        with torch.no_grad():
+            zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device)
+            pred = self.model.property_head(zt).float().cpu().numpy().astype(np.float64)
+        return pred * np.asarray(spec["std"]) + np.asarray(spec["mean"])
+
     def _stored_items(self, split: str) -> list:
         texts = RunDir(self._items_dir).read_items(split) if self._items_dir else []
         return [self.domain.item_from_text(t) for t in texts]
@@ -418,7 +441,8 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
           on_log: Callable[[dict], None] | None = None,
           on_start: Callable[[int], None] | None = None,
           command: str | None = None, data_info: dict | None = None,
-          split: dict | None = None, device=None) -> Run:
+          split: dict | None = None, device=None,
+          properties: Sequence[str] | None = None) -> Run:
     """Train a sequence VAE on domain items and return the :class:`Run`.
 
     Parameters
@@ -448,6 +472,11 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         (e.g. a scaffold split); None draws a random split from the train config.
     device : torch.device, str or None
         Where to train (default CPU); see :func:`seqvae.device.resolve_device`.
+    properties : sequence of str or None
+        Molecule runs: registered objective names (``qed``, ``logp``, ``sas``...)
+        that a property head on z learns jointly with the VAE
+        (:mod:`seqvae.molecule_properties`); their scale is kept in ``config.json``
+        under ``properties``. A resumed run keeps its own.
 
     Examples
     --------
@@ -462,26 +491,60 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
     """
     store = RunDir(out_dir) if out_dir is not None else None
     keys = None
-    if store is not None and init_distributed()[0] == 0:
+    if store is not None and init_distributed(device)[0] == 0:
         store.remove_stale_temps()
     if resume:
         state, mcfg, tcfg, config, splits, ids = _resumed_run_setup(store, domain)
         tcfg = _extended(tcfg, train_config)
         meta = state["meta"]
+        targets = _property_targets(domain, splits, config.get("properties"))
     else:
+        names = None
+        if properties:
+            from .molecule_properties import parse_property_names
+
+            if domain.name != "smiles":
+                raise TrainingError(f"a property head needs a molecule run, not the "
+                                    f"{domain.name!r} domain")
+            names = parse_property_names(properties)
+            model_config = (model_config.replace(n_properties=len(names))
+                            if isinstance(model_config, ModelConfig)
+                            else {**(model_config or {}), "n_properties": len(names)})
         mcfg, tcfg, config, splits, ids = _new_run_setup(items, domain, model_config,
                                                          train_config, data_info, split)
+        targets = _property_targets(domain, splits, names)
+        if targets:
+            config["properties"] = targets.pop("scale")
         keys = domain.canonical_keys(splits["train"])
         meta = {"domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
                 "version": __version__}
-        if store is not None and init_distributed()[0] == 0:
+        if store is not None and init_distributed(device)[0] == 0:
             _write_new_run(store, domain, config, splits, keys, command)
     trainer = Trainer(mcfg, tcfg, ids["train"], ids["val"], out_dir=out_dir, meta=meta,
-                      progress=progress, on_log=on_log, on_start=on_start, device=device)
+                      progress=progress, on_log=on_log, on_start=on_start, device=device,
+                      train_targets=targets.get("train"), val_targets=targets.get("val"))
     if resume:
         trainer.restore(state)
     trainer.fit()
     return _finished_run(trainer, domain, config, store, keys, splits)
+
+
+def _property_targets(domain: Domain, splits: dict, spec) -> dict:
+    """Standardised property targets of the train and val items: ``{}`` without
+    properties; ``spec`` is a list of names (a new run: the scale is fitted on the
+    training items and returned under ``scale``) or a stored scale (a resumed run)."""
+    if not spec:
+        return {}
+    from .molecule_properties import property_matrix, property_scale, standardised
+
+    names = list(spec["names"]) if isinstance(spec, dict) else list(spec)
+    values = {part: property_matrix([domain.item_to_text(i) for i in splits[part]], names)
+              for part in ("train", "val")}
+    scale = spec if isinstance(spec, dict) else property_scale(values["train"], names)
+    out = {part: standardised(v, scale) for part, v in values.items()}
+    if not isinstance(spec, dict):
+        out["scale"] = scale
+    return out
 
 
 def _finished_run(trainer: Trainer, domain: Domain, config: dict, store: RunDir | None,
@@ -559,7 +622,7 @@ def fine_tune(run: Run, items: Sequence, weights: Sequence[float] | None = None,
     w = np.ones(len(items)) if weights is None else np.asarray(weights, dtype=np.float64)
     trainer = Trainer(model.config, tcfg, ids, (), weights=w,
                       samples_per_epoch=max(bs, len(items)), model=model,
-                      progress=progress, on_log=on_log)
+                      progress=progress, on_log=on_log, device=run.device)
     trainer.fit()
     model.eval()
     new.train_keys.update(run.domain.canonical_keys(items))

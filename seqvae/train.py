@@ -12,7 +12,8 @@ run resumed from any checkpoint ends with the same weights as one that never
 stopped.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) the trainer joins the
-process group (gloo on CPU), wraps the model in DistributedDataParallel, gives
+process group (gloo on CPU, NCCL on CUDA with one GPU per rank, ``cuda:LOCAL_RANK``),
+wraps the model in DistributedDataParallel, gives
 each rank every ``world``-th batch, and lets only rank 0 write.
 
 The module is longer than most because the trainer's parts (schedules, batches,
@@ -32,12 +33,12 @@ import torch
 
 from .config import ModelConfig, TrainConfig
 from .errors import RunError, TrainingError
-from .model import SeqVAE
+from .model import SeqVAE, property_mse
 from .rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint, write_checkpoint
 from .signals import ImmediateInterrupt, deferred_stop
 
 __all__ = ["Trainer", "ImmediateInterrupt", "kl_weight", "learning_rate", "pad_sequences",
-           "epoch_batches", "init_distributed"]
+           "epoch_batches", "init_distributed", "distributed_backend", "rank_device"]
 
 
 # ---------------------------------------------------------------------------
@@ -130,6 +131,19 @@ def epoch_batches(lengths: torch.Tensor, batch_size: int, seed: int, epoch: int,
     return batches
 
 
+def _targets(values, n: int, width: int) -> torch.Tensor | None:
+    """Property targets as a float tensor (n, width), or None (no targets or no head)."""
+    if values is None or width == 0:
+        return None
+    y = torch.as_tensor(np.asarray(values, dtype=np.float32))
+    if y.shape != (n, width):
+        raise TrainingError(f"property targets must have shape ({n}, {width}), got "
+                            f"{tuple(y.shape)}")
+    if torch.isinf(y).any():
+        raise TrainingError("property targets must be finite or NaN (unknown)")
+    return y
+
+
 # ---------------------------------------------------------------------------
 # distributed helpers
 # ---------------------------------------------------------------------------
@@ -139,13 +153,65 @@ def _dist():
     return dist if dist.is_available() and dist.is_initialized() else None
 
 
-def init_distributed() -> tuple[int, int]:
-    """Join the process group when launched by torchrun; returns (rank, world_size)."""
+def _world_size() -> int:
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        raise TrainingError(f"WORLD_SIZE must be an integer, got "
+                            f"{os.environ.get('WORLD_SIZE')!r}") from None
+
+
+def distributed_backend(device) -> str:
+    """The process-group backend for training on ``device``: NCCL on CUDA, gloo elsewhere.
+
+    >>> distributed_backend("cpu"), distributed_backend(torch.device("cuda", 1))
+    ('gloo', 'nccl')
+    """
+    return "nccl" if torch.device(device).type == "cuda" else "gloo"
+
+
+def rank_device(device=None) -> torch.device:
+    """The device this process trains on: under torchrun on CUDA, its own ``cuda:LOCAL_RANK``.
+
+    One process per GPU is what DDP over NCCL expects; a CUDA device asked for on
+    the command line (``cuda``, ``cuda:0``) names the kind, and torchrun's
+    ``LOCAL_RANK`` picks the GPU. CPU devices and single-process runs are kept.
+
+    >>> rank_device("cpu")
+    device(type='cpu')
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if device.type != "cuda" or _world_size() <= 1:
+        return device
+    text = os.environ.get("LOCAL_RANK", "0")
+    try:
+        local = int(text)
+    except ValueError:
+        raise TrainingError(f"LOCAL_RANK must be an integer, got {text!r}") from None
+    if local < 0:
+        raise TrainingError(f"LOCAL_RANK must be >= 0, got {local}")
+    return torch.device("cuda", local)
+
+
+def init_distributed(device=None) -> tuple[int, int]:
+    """Join the process group when launched by torchrun; returns (rank, world_size).
+
+    The backend follows ``device`` (:func:`distributed_backend`: NCCL for CUDA,
+    gloo for the CPU); on CUDA this process first binds its own GPU
+    (:func:`rank_device`), as NCCL requires. The first call decides; later calls
+    only read the rank.
+    """
     import torch.distributed as dist
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = _world_size()
     if world > 1 and dist.is_available() and not dist.is_initialized():
-        dist.init_process_group(backend="gloo")
+        local = rank_device(device)
+        if local.type == "cuda":
+            if local.index >= torch.cuda.device_count():
+                raise TrainingError(f"LOCAL_RANK {local.index}: only "
+                                    f"{torch.cuda.device_count()} CUDA device(s) here")
+            torch.cuda.set_device(local)
+        dist.init_process_group(backend=distributed_backend(local))
     d = _dist()
     return (d.get_rank(), d.get_world_size()) if d else (0, 1)
 
@@ -174,6 +240,10 @@ class Trainer:
         ``samples_per_epoch`` items with replacement.
     model
         Start from these weights instead of a fresh initialisation.
+    train_targets, val_targets
+        Standardised property values (N, n_properties), NaN where unknown, one row
+        per item of ``train_ids`` / ``val_ids``: with a model that has a property
+        head, its squared error (weight ``property_weight``) joins the loss.
     progress
         Called with the number of optimiser steps done so far.
     on_log
@@ -186,7 +256,7 @@ class Trainer:
                  train_ids: Sequence[Sequence[int]], val_ids: Sequence[Sequence[int]] = (), *,
                  out_dir: str | os.PathLike | None = None, meta: dict | None = None,
                  weights: Sequence[float] | None = None, samples_per_epoch: int | None = None,
-                 model: SeqVAE | None = None,
+                 model: SeqVAE | None = None, train_targets=None, val_targets=None,
                  progress: Callable[[int], None] | None = None,
                  on_log: Callable[[dict], None] | None = None,
                  on_start: Callable[[int], None] | None = None, device=None):
@@ -200,7 +270,8 @@ class Trainer:
         self.progress = progress
         self.on_log = on_log
         self.on_start = on_start
-        self.rank, self.world = init_distributed()
+        self.device = rank_device(device)
+        self.rank, self.world = init_distributed(self.device)
         self.train_x, self.train_len = pad_sequences(train_ids, model_config.pad_id)
         self.val_x, self.val_len = pad_sequences(val_ids, model_config.pad_id)
         too_long = int(self.train_len.max())
@@ -216,17 +287,20 @@ class Trainer:
                                     "and not all zero")
             self.weights = w
         self.samples_per_epoch = samples_per_epoch
+        self.train_y = _targets(train_targets, len(train_ids), model_config.n_properties)
+        self.val_y = _targets(val_targets, len(val_ids), model_config.n_properties)
         self._total_steps: int | None = None
         torch.manual_seed(train_config.seed)
         if model is None:
             model = SeqVAE(model_config)
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.model = model.to(self.device)
         self.ddp = None
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            self.ddp = DistributedDataParallel(self.model)
+            # on CUDA each rank owns one GPU (rank_device); on the CPU DDP takes no device ids
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.ddp = DistributedDataParallel(self.model, device_ids=ids)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr,
                                           weight_decay=train_config.weight_decay)
         self.step = 0
@@ -266,7 +340,8 @@ class Trainer:
         return self._total_steps
 
     # -- one step ----------------------------------------------------------------
-    def _loss(self, ids: torch.Tensor, beta: float, train: bool = True) -> tuple[torch.Tensor, dict]:
+    def _loss(self, ids: torch.Tensor, beta: float, train: bool = True,
+              targets: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         net = self.ddp if (self.ddp is not None and train) else self.model
         ids = ids.to(self.device)
         # bf16 autocast: always on CUDA (mixed precision pays there), on CPU only when asked.
@@ -281,6 +356,10 @@ class Trainer:
         kl = kl_dim.sum()
         kl_term = kl_dim.clamp_min(self.cfg.free_bits).sum() if self.cfg.free_bits > 0 else kl
         loss = rec + beta * kl_term
+        prop = None
+        if targets is not None and "properties" in out:
+            prop = property_mse(out["properties"].float(), targets.to(self.device))
+            loss = loss + self.cfg.property_weight * prop
         with torch.no_grad():
             target = out["target"]
             mask = target != self.mcfg.pad_id
@@ -296,6 +375,8 @@ class Trainer:
                                  if ids.shape[0] > 1 else 0),
                 "n": int(ids.shape[0]),
             }
+            if prop is not None:
+                stats["prop"] = float(prop)
         return loss, stats
 
     def train_step(self, idx: torch.Tensor) -> dict:
@@ -310,7 +391,8 @@ class Trainer:
         lr = learning_rate(cfg, self.step, total)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        loss, stats = self._loss(ids, beta)
+        targets = self.train_y[idx] if self.train_y is not None else None
+        loss, stats = self._loss(ids, beta, targets=targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
@@ -323,11 +405,14 @@ class Trainer:
     # -- validation ----------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self, ids: torch.Tensor | None = None, lengths: torch.Tensor | None = None,
-                 batch_size: int = 512) -> dict:
+                 batch_size: int = 512, targets: torch.Tensor | None = None) -> dict:
         """Validation metrics (z = mu, so no noise is drawn): ELBO terms, accuracies,
-        KL per dimension and active units."""
+        KL per dimension and active units; with property targets also ``prop_mse``
+        (standardised units) beside ``prop_mse_mean_predictor``, the error of
+        predicting the training mean (1 when the validation set is like the
+        training set). Default: the validation items and their targets."""
         if ids is None:
-            ids, lengths = self.val_x, self.val_len
+            ids, lengths, targets = self.val_x, self.val_len, self.val_y
         if ids.shape[0] == 0:
             return {}
         self.model.eval()
@@ -350,15 +435,29 @@ class Trainer:
             sums["exact"] = sums.get("exact", 0.0) + float(hit.all(1).sum())
             kl_dim += out["kl"].sum(0).float().cpu()
             mus.append(out["mu"].float().cpu())
+            if targets is not None and "properties" in out:
+                y = targets[idx].to(self.device)
+                known = ~torch.isnan(y)
+                sums["prop_n"] = sums.get("prop_n", 0.0) + float(known.sum())
+                sums["prop_se"] = sums.get("prop_se", 0.0) + float(
+                    property_mse(out["properties"].float(), y) * known.sum())
+                sums["prop_base"] = sums.get("prop_base", 0.0) + float(
+                    torch.nan_to_num(y).pow(2).sum())
         mu = torch.cat(mus)
         var = mu.var(0, unbiased=True) if n > 1 else torch.zeros(self.mcfg.d_z)
         self.model.train()
-        return {"rec": sums["rec"] / n, "kl": sums["kl"] / n,
-                "elbo": (sums["rec"] + sums["kl"]) / n,
-                "token_acc": sums["tok_hit"] / max(1.0, sums["tok_all"]),
-                "exact": sums["exact"] / n,
-                "kl_per_dim": [round(float(v), 5) for v in kl_dim / n],
-                "active_units": int((var > 0.01).sum())}
+        result = {"rec": sums["rec"] / n, "kl": sums["kl"] / n,
+                  "elbo": (sums["rec"] + sums["kl"]) / n,
+                  "token_acc": sums["tok_hit"] / max(1.0, sums["tok_all"]),
+                  "exact": sums["exact"] / n,
+                  "kl_per_dim": [round(float(v), 5) for v in kl_dim / n],
+                  "active_units": int((var > 0.01).sum())}
+        if sums.get("prop_n"):
+            # targets are standardised with the training mean, so predicting 0 is the
+            # mean predictor
+            result["prop_mse"] = sums["prop_se"] / sums["prop_n"]
+            result["prop_mse_mean_predictor"] = sums["prop_base"] / sums["prop_n"]
+        return result
 
     # -- checkpoints -------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -66,6 +66,12 @@ def train_smiles(
     preset: str = typer.Option("default", "--preset", help="Training recipe: default or "
                                "recon (held-out reconstruction; see seqvae.presets)."),
     column: Optional[str] = typer.Option(None, "--column", help="SMILES column of a CSV file."),
+    properties: Optional[str] = typer.Option(None, "--properties", help="Train a property head "
+                                             "on z jointly with the VAE, e.g. qed,logp,sas "
+                                             "(RDKit values, standardised); optimize uses it."),
+    property_weight: Optional[float] = typer.Option(None, "--property-weight",
+                                                    help="Weight of the head's squared error "
+                                                    "in the loss (default 1)."),
     epochs: Optional[int] = typer.Option(None, "--epochs"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
     lr: Optional[float] = typer.Option(None, "--lr"),
@@ -95,9 +101,13 @@ def train_smiles(
     dev = resolve_device(device)
     if representation not in ("smiles", "selfies"):
         raise InputError(f"--representation must be smiles or selfies, got {representation!r}")
+    if property_weight is not None and not properties:
+        raise InputError("--property-weight needs --properties")
     if resume:
         from seqvae.domains import domain_from_dict
 
+        if properties or property_weight is not None:
+            raise InputError("a resumed run keeps its properties; drop --properties")
         cfg = _read_run_config(out)
         _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
                       command, device=dev)
@@ -109,13 +119,20 @@ def train_smiles(
     train_over = {**recipe["train"],
                   **_train_overrides(epochs, batch_size, lr, seed, max_steps, None, None, None,
                                      None, train_config)}
+    if property_weight is not None:
+        train_over["property_weight"] = property_weight
+    names = None
+    if properties is not None:
+        from seqvae.molecule_properties import parse_property_names
+
+        names = parse_property_names(properties)  # before the data is read: fail fast
     domain, items, info = MoleculeDomain.training_set(data, representation=representation,
                                                       column=column)
     split = info.pop("splits", None)
     info["preset"] = preset
     info["device"] = str(dev)
     _run_training(items, domain, out, model_over, train_over, False, info, quiet, command,
-                  split=split, device=dev)
+                  split=split, device=dev, properties=names)
 
 
 @handle_errors
@@ -126,6 +143,9 @@ def optimize_command(
     budget: int = typer.Option(1000, "--budget", help="Latent points decoded in all."),
     seed: int = typer.Option(0, "--seed"),
     top: int = typer.Option(20, "--top", help="Leaderboard length."),
+    head: str = typer.Option("auto", "--head", help="auto (the run's joint property head "
+                             "when it predicts the objective, else one fitted on z), joint "
+                             "or fitted."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
@@ -141,7 +161,7 @@ def optimize_command(
 
     set_threads(threads)
     run = use_device(load_run(run_dir), device)
-    result = optimize_molecules(run, objective, budget, seed, top=top)
+    result = optimize_molecules(run, objective, budget, seed, top=top, head=head)
     if as_json:
         print_json(result)
         return

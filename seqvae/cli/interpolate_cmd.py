@@ -130,6 +130,10 @@ def interpolate(
                               help="Points per path, endpoints included (attribute walk: α values)."),
     refine: int = typer.Option(0, "--refine", "-k", min=0,
                                help="Encode–decode refinement rounds K (rounds 0..K all reported)."),
+    refine_jitter: float = typer.Option(
+        0.0, "--refine-jitter", min=0.0,
+        help="Refinement: move a point whose decode is invalid by Gaussian noise of this scale "
+             "(z units) so a later round may decode it validly (0: it stays put)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the pairs, starting points and sampling."),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
                                        help="Output directory (default: RUN_DIR/interpolate)."),
@@ -204,7 +208,7 @@ def interpolate(
             result = run_interpolation(
                 run, methods=methods, n_pairs=pairs, steps=steps, rounds=refine,
                 pairs=endpoint_pairs, decodings=decodings, decode_method=method,
-                temperature=temperature, seed=seed,
+                temperature=temperature, seed=seed, refine_jitter=refine_jitter,
                 progress=lambda n: bar.advance(task, n))
         except ValueError as exc:
             raise InputError(str(exc)) from None

@@ -112,14 +112,14 @@ def _resume_overrides(epochs, max_steps, checkpoint_every, patience) -> dict:
 
 def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
                   data_info: dict, quiet: bool, command: str, *, split: dict | None = None,
-                  device=None) -> None:
+                  device=None, properties=None) -> None:
     from seqvae.runs import train
     from seqvae.train import init_distributed
 
     from seqvae.rundir import RunDir
 
     store = RunDir(out)
-    rank, world = init_distributed()
+    rank, world = init_distributed(device)
     if resume and not store.has_checkpoint():
         raise InputError(f"nothing to resume in {out} (no checkpoint)")
     if not resume and store.has_checkpoint():
@@ -140,6 +140,9 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                 if "val_elbo" in rec:
                     bits.append(f"val ELBO {rec['val_elbo']:.2f} exact {rec['val_exact']:.3f} "
                                 f"AU {rec['val_active_units']}")
+                if "val_prop_mse" in rec:
+                    bits.append(f"property MSE {rec['val_prop_mse']:.3f} (mean predictor "
+                                f"{rec['val_prop_mse_mean_predictor']:.3f})")
                 if show:
                     err_console.print(" ".join(bits), highlight=False)
             elif rec["kind"] == "step" and rec["step"] % 10 == 0:
@@ -151,7 +154,7 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                         train_config=train_over or None, resume=resume,
                         progress=lambda s: bar.update(task, completed=s), on_log=on_log,
                         on_start=on_start, command=command, data_info=data_info,
-                        split=split, device=device)
+                        split=split, device=device, properties=properties)
         except KeyboardInterrupt:
             if rank == 0:
                 err_console.print(f"interrupted: checkpoint written to {store.checkpoint_path}; "
@@ -205,6 +208,7 @@ def train_automata(
     train_config: Optional[str] = typer.Option(None, "--train-config",
                                                help=_COMMON_HELP["train_config"]),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
 ):
@@ -212,10 +216,12 @@ def train_automata(
     50k 7-state binary ones) or a data set file."""
     command = _command_line("train automata", dict(locals()))
     from seqvae.datasets import build_automata_dataset
+    from seqvae.device import resolve_device
     from seqvae.domains import AutomataDomain
     from seqvae.tokenizers import AutomatonTokenizer
 
     set_threads(threads)
+    dev = resolve_device(device)
     out = out or Path(f"runs/automata-{n_states}x{n_letters}")
     model_over = _parse_json_option(model_config, "--model-config")
     if d_z is not None:
@@ -228,7 +234,7 @@ def train_automata(
 
         _run_training(None, domain_from_dict(cfg["domain"]), out, {},
                       _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
-                      quiet, command)
+                      quiet, command, device=dev)
         return
     if data is not None:
         domain, items, info = AutomataDomain.training_set(data)
@@ -245,7 +251,9 @@ def train_automata(
         items = list(df["item"])
         info = {"source": "generated", "n_states": n_states, "n_letters": n_letters,
                 "rows": len(df), "seed": seed}
-    _run_training(items, domain, out, model_over, train_over, False, info, quiet, command)
+    info["device"] = str(dev)
+    _run_training(items, domain, out, model_over, train_over, False, info, quiet, command,
+                  device=dev)
 
 
 @train_app.command("strings")
@@ -274,20 +282,23 @@ def train_strings(
     train_config: Optional[str] = typer.Option(None, "--train-config",
                                                help=_COMMON_HELP["train_config"]),
     resume: bool = typer.Option(False, "--resume"),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Train on strings (e.g. SMILES), one item per line or a table column."""
     command = _command_line("train strings", dict(locals()))
+    from seqvae.device import resolve_device
     from seqvae.domains import StringDomain, domain_from_dict
 
     set_threads(threads)
+    dev = resolve_device(device)
     out = out or Path(f"runs/strings-{file.stem}")
     if resume:
         cfg = _read_run_config(out)
         _run_training(None, domain_from_dict(cfg["domain"]), out, {},
                       _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
-                      quiet, command)
+                      quiet, command, device=dev)
         return
     if tokenizer not in (None, "regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
@@ -298,7 +309,9 @@ def train_strings(
         model_over["d_z"] = d_z
     train_over = _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule,
                                   free_bits, checkpoint_every, patience, train_config)
-    _run_training(strings, domain, out, model_over, train_over, False, info, quiet, command)
+    info["device"] = str(dev)
+    _run_training(strings, domain, out, model_over, train_over, False, info, quiet, command,
+                  device=dev)
 
 
 def _read_run_config(out: Path) -> dict:
@@ -554,6 +567,9 @@ def eval_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the evaluation sample and decodes."),
     samples: int = typer.Option(10000, "--samples", help="Prior decodes for the domain's own "
                                 "metrics (MOSES metrics for molecules; 0 skips them)."),
+    fcd: bool = typer.Option(True, "--fcd/--no-fcd", help="Molecules: the Fréchet ChemNet "
+                             "Distance to the evaluation molecules (needs the fcd package; "
+                             "its wheel carries the ChemNet weights, nothing is downloaded)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
@@ -574,6 +590,7 @@ def eval_command(
         task = bar.add_task("evaluating", total=5, status="")
         result = evaluate(run, items, max_items=max_items, prior_count=prior_count,
                           iwae_samples=iwae_samples, seed=seed, metric_samples=samples,
+                          metric_options=None if fcd else {"fcd": False},
                           progress=lambda k: bar.update(task, completed=k))
     result["run_dir"] = str(run_dir)
     if screened is not None:

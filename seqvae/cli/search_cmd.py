@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+from ._device import DEVICE_HELP
 
 __all__ = ["register"]
 
@@ -108,6 +109,17 @@ def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | 
     return options
 
 
+def _device_options(method: str, device, transfer_from) -> dict | None:
+    """The method options that carry ``--device`` to the methods with a VAE (boost hands
+    it to its latent proposals); the others run no network on it."""
+    options: dict = {"transfer_from": transfer_from} if transfer_from else {}
+    if method in ("vae", "hybrid"):
+        options["device"] = device
+    elif method == "boost":
+        options["latent_options"] = {"device": device}
+    return options or None
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``search-extreme`` to the root app."""
 
@@ -159,8 +171,12 @@ def register(app: typer.Typer) -> None:
         threads: Optional[int] = typer.Option(
             None, "--threads", help="torch threads of the latent methods (default 1: their "
                                     "networks are small, the exact evaluations dominate)."),
+        device: str = typer.Option("auto", "--device",
+                                   help="Where the VAE of vae, hybrid and boost runs: "
+                                        + DEVICE_HELP),
     ):
         """Search for automata with the longest reset words; the budget counts distinct automata."""
+        from seqvae.device import resolve_device
         from seqvae.search import search_extreme
         from seqvae.search.runner import check_arguments, load_start_automata
 
@@ -178,7 +194,7 @@ def register(app: typer.Typer) -> None:
 
             if not Path(path).is_file():
                 raise InputError(f"--transfer-from: no such file: {path}")
-        options = {"transfer_from": transfer_from} if transfer_from else {}
+        options = _device_options(method, resolve_device(device), transfer_from) or {}
         evolve_options = _evolve_options(method, closure_margin, copy_moves, restarts)
         if evolve_options:
             if method == "evolve":

@@ -192,9 +192,10 @@ class LatentSearch(SearchMethod):
                  head_every: int = 3, retrain_every: int = 25, retrain_steps: int = 60,
                  retrain_top: int = 2000, retrain_k: float = 1e-3, ascent_steps: int = 5,
                  sample_share: float = 0.3, start_count: int | None = None,
-                 start_epochs: int | None = None, **options):
+                 start_epochs: int | None = None, device=None, **options):
         super().__init__(ctx, **options)
         self.model_dir = model
+        self.device = device  # where the VAE runs (None: where it was loaded, the CPU)
         self.log = log
         self.batch = int(batch)
         self.pool_factor = int(pool_factor)
@@ -271,6 +272,8 @@ class LatentSearch(SearchMethod):
         if self.model_bytes is not None:
             run.model.load_state_dict(torch.load(io.BytesIO(self.model_bytes), weights_only=True))
             run.model.eval()
+        if self.device is not None:
+            run.to(self.device)
         self.run = run
         self.head = PropertyHead(run.d_z, seed=self.step_no)
         pending = getattr(self, "_pending_head", None)
