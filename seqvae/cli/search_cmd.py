@@ -158,16 +158,15 @@ def register(app: typer.Typer) -> None:
         closure_margin: Optional[int] = typer.Option(
             None, "--closure-margin",
             help="evolve, hybrid, boost: enumerate the whole neighbourhood of every automaton "
-                 "found with rt >= n²-4n+6 - M, recursively (default 4 up to 8 states, off "
-                 "beyond; -1: off)."),
+                 "found with rt >= n²-4n+6 - M, recursively (default 4; -1: off)."),
         copy_moves: Optional[bool] = typer.Option(
             None, "--copy-moves/--no-copy-moves",
             help="evolve, hybrid, boost: the move copying one letter onto another with one "
-                 "arrow moved (default on up to 8 states)."),
+                 "arrow moved (default on)."),
         restarts: Optional[str] = typer.Option(
             None, "--restarts",
             help="evolve, hybrid, boost: fresh populations 'uniform' or 'high-rank' (letters "
-                 "of rank >= n-2; default high-rank up to 8 states)."),
+                 "of rank >= n-2; default high-rank)."),
         threads: Optional[int] = typer.Option(
             None, "--threads", help="torch threads of the latent methods (default 1: their "
                                     "networks are small, the exact evaluations dominate)."),

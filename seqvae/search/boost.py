@@ -238,7 +238,7 @@ class TablePrior:
 
     def load(self, data: bytes) -> None:
         torch = _torch()
-        state = torch.load(io.BytesIO(data), weights_only=True)
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         self.net.load_state_dict(state["net"])
         self.opt.load_state_dict(state["opt"])
         self.trained_steps = int(state["trained_steps"])

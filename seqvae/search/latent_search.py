@@ -122,7 +122,7 @@ class PropertyHead:
 
     def load(self, data: bytes) -> None:
         torch = _torch()
-        state = torch.load(io.BytesIO(data), weights_only=True)
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         self.net.load_state_dict(state["net"])
         self.mean, self.std, self.trained = state["mean"], state["std"], state["trained"]
 
@@ -270,7 +270,11 @@ class LatentSearch(SearchMethod):
                 f"the model's vocabulary covers at most {tok.max_states} states and "
                 f"{tok.max_letters} letters; the search needs {ctx.n_states} and {ctx.n_letters}")
         if self.model_bytes is not None:
-            run.model.load_state_dict(torch.load(io.BytesIO(self.model_bytes), weights_only=True))
+            # Saved on whatever device the search ran on: read onto the CPU,
+            # then moved to this search's device below.
+            state = torch.load(io.BytesIO(self.model_bytes), map_location="cpu",
+                               weights_only=True)
+            run.model.load_state_dict(state)
             run.model.eval()
         if self.device is not None:
             run.to(self.device)

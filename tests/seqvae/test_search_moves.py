@@ -135,12 +135,13 @@ def test_closure_and_copy_runs_count_distinct_only_and_resume_exactly(tmp_path):
     assert not np.array_equal(plain.tables, full.tables)
 
 
-def test_defaults_depend_on_the_size_and_the_old_search_stays_available():
-    small = EvolutionarySearch(SearchContext(8, 2, 10, np.random.default_rng(0)))
-    assert (small.copy_moves, small.closure_margin, small.restart_kind) == (True, 4, "high-rank")
-    large = EvolutionarySearch(SearchContext(9, 2, 10, np.random.default_rng(0)))
-    assert (large.copy_moves, large.closure_margin, large.restart_kind) == (False, None,
-                                                                            "uniform")
+def test_defaults_are_on_at_every_size_and_the_old_search_stays_available():
+    for n in (5, 8, 9, 12):
+        ev = EvolutionarySearch(SearchContext(n, 2, 10, np.random.default_rng(0)))
+        assert (ev.copy_moves, ev.closure_margin, ev.restart_kind) == (True, 4, "high-rank")
+    off = EvolutionarySearch(SearchContext(9, 2, 10, np.random.default_rng(0)),
+                             copy_moves=False, closure_margin=None, restart_kind="uniform")
+    assert (off.copy_moves, off.closure_margin, off.restart_kind) == (False, None, "uniform")
     old = {"copy_moves": False, "closure_margin": None, "restart_kind": "uniform"}
     a = search_extreme(6, 2, "evolve", budget=1500, seed=1, write_results=False,
                        method_options=old)
