@@ -26,6 +26,7 @@ solvability; the time limit still stops it (checked between chunks).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from . import _kernels_bidir as KB
@@ -62,8 +63,9 @@ class _Side:
     subset of a stored key (forward: a superset of a seen image; backward: a
     subset of a seen preimage)."""
 
-    def __init__(self, start, tab, full, forward, nbits):
+    def __init__(self, start, tab, full, forward, nbits, threads=1):
         self.tab = tab
+        self.threads = threads
         self.full = full
         self.forward = forward
         self.nbits = nbits
@@ -116,7 +118,7 @@ class _Side:
         before = self.size
         level, self.keys, parent, letter, self.runs, self.nruns, n_dom = KB._side_step(
             self.level, self.tab, self.full, self.forward, self.runs, self.starts,
-            self.nruns, self.nbits, dominate)
+            self.nruns, self.nbits, dominate, self.threads)
         if dominate:
             if n_dom * 20 < len(level) + n_dom:
                 self._pause = min(2 * self._pause, 1 << 12)
@@ -232,7 +234,8 @@ class _DepthFirst:
         if t < self.prune_depth:
             keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
             if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
-                dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
+                dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits,
+                                     bwd.threads)
                 keep = keep[~dead]
         else:
             keep = KB._sort_unique(new)
@@ -242,7 +245,7 @@ class _DepthFirst:
         self.path = self.path[:t]
         self.path.append((parent, letter))
         length = self.base + t + 1
-        i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits)
+        i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
         if i >= 0:
             self._record(i, j, t + 1)
             self.limit = length - 1
@@ -268,7 +271,8 @@ class _DepthFirst:
 
 
 def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = None,
-                  min_words: int = 1, force_dfs: bool = False) -> list[int]:
+                  min_words: int = 1, force_dfs: bool = False,
+                  threads: int | None = None) -> list[int]:
     """Exact shortest reset word of a synchronizing automaton (n >= 2).
 
     With the invariant that every word's image (preimage) contains (is
@@ -291,10 +295,17 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
     force_dfs : bool
         Go depth-first as soon as both sides have made one step (tests of
         the depth-first phase).
+    threads : int, optional
+        Threads of the large subset queries (meet and domination); by
+        default numba's thread count (``NUMBA_NUM_THREADS``). The word found
+        is the same for any count.
     """
     LAST_RUN.clear()
     LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0)
     k, n = delta.shape
+    if threads is None:
+        threads = numba.get_num_threads()
+    threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
     W = max((n + 63) // 64, min_words)
     nbits = 64 * W
     limits.check_memory(table_bytes(n, k, W) + 64 * n * W,
@@ -303,11 +314,11 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
     full = np.zeros(W, dtype=np.uint64)
     for q in range(n):
         full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
-    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits)
+    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits, threads)
     singles = np.zeros((n, W), dtype=np.uint64)
     for q in range(n):
         singles[q, q >> 6] = np.uint64(1) << np.uint64(q & 63)
-    bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits)
+    bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits, threads)
     base = fwd.tab.nbytes + bwd.tab.nbytes
     row = 8 * W
     LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], base)
@@ -333,7 +344,7 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
                 go_deep = dfs < _DFS_PREFERENCE * bfs
         # Every length is tested: the first meet is a shortest word only
         # because no shorter length met (kept sets may come from earlier levels).
-        i, j = KB._meet(fwd.keys, bwd.level, full, nbits)
+        i, j = KB._meet(fwd.keys, bwd.level, full, nbits, threads)
         if i >= 0:
             return fwd.word(fwd.depth, i)[::-1] + bwd.word(bwd.depth, j)
         if at_bound:
@@ -362,7 +373,7 @@ def _last_length(fwd, bwd):
     if bwd.size <= fwd.size:
         new, parent, letter = KB._expand(bwd.level, bwd.tab, True)
         keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
-        i, j = KB._meet(fwd.keys, new[keep], bwd.full, bwd.nbits)
+        i, j = KB._meet(fwd.keys, new[keep], bwd.full, bwd.nbits, bwd.threads)
         if i < 0:
             return None
         j = keep[j]
@@ -372,7 +383,7 @@ def _last_length(fwd, bwd):
     keys = KB._complement(new, fwd.full)
     del new
     keep = KB._reduce_new_dupes(keys, fwd.runs, fwd.starts, fwd.nruns)
-    i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits)
+    i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits, fwd.threads)
     if i < 0:
         return None
     i = keep[i]
