@@ -26,6 +26,8 @@ solvability; the time limit still stops it (checked between chunks).
 """
 from __future__ import annotations
 
+import time
+
 import numba
 import numpy as np
 
@@ -38,9 +40,15 @@ __all__ = ["LAST_RUN", "bidirectional", "table_bytes", "trie_friendly_relabel"]
 #: ``peak_estimate`` (bytes the search expected to hold at its peak),
 #: ``phase`` ("bfs"; "bound" or "last" when the bound was proved optimal,
 #: the latter by a last unstored step; "dfs") and
-#: the depths reached by both sides.
+#: the depths reached by both sides; ``steps``: one tuple per breadth-first
+#: step, (side "F"/"B", its new depth, its new level size, seconds of the
+#: step, seconds of the meet test that followed it), for steps of at least
+#: ``_LOG_MIN_SECONDS``.
 LAST_RUN: dict = {}
 
+#: Steps faster than this (step and meet together) are left out of the step
+#: log: Černý-like searches make ~n² tiny steps.
+_LOG_MIN_SECONDS = 1e-3
 #: Largest candidate family on which domination pruning is attempted.
 _DOMINATE_MAX = 2048
 #: The depth-first phase is chosen when its predicted set count is below
@@ -301,7 +309,8 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
         is the same for any count.
     """
     LAST_RUN.clear()
-    LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0)
+    LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0, steps=[])
+    stepped = None
     k, n = delta.shape
     if threads is None:
         threads = numba.get_num_threads()
@@ -344,7 +353,12 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
                 go_deep = dfs < _DFS_PREFERENCE * bfs
         # Every length is tested: the first meet is a shortest word only
         # because no shorter length met (kept sets may come from earlier levels).
+        clock = time.perf_counter()
         i, j = KB._meet(fwd.keys, bwd.level, full, nbits, threads)
+        if stepped is not None:
+            t_meet = time.perf_counter() - clock
+            if stepped[3] + t_meet >= _LOG_MIN_SECONDS:
+                LAST_RUN["steps"].append(stepped + (t_meet,))
         if i >= 0:
             return fwd.word(fwd.depth, i)[::-1] + bwd.word(bwd.depth, j)
         if at_bound:
@@ -359,7 +373,9 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
             found = _last_length(fwd, bwd)
             return list(upper) if found is None else found
         LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], need)
+        clock = time.perf_counter()
         side.step()
+        stepped = ("F" if side.forward else "B", side.depth, side.size, time.perf_counter() - clock)
         if side.size == 0:  # pragma: no cover - the pair graph said synchronizing
             raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
 

@@ -502,6 +502,7 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate, 
     return level_out, kept_keys, parent[keep], letter[keep], runs, nruns, n_dom
 
 
+@njit(cache=True)
 def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
     """A pair (i, j) with forward set i contained in backward set j, or (-1, -1).
 
@@ -513,5 +514,5 @@ def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
     bcomp = _complement(bwd_level, full)
     if not covered(fwd_keys, bcomp, nbits, False, True, threads).any():
         return -1, -1
-    j = int(np.argmax(covered(fwd_keys, bcomp, nbits, False, False, threads)))
+    j = np.argmax(covered(fwd_keys, bcomp, nbits, False, False, threads))
     return _find_cover(fwd_keys, bcomp, j), j
