@@ -126,7 +126,7 @@ class _Side:
         before = self.size
         level, self.keys, parent, letter, self.runs, self.nruns, n_dom = KB._side_step(
             self.level, self.tab, self.full, self.forward, self.runs, self.starts,
-            self.nruns, self.nbits, dominate, self.threads)
+            self.nruns, self.nbits, dominate)
         if dominate:
             if n_dom * 20 < len(level) + n_dom:
                 self._pause = min(2 * self._pause, 1 << 12)
@@ -242,8 +242,7 @@ class _DepthFirst:
         if t < self.prune_depth:
             keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
             if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
-                dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits,
-                                     bwd.threads)
+                dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
                 keep = keep[~dead]
         else:
             keep = KB._sort_unique(new)
@@ -304,7 +303,7 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
         Go depth-first as soon as both sides have made one step (tests of
         the depth-first phase).
     threads : int, optional
-        Threads of the large subset queries (meet and domination); by
+        Threads of the meet test on large levels; by
         default numba's thread count (``NUMBA_NUM_THREADS``). The word found
         is the same for any count.
     """

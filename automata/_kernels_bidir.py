@@ -327,14 +327,6 @@ def _covered_parallel(S, C, nbits, proper, first, parts):
 
 
 @njit(cache=True)
-def covered(S, C, nbits, proper, first=False, threads=1):
-    """:func:`_covered`, on ``threads`` threads when C is large enough to pay."""
-    if threads > 1 and C.shape[0] >= _PARALLEL_MIN_ROWS:
-        return _covered_parallel(S, C, nbits, proper, first, threads)
-    return _covered(S, C, nbits, proper, first)
-
-
-@njit(cache=True)
 def _find_cover(S, C, i):
     """Index of a row of S that contains row ``i`` of C (brute force)."""
     W = S.shape[1]
@@ -450,7 +442,7 @@ def _push_run(runs, starts, nruns, keys):
 
 
 @njit(cache=True)
-def _dominated(cand, runs, starts, nruns, nbits, threads=1):
+def _dominated(cand, runs, starts, nruns, nbits):
     """Mask over the sorted distinct rows ``cand``: the row is a proper subset
     of another row, or a subset of a stored row (domination pruning)."""
     dead = np.zeros(cand.shape[0], dtype=np.bool_)
@@ -461,14 +453,14 @@ def _dominated(cand, runs, starts, nruns, nbits, threads=1):
         sel = np.flatnonzero(~dead)
         if sel.shape[0] == 0:
             break
-        m = covered(S, cand[sel], nbits, False, False, threads)
+        m = _covered(S, cand[sel], nbits, False)
         for t in range(sel.shape[0]):
             if m[t]:
                 dead[sel[t]] = True
     sel = np.flatnonzero(~dead)
     if sel.shape[0] > 1:
         sub = cand[sel]
-        m = covered(sub, sub, nbits, True, False, threads)
+        m = _covered(sub, sub, nbits, True)
         for t in range(sel.shape[0]):
             if m[t]:
                 dead[sel[t]] = True
@@ -476,7 +468,7 @@ def _dominated(cand, runs, starts, nruns, nbits, threads=1):
 
 
 @njit(cache=True)
-def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate, threads=1):
+def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
     """One BFS step of one direction: expand, drop repeats of stored keys and,
     if ``dominate``, dominated keys; store the new keys as a run.
 
@@ -493,7 +485,7 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate, 
     keep = _reduce_new_dupes(keys, runs, starts, nruns)
     n_dom = 0
     if dominate and keep.shape[0] > 0:
-        dead = _dominated(keys[keep], runs, starts, nruns, nbits, threads)
+        dead = _dominated(keys[keep], runs, starts, nruns, nbits)
         n_dom = int(dead.sum())
         keep = keep[~dead]
     kept_keys = keys[keep]
@@ -503,6 +495,15 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate, 
 
 
 @njit(cache=True)
+def _meet_serial(fwd_keys, bwd_level, full, nbits):
+    """:func:`_meet` on one thread."""
+    bcomp = _complement(bwd_level, full)
+    if not _covered(fwd_keys, bcomp, nbits, False, True).any():
+        return -1, -1
+    j = np.argmax(_covered(fwd_keys, bcomp, nbits, False))
+    return _find_cover(fwd_keys, bcomp, j), j
+
+
 def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
     """A pair (i, j) with forward set i contained in backward set j, or (-1, -1).
 
@@ -510,9 +511,14 @@ def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
     the implicit trie far better than sparse sets do. The pair returned is
     the same on any number of threads: once some backward set is known to
     meet, the smallest such j is taken (one more full query, at most once per
-    search), and the first forward set i inside it."""
+    search), and the first forward set i inside it. Only large levels are
+    split between threads (domination queries stay on small levels, so they
+    never are)."""
+    if threads < 2 or bwd_level.shape[0] < _PARALLEL_MIN_ROWS:
+        i, j = _meet_serial(fwd_keys, bwd_level, full, nbits)
+        return int(i), int(j)
     bcomp = _complement(bwd_level, full)
-    if not covered(fwd_keys, bcomp, nbits, False, True, threads).any():
+    if not _covered_parallel(fwd_keys, bcomp, nbits, False, True, threads).any():
         return -1, -1
-    j = np.argmax(covered(fwd_keys, bcomp, nbits, False, False, threads))
-    return _find_cover(fwd_keys, bcomp, j), j
+    j = int(np.argmax(_covered_parallel(fwd_keys, bcomp, nbits, False, False, threads)))
+    return int(_find_cover(fwd_keys, bcomp, j)), j

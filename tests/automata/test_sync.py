@@ -529,7 +529,11 @@ def test_threaded_search_finds_the_same_word():
     C = _random_family(rng, KB._PARALLEL_MIN_ROWS + 500, 2, 0.8)
     one = KB._covered(S, C, 128, False)
     assert 0 < one.sum() < len(C)
-    assert np.array_equal(KB.covered(S, C, 128, False, False, 2), one)
+    assert np.array_equal(KB._covered_parallel(S, C, 128, False, False, 2), one)
+    level = KB._complement(C, np.full(2, np.uint64(2 ** 64 - 1), dtype=np.uint64))
+    level = level[KB._sort_unique(level)]
+    full = np.full(2, np.uint64(2 ** 64 - 1), dtype=np.uint64)
+    assert KB._meet(S, level, full, 128, 2) == KB._meet(S, level, full, 128, 1) != (-1, -1)
     for seed in range(2):
         dfa = DFA(np.random.default_rng(seed).integers(0, 90, size=(2, 90)))
         words = [_bidir.bidirectional(dfa.delta, Limits(1.0, None), threads=t) for t in (1, 2)]
