@@ -17,6 +17,9 @@ U255 = np.uint64(255)
 #: Rows of S at which the trie walk switches to a plain scan (measured best
 #: with rows swapped in place: 8-16 on random n = 200..300 levels).
 _LEAF = 8
+#: Rows from which families are sorted by radix sort (below, a quicksort of
+#: indices is as fast and Černý-like searches make ~n² tiny sorts).
+_RADIX_MIN_ROWS = 2048
 #: Query rows below which a subset query stays on one thread.
 _PARALLEL_MIN_ROWS = 8192
 
@@ -106,14 +109,50 @@ def _equal(x, i, y, j, W):
 
 
 @njit(cache=True)
+def _radix_order(keys):
+    """Stable permutation sorting ``uint64`` keys: LSD radix sort by bytes.
+
+    Each pass streams through memory, where a comparison sort of an index
+    array jumps to a random key per comparison; bytes equal in every key
+    (common in the high bytes of small states' words) cost no pass."""
+    m = keys.shape[0]
+    order = np.arange(m)
+    tmp = np.empty(m, dtype=np.int64)
+    cur = keys.copy()
+    nxt = np.empty(m, dtype=np.uint64)
+    count = np.empty(257, dtype=np.int64)
+    for shift in range(0, 64, 8):
+        sh = np.uint64(shift)
+        count[:] = 0
+        for i in range(m):
+            count[((cur[i] >> sh) & U255) + 1] += 1
+        if count.max() == m:
+            continue
+        for b in range(256):
+            count[b + 1] += count[b]
+        for i in range(m):
+            b = (cur[i] >> sh) & U255
+            t = count[b]
+            count[b] = t + 1
+            nxt[t] = cur[i]
+            tmp[t] = order[i]
+        cur, nxt = nxt, cur
+        order, tmp = tmp, order
+    return order
+
+
+@njit(cache=True)
 def _lex_order(sets):
     """Permutation sorting the rows lexicographically (word 0 first).
 
-    One quicksort on word 0, then each run of equal first words is ordered
-    on the remaining words: by insertion for short runs, by stable passes
-    from the last word for long ones."""
+    One sort on word 0 (a radix sort on large families), then each run of
+    equal first words is ordered on the remaining words: by insertion for
+    short runs, by stable passes from the last word for long ones."""
     m, W = sets.shape
-    order = np.argsort(sets[:, 0])
+    if m >= _RADIX_MIN_ROWS:
+        order = _radix_order(sets[:, 0])
+    else:
+        order = np.argsort(sets[:, 0])
     if W == 1:
         return order
     i = 0
@@ -383,21 +422,37 @@ def _merge_tail(data, starts, nruns):
 
 @njit(cache=True)
 def _member(S, C):
-    """Boolean mask over rows of C: does the row occur in sorted ``S``?"""
+    """Boolean mask over rows of sorted C: does the row occur in sorted ``S``?
+
+    The rows of C are looked up in order, each by a galloping search from
+    where the previous one ended: the probes stay close together (cache
+    friendly), and a run of S much longer than C is still crossed in
+    logarithmic steps."""
     W = S.shape[1]
     m = C.shape[0]
+    n = S.shape[0]
     out = np.zeros(m, dtype=np.bool_)
+    pos = 0
     for i in range(m):
-        lo = 0
-        hi = S.shape[0]
+        # Gallop: find hi with S[hi] >= C[i] (or the end), lo with S[lo - 1] < C[i].
+        lo = pos
+        step = 1
+        hi = pos
+        while hi < n and _less(S, hi, C, i, W):
+            lo = hi + 1
+            hi = pos + step
+            step *= 2
+        if hi > n:
+            hi = n
         while lo < hi:
             mid = (lo + hi) >> 1
             if _less(S, mid, C, i, W):
                 lo = mid + 1
             else:
                 hi = mid
-        if lo < S.shape[0] and _equal(S, lo, C, i, W):
+        if lo < n and _equal(S, lo, C, i, W):
             out[i] = True
+        pos = lo
     return out
 
 

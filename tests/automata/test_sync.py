@@ -539,3 +539,25 @@ def test_threaded_search_finds_the_same_word():
         words = [_bidir.bidirectional(dfa.delta, Limits(1.0, None), threads=t) for t in (1, 2)]
         assert words[0] == words[1] and dfa.is_reset_word(words[0])
         assert len(words[0]) == len(shortest_reset_word(dfa))
+
+
+def test_sort_and_membership_kernels_against_numpy():
+    # Families above the radix-sort threshold (and below it), with many
+    # repeats and rows equal on word 0, sorted like numpy's lexsort; the
+    # galloping membership test against Python sets, with runs of S much
+    # longer and much shorter than C.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(14)
+    for trial, m in enumerate((50, KB._RADIX_MIN_ROWS + 3000)):
+        for W in (1, 3):
+            rows = rng.integers(0, 2 ** 63, size=(m, W), dtype=np.uint64)
+            rows[::3, 0] = rows[1::3, 0][: len(rows[::3])]  # equal first words
+            rows[::5] = rows[0]  # repeats
+            rows[::7, 0] >>= np.uint64(40)  # high bytes all zero in part of the keys
+            keep = KB._sort_unique(rows)
+            want = np.unique(rows, axis=0)  # lexicographic, word 0 first
+            assert np.array_equal(rows[keep], want)
+            for S in (want[::2], want[::97], want[:1]):
+                C = want[1::3]
+                stored = set(map(tuple, S.tolist()))
+                assert KB._member(S, C).tolist() == [tuple(r) in stored for r in C.tolist()]
