@@ -386,18 +386,21 @@ def _last_length(fwd, bwd):
     but never the level itself: the new sets are tested against the other
     side's last level and dropped, with no merge into the stored runs."""
     if bwd.size <= fwd.size:
+        # The new preimages are only queries: they need no sorting, and
+        # repeats or sets seen before cannot meet (a shorter word would
+        # have), so testing them all costs less than sorting them out.
         new, parent, letter = KB._expand(bwd.level, bwd.tab, True)
-        keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
-        i, j = KB._meet(fwd.keys, new[keep], bwd.full, bwd.nbits, bwd.threads)
+        i, j = KB._meet(fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
         if i < 0:
             return None
-        j = keep[j]
         return (fwd.word(fwd.depth, i)[::-1] + [int(letter[j])]
                 + bwd.word(bwd.depth, int(parent[j])))
+    # The new images form the trie of the query, so they are sorted and
+    # made distinct, but not checked against the stored runs (as above).
     new, parent, letter = KB._expand(fwd.level, fwd.tab, False)
     keys = KB._complement(new, fwd.full)
     del new
-    keep = KB._reduce_new_dupes(keys, fwd.runs, fwd.starts, fwd.nruns)
+    keep = KB._sort_unique(keys)
     i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits, fwd.threads)
     if i < 0:
         return None

@@ -552,9 +552,14 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
 @njit(cache=True)
 def _meet_serial(fwd_keys, bwd_level, full, nbits):
     """:func:`_meet` on one thread."""
-    bcomp = _complement(bwd_level, full)
-    if not _covered(fwd_keys, bcomp, nbits, False, True).any():
+    # The complements are a scratch copy: the walk may permute them in place.
+    found = np.zeros(bwd_level.shape[0], dtype=np.bool_)
+    stop = np.zeros(1, dtype=np.bool_)
+    _walk(fwd_keys, _complement(bwd_level, full), np.arange(bwd_level.shape[0]), found, stop,
+          nbits, False, True)
+    if not stop[0]:
         return -1, -1
+    bcomp = _complement(bwd_level, full)
     j = np.argmax(_covered(fwd_keys, bcomp, nbits, False))
     return _find_cover(fwd_keys, bcomp, j), j
 

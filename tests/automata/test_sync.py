@@ -561,3 +561,27 @@ def test_sort_and_membership_kernels_against_numpy():
                 C = want[1::3]
                 stored = set(map(tuple, S.tolist()))
                 assert KB._member(S, C).tolist() == [tuple(r) in stored for r in C.tolist()]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_bound_and_last_length_check_agree_with_reference_bfs(k):
+    # With a bound one above rt the search must find rt, by a breadth-first
+    # meet or by the last unstored step (either side expanded); with the
+    # bound equal to rt it proves it optimal and returns it.
+    rng = np.random.default_rng(300 + k)
+    phases = set()
+    checked = 0
+    for n in range(2, 11):
+        for table in random_tables(rng, 110, n, k):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None or not ref:
+                continue
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=list(ref) + [0])
+            assert len(word) == len(ref) and dfa.is_reset_word(word)
+            phases.add(_bidir.LAST_RUN["phase"])
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=list(ref))
+            assert len(word) == len(ref) and dfa.is_reset_word(word)
+            phases.add(_bidir.LAST_RUN["phase"])
+            checked += 1
+    assert checked > 500 and {"last", "bound"} <= phases
