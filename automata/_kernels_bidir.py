@@ -496,10 +496,24 @@ def _push_run(runs, starts, nruns, keys):
     return runs, nruns
 
 
+@njit(cache=True, inline="always")
+def _runtime_flags(nbits):
+    """(False, True) as values only known at run time.
+
+    Passed as literal constants from compiled code, the flags make numba
+    compile a specialised walk that runs about four times slower than the
+    one compiled for run-time flags (measured: 3.8 s against 0.8 s on a meet
+    of 411k against 528k sets). Derived from an argument, they stay plain
+    booleans."""
+    no = nbits < 0
+    return no, not no
+
+
 @njit(cache=True)
 def _dominated(cand, runs, starts, nruns, nbits):
     """Mask over the sorted distinct rows ``cand``: the row is a proper subset
     of another row, or a subset of a stored row (domination pruning)."""
+    no, yes = _runtime_flags(nbits)
     dead = np.zeros(cand.shape[0], dtype=np.bool_)
     for r in range(nruns):
         S = runs[starts[r]:starts[r + 1]]
@@ -508,14 +522,14 @@ def _dominated(cand, runs, starts, nruns, nbits):
         sel = np.flatnonzero(~dead)
         if sel.shape[0] == 0:
             break
-        m = _covered(S, cand[sel], nbits, False)
+        m = _covered(S, cand[sel], nbits, no, no)
         for t in range(sel.shape[0]):
             if m[t]:
                 dead[sel[t]] = True
     sel = np.flatnonzero(~dead)
     if sel.shape[0] > 1:
         sub = cand[sel]
-        m = _covered(sub, sub, nbits, True)
+        m = _covered(sub, sub, nbits, yes, no)
         for t in range(sel.shape[0]):
             if m[t]:
                 dead[sel[t]] = True
@@ -552,15 +566,16 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
 @njit(cache=True)
 def _meet_serial(fwd_keys, bwd_level, full, nbits):
     """:func:`_meet` on one thread."""
+    no, yes = _runtime_flags(nbits)
     # The complements are a scratch copy: the walk may permute them in place.
     found = np.zeros(bwd_level.shape[0], dtype=np.bool_)
     stop = np.zeros(1, dtype=np.bool_)
     _walk(fwd_keys, _complement(bwd_level, full), np.arange(bwd_level.shape[0]), found, stop,
-          nbits, False, True)
+          nbits, no, yes)
     if not stop[0]:
         return -1, -1
     bcomp = _complement(bwd_level, full)
-    j = np.argmax(_covered(fwd_keys, bcomp, nbits, False))
+    j = np.argmax(_covered(fwd_keys, bcomp, nbits, no, no))
     return _find_cover(fwd_keys, bcomp, j), j
 
 
