@@ -26,6 +26,9 @@ solvability; the time limit still stops it (checked between chunks).
 """
 from __future__ import annotations
 
+import time
+
+import numba
 import numpy as np
 
 from . import _kernels_bidir as KB
@@ -37,17 +40,27 @@ __all__ = ["LAST_RUN", "bidirectional", "table_bytes", "trie_friendly_relabel"]
 #: ``peak_estimate`` (bytes the search expected to hold at its peak),
 #: ``phase`` ("bfs"; "bound" or "last" when the bound was proved optimal,
 #: the latter by a last unstored step; "dfs") and
-#: the depths reached by both sides.
+#: the depths reached by both sides; ``steps``: one tuple per breadth-first
+#: step, (side "F"/"B", its new depth, its new level size, seconds of the
+#: step, seconds of the meet test that followed it), for steps of at least
+#: ``_LOG_MIN_SECONDS``.
 LAST_RUN: dict = {}
 
+#: Steps faster than this (step and meet together) are left out of the step
+#: log: Černý-like searches make ~n² tiny steps.
+_LOG_MIN_SECONDS = 1e-3
 #: Largest candidate family on which domination pruning is attempted.
 _DOMINATE_MAX = 2048
 #: The depth-first phase is chosen when its predicted set count is below
 #: this share of the breadth-first one (it stores nothing and skips the
 #: merges into the stored runs, so a set costs it less).
 _DFS_PREFERENCE = 0.5
-#: Lengths covered by the first depth-first pass.
+#: Lengths covered by the first depth-first pass (without a close bound).
 _DFS_FIRST_PASS = 3
+#: A bound at most this many lengths beyond the stored levels is checked by
+#: a single depth-first pass up to it (Szykuła and Zyzik's solver verifies
+#: its last 8-9 levels so).
+_DFS_DIRECT = 8
 #: Smallest chunk of the depth-first phase, in sets.
 _DFS_MIN_CHUNK = 256
 
@@ -62,8 +75,9 @@ class _Side:
     subset of a stored key (forward: a superset of a seen image; backward: a
     subset of a seen preimage)."""
 
-    def __init__(self, start, tab, full, forward, nbits):
+    def __init__(self, start, tab, full, forward, nbits, threads=1):
         self.tab = tab
+        self.threads = threads
         self.full = full
         self.forward = forward
         self.nbits = nbits
@@ -242,7 +256,7 @@ class _DepthFirst:
         self.path = self.path[:t]
         self.path.append((parent, letter))
         length = self.base + t + 1
-        i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits)
+        i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
         if i >= 0:
             self._record(i, j, t + 1)
             self.limit = length - 1
@@ -268,7 +282,8 @@ class _DepthFirst:
 
 
 def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = None,
-                  min_words: int = 1, force_dfs: bool = False) -> list[int]:
+                  min_words: int = 1, force_dfs: bool = False,
+                  threads: int | None = None) -> list[int]:
     """Exact shortest reset word of a synchronizing automaton (n >= 2).
 
     With the invariant that every word's image (preimage) contains (is
@@ -291,10 +306,18 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
     force_dfs : bool
         Go depth-first as soon as both sides have made one step (tests of
         the depth-first phase).
+    threads : int, optional
+        Threads of the meet test on large levels; by
+        default numba's thread count (``NUMBA_NUM_THREADS``). The word found
+        is the same for any count.
     """
     LAST_RUN.clear()
-    LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0)
+    LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0, steps=[])
+    stepped = None
     k, n = delta.shape
+    if threads is None:
+        threads = numba.get_num_threads()
+    threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
     W = max((n + 63) // 64, min_words)
     nbits = 64 * W
     limits.check_memory(table_bytes(n, k, W) + 64 * n * W,
@@ -303,11 +326,11 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
     full = np.zeros(W, dtype=np.uint64)
     for q in range(n):
         full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
-    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits)
+    fwd = _Side(full.reshape(1, W).copy(), KB._tables(delta, False, W), full, True, nbits, threads)
     singles = np.zeros((n, W), dtype=np.uint64)
     for q in range(n):
         singles[q, q >> 6] = np.uint64(1) << np.uint64(q & 63)
-    bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits)
+    bwd = _Side(singles, KB._tables(delta, True, W), full, False, nbits, threads)
     base = fwd.tab.nbytes + bwd.tab.nbytes
     row = 8 * W
     LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], base)
@@ -333,7 +356,12 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
                 go_deep = dfs < _DFS_PREFERENCE * bfs
         # Every length is tested: the first meet is a shortest word only
         # because no shorter length met (kept sets may come from earlier levels).
-        i, j = KB._meet(fwd.keys, bwd.level, full, nbits)
+        clock = time.perf_counter()
+        i, j = KB._meet(fwd.keys, bwd.level, full, nbits, threads)
+        if stepped is not None:
+            t_meet = time.perf_counter() - clock
+            if stepped[3] + t_meet >= _LOG_MIN_SECONDS:
+                LAST_RUN["steps"].append(stepped + (t_meet,))
         if i >= 0:
             return fwd.word(fwd.depth, i)[::-1] + bwd.word(bwd.depth, j)
         if at_bound:
@@ -348,7 +376,9 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
             found = _last_length(fwd, bwd)
             return list(upper) if found is None else found
         LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], need)
+        clock = time.perf_counter()
         side.step()
+        stepped = ("F" if side.forward else "B", side.depth, side.size, time.perf_counter() - clock)
         if side.size == 0:  # pragma: no cover - the pair graph said synchronizing
             raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
 
@@ -360,19 +390,22 @@ def _last_length(fwd, bwd):
     but never the level itself: the new sets are tested against the other
     side's last level and dropped, with no merge into the stored runs."""
     if bwd.size <= fwd.size:
+        # The new preimages are only queries: they need no sorting, and
+        # repeats or sets seen before cannot meet (a shorter word would
+        # have), so testing them all costs less than sorting them out.
         new, parent, letter = KB._expand(bwd.level, bwd.tab, True)
-        keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
-        i, j = KB._meet(fwd.keys, new[keep], bwd.full, bwd.nbits)
+        i, j = KB._meet(fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
         if i < 0:
             return None
-        j = keep[j]
         return (fwd.word(fwd.depth, i)[::-1] + [int(letter[j])]
                 + bwd.word(bwd.depth, int(parent[j])))
+    # The new images form the trie of the query, so they are sorted and
+    # made distinct, but not checked against the stored runs (as above).
     new, parent, letter = KB._expand(fwd.level, fwd.tab, False)
     keys = KB._complement(new, fwd.full)
     del new
-    keep = KB._reduce_new_dupes(keys, fwd.runs, fwd.starts, fwd.nruns)
-    i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits)
+    keep = KB._sort_unique(keys)
+    i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits, fwd.threads)
     if i < 0:
         return None
     i = keep[i]
@@ -402,12 +435,17 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
         LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], held + chunk * per_set)
         return chunk
 
-    # Iterative deepening, but with a first pass three lengths deep: a
-    # depth-first pass finds the shortest word within its limit (every hit
-    # tightens it), and the last pass costs most anyway. A loose bound
-    # (a greedy word far above rt) is thus never explored to its depth.
+    # A depth-first pass finds the shortest word within its limit (every hit
+    # tightens it). With a bound at most _DFS_DIRECT lengths away (a beam
+    # word, optimal or nearly so on most automata), one pass up to it costs
+    # least: iterative deepening would repeat every shallower pass (about
+    # 2.4 times the last one at a growth of 1.7 per length). Otherwise
+    # iterative deepening, with a first pass three lengths deep, so that a
+    # loose bound (a greedy word far above rt) is never explored to its depth.
     last = len(upper) - 1 if upper is not None else None
     limit = base + _DFS_FIRST_PASS
+    if last is not None and last - base <= _DFS_DIRECT:
+        limit = last
     while True:
         if last is not None:
             limit = min(limit, last)

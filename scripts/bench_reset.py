@@ -26,6 +26,7 @@ Examples
     python scripts/bench_reset.py --peer /path/to/synchrowords/synchro \\
         --peer-config configs/exact.json --peer-config-slow /path/to/exact_without_beam.json
     python scripts/bench_reset.py --only rand2_200 --seeds 2
+    python scripts/bench_reset.py --only rand2_300_s0 --profile --threads2
     python scripts/bench_reset.py --dump-text /tmp/instances   # "K N" text files
 """
 from __future__ import annotations
@@ -123,9 +124,19 @@ def _worker(args):
     return rt, wall, peak / 1024.0, max(0, peak - base) / 1024.0, status, stats
 
 
-def run_ours(ctx, table, memory_gib, time_limit):
-    with ctx.Pool(1, maxtasksperchild=1) as pool:
-        return pool.apply(_worker, ((table, memory_gib, time_limit),))
+def run_ours(ctx, table, memory_gib, time_limit, threads=1):
+    """One run in a fresh worker whose numba uses ``threads`` threads (the
+    worker reads ``NUMBA_NUM_THREADS`` when it imports numba)."""
+    saved = os.environ.get("NUMBA_NUM_THREADS")
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    try:
+        with ctx.Pool(1, maxtasksperchild=1) as pool:
+            return pool.apply(_worker, ((table, memory_gib, time_limit),))
+    finally:
+        if saved is None:
+            del os.environ["NUMBA_NUM_THREADS"]
+        else:
+            os.environ["NUMBA_NUM_THREADS"] = saved
 
 
 # -- the peer -----------------------------------------------------------------------------
@@ -190,6 +201,12 @@ def main(argv=None) -> int:
                         "so its best configuration there has no beam")
     p.add_argument("--peer-warm", action="store_true",
                    help="run the peer once per instance before measuring (its compile-on-first-use)")
+    p.add_argument("--threads2", action="store_true",
+                   help="also run ours on 2 threads and add its time and ratio (the main columns "
+                        "stay 1 thread each)")
+    p.add_argument("--profile", action="store_true",
+                   help="print our step log under each instance: side, depth, level size, "
+                        "seconds of the step and of the meet test after it")
     p.add_argument("--dump-text", metavar="DIR", help="write the instances in 'K N' text format and exit")
     args = p.parse_args(argv)
     instances = instance_set(args)
@@ -203,8 +220,8 @@ def main(argv=None) -> int:
         return 0
 
     ctx = mp.get_context("spawn")
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-          f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '-')}; memory_gib={args.memory_gib}; "
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; ours on 1 thread"
+          f"{' (and 2: 2t columns)' if args.threads2 else ''}, peer on 1; memory_gib={args.memory_gib}; "
           f"peer={args.peer or '-'} {' '.join(args.peer_config) if args.peer else ''}"
           + (f" (C_n, W, H: {' '.join(args.peer_config_slow)})" if args.peer_config_slow else ""),
           flush=True)
@@ -212,8 +229,11 @@ def main(argv=None) -> int:
             f"{'phase':>9}  {'status':<10}")
     if args.peer:
         head += f" {'peer rt':>7} {'peer s':>8} {'peer MiB':>8} {'ratio':>6}"
+    if args.threads2:
+        head += f" {'2t s':>8}" + (f" {'2t ratio':>8}" if args.peer else "")
     print(head, flush=True)
     ratios: dict[str, list[float]] = {}
+    ratios2: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for cls, name, table in instances:
             rt, wall, rss, grow, status, stats = run_ours(ctx, table, args.memory_gib, args.time_limit)
@@ -240,12 +260,28 @@ def main(argv=None) -> int:
                 if not math.isnan(ratio):
                     ratios.setdefault(cls, []).append(ratio)
                 line += (f" {'-' if prt is None else prt:>7} {pwall:>8.2f} {ppeak:>8.0f} "
-                         f"{ratio:>6.2f}" + ("" if pstatus == "ok" else f" peer: {pstatus}"))
+                         f"{ratio:>6.2f}")
+            if args.threads2:
+                rt2, wall2, _, _, status2, _ = run_ours(ctx, table, args.memory_gib, args.time_limit, 2)
+                ok2 = status2 == "ok" and rt2 == rt
+                line += f" {wall2:>8.2f}" if ok2 else f" {status2:>8}"
+                if args.peer:
+                    ratio2 = wall2 / pwall if ok2 and pstatus == "ok" else float("nan")
+                    line += f" {ratio2:>8.2f}"
+                    if not math.isnan(ratio2):
+                        ratios2.setdefault(cls, []).append(ratio2)
+            if args.peer and pstatus != "ok":
+                line += f" peer: {pstatus}"
             print(line, flush=True)
+            if args.profile:
+                for side, depth, size, t_step, t_meet in stats.get("steps", []):
+                    print(f"    {side} depth {depth:>3} size {size:>9}  step {t_step:7.2f} s  "
+                          f"meet {t_meet:7.2f} s", flush=True)
     if ratios:
         print("\ngeometric mean of the time ratio ours / peer, per class (below 1: ours faster)")
         for cls, values in ratios.items():
-            print(f"{cls:<12} {geomean(values):>6.2f}  ({len(values)} instances)")
+            two = f"   2 threads: {geomean(ratios2[cls]):.2f}" if cls in ratios2 else ""
+            print(f"{cls:<12} {geomean(values):>6.2f}  ({len(values)} instances){two}")
     return 0
 
 

@@ -444,3 +444,144 @@ def test_run_merge_and_subset_query_kernels():
         mask = KB._covered(b, a, 64 * W, False)
         brute = [any(all((int(x) & ~int(y)) == 0 for x, y in zip(r, s)) for s in b) for r in a]
         assert mask.tolist() == brute
+
+
+def _random_family(rng, m, W, density):
+    """``m`` random bitsets of ``W`` words, each bit set with ``density``."""
+    bits = rng.random((m, 64 * W)) < density
+    return np.packbits(bits, axis=1, bitorder="little").view(np.uint64).reshape(m, W).copy()
+
+
+def _brute_covered(S, C, proper):
+    out = []
+    for r in C:
+        hit = False
+        for s in S:
+            inside = all((int(x) & ~int(y)) == 0 for x, y in zip(r, s))
+            if inside and (not proper or any(int(x) != int(y) for x, y in zip(r, s))):
+                hit = True
+                break
+        out.append(hit)
+    return out
+
+
+def test_subset_query_walk_against_brute_force():
+    # The in-place trie walk on families of every density (sparse families
+    # branch most), several widths and leaf sizes, queries sharing rows with
+    # the family (equal rows: covered, but not properly), in all modes:
+    # full mask, proper, first hit, and split between threads.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(11)
+    for trial in range(120):
+        W = 1 + trial % 3
+        d_s, d_c = rng.choice([0.05, 0.3, 0.7, 0.95], size=2)
+        S = _random_family(rng, int(rng.integers(1, 70)), W, d_s)
+        S = S[KB._sort_unique(S)]
+        C = _random_family(rng, int(rng.integers(1, 90)), W, d_c)
+        C[: min(len(C), len(S)) // 2] = S[: min(len(C), len(S)) // 2]
+        C_before = C.copy()
+        for proper in (False, True):
+            want = _brute_covered(S, C, proper)
+            assert KB._covered(S, C, 64 * W, proper).tolist() == want
+            for parts in (2, 3):
+                got = KB._covered_parallel(S, C, 64 * W, proper, False, parts)
+                assert got.tolist() == want
+            first = KB._covered(S, C, 64 * W, proper, True)
+            assert first.sum() == (1 if any(want) else 0)
+            assert all(want[i] for i in np.flatnonzero(first))
+            some = KB._covered_parallel(S, C, 64 * W, proper, True, 3)
+            assert some.any() == any(want) and all(want[i] for i in np.flatnonzero(some))
+        assert np.array_equal(C, C_before), "the query rows were changed"
+
+
+def test_meet_is_the_same_pair_on_any_thread_count():
+    # The pair (i, j) returned by the meet: j the smallest backward set
+    # containing a forward set, i the first forward set inside it, whatever
+    # the number of threads (so the reset word found does not depend on it).
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(12)
+    hits = 0
+    for trial in range(80):
+        W = 1 + trial % 2
+        full = np.full(W, np.uint64(2 ** 64 - 1), dtype=np.uint64)
+        images = _random_family(rng, int(rng.integers(1, 60)), W, 0.15)
+        keys = KB._complement(images, full)
+        keys = keys[KB._sort_unique(keys)]
+        level = _random_family(rng, int(rng.integers(1, 60)), W, 0.8)
+        level = level[KB._sort_unique(level)]
+        imgs = KB._complement(keys, full)
+        inside = [[all((int(x) & ~int(y)) == 0 for x, y in zip(f, b)) for f in imgs] for b in level]
+        want_j = next((j for j, row in enumerate(inside) if any(row)), -1)
+        want = (-1, -1) if want_j < 0 else (inside[want_j].index(True), want_j)
+        for threads in (1, 2):
+            assert KB._meet(keys, level, full, 64 * W, threads) == want
+        hits += want_j >= 0
+    assert 10 < hits < 80
+
+
+def test_threaded_search_finds_the_same_word():
+    # Levels above the threading threshold: the subset queries run split
+    # between two threads, and the word must be the very same.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(13)
+    S = _random_family(rng, 3000, 2, 0.9)
+    S = S[KB._sort_unique(S)]
+    C = _random_family(rng, KB._PARALLEL_MIN_ROWS + 500, 2, 0.8)
+    one = KB._covered(S, C, 128, False)
+    assert 0 < one.sum() < len(C)
+    assert np.array_equal(KB._covered_parallel(S, C, 128, False, False, 2), one)
+    level = KB._complement(C, np.full(2, np.uint64(2 ** 64 - 1), dtype=np.uint64))
+    level = level[KB._sort_unique(level)]
+    full = np.full(2, np.uint64(2 ** 64 - 1), dtype=np.uint64)
+    assert KB._meet(S, level, full, 128, 2) == KB._meet(S, level, full, 128, 1) != (-1, -1)
+    for seed in range(2):
+        dfa = DFA(np.random.default_rng(seed).integers(0, 90, size=(2, 90)))
+        words = [_bidir.bidirectional(dfa.delta, Limits(1.0, None), threads=t) for t in (1, 2)]
+        assert words[0] == words[1] and dfa.is_reset_word(words[0])
+        assert len(words[0]) == len(shortest_reset_word(dfa))
+
+
+def test_sort_and_membership_kernels_against_numpy():
+    # Families above the radix-sort threshold (and below it), with many
+    # repeats and rows equal on word 0, sorted like numpy's lexsort; the
+    # galloping membership test against Python sets, with runs of S much
+    # longer and much shorter than C.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(14)
+    for trial, m in enumerate((50, KB._RADIX_MIN_ROWS + 3000)):
+        for W in (1, 3):
+            rows = rng.integers(0, 2 ** 63, size=(m, W), dtype=np.uint64)
+            rows[::3, 0] = rows[1::3, 0][: len(rows[::3])]  # equal first words
+            rows[::5] = rows[0]  # repeats
+            rows[::7, 0] >>= np.uint64(40)  # high bytes all zero in part of the keys
+            keep = KB._sort_unique(rows)
+            want = np.unique(rows, axis=0)  # lexicographic, word 0 first
+            assert np.array_equal(rows[keep], want)
+            for S in (want[::2], want[::97], want[:1]):
+                C = want[1::3]
+                stored = set(map(tuple, S.tolist()))
+                assert KB._member(S, C).tolist() == [tuple(r) in stored for r in C.tolist()]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_bound_and_last_length_check_agree_with_reference_bfs(k):
+    # With a bound one above rt the search must find rt, by a breadth-first
+    # meet or by the last unstored step (either side expanded); with the
+    # bound equal to rt it proves it optimal and returns it.
+    rng = np.random.default_rng(300 + k)
+    phases = set()
+    checked = 0
+    for n in range(2, 11):
+        for table in random_tables(rng, 110, n, k):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None or not ref:
+                continue
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=list(ref) + [0])
+            assert len(word) == len(ref) and dfa.is_reset_word(word)
+            phases.add(_bidir.LAST_RUN["phase"])
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=list(ref))
+            assert len(word) == len(ref) and dfa.is_reset_word(word)
+            phases.add(_bidir.LAST_RUN["phase"])
+            checked += 1
+    assert checked > 500 and {"last", "bound"} <= phases
