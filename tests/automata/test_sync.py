@@ -329,7 +329,10 @@ def test_ctrl_c_stops_the_pair_graph():
     # 9,000 states: the pair graph alone takes seconds; SIGINT must end it promptly.
     code = ("import numpy as np, sys; from automata import DFA; "
             "from automata.sync import shortest_reset_word, is_synchronizing; "
-            "is_synchronizing(DFA([[1, 2, 0], [0, 1, 0]])); "
+            "from automata.families import cerny; "
+            # Every kernel of the solve loaded before "ready", so the interrupt
+            # lands in the pair graph, not in loading compiled code.
+            "shortest_reset_word(cerny(30)); is_synchronizing(DFA([[1, 2, 0], [0, 1, 0]])); "
             "d = DFA(np.random.default_rng(1).integers(0, 9000, size=(2, 9000))); "
             "print('ready', flush=True); shortest_reset_word(d)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
