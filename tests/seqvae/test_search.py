@@ -16,18 +16,9 @@ from seqvae.cli import app
 from seqvae.search import SearchContext, search_extreme
 from seqvae.search.core import NOT_EVALUATED
 
+from .search_helpers import CountingEvaluator, interrupt_search
+
 runner = CliRunner()
-
-
-class CountingEvaluator:
-    """The exact evaluator, recording every table it is asked about."""
-
-    def __init__(self):
-        self.seen = []
-
-    def __call__(self, tables):
-        self.seen.extend(canonical_key(DFA(t)) for t in tables)
-        return reset_lengths(tables)
 
 
 def _same(a, b):
@@ -123,16 +114,8 @@ def test_evolve_restarting_climbs_resume_exactly(tmp_path):
     opts = {"near_identity": True, "expand_merge": True, "patience": 1}
     full = search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "a",
                           method_options=opts)
-    done = [0]
-
-    def interrupt(k):
-        done[0] += k
-        if done[0] > 1900:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "b",
-                       progress=interrupt, method_options=opts)
+    interrupt_search(6, "evolve", stop_after=1900, budget=2500, seed=5, out_dir=tmp_path / "b",
+                     method_options=opts)
     resumed = search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "b",
                              resume=True, method_options=opts)
     _same(full, resumed)
@@ -164,17 +147,8 @@ def test_results_files(tmp_path):
 def test_resume_after_interrupt_equals_uninterrupted(tmp_path, method):
     full = search_extreme(5, 2, method, budget=1500, seed=7, out_dir=tmp_path / "a",
                           method_options={"batch": 200} if method == "random" else None)
-    done = [0]
-
-    def interrupt(k):
-        done[0] += k
-        if done[0] > 700:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        search_extreme(5, 2, method, budget=1500, seed=7, out_dir=tmp_path / "b",
-                       progress=interrupt,
-                       method_options={"batch": 200} if method == "random" else None)
+    interrupt_search(5, method, stop_after=700, budget=1500, seed=7, out_dir=tmp_path / "b",
+                     method_options={"batch": 200} if method == "random" else None)
     assert (tmp_path / "b" / "checkpoint.npz").exists()
     resumed = search_extreme(5, 2, method, budget=1500, seed=7, out_dir=tmp_path / "b",
                              resume=True,

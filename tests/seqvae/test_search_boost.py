@@ -17,6 +17,8 @@ from seqvae.search.candidate_log import (append_candidate_log, logged_count, rea
                                          repair_candidate_log)
 from seqvae.search.latent_search import train_start_model
 
+from .search_helpers import interrupt_search
+
 torch = pytest.importorskip("torch")
 runner = CliRunner()
 
@@ -69,16 +71,8 @@ def test_boost_with_the_vae_proposals(tiny_model):
 
 
 def _interrupted_then_resumed(out, method, budget, seed, opts, stop_after):
-    seen = [0]
-
-    def interrupt(k):
-        seen[0] += k
-        if seen[0] > stop_after:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        search_extreme(5, 2, method, budget=budget, seed=seed, out_dir=out, method_options=opts,
-                       progress=interrupt, checkpoint_seconds=0.0)
+    interrupt_search(5, method, stop_after=stop_after, budget=budget, seed=seed, out_dir=out,
+                     method_options=opts, checkpoint_seconds=0.0)
     return search_extreme(5, 2, method, budget=budget, seed=seed, out_dir=out,
                           method_options=opts, resume=True, checkpoint_seconds=0.0)
 

@@ -5,20 +5,12 @@ import pytest
 from automata import DFA
 from automata.canon import canonical_key
 from automata.families import cerny, wielandt
-from automata.sync import reset_lengths
 from seqvae.errors import SearchError
 from seqvae.search import SearchContext, h_level, search_extreme
 from seqvae.search.baselines import (EvolutionarySearch, copy_letter, copy_neighbourhood,
                                      neighbourhood, swap_neighbourhood)
 
-
-class CountingEvaluator:
-    def __init__(self):
-        self.seen = []
-
-    def __call__(self, tables):
-        self.seen.extend(canonical_key(DFA(t)) for t in tables)
-        return reset_lengths(tables)
+from .search_helpers import CountingEvaluator, interrupt_search
 
 
 def _random_tables(rng, m, k, n):
@@ -117,16 +109,8 @@ def test_closure_and_copy_runs_count_distinct_only_and_resume_exactly(tmp_path):
     full = search_extreme(6, 2, "evolve", budget=3000, seed=2, evaluator=ev,
                           out_dir=tmp_path / "a", method_options=opts)
     assert len(ev.seen) == len(set(ev.seen)) == 3000
-    done = [0]
-
-    def interrupt(count):
-        done[0] += count
-        if done[0] > 2100:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        search_extreme(6, 2, "evolve", budget=3000, seed=2, out_dir=tmp_path / "b",
-                       progress=interrupt, method_options=opts)
+    interrupt_search(6, "evolve", stop_after=2100, budget=3000, seed=2, out_dir=tmp_path / "b",
+                     method_options=opts)
     resumed = search_extreme(6, 2, "evolve", budget=3000, seed=2, out_dir=tmp_path / "b",
                              resume=True, method_options=opts)
     np.testing.assert_array_equal(full.tables, resumed.tables)
