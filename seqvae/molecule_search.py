@@ -196,18 +196,9 @@ class JointHead:
     def ascend(self, z: np.ndarray, steps: int, lr: float, radius: float) -> np.ndarray:
         """Normalised gradient steps on the prediction, each point kept within ``radius``
         of its start (the search's other head does the same)."""
-        import torch
+        from .search.latent_search import ascend_within
 
-        start = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self._device)
-        x = start.clone().requires_grad_(True)
-        for _ in range(steps):
-            (grad,) = torch.autograd.grad(self._value(x).sum(), x)
-            with torch.no_grad():
-                x += lr * grad / (grad.norm(dim=1, keepdim=True) + 1e-8)
-                delta = x - start
-                norm = delta.norm(dim=1, keepdim=True)
-                x.copy_(start + delta * torch.clamp(radius / (norm + 1e-8), max=1.0))
-        return x.detach().cpu().numpy()
+        return ascend_within(self._value, z, steps, lr, radius, device=self._device)
 
 
 def joint_head(run, objective: str) -> JointHead | None:

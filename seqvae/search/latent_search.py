@@ -41,8 +41,8 @@ from .baselines import EvolutionarySearch, SearchMethod
 from .core import SearchContext
 
 __all__ = [
-    "START_MODEL", "PropertyHead", "LatentSearch", "HybridSearch", "rank_weights",
-    "train_start_model",
+    "START_MODEL", "PropertyHead", "LatentSearch", "HybridSearch", "ascend_within",
+    "rank_weights", "train_start_model",
 ]
 
 #: Training set and schedule of the starting model when no --model is given.
@@ -55,6 +55,23 @@ def _torch():
     import torch
 
     return torch
+
+
+def ascend_within(value, z, steps: int, lr: float, radius: float, device=None) -> np.ndarray:
+    """Normalised gradient steps on ``value(x).sum()`` from the points ``z``,
+    each point kept within ``radius`` of its start: a differentiable head is
+    only trusted near the codes it was trained on. Returns numpy points."""
+    torch = _torch()
+    start = torch.as_tensor(np.asarray(z, dtype=np.float32), device=device)
+    x = start.clone().requires_grad_(True)
+    for _ in range(steps):
+        (grad,) = torch.autograd.grad(value(x).sum(), x)
+        with torch.no_grad():
+            x += lr * grad / (grad.norm(dim=1, keepdim=True) + 1e-8)
+            delta = x - start
+            norm = delta.norm(dim=1, keepdim=True)
+            x.copy_(start + delta * torch.clamp(radius / (norm + 1e-8), max=1.0))
+    return x.detach().cpu().numpy()
 
 
 class PropertyHead:
@@ -101,17 +118,7 @@ class PropertyHead:
 
     def ascend(self, z: np.ndarray, steps: int, lr: float, radius: float) -> np.ndarray:
         """Gradient steps on the prediction, each point kept within ``radius`` of its start."""
-        torch = _torch()
-        start = torch.as_tensor(z, dtype=torch.float32)
-        x = start.clone().requires_grad_(True)
-        for _ in range(steps):
-            (grad,) = torch.autograd.grad(self.net(x).sum(), x)
-            with torch.no_grad():
-                x += lr * grad / (grad.norm(dim=1, keepdim=True) + 1e-8)
-                delta = x - start
-                norm = delta.norm(dim=1, keepdim=True)
-                x.copy_(start + delta * torch.clamp(radius / (norm + 1e-8), max=1.0))
-        return x.detach().numpy()
+        return ascend_within(self.net, z, steps, lr, radius)
 
     def state(self) -> bytes:
         torch = _torch()
