@@ -7,7 +7,7 @@ from automata.canon import canonical_key
 from automata.sync import reset_lengths
 from seqvae.search import search_extreme
 
-__all__ = ["CountingEvaluator", "interrupt_search"]
+__all__ = ["CountingEvaluator", "interrupt_search", "interrupted_then_resumed"]
 
 
 class CountingEvaluator:
@@ -34,3 +34,10 @@ def interrupt_search(n, method, *, stop_after, **kwargs):
 
     with pytest.raises(KeyboardInterrupt):
         search_extreme(n, 2, method, progress=interrupt, **kwargs)
+
+
+def interrupted_then_resumed(n, method, *, stop_after, **kwargs):
+    """:func:`interrupt_search`, then the same search resumed from its
+    ``out_dir``; returns the resumed result."""
+    interrupt_search(n, method, stop_after=stop_after, **kwargs)
+    return search_extreme(n, 2, method, resume=True, **kwargs)

@@ -16,7 +16,7 @@ from seqvae.cli import app
 from seqvae.search import SearchContext, search_extreme
 from seqvae.search.core import NOT_EVALUATED
 
-from .search_helpers import CountingEvaluator, interrupt_search
+from .search_helpers import CountingEvaluator, interrupt_search, interrupted_then_resumed
 
 runner = CliRunner()
 
@@ -114,10 +114,8 @@ def test_evolve_restarting_climbs_resume_exactly(tmp_path):
     opts = {"near_identity": True, "expand_merge": True, "patience": 1}
     full = search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "a",
                           method_options=opts)
-    interrupt_search(6, "evolve", stop_after=1900, budget=2500, seed=5, out_dir=tmp_path / "b",
-                     method_options=opts)
-    resumed = search_extreme(6, 2, "evolve", budget=2500, seed=5, out_dir=tmp_path / "b",
-                             resume=True, method_options=opts)
+    resumed = interrupted_then_resumed(6, "evolve", stop_after=1900, budget=2500, seed=5,
+                                       out_dir=tmp_path / "b", method_options=opts)
     _same(full, resumed)
 
 

@@ -17,7 +17,7 @@ from seqvae.search.candidate_log import (append_candidate_log, logged_count, rea
                                          repair_candidate_log)
 from seqvae.search.latent_search import train_start_model
 
-from .search_helpers import interrupt_search
+from .search_helpers import interrupted_then_resumed
 
 torch = pytest.importorskip("torch")
 runner = CliRunner()
@@ -70,18 +70,13 @@ def test_boost_with_the_vae_proposals(tiny_model):
     assert r.best_reset_length == 16
 
 
-def _interrupted_then_resumed(out, method, budget, seed, opts, stop_after):
-    interrupt_search(5, method, stop_after=stop_after, budget=budget, seed=seed, out_dir=out,
-                     method_options=opts, checkpoint_seconds=0.0)
-    return search_extreme(5, 2, method, budget=budget, seed=seed, out_dir=out,
-                          method_options=opts, resume=True, checkpoint_seconds=0.0)
-
-
 def test_boost_resumes_exactly_and_the_log_holds_each_candidate_once(tmp_path):
     full = search_extreme(5, 2, "boost", budget=900, seed=4, out_dir=tmp_path / "a",
                           method_options=PRIOR_ONLY, checkpoint_seconds=0.0)
     # Interrupted after the first round, so the prior's weights travel in the checkpoint.
-    resumed = _interrupted_then_resumed(tmp_path / "b", "boost", 900, 4, PRIOR_ONLY, 500)
+    resumed = interrupted_then_resumed(5, "boost", stop_after=500, budget=900, seed=4,
+                                       out_dir=tmp_path / "b", method_options=PRIOR_ONLY,
+                                       checkpoint_seconds=0.0)
     np.testing.assert_array_equal(full.tables, resumed.tables)
     np.testing.assert_array_equal(full.rts, resumed.rts)
     assert full.top == resumed.top
@@ -114,7 +109,9 @@ def test_the_log_is_cut_back_to_the_checkpoint_and_a_fresh_run_restarts_it(tmp_p
 
 def test_the_evolve_log_survives_resume(tmp_path):
     opts = dict(population=16, offspring=32)
-    resumed = _interrupted_then_resumed(tmp_path, "evolve", 600, 2, opts, 300)
+    resumed = interrupted_then_resumed(5, "evolve", stop_after=300, budget=600, seed=2,
+                                       out_dir=tmp_path, method_options=opts,
+                                       checkpoint_seconds=0.0)
     log = read_candidate_log(tmp_path)
     assert log["evaluation"].tolist() == list(range(1, 601))
     assert log["automaton"].tolist() == [format_compact(DFA(t)) for t in resumed.tables]

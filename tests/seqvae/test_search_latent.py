@@ -8,7 +8,7 @@ from automata.sync import reset_lengths
 from seqvae.search import search_extreme
 from seqvae.search.latent_search import rank_weights, train_start_model
 
-from .search_helpers import interrupt_search
+from .search_helpers import interrupted_then_resumed
 
 torch = pytest.importorskip("torch")
 
@@ -55,10 +55,8 @@ def test_vae_trains_its_own_model_and_resumes_exactly(tmp_path):
     assert any("starting model" in m for m in messages)
     assert any("weighted retraining" in m for m in messages)
     assert (tmp_path / "a" / "start_model" / "config.json").exists()
-    interrupt_search(5, "vae", stop_after=110, budget=180, seed=5, out_dir=tmp_path / "b",
-                     method_options=opts)
-    resumed = search_extreme(5, 2, "vae", budget=180, seed=5, out_dir=tmp_path / "b",
-                             method_options=opts, resume=True)
+    resumed = interrupted_then_resumed(5, "vae", stop_after=110, budget=180, seed=5,
+                                       out_dir=tmp_path / "b", method_options=opts)
     np.testing.assert_array_equal(full.tables, resumed.tables)
     np.testing.assert_array_equal(full.rts, resumed.rts)
 

@@ -10,7 +10,7 @@ from seqvae.search import SearchContext, h_level, search_extreme
 from seqvae.search.baselines import (EvolutionarySearch, copy_letter, copy_neighbourhood,
                                      neighbourhood, swap_neighbourhood)
 
-from .search_helpers import CountingEvaluator, interrupt_search
+from .search_helpers import CountingEvaluator, interrupted_then_resumed
 
 
 def _random_tables(rng, m, k, n):
@@ -109,10 +109,8 @@ def test_closure_and_copy_runs_count_distinct_only_and_resume_exactly(tmp_path):
     full = search_extreme(6, 2, "evolve", budget=3000, seed=2, evaluator=ev,
                           out_dir=tmp_path / "a", method_options=opts)
     assert len(ev.seen) == len(set(ev.seen)) == 3000
-    interrupt_search(6, "evolve", stop_after=2100, budget=3000, seed=2, out_dir=tmp_path / "b",
-                     method_options=opts)
-    resumed = search_extreme(6, 2, "evolve", budget=3000, seed=2, out_dir=tmp_path / "b",
-                             resume=True, method_options=opts)
+    resumed = interrupted_then_resumed(6, "evolve", stop_after=2100, budget=3000, seed=2,
+                                       out_dir=tmp_path / "b", method_options=opts)
     np.testing.assert_array_equal(full.tables, resumed.tables)
     np.testing.assert_array_equal(full.rts, resumed.rts)
     plain = search_extreme(6, 2, "evolve", budget=3000, seed=2, write_results=False)
