@@ -327,7 +327,10 @@ def test_pair_graph_chunks_agree():
 
 def test_ctrl_c_stops_the_pair_graph():
     # 9,000 states: the pair graph alone takes seconds; SIGINT must end it promptly.
-    code = ("import numpy as np, sys; from automata import DFA; "
+    # The child restores Python's Ctrl-C handler: started from a background job
+    # of a non-interactive shell, it would inherit SIGINT ignored and never stop.
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "import numpy as np, sys; from automata import DFA; "
             "from automata.sync import shortest_reset_word, is_synchronizing; "
             "from automata.families import cerny; "
             # Every kernel of the solve loaded before "ready", so the interrupt
