@@ -85,12 +85,18 @@ def _checkpoint_interval(text: str) -> dict:
 
 
 def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | None,
-                    restarts: str | None) -> dict:
+                    restarts: str | None, lift_from: list[str] | None = None,
+                    lift_share: float | None = None, lift_arrows: int | None = None,
+                    lift_any_images: bool = False) -> dict:
     """The local-search options given on the command line, checked, as evolve's keywords."""
+    from pathlib import Path
+
     from seqvae.search.baselines import RESTART_KINDS
 
     given = {"--closure-margin": closure_margin, "--copy-moves": copy_moves,
-             "--restarts": restarts}
+             "--restarts": restarts, "--lift-from": lift_from or None,
+             "--lift-share": lift_share, "--lift-arrows": lift_arrows,
+             "--lift-any-images": lift_any_images or None}
     named = [flag for flag, value in given.items() if value is not None]
     if named and method not in ("evolve", "hybrid", "boost"):
         raise InputError(f"{named[0]} only applies to --method evolve, hybrid or boost")
@@ -106,6 +112,24 @@ def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | 
             raise InputError(f"--restarts must be one of {', '.join(RESTART_KINDS)}, "
                              f"got {restarts[:40]!r}")
         options["restart_kind"] = restarts
+    for flag in ("--lift-share", "--lift-arrows", "--lift-any-images"):
+        if given[flag] is not None and not lift_from:
+            raise InputError(f"{flag} only applies with --lift-from")
+    if lift_from:
+        for path in lift_from:
+            if not Path(path).is_file():
+                raise InputError(f"--lift-from: no such file: {path}")
+        options["lift_from"] = list(lift_from)
+    if lift_share is not None:
+        if not 0.0 < lift_share <= 1.0:
+            raise InputError(f"--lift-share must be in (0, 1], got {lift_share}")
+        options["lift_share"] = lift_share
+    if lift_arrows is not None:
+        if not 1 <= lift_arrows <= 4:
+            raise InputError(f"--lift-arrows must be from 1 to 4, got {lift_arrows}")
+        options["lift_arrows"] = lift_arrows
+    if lift_any_images:
+        options["lift_any_images"] = True
     return options
 
 
@@ -167,6 +191,28 @@ def register(app: typer.Typer) -> None:
             None, "--restarts",
             help="evolve, hybrid, boost: fresh populations 'uniform' or 'high-rank' (letters "
                  "of rank >= n-2; default high-rank)."),
+        lift_from: Optional[list[str]] = typer.Option(
+            None, "--lift-from",
+            help="evolve, hybrid, boost: automata files; those with one state fewer are "
+                 "lifted, slowest first: every way of adding a state that takes over one "
+                 "arrow is evaluated (repeatable)."),
+        lift_share: Optional[float] = typer.Option(
+            None, "--lift-share",
+            help="With --lift-from: the most lifts may take of the evaluations so far "
+                 "(default 0.5)."),
+        lift_arrows: Optional[int] = typer.Option(
+            None, "--lift-arrows",
+            help="With --lift-from: the new state takes over up to this many arrows of one "
+                 "state (default 1)."),
+        lift_any_images: bool = typer.Option(
+            False, "--lift-any-images",
+            help="With --lift-from: the new state goes anywhere under every letter (by default "
+                 "under one letter it goes where the state it splits from goes); a pool about "
+                 "4x larger."),
+        rank_lifts: Optional[bool] = typer.Option(
+            None, "--rank-lifts/--no-rank-lifts",
+            help="boost with --lift-from: a learned reset-length surrogate chooses which lifts "
+                 "are evaluated first (default on); off: the sources' order, as in evolve."),
         threads: Optional[int] = typer.Option(
             None, "--threads", help="torch threads of the latent methods (default 1: their "
                                     "networks are small, the exact evaluations dominate)."),
@@ -194,7 +240,14 @@ def register(app: typer.Typer) -> None:
             if not Path(path).is_file():
                 raise InputError(f"--transfer-from: no such file: {path}")
         options = _device_options(method, resolve_device(device), transfer_from) or {}
-        evolve_options = _evolve_options(method, closure_margin, copy_moves, restarts)
+        evolve_options = _evolve_options(method, closure_margin, copy_moves, restarts,
+                                         lift_from, lift_share, lift_arrows, lift_any_images)
+        if rank_lifts is not None:
+            if method != "boost":
+                raise InputError("--rank-lifts only applies to --method boost")
+            if not lift_from:
+                raise InputError("--rank-lifts only applies with --lift-from")
+            options["rank_lifts"] = rank_lifts
         if evolve_options:
             if method == "evolve":
                 options.update(evolve_options)

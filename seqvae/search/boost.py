@@ -41,7 +41,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .baselines import EvolutionarySearch, SearchMethod
+from .baselines import EvolutionarySearch, LiftRanker, SearchMethod
 from .core import NOT_EVALUATED, SearchContext, keys_of
 from .latent_search import LatentSearch, rank_weights
 
@@ -347,6 +347,12 @@ class BoostSearch(SearchMethod):
         With ``transfer_from``: candidates the pre-trained prior writes at the
         searched size before anything else; the best of them are the first
         population (zero-shot transfer).
+    rank_lifts : bool
+        With ``evolve_options["lift_from"]`` (one-state lifts of smaller automata, see
+        :meth:`~seqvae.search.baselines.EvolutionarySearch._lift`): a learned reset-length
+        surrogate (:class:`~seqvae.search.baselines.LiftRanker`) chooses which lifts are
+        evaluated first, instead of the sources' order; ``lift_ranker_options`` are its
+        keywords (``min_train``, and the surrogate's).
     round_every : int
         Besides the restarts, a round also starts after this many evaluations
         without one (0: only at restarts); its samples then join the running
@@ -364,8 +370,9 @@ class BoostSearch(SearchMethod):
                  transfer_steps: int = 600, temperature: float = 0.8, offsets: bool = True,
                  prior_hidden: int = 64, new_share: float = 0.75, min_train: int = 256,
                  round_every: int = 0, transfer_samples: int = 2000,
-                 evolve_options: dict | None = None, latent_options: dict | None = None,
-                 **options):
+                 rank_lifts: bool = True, lift_ranker_options: dict | None = None,
+                 evolve_options: dict | None = None,
+                 latent_options: dict | None = None, **options):
         super().__init__(ctx, **options)
         self.log = log
         self.train_top = int(train_top)
@@ -389,7 +396,10 @@ class BoostSearch(SearchMethod):
                                     **dict(dict(retrain_steps=vae_steps, retrain_top=train_top,
                                                 retrain_k=train_k), **(latent_options or {})))
                        if self.vae_samples else None)
-        self.evolve = SeededEvolution(ctx, self._round, **(evolve_options or {}))
+        evolve_options = dict(evolve_options or {})
+        if rank_lifts and evolve_options.get("lift_from") is not None:
+            evolve_options["lift_ranker"] = LiftRanker(**(lift_ranker_options or {}))
+        self.evolve = SeededEvolution(ctx, self._round, **evolve_options)
         self.rounds = 0
         self.pretrained = False
         self.history: list[dict] = []   # per round: samples, new, best sample rt
