@@ -238,7 +238,7 @@ def lift_neighbourhood(table: np.ndarray, arrows: int = 1, any_images: bool = Fa
     n = 8, 54 of the 63 classes with rt >= 38 arise this way from the 257
     classes of 7 states with rt >= 27; 41 of them by the minimal lifts
     (``arrows=1``, about 60,000 distinct automata from those 257), 53 with
-    ``arrows=2, any_images=True`` (about 290,000), far from the slow automata of
+    ``arrows=2, any_images=True`` (about 355,000), far from the slow automata of
     their own size in single moves.
 
     >>> lifts = lift_neighbourhood(np.array([[1, 2, 0], [0, 1, 0]]))
@@ -401,8 +401,14 @@ class LiftRanker:
         known = np.flatnonzero(lift_rt != NOT_LIFTED)
         if len(known) < self.min_train:
             return todo[:count]
-        if self._features is None or len(self._features) != len(pool):
-            self._features = self.model.features(pool)
+        # The pool only grows at its end (a ranked closure appends to it): features of
+        # the new rows only.
+        have = 0 if self._features is None else len(self._features)
+        if have > len(pool):
+            self._features, have = None, 0
+        if have < len(pool):
+            extra = self.model.features(pool[have:])
+            self._features = extra if have == 0 else np.concatenate([self._features, extra])
         self.model.fit(None, lift_rt[known], features=self._features[known],
                        seed=int(rng.integers(2**31)))
         score = self.model.predict(None, features=self._features[todo])
@@ -518,7 +524,7 @@ class EvolutionarySearch(SearchMethod):
                  closure_per_step: int = 4, closure_copies: bool = True,
                  restart_kind: str | None = None, lift_from=None, lift_share: float = 0.5,
                  lift_batch: int = 1024, lift_arrows: int = 1, lift_any_images: bool = False,
-                 lift_ranker=None, **options):
+                 lift_ranker=None, closure_ranked: bool = False, **options):
         super().__init__(ctx, **options)
         self.mu = int(population)
         self.lam = int(offspring)
@@ -589,6 +595,10 @@ class EvolutionarySearch(SearchMethod):
             raise SearchError(f"lift_arrows must be an integer from 1 to 4, got {lift_arrows!r}")
         self.lift_arrows, self.lift_any_images = int(lift_arrows), bool(lift_any_images)
         self.lift_ranker = lift_ranker
+        if closure_ranked and lift_ranker is None:
+            raise SearchError("closure_ranked needs a lift_ranker")
+        self.closure_ranked = bool(closure_ranked)
+        self._pool_keys: set[bytes] = set()
         self.lift_pool: np.ndarray | None = None     # built on first use (see _lift_pool)
         self.lift_rt = np.zeros(0, dtype=np.int64)    # per pool member; NOT_LIFTED until done
         self.lift_evals = 0
@@ -611,6 +621,9 @@ class EvolutionarySearch(SearchMethod):
                 "expand_evals": self.expand_evals, "op_score": self.op_score,
                 "climb_start": self.climb_start, "closure_evals": self.closure_evals,
                 "lift_rt": self.lift_rt, "lift_evals": self.lift_evals,
+                # A ranked closure grows the pool as the search goes: it is state.
+                **({"lift_pool": self.lift_pool.astype(np.int8)}
+                   if self.closure_ranked and self.lift_pool is not None else {}),
                 **({"lift_ranker": np.frombuffer(self.lift_ranker.state(), dtype=np.uint8)}
                    if self.lift_ranker is not None and self.lift_ranker.trained else {})}
 
@@ -632,6 +645,9 @@ class EvolutionarySearch(SearchMethod):
         self.closure_evals = int(state.get("closure_evals", 0))
         self.lift_rt = np.asarray(state.get("lift_rt", np.zeros(0)), dtype=np.int64)
         self.lift_evals = int(state.get("lift_evals", 0))
+        if "lift_pool" in state:
+            self.lift_pool = np.asarray(state["lift_pool"], dtype=np.int32)
+            self._pool_keys = set(keys_of(self.lift_pool))
         if self.lift_ranker is not None and "lift_ranker" in state:
             self.lift_ranker.load(np.asarray(state["lift_ranker"], dtype=np.uint8).tobytes())
 
@@ -747,6 +763,9 @@ class EvolutionarySearch(SearchMethod):
         """
         if self.closure_margin is None:
             return
+        if self.closure_ranked:
+            self._close_into_pool()
+            return
         archive = self.ctx.archive
         level = h_level(self.ctx.n_states) - self.closure_margin
         for _ in range(self.closure_per_step):
@@ -760,6 +779,33 @@ class EvolutionarySearch(SearchMethod):
             self._neighbours(int(best), copies=self.closure_copies)
             self.closure_evals += archive.size - before
 
+    def _close_into_pool(self) -> None:
+        """The ranked closure: the neighbourhoods of every open archive member at the
+        closure's level join the lift pool instead of being evaluated whole, so that the
+        ranker chooses among lifts and neighbours alike which to evaluate next."""
+        archive = self.ctx.archive
+        level = h_level(self.ctx.n_states) - self.closure_margin
+        open_idx = np.flatnonzero(self._open() & (archive.rts >= level))
+        if len(open_idx) == 0:
+            return
+        self._lift_pool()
+        fresh = []
+        for index in open_idx[np.lexsort((open_idx, -archive.rts[open_idx]))]:
+            self.expanded[index] = True
+            table = archive.tables[index].astype(np.int32)
+            moves = [neighbourhood(table), swap_neighbourhood(table)]
+            if self.copy_moves and self.closure_copies:
+                moves.append(copy_neighbourhood(table))
+            canon = self.ctx.canonical(np.concatenate(moves))
+            for key, row in zip(keys_of(canon), canon):
+                if key not in self._pool_keys and key not in archive:
+                    self._pool_keys.add(key)
+                    fresh.append(row)
+        if fresh:
+            self.lift_pool = np.concatenate([self.lift_pool, np.stack(fresh).astype(np.int32)])
+            self.lift_rt = np.concatenate([self.lift_rt, np.full(len(fresh), NOT_LIFTED,
+                                                                 dtype=np.int64)])
+
     def _lift_pool(self) -> np.ndarray:
         """Every distinct lift of the sources, canonical, in the sources' order (slowest
         first); the same on every run with the same sources, so a resume finds it again."""
@@ -772,6 +818,7 @@ class EvolutionarySearch(SearchMethod):
             k, n = self.ctx.n_letters, self.ctx.n_states
             self.lift_pool = (np.stack(list(keys.values())).astype(np.int32) if keys
                               else np.zeros((0, k, n), dtype=np.int32))
+            self._pool_keys = set(keys)
             if len(self.lift_rt) != len(self.lift_pool):
                 self.lift_rt = np.full(len(self.lift_pool), NOT_LIFTED, dtype=np.int64)
         return self.lift_pool

@@ -352,7 +352,9 @@ class BoostSearch(SearchMethod):
         :meth:`~seqvae.search.baselines.EvolutionarySearch._lift`): a learned reset-length
         surrogate (:class:`~seqvae.search.baselines.LiftRanker`) chooses which lifts are
         evaluated first, instead of the sources' order; ``lift_ranker_options`` are its
-        keywords (``min_train``, and the surrogate's).
+        keywords (``min_train``, and the surrogate's). With ``rank_closure`` the
+        closure's neighbourhoods join that pool too, and the surrogate chooses among
+        both (``closure_ranked`` of the evolutionary search).
     round_every : int
         Besides the restarts, a round also starts after this many evaluations
         without one (0: only at restarts); its samples then join the running
@@ -371,6 +373,7 @@ class BoostSearch(SearchMethod):
                  prior_hidden: int = 64, new_share: float = 0.75, min_train: int = 256,
                  round_every: int = 0, transfer_samples: int = 2000,
                  rank_lifts: bool = True, lift_ranker_options: dict | None = None,
+                 rank_closure: bool = False,
                  evolve_options: dict | None = None,
                  latent_options: dict | None = None, **options):
         super().__init__(ctx, **options)
@@ -399,6 +402,7 @@ class BoostSearch(SearchMethod):
         evolve_options = dict(evolve_options or {})
         if rank_lifts and evolve_options.get("lift_from") is not None:
             evolve_options["lift_ranker"] = LiftRanker(**(lift_ranker_options or {}))
+            evolve_options["closure_ranked"] = bool(rank_closure)
         self.evolve = SeededEvolution(ctx, self._round, **evolve_options)
         self.rounds = 0
         self.pretrained = False

@@ -223,6 +223,9 @@ def test_lift_sources_keep_one_size_slowest_first_and_check_it():
     assert rts[0] == 9 and list(rts) == sorted(rts, reverse=True)
     with pytest.raises(SearchError, match="nothing to lift"):
         lift_sources(mixed, 7, 2)
+    with pytest.raises(SearchError, match="closure_ranked"):
+        EvolutionarySearch(SearchContext(5, 2, 10, np.random.default_rng(0)),
+                           lift_from=mixed, closure_ranked=True)
     with pytest.raises(SearchError, match="lift_share"):
         EvolutionarySearch(SearchContext(5, 2, 10, np.random.default_rng(0)),
                            lift_from=mixed, lift_share=0)
@@ -316,9 +319,10 @@ def test_lift_ranker_puts_slower_lifts_first():
     np.testing.assert_array_equal(untrained.choose(pool, lift_rt, todo, 7, rng), todo[:7])
 
 
-def test_boost_ranks_lifts_with_its_surrogate_and_resumes_exactly(tmp_path):
+@pytest.mark.parametrize("rank_closure", [False, True])
+def test_boost_ranks_lifts_with_its_surrogate_and_resumes_exactly(tmp_path, rank_closure):
     sources = _slow_sources(5, 30, 2)
-    opts = {"prior_samples": 0, "vae_samples": 0,
+    opts = {"prior_samples": 0, "vae_samples": 0, "rank_closure": rank_closure,
             "lift_ranker_options": {"min_train": 300, "first_steps": 60, "steps": 10},
             "evolve_options": {"lift_from": sources, "lift_batch": 150, "patience": 2}}
     ev = CountingEvaluator()
@@ -329,6 +333,19 @@ def test_boost_ranks_lifts_with_its_surrogate_and_resumes_exactly(tmp_path):
                                        out_dir=tmp_path / "b", method_options=opts)
     np.testing.assert_array_equal(full.tables, resumed.tables)
     np.testing.assert_array_equal(full.rts, resumed.rts)
+    if rank_closure:
+        # the closure's neighbourhoods joined the ranked pool, beyond the lifts
+        from seqvae.search.boost import BoostSearch
+
+        ctx = SearchContext(6, 2, 2500, np.random.default_rng(3))
+        boost = BoostSearch(ctx, **opts)
+        while not ctx.exhausted:
+            boost.step()
+        search = boost.evolve
+        assert search.closure_ranked and search.expanded.any()
+        assert len(search.lift_pool) > len({k for t in search.lift_sources
+                                            for k in map(bytes, np.asarray(
+                                                _canonical_lifts(t), dtype=np.int8))})
     plain = dict(opts, rank_lifts=False)
     unranked = search_extreme(6, 2, "boost", budget=2500, seed=3, write_results=False,
                               method_options=plain)
