@@ -87,7 +87,7 @@ def _checkpoint_interval(text: str) -> dict:
 def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | None,
                     restarts: str | None, lift_from: list[str] | None = None,
                     lift_share: float | None = None, lift_arrows: int | None = None,
-                    lift_any_images: bool = False) -> dict:
+                    lift_any_images: bool | None = None) -> dict:
     """The local-search options given on the command line, checked, as evolve's keywords."""
     from pathlib import Path
 
@@ -96,7 +96,7 @@ def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | 
     given = {"--closure-margin": closure_margin, "--copy-moves": copy_moves,
              "--restarts": restarts, "--lift-from": lift_from or None,
              "--lift-share": lift_share, "--lift-arrows": lift_arrows,
-             "--lift-any-images": lift_any_images or None}
+             "--lift-free": lift_any_images}
     named = [flag for flag, value in given.items() if value is not None]
     if named and method not in ("evolve", "hybrid", "boost"):
         raise InputError(f"{named[0]} only applies to --method evolve, hybrid or boost")
@@ -112,7 +112,7 @@ def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | 
             raise InputError(f"--restarts must be one of {', '.join(RESTART_KINDS)}, "
                              f"got {restarts[:40]!r}")
         options["restart_kind"] = restarts
-    for flag in ("--lift-share", "--lift-arrows", "--lift-any-images"):
+    for flag in ("--lift-share", "--lift-arrows", "--lift-free"):
         if given[flag] is not None and not lift_from:
             raise InputError(f"{flag} only applies with --lift-from")
     if lift_from:
@@ -128,8 +128,8 @@ def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | 
         if not 1 <= lift_arrows <= 4:
             raise InputError(f"--lift-arrows must be from 1 to 4, got {lift_arrows}")
         options["lift_arrows"] = lift_arrows
-    if lift_any_images:
-        options["lift_any_images"] = True
+    if lift_any_images is not None:
+        options["lift_any_images"] = lift_any_images
     return options
 
 
@@ -199,16 +199,17 @@ def register(app: typer.Typer) -> None:
         lift_share: Optional[float] = typer.Option(
             None, "--lift-share",
             help="With --lift-from: the most lifts may take of the evaluations so far "
-                 "(default 0.5)."),
+                 "(default 0.5; boost 1)."),
         lift_arrows: Optional[int] = typer.Option(
             None, "--lift-arrows",
             help="With --lift-from: the new state takes over up to this many arrows of one "
-                 "state (default 1)."),
-        lift_any_images: bool = typer.Option(
-            False, "--lift-any-images",
-            help="With --lift-from: the new state goes anywhere under every letter (by default "
+                 "state (default 1; boost 2)."),
+        lift_any_images: Optional[bool] = typer.Option(
+            None, "--lift-free/--no-lift-free",
+            help="With --lift-from: the new state goes anywhere under every letter (otherwise "
                  "under one letter it goes where the state it splits from goes); a pool about "
-                 "4x larger."),
+                 "4x larger. Default: off for evolve and hybrid, on for boost, whose surrogate "
+                 "ranks the pool (boost also defaults to --lift-arrows 2, --lift-share 1)."),
         rank_lifts: Optional[bool] = typer.Option(
             None, "--rank-lifts/--no-rank-lifts",
             help="boost with --lift-from: a learned reset-length surrogate chooses which lifts "

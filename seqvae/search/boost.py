@@ -351,7 +351,8 @@ class BoostSearch(SearchMethod):
         With ``evolve_options["lift_from"]`` (one-state lifts of smaller automata, see
         :meth:`~seqvae.search.baselines.EvolutionarySearch._lift`): a learned reset-length
         surrogate (:class:`~seqvae.search.baselines.LiftRanker`) chooses which lifts are
-        evaluated first, instead of the sources' order; ``lift_ranker_options`` are its
+        evaluated first, instead of the sources' order (and the lifts default to
+        ``lift_arrows=2, lift_any_images=True, lift_share=1.0``); ``lift_ranker_options`` are its
         keywords (``min_train``, and the surrogate's). With ``rank_closure`` the
         closure's neighbourhoods join that pool too, and the surrogate chooses among
         both (``closure_ranked`` of the evolutionary search).
@@ -402,6 +403,11 @@ class BoostSearch(SearchMethod):
         evolve_options = dict(evolve_options or {})
         if rank_lifts and evolve_options.get("lift_from") is not None:
             evolve_options["lift_ranker"] = LiftRanker(**(lift_ranker_options or {}))
+            # A ranked pool can afford the wider lifts: measured at n = 8 (3 seeds), 90 %
+            # recall after 20k evaluations with these, 40k with the minimal lifts.
+            evolve_options.setdefault("lift_arrows", 2)
+            evolve_options.setdefault("lift_any_images", True)
+            evolve_options.setdefault("lift_share", 1.0)
             evolve_options["closure_ranked"] = bool(rank_closure)
         self.evolve = SeededEvolution(ctx, self._round, **evolve_options)
         self.rounds = 0

@@ -253,10 +253,10 @@ def test_cli_lift_options(tmp_path):
 
     runner = CliRunner()
     help_text = runner.invoke(app, ["search-extreme", "--help"]).output
-    for flag in ("--lift-from", "--lift-share", "--lift-arrows", "--lift-any-images",
+    for flag in ("--lift-from", "--lift-share", "--lift-arrows", "--lift-free",
                  "--rank-lifts"):
         assert flag in help_text
-    for flags in (["--lift-arrows", "2"], ["--lift-any-images"]):
+    for flags in (["--lift-arrows", "2"], ["--lift-free"]):
         bad = runner.invoke(app, ["search-extreme", "-n", "5", *flags])
         assert bad.exit_code == 2 and "only applies with --lift-from" in bad.output
     bad = runner.invoke(app, ["search-extreme", "-n", "5", "--lift-from", str(tmp_path / "no")])
@@ -273,7 +273,7 @@ def test_cli_lift_options(tmp_path):
         bad = runner.invoke(app, ["search-extreme", "-n", "5", "--lift-from", str(src), *flags])
         assert bad.exit_code == 2 and flag in bad.output
     ok = runner.invoke(app, ["search-extreme", "-n", "5", "-b", "300", "--lift-from", str(src),
-                             "--lift-arrows", "2", "--lift-any-images", "--json"])
+                             "--lift-arrows", "2", "--lift-free", "--json"])
     assert ok.exit_code == 0, ok.output
     import json
 
