@@ -487,7 +487,10 @@ class EvolutionarySearch(SearchMethod):
     (at n = 8, 50 of the 63 classes with rt >= 38 form one component through
     automata with rt >= 34, none through single redirections alone).
     ``restart_kind`` chooses where fresh populations come from
-    (:data:`RESTART_KINDS`).
+    (:data:`RESTART_KINDS`). The copy move, a closure with M = 4 and
+    high-rank restarts are on by default at every size; pass
+    ``copy_moves=False, closure_margin=None, restart_kind="uniform"`` for the
+    search without them.
 
     With ``lift_from`` (automata files or DFAs; those of n−1 states are used,
     see :func:`lift_sources`), each step also evaluates ``lift_batch`` members
@@ -500,10 +503,7 @@ class EvolutionarySearch(SearchMethod):
     are lifts of slow ones of n−1 states while far from the other slow automata
     of n states in single moves: at n = 8 the lifts of the 257 classes of 7
     states with rt >= 27 raised the recall at 200k evaluations from 0.894 to
-    0.984 (3 seeds) and found C_8 after 163 evaluations. The copy move, a closure with M = 4 and
-    high-rank restarts are on by default at every size; pass
-    ``copy_moves=False, closure_margin=None, restart_kind="uniform"`` for the
-    search without them.
+    0.984 (3 seeds) and found C_8 after 163 evaluations.
 
     The context canonicalises and deduplicates every batch, so only new
     distinct automata cost budget: a candidate isomorphic to one already
