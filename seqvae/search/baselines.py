@@ -351,7 +351,7 @@ def lift_sources(sources, n_states: int, n_letters: int) -> np.ndarray:
     """
     from automata.parallel import evaluate_tables
 
-    from .boost import load_transfer_tables
+    from .sources import load_transfer_tables
 
     groups = [g for g in load_transfer_tables(sources, n_letters)
               if g.shape[1:] == (n_letters, n_states - 1)]
