@@ -182,6 +182,20 @@ def test_train_smiles_keeps_the_data_sets_split(drugs_set, smiles_run):
     assert set(run.train_items) == set(df.loc[df["split"] == "train", "item"])
 
 
+def test_resumed_train_smiles_takes_more_steps(drugs_set, tmp_path):
+    out = tmp_path / "run"
+    base = ["train", "smiles", "--out", str(out), "--threads", "1", "--device", "cpu", "--quiet"]
+    first = runner.invoke(app, [*base, "--data", str(drugs_set), "--max-steps", "2",
+                                "--model-config", TINY_JSON])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, [*base, "--data", str(drugs_set), "--resume", "--max-steps", "5"])
+    assert again.exit_code == 0, again.output
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()
+             if json.loads(line)["kind"] == "step"]
+    assert steps == [1, 2, 3, 4, 5]  # continued where it stopped, up to the new limit
+    assert json.loads((out / "config.json").read_text())["result"]["steps"] == 5
+
+
 @pytest.fixture(scope="module")
 def selfies_run(drugs_set, tmp_path_factory):
     # SELFIES: even a tiny, barely trained model decodes valid molecules to optimise over
