@@ -43,7 +43,8 @@ import numpy as np
 import torch
 
 from seqvae.molecule_search import optimize_molecules
-from seqvae.runs import load_run
+from seqvae.errors import SeqVAEError
+from seqvae.runs import load_molecule_runs
 
 PUBLISHED_PLOGP = [("JT-VAE", (5.30, 4.93, 4.49)), ("SD-VAE", (4.04, 3.50, 2.96)),
                    ("Grammar VAE", (2.94, 2.89, 2.80)), ("character VAE", (1.98, 1.42, 1.19))]
@@ -100,16 +101,17 @@ def main(argv=None) -> int:
         print("error: need --budget >= 1, --seeds >= 1, --start-items >= 2 and an objective",
               file=sys.stderr)
         return 2
+    try:
+        runs = load_molecule_runs(args.runs, "the optimisation benchmark")
+    except SeqVAEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     torch.set_num_threads(args.threads)
     print(f"optimize: budget {args.budget} decoded points per seed, seeds 0..{args.seeds - 1}, "
           f"{args.start_items} scored training molecules to start; top 3 over all seeds\n")
     print(f"{'row':<34}{'objective':<12}{'top 1':>7} {'top 2':>7} {'top 3':>7}  "
           f"{'mean best':>9}  {'start':>6}  {'valid':>6}  {'head':<7}{'s':>6}")
-    for run_dir in args.runs:
-        run = load_run(run_dir)
-        if run.domain.name != "smiles":
-            print(f"error: {run_dir} is not a molecule run", file=sys.stderr)
-            return 2
+    for run_dir, run in zip(args.runs, runs):
         name = f"ours ({run.domain.representation}, {run_dir})"[:33]
         for objective, head in [(o, h) for o in objectives
                                 for h in args.heads.split(",") if h.strip()]:

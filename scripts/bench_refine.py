@@ -32,7 +32,8 @@ import torch
 
 from seqvae.interpolate import choose_pairs
 from seqvae.latent import latent_path, refine
-from seqvae.runs import load_run
+from seqvae.errors import SeqVAEError
+from seqvae.runs import load_molecule_runs
 
 VARIANTS = {"plain": dict(keep_valid=False, jitter=0.0),
             "guarded": dict(keep_valid=True, jitter=0.0),
@@ -83,6 +84,11 @@ def main(argv=None) -> int:
         print("error: need --pairs >= 1, --steps >= 3, --rounds >= 0, --jitter >= 0",
               file=sys.stderr)
         return 2
+    try:
+        runs = load_molecule_runs(args.runs, "the refinement benchmark")
+    except SeqVAEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     torch.set_num_threads(args.threads)
     print(f"encode-decode refinement: {args.pairs} random held-out pairs x {args.steps - 2} "
           f"interior points per path, greedy decodes, {args.rounds} rounds, jitter "
@@ -90,11 +96,7 @@ def main(argv=None) -> int:
     rounds = "  ".join(f"{'r' + str(k):>5}" for k in range(args.rounds + 1))
     print(f"{'representation':<15}{'path':<8}{'refinement':<16}{rounds}  {'change':>7}  "
           f"{'helps':<6}{'distinct':>8}")
-    for run_dir in args.runs:
-        run = load_run(run_dir)
-        if run.domain.name != "smiles":
-            print(f"error: {run_dir} is not a molecule run", file=sys.stderr)
-            return 2
+    for run_dir, run in zip(args.runs, runs):
         t0 = time.perf_counter()
         points = path_points(run, args.pairs, args.steps, args.seed)
         for row in refinement_rows(run, points, args.rounds, args.jitter, args.seed):

@@ -33,7 +33,8 @@ import torch
 
 from seqvae.evaluate import evaluate
 from seqvae.rundir import RunDir
-from seqvae.runs import load_run
+from seqvae.errors import SeqVAEError
+from seqvae.runs import load_molecule_runs
 from seqvae.train import Trainer
 
 MOSES_VAE = {"validity": 0.977, "unique@1000": 1.0, "unique@10000": 0.998, "novelty": 0.695,
@@ -103,11 +104,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
-    run = load_run(args.run)
-    if run.domain.name != "smiles":
-        print(f"error: {args.run} is not a molecule run", file=sys.stderr)
+    try:
+        run, = load_molecule_runs([args.run], "the chemistry benchmark")
+    except SeqVAEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
+    torch.set_num_threads(args.threads)
     budget = training_budget(args.run)
     t0 = time.perf_counter()
     out = evaluate(run, max_items=args.items, prior_count=200, sampled_items=args.sampled_items,

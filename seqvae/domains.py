@@ -37,7 +37,7 @@ from automata.dfa import DFA
 from automata.errors import AutomatonError
 from automata.generate import strongly_connected_tables
 
-from .errors import DataError, DomainError
+from .errors import DataError, DomainError, SeqVAEError
 from .constraints import DecodeConstraint, StringConstraint
 from .tokenizers import AutomatonTokenizer, DecodeError, tokenizer_from_dict
 from .validators import get_validator, name_of
@@ -76,6 +76,9 @@ class Domain:
     tokenizer: Any
     #: The keys :meth:`score` fills in (empty: the domain scores nothing).
     score_fields: tuple[str, ...] = ()
+    #: True when the items are molecules whose text is SMILES (RDKit reads them): what
+    #: the molecule tools (``optimize``, a property head, the chemistry benchmarks) need.
+    molecular: bool = False
 
     # -- decoding ------------------------------------------------------------------
     def parse(self, ids) -> Parsed:  # pragma: no cover - overridden
@@ -173,6 +176,37 @@ class Domain:
         ``samples`` prior decodes at most (molecules add the MOSES metrics and FCD;
         ``options`` are the domain's own switches, e.g. ``fcd=False``)."""
         return {}
+
+    # -- molecules -------------------------------------------------------------------
+    def require_molecular(self, purpose: str, error: type[SeqVAEError] = DomainError) -> None:
+        """Raise ``error`` unless the items are molecules (:attr:`molecular`).
+
+        ``purpose`` names what needs them, and each layer passes its own error type
+        (a search raises :class:`SearchError`, training :class:`TrainingError`), so
+        that the one message reads the same wherever a molecule tool meets another run.
+
+        Examples
+        --------
+        >>> StringDomain.fit(["ab", "ba"], "char").require_molecular("optimize")
+        Traceback (most recent call last):
+        ...
+        seqvae.errors.DomainError: optimize needs a molecule run, not the 'strings' domain
+        """
+        if not self.molecular:
+            raise error(f"{purpose} needs a molecule run, not the {self.name!r} domain")
+
+    def property_values(self, items: Sequence, names: Sequence[str]) -> np.ndarray:
+        """The named properties of ``items``: a float array, one row per item and one
+        column per name, NaN where an item cannot be scored (the targets of a property
+        head trained with the VAE). Only molecular domains have properties.
+
+        Raises
+        ------
+        DomainError
+            The domain is not molecular (the default: no properties).
+        """
+        self.require_molecular("a property head")
+        raise DomainError(f"the {self.name} domain computes no properties")
 
     # -- building ----------------------------------------------------------------------
     @classmethod

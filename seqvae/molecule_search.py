@@ -86,8 +86,7 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     from .chem.rdkit_support import mol_from_smiles
     from .search.latent_search import PropertyHead
 
-    if run.domain.name != "smiles":
-        raise SearchError(f"optimize needs a molecule run, this one is {run.domain.name!r}")
+    run.domain.require_molecular("optimize", SearchError)
     obj = get_objective(objective)
     if head not in ("auto", "joint", "fitted"):
         raise SearchError(f"head must be auto, joint or fitted, got {head!r}")

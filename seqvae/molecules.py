@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -72,6 +73,7 @@ class MoleculeDomain(Domain):
 
     name = "smiles"
     score_fields = ("qed", "logp", "sas", "plogp")
+    molecular = True
 
     def __init__(self, tokenizer, representation: str = "smiles"):
         chem = _chem()
@@ -155,6 +157,19 @@ class MoleculeDomain(Domain):
     def score(self, item) -> dict:
         """``qed``, ``logp``, ``sas`` and ``plogp`` of a valid molecule (RDKit)."""
         return _chem().objectives.molecule_scores(item, self.score_fields)
+
+    def property_values(self, items: Sequence, names: Sequence[str]) -> np.ndarray:
+        """The named objectives of :data:`seqvae.chem.OBJECTIVES` (``qed``, ``logp``,
+        ``sas``...) of each molecule, computed with RDKit: one row per molecule, NaN where
+        RDKit cannot score it (:func:`seqvae.molecule_properties.property_matrix`).
+
+        >>> dom = MoleculeDomain.fit(["CCO", "c1ccccc1"])
+        >>> dom.property_values(["OCC", "C1CC"], ["logp"]).round(3).tolist()
+        [[-0.001], [nan]]
+        """
+        from .molecule_properties import property_matrix
+
+        return property_matrix([self.item_to_text(i) for i in items], names)
 
     def extra_metrics(self, run, items: Sequence, *, samples: int, seed: int,
                       fcd: bool = True) -> dict:

@@ -5,8 +5,16 @@ the command line win over it. ``recon`` is the recipe for held-out
 reconstruction of molecules: a wider encoder and decoder, a larger latent,
 a low KL ceiling reached slowly, and free bits so that every latent dimension
 carries information instead of collapsing to the prior (what keeps the default
-at a few per cent exact reconstructions on SMILES). What it reaches on two CPU
-cores is in ``scripts/bench_smiles.py`` and the README.
+at a few per cent exact reconstructions on SMILES).
+
+Measured (README, "Eighty minutes on one thread"): on 160k random MOSES training
+molecules, ``recon`` trained for 23,000 steps of 64 molecules (1.47 M sequences,
+9.2 passes) in 81 minutes on one thread of a shared 2-core machine reconstructs
+0.769 of 1,000 random held-out molecules greedily (z = mu) and decodes
+0.708 of 10,000 prior samples to valid molecules (``scripts/bench_smiles.py``).
+The default preset reached 0.062 and 0.794 after 3,500 steps on 32k molecules. The
+low KL weight is what buys reconstruction (KL about 45 nats, all 64 dimensions
+active) and what costs prior validity: the posteriors do not cover the prior.
 """
 from __future__ import annotations
 

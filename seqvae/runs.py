@@ -30,7 +30,8 @@ from .rundir import SPLITS, RunDir, make_checkpoint
 from .train import Trainer, init_distributed, pad_sequences
 from .validators import UnknownValidatorError
 
-__all__ = ["Run", "STORED", "load_run", "train", "fine_tune", "split_items", "given_split"]
+__all__ = ["Run", "STORED", "load_run", "load_molecule_runs", "train", "fine_tune", "split_items",
+           "given_split"]
 
 
 class Run:
@@ -325,6 +326,29 @@ def load_run(run_dir: str | os.PathLike, *, validity=STORED) -> Run:
     return Run(model, domain, config, run_dir=store.path)
 
 
+def load_molecule_runs(run_dirs: Sequence[str | os.PathLike], purpose: str) -> list[Run]:
+    """:func:`load_run` of each directory, all of them first, refusing a run whose
+    items are not molecules, so a molecule benchmark stops before its first table row.
+
+    Raises
+    ------
+    RunError
+        A directory is not a loadable run, or its domain is not molecular (the message
+        names the directory and ``purpose``).
+
+    Examples
+    --------
+    >>> load_molecule_runs(["/nonexistent"], "the benchmark")
+    Traceback (most recent call last):
+    ...
+    seqvae.errors.RunError: not a run directory: /nonexistent
+    """
+    runs = [load_run(run_dir) for run_dir in run_dirs]
+    for run_dir, run in zip(run_dirs, runs):
+        run.domain.require_molecular(f"{run_dir}: {purpose}", RunError)
+    return runs
+
+
 # ---------------------------------------------------------------------------
 # making runs: domain items in, Run out
 # ---------------------------------------------------------------------------
@@ -503,9 +527,7 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         if properties:
             from .molecule_properties import parse_property_names
 
-            if domain.name != "smiles":
-                raise TrainingError(f"a property head needs a molecule run, not the "
-                                    f"{domain.name!r} domain")
+            domain.require_molecular("a property head", TrainingError)
             names = parse_property_names(properties)
             model_config = (model_config.replace(n_properties=len(names))
                             if isinstance(model_config, ModelConfig)
@@ -535,11 +557,10 @@ def _property_targets(domain: Domain, splits: dict, spec) -> dict:
     training items and returned under ``scale``) or a stored scale (a resumed run)."""
     if not spec:
         return {}
-    from .molecule_properties import property_matrix, property_scale, standardised
+    from .molecule_properties import property_scale, standardised
 
     names = list(spec["names"]) if isinstance(spec, dict) else list(spec)
-    values = {part: property_matrix([domain.item_to_text(i) for i in splits[part]], names)
-              for part in ("train", "val")}
+    values = {part: domain.property_values(splits[part], names) for part in ("train", "val")}
     scale = spec if isinstance(spec, dict) else property_scale(values["train"], names)
     out = {part: standardised(v, scale) for part, v in values.items()}
     if not isinstance(spec, dict):

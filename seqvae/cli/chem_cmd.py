@@ -94,7 +94,7 @@ def train_smiles(
     from seqvae.presets import get_preset
 
     from .model_cmd import (_command_line, _parse_json_option, _read_run_config,
-                            _run_training, _train_overrides)
+                            _resume_overrides, _run_training, _train_overrides)
 
     command = _command_line("train smiles", params)
     set_threads(threads)
@@ -109,7 +109,9 @@ def train_smiles(
         if properties or property_weight is not None:
             raise InputError("a resumed run keeps its properties; drop --properties")
         cfg = _read_run_config(out)
-        _run_training(None, domain_from_dict(cfg["domain"]), out, {}, {}, True, {}, quiet,
+        # As for `train strings`: a resumed run may be given more epochs or steps.
+        _run_training(None, domain_from_dict(cfg["domain"]), out, {},
+                      _resume_overrides(epochs, max_steps, None, None), True, {}, quiet,
                       command, device=dev)
         return
     recipe = get_preset(preset)

@@ -76,3 +76,12 @@ def test_bench_scripts_refuse_bad_arguments(capsys):
     assert _script("bench_refine").main(["x", "--rounds", "-1"]) == 2
     assert _script("bench_optimize").main(["x", "--budget", "0"]) == 2
     assert capsys.readouterr().err.count("error:") == 2
+
+
+def test_bench_scripts_refuse_a_missing_run_in_one_line_before_any_table(capsys, tmp_path):
+    missing = str(tmp_path / "nope")
+    for name in ("bench_refine", "bench_optimize", "bench_smiles"):
+        assert _script(name).main([missing]) == 2
+        out = capsys.readouterr()
+        assert out.out == ""  # refused before the table's header
+        assert out.err.strip().splitlines() == [f"error: not a run directory: {missing}"]

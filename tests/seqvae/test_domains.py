@@ -152,6 +152,20 @@ def test_string_domain_basics():
     assert not dom.parse([1, 4]).ok
 
 
+def test_only_molecular_domains_offer_the_molecule_tools():
+    from seqvae.errors import DomainError, SearchError
+
+    for dom in (DOM, StringDomain(CharTokenizer.fit(["CCO"]), validity="test_alpha")):
+        assert dom.molecular is False
+        with pytest.raises(DomainError, match=f"optimize needs a molecule run, not the "
+                                              f"'{dom.name}' domain"):
+            dom.require_molecular("optimize")
+        with pytest.raises(SearchError, match="molecule run"):  # the caller's error type
+            dom.require_molecular("optimize", SearchError)
+        with pytest.raises(DomainError, match="a property head needs a molecule run"):
+            dom.property_values(["CCO"], ["qed"])
+
+
 def test_unknown_validator_names_are_errors_not_imports():
     from seqvae.validators import UnknownValidatorError
 

@@ -78,6 +78,22 @@ def test_scores_are_rdkits():
     assert scores["qed"] == QED.qed(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"))
 
 
+def test_molecule_domains_are_molecular_and_compute_properties():
+    from rdkit.Chem import Crippen
+
+    from seqvae.molecule_properties import property_matrix
+
+    dom = MoleculeDomain.fit(["CCO", "c1ccccc1O"])
+    assert dom.molecular is True
+    dom.require_molecular("optimize")  # a molecule domain passes
+    values = dom.property_values(["Oc1ccccc1", "C1CC"], ["qed", "logp"])
+    mol = Chem.MolFromSmiles("c1ccccc1O")
+    assert values.shape == (2, 2)
+    assert values[0].tolist() == pytest.approx([QED.qed(mol), Crippen.MolLogP(mol)], abs=1e-9)
+    assert np.isnan(values[1]).all()  # RDKit cannot read it: unknown, not guessed
+    np.testing.assert_allclose(values[:1], property_matrix(["c1ccccc1O"], ["qed", "logp"]))
+
+
 def test_wrong_tokenizer_or_representation_is_refused():
     dom = MoleculeDomain.fit(["CCO"])
     with pytest.raises(DomainError, match="representation"):
@@ -166,6 +182,20 @@ def test_train_smiles_keeps_the_data_sets_split(drugs_set, smiles_run):
     assert set(run.train_items) == set(df.loc[df["split"] == "train", "item"])
 
 
+def test_resumed_train_smiles_takes_more_steps(drugs_set, tmp_path):
+    out = tmp_path / "run"
+    base = ["train", "smiles", "--out", str(out), "--threads", "1", "--device", "cpu", "--quiet"]
+    first = runner.invoke(app, [*base, "--data", str(drugs_set), "--max-steps", "2",
+                                "--model-config", TINY_JSON])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, [*base, "--data", str(drugs_set), "--resume", "--max-steps", "5"])
+    assert again.exit_code == 0, again.output
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()
+             if json.loads(line)["kind"] == "step"]
+    assert steps == [1, 2, 3, 4, 5]  # continued where it stopped, up to the new limit
+    assert json.loads((out / "config.json").read_text())["result"]["steps"] == 5
+
+
 @pytest.fixture(scope="module")
 def selfies_run(drugs_set, tmp_path_factory):
     # SELFIES: even a tiny, barely trained model decodes valid molecules to optimise over
@@ -233,6 +263,23 @@ def test_optimize_is_seeded_and_minimises_sas(selfies_run):
     assert a["leaderboard"] == b["leaderboard"]
     scores = [row["score"] for row in a["leaderboard"]]
     assert scores == sorted(scores)  # lower synthetic accessibility is better
+
+
+def test_load_molecule_runs_loads_molecule_runs_and_refuses_others(smiles_run, tmp_path):
+    from seqvae.domains import StringDomain
+    from seqvae.errors import RunError, SearchError
+    from seqvae.runs import load_molecule_runs
+
+    run, = load_molecule_runs([smiles_run], "the benchmark")
+    assert run.domain.molecular and run.d_z == TINY["d_z"]
+    words = ["CCO", "CCN", "OCC", "NCC"] * 3
+    train(words, StringDomain.fit(words, "char"), out_dir=tmp_path / "strings",
+          model_config=TINY, train_config=dict(epochs=1, batch_size=4))
+    with pytest.raises(RunError, match="strings: the benchmark needs a molecule run, not the "
+                                       "'strings' domain"):
+        load_molecule_runs([smiles_run, tmp_path / "strings"], "the benchmark")
+    with pytest.raises(SearchError, match="optimize needs a molecule run"):
+        optimize_molecules(load_run(tmp_path / "strings"), objective="qed", budget=4, seed=0)
 
 
 def test_optimize_refuses_unknown_objective(smiles_run):
