@@ -34,7 +34,7 @@ import numpy as np
 from . import _kernels_bidir as KB
 from ._limits import Limits
 
-__all__ = ["LAST_RUN", "bidirectional", "table_bytes", "trie_friendly_relabel"]
+__all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
 
 #: Diagnostics of the latest search in this process (read by the benchmark):
 #: ``peak_estimate`` (bytes the search expected to hold at its peak),
@@ -102,22 +102,38 @@ class _Side:
 
     def stored_bytes(self):
         """Bytes held between steps: parent/letter arrays, the used rows of
-        the runs, the last level and its keys. The runs array grows by
+        the runs, the last level and its keys (one array on the backward
+        side, where the keys are the level itself). The runs array grows by
         doubling, but its unused rows are never written, so they take no
-        resident memory; counting them made the estimate twice the RSS."""
+        resident memory."""
         row = 8 * self.full.shape[0]
-        return self.bytes + int(self.starts[self.nruns]) * row + 2 * self.level.nbytes
+        level = self.level.nbytes + (0 if self.keys is self.level else self.keys.nbytes)
+        return self.bytes + int(self.starts[self.nruns]) * row + level
+
+    def _merge_copy_rows(self, new_rows):
+        """Rows of the largest run copied out while a new run of
+        ``new_rows`` rows is merged in (the merge cascade of _push_run)."""
+        sizes = [int(self.starts[r + 1] - self.starts[r]) for r in range(self.nruns)]
+        return merge_cascade(sizes, new_rows)[1]
 
     def step_cost(self, k):
-        """Extra bytes the next step may hold at its peak: the expanded
-        family and its sort buffers, the copy made when the runs array is
-        regrown and the copy of a run being merged (the later runs together
-        are at most about twice the new one)."""
+        """Extra bytes the next step holds at its peak, on top of
+        :meth:`stored_bytes`, for ``m`` candidate sets (the level times
+        ``k``): the candidates with their parents and letters (row + 6 bytes
+        each) stay for the whole step; on top of them, first the sort
+        buffers (four 8-byte words per row), the sorted index and the
+        distinct copy (row + 8), then the kept keys (a row) and the largest
+        of: the run copied out by a merge, the old rows while the runs array
+        is regrown, the forward level rebuilt from the keys. Then the meet
+        test after the step copies the complements of the backward level."""
         m = self.size * k
         row = 8 * self.full.shape[0]
-        rows_after = int(self.starts[self.nruns]) + m
-        grow = rows_after * row if rows_after > len(self.runs) else 0
-        return m * (4 * row + 8 * 4 + 6) + grow + 2 * m * row
+        used = int(self.starts[self.nruns])
+        grow = used * row if used + m > len(self.runs) else 0
+        rebuilt = m * row if self.forward else 0
+        sort_phase = m * (32 + 8 + row + 8)
+        push_phase = m * row + max(self._merge_copy_rows(m) * row, grow, rebuilt)
+        return m * (row + 6) + max(sort_phase, push_phase)
 
     def step(self):
         # Domination pruning (subset queries on the implicit trie) often costs
@@ -156,6 +172,26 @@ class _Side:
             index = int(self.parents[level][index])
             level -= 1
         return out
+
+
+def merge_cascade(sizes: list[int], new_rows: int) -> tuple[list[int], int]:
+    """The run sizes after ``_push_run`` appends a run of ``new_rows``
+    distinct new rows to runs of ``sizes``, and the largest run its merges
+    copy out (each merge copies the later run of the pair). Repeats dropped
+    by a merge only make the real runs smaller, so this bounds the memory.
+
+    >>> merge_cascade([8, 4], 1)
+    ([8, 4, 1], 0)
+    >>> merge_cascade([8, 4], 2)
+    ([14], 6)
+    """
+    sizes = list(sizes) + [new_rows]
+    largest = 0
+    while len(sizes) >= 2 and 2 * sizes[-1] >= sizes[-2]:
+        largest = max(largest, sizes[-1])
+        last = sizes.pop()
+        sizes[-1] += last
+    return sizes, largest
 
 
 def trie_friendly_relabel(delta: np.ndarray, W: int) -> np.ndarray:
@@ -243,6 +279,18 @@ class _DepthFirst:
         self.limits.check_time("the depth-first phase of the shortest reset word search")
         bwd = self.bwd
         new, parent, letter = KB._expand(src, bwd.tab, True)
+        length = self.base + t + 1
+        if length >= self.limit:
+            # The deepest length: its sets are only tested, never expanded,
+            # so they need no sorting (a repeat merely costs one more query;
+            # the sort cost more than the repeats' queries).
+            self.path = self.path[:t]
+            self.path.append((parent, letter))
+            i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
+            if i >= 0:
+                self._record(i, j, t + 1)
+                self.limit = length - 1
+            return
         if t < self.prune_depth:
             keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
             if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
@@ -255,7 +303,6 @@ class _DepthFirst:
         letter = letter[keep]
         self.path = self.path[:t]
         self.path.append((parent, letter))
-        length = self.base + t + 1
         i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
         if i >= 0:
             self._record(i, j, t + 1)
@@ -344,7 +391,10 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
                 f"the shortest reset word search (no reset word of length < {length})")
             held = base + fwd.stored_bytes() + bwd.stored_bytes()
             side = fwd if fwd.size <= bwd.size else bwd
-            need = held + side.step_cost(k)
+            # After the step, the meet copies the complements of the backward
+            # level (at most k times its size when that side steps).
+            b_next = bwd.size * (k if side is bwd else 1)
+            need = held + max(side.step_cost(k), side.size * k * (2 * row + 6) + b_next * (row + 1))
             go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
             if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
                 # Growth rates mean little while the levels are small (backward
@@ -418,14 +468,15 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
     base = fwd.depth + bwd.depth
     # From here on the forward side is only the trie of its last level's
     # keys: its stored runs and images go, and their memory feeds the chunks.
-    held -= fwd.runs.nbytes + 2 * fwd.level.nbytes
+    held -= int(fwd.starts[fwd.nruns]) * row + fwd.level.nbytes
     fwd.runs = None
     fwd.level = None
 
     def chunk_for(depth):
-        # Every depth keeps one expanded chunk (k rows per set) and its sort
-        # buffers; the deepest branch decides the chunk size.
-        per_set = (k * 4 + 2) * row * max(depth, 1)
+        # Every depth keeps one expanded chunk (k rows, parents and letters
+        # per set); the deepest also holds, for a moment, the distinct copy
+        # or the complements of the meet and the sort buffers.
+        per_set = k * ((row + 6) * max(depth, 1) + 2 * row + 48)
         free = limits.budget - held
         chunk = int(free // per_set) if free > 0 else 0
         if chunk < _DFS_MIN_CHUNK:
