@@ -16,9 +16,12 @@ Two things bound the breadth-first phase:
 * the memory budget: when the next level would not fit, the search goes on
   depth-first instead of failing.
 
-The depth-first phase expands the last backward level in chunks sized to the
-memory left, one chunk per branch, and tests every new preimage against the
-last forward level. Preimages that repeat or lie inside a stored backward
+The depth-first phase needs only the keys of the last forward level, so with
+a bound it may first replace them by the next forward level, built without
+stored runs, when that level is far smaller than the deepest level of
+preimages it saves. It then expands the last backward level in chunks sized
+to the memory left, one chunk per branch, and tests every new preimage
+against the last forward level (the deepest length unsorted). Preimages that repeat or lie inside a stored backward
 set are dropped (the stored set's own extensions are shorter). With a bound
 it searches all lengths below it and tightens the bound on every hit; without
 one it deepens one length at a time. So the budget bounds memory, not
@@ -43,7 +46,8 @@ __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_fr
 #: the depths reached by both sides; ``steps``: one tuple per breadth-first
 #: step, (side "F"/"B", its new depth, its new level size, seconds of the
 #: step, seconds of the meet test that followed it), for steps of at least
-#: ``_LOG_MIN_SECONDS``.
+#: ``_LOG_MIN_SECONDS``; the depth-first phase logs each expanded chunk so,
+#: as side "D" with its backward depth.
 LAST_RUN: dict = {}
 
 #: Steps faster than this (step and meet together) are left out of the step
@@ -61,6 +65,12 @@ _DFS_FIRST_PASS = 3
 #: a single depth-first pass up to it (Szykuła and Zyzik's solver verifies
 #: its last 8-9 levels so).
 _DFS_DIRECT = 8
+#: Depths below the last backward level at which the depth-first phase drops
+#: preimages stored in the backward runs (deeper, only repeats in a chunk).
+_DFS_PRUNE_DEPTH = 2
+#: A forward level is built before the depth-first phase when its images
+#: are this many times fewer than the deepest level of preimages it saves.
+_FORWARD_STEP_GAIN = 2.0
 #: Smallest chunk of the depth-first phase, in sets.
 _DFS_MIN_CHUNK = 256
 
@@ -252,7 +262,7 @@ class _DepthFirst:
     docstring). ``limit`` is the longest total length still worth finding;
     every hit lowers it to one below the hit's length."""
 
-    def __init__(self, fwd, bwd, limit, limits, chunk, prune_depth=2):
+    def __init__(self, fwd, bwd, limit, limits, chunk, prune_depth=_DFS_PRUNE_DEPTH):
         self.fwd = fwd
         self.bwd = bwd
         self.limit = limit
@@ -278,32 +288,31 @@ class _DepthFirst:
         """Expand ``src`` (sets at depth ``t`` below the last backward level)."""
         self.limits.check_time("the depth-first phase of the shortest reset word search")
         bwd = self.bwd
+        clock = time.perf_counter()
         new, parent, letter = KB._expand(src, bwd.tab, True)
         length = self.base + t + 1
-        if length >= self.limit:
-            # The deepest length: its sets are only tested, never expanded,
-            # so they need no sorting (a repeat merely costs one more query;
-            # the sort cost more than the repeats' queries).
-            self.path = self.path[:t]
-            self.path.append((parent, letter))
-            i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
-            if i >= 0:
-                self._record(i, j, t + 1)
-                self.limit = length - 1
-            return
-        if t < self.prune_depth:
-            keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
-            if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
-                dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
-                keep = keep[~dead]
-        else:
-            keep = KB._sort_unique(new)
-        new = new[keep]
-        parent = parent[keep]
-        letter = letter[keep]
+        # The deepest length's sets are only tested, never expanded, so they
+        # are not sorted (a repeat merely costs one more query; the sort cost
+        # more than the repeats' queries).
+        if length < self.limit:
+            if t < self.prune_depth:
+                keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
+                if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
+                    dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
+                    keep = keep[~dead]
+            else:
+                keep = KB._sort_unique(new)
+            new = new[keep]
+            parent = parent[keep]
+            letter = letter[keep]
         self.path = self.path[:t]
         self.path.append((parent, letter))
+        t_step = time.perf_counter() - clock
+        clock = time.perf_counter()
         i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
+        t_meet = time.perf_counter() - clock
+        if t_step + t_meet >= _LOG_MIN_SECONDS:
+            LAST_RUN["steps"].append(("D", bwd.depth + t + 1, new.shape[0], t_step, t_meet))
         if i >= 0:
             self._record(i, j, t + 1)
             self.limit = length - 1
@@ -471,6 +480,18 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
     held -= int(fwd.starts[fwd.nruns]) * row + fwd.level.nbytes
     fwd.runs = None
     fwd.level = None
+    last = len(upper) - 1 if upper is not None else None
+    while last is not None and last - base >= 2:
+        stepped = _unstored_forward_steps(fwd, bwd, held, row, k, last - base, limits)
+        if stepped is None:
+            break
+        held = stepped
+        base += 1
+        LAST_RUN["fwd_depth"] = fwd.depth
+        # The new length is the backward level against the new forward one.
+        i, j = KB._meet(fwd.keys, bwd.level, bwd.full, bwd.nbits, bwd.threads)
+        if i >= 0:
+            return fwd.word(fwd.depth, i)[::-1] + bwd.word(bwd.depth, j)
 
     def chunk_for(depth):
         # Every depth keeps one expanded chunk (k rows, parents and letters
@@ -493,7 +514,6 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
     # 2.4 times the last one at a growth of 1.7 per length). Otherwise
     # iterative deepening, with a first pass three lengths deep, so that a
     # loose bound (a greedy word far above rt) is never explored to its depth.
-    last = len(upper) - 1 if upper is not None else None
     limit = base + _DFS_FIRST_PASS
     if last is not None and last - base <= _DFS_DIRECT:
         limit = last
@@ -506,3 +526,44 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
         if last is not None and limit >= last:
             return list(upper)
         limit += 1
+
+
+def _unstored_forward_steps(fwd, bwd, held, row, k, lengths, limits):
+    """One forward step before the depth-first phase, when it pays; returns
+    the new bytes held, or None (no step taken).
+
+    The depth-first phase needs only the forward keys, so one more forward
+    level can be built without stored runs, in place of the last: each
+    length is then reached one backward level earlier, and the deepest
+    level of preimages (about ``g**lengths`` times the backward level, each
+    a query) is never built. It pays while the images (k per forward set)
+    are far fewer than that level (half of it, as the larger trie makes
+    every query dearer), and only if the step and a useful chunk of the
+    depth-first phase (a quarter of the backward level, or 2^20 sets) fit.
+    """
+    m = fwd.size * k
+    if _FORWARD_STEP_GAIN * m >= bwd.size * max(bwd.growth, 1.0) ** lengths:
+        return None
+    old_keys = fwd.keys.nbytes
+    # On top of the old keys (held): the images with parents and letters,
+    # and first the images of the old keys (while expanding), then the sort
+    # buffers (48 bytes a row), then the index and the distinct copy.
+    images = m * (row + 6)
+    peak = held + images + max(fwd.size * row, m * 48, m * (row + 8))
+    after = held - old_keys + m * (row + 6)
+    chunk = min(max(bwd.size // 4, _DFS_MIN_CHUNK), 1 << 20)
+    if max(peak, after + chunk * k * (3 * row + 54)) > limits.budget:
+        return None
+    limits.check_time("the shortest reset word search (a forward level before the depth-first phase)")
+    LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], peak)
+    clock = time.perf_counter()
+    keys, parent, letter = KB._unstored_forward_step(fwd.keys, fwd.tab, fwd.full)
+    fwd.keys = keys
+    fwd.parents.append(parent)
+    fwd.letters.append(letter)
+    fwd.depth += 1
+    fwd.growth = keys.shape[0] / max(fwd.size, 1)
+    fwd.size = keys.shape[0]
+    fwd.bytes += 6 * keys.shape[0]
+    LAST_RUN["steps"].append(("F", fwd.depth, fwd.size, time.perf_counter() - clock, 0.0))
+    return held - old_keys + keys.nbytes + 6 * keys.shape[0]

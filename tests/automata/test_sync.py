@@ -614,3 +614,35 @@ def test_merge_cascade_mirrors_the_stored_runs():
         assert largest <= sum(sizes)
     merged = runs[:starts[nruns]]
     assert nruns == len(sizes) and merged.shape[0] == keys.shape[0]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_unstored_forward_level_before_depth_first_agrees_with_reference_bfs(k, monkeypatch):
+    # With a bound, the depth-first phase first builds forward levels without
+    # stored runs when they pay; here always (gain 0), as far as the bound
+    # allows. The words must stay shortest (against the plain BFS) on >= 1,000
+    # automata.
+    monkeypatch.setattr(_bidir, "_FORWARD_STEP_GAIN", 0.0)
+    taken = []
+    real = _bidir._unstored_forward_steps
+
+    def spy(*args):
+        out = real(*args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_bidir, "_unstored_forward_steps", spy)
+    rng = np.random.default_rng(300 + k)
+    checked = 0
+    for n in range(3, 11):
+        for table in random_tables(rng, 140, n, k):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None:
+                continue
+            upper = eppstein(dfa)
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper, force_dfs=True)
+            assert len(word) == len(ref) and dfa.is_reset_word(word)
+            checked += 1
+    assert checked > 500
+    assert sum(taken) > 40, "the unstored forward level was hardly built"
