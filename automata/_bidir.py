@@ -53,6 +53,8 @@ LAST_RUN: dict = {}
 #: Steps faster than this (step and meet together) are left out of the step
 #: log: Černý-like searches make ~n² tiny steps.
 _LOG_MIN_SECONDS = 1e-3
+#: Candidate families from which a step's memory is estimated in detail.
+_EXACT_ESTIMATE_ROWS = 4096
 #: Largest candidate family on which domination pruning is attempted.
 _DOMINATE_MAX = 2048
 #: The depth-first phase is chosen when its predicted set count is below
@@ -91,6 +93,7 @@ class _Side:
         self.full = full
         self.forward = forward
         self.nbits = nbits
+        self.row = 8 * full.shape[0]
         keys = KB._complement(start, full) if forward else start
         order = KB._sort_unique(keys)
         # Only the last level's sets are kept: reading a word back needs just
@@ -116,9 +119,8 @@ class _Side:
         side, where the keys are the level itself). The runs array grows by
         doubling, but its unused rows are never written, so they take no
         resident memory."""
-        row = 8 * self.full.shape[0]
         level = self.level.nbytes + (0 if self.keys is self.level else self.keys.nbytes)
-        return self.bytes + int(self.starts[self.nruns]) * row + level
+        return self.bytes + int(self.starts[self.nruns]) * self.row + level
 
     def _merge_copy_rows(self, new_rows):
         """Rows of the largest run copied out while a new run of
@@ -137,8 +139,13 @@ class _Side:
         is regrown, the forward level rebuilt from the keys. Then the meet
         test after the step copies the complements of the backward level."""
         m = self.size * k
-        row = 8 * self.full.shape[0]
+        row = self.row
         used = int(self.starts[self.nruns])
+        if m < _EXACT_ESTIMATE_ROWS:
+            # Černý-like searches make ~n² tiny steps, where the estimate
+            # below would cost more than the step: a loose bound (every
+            # phase at once, every stored row copied, the meet's scratch).
+            return m * (8 * row + 64) + used * row
         grow = used * row if used + m > len(self.runs) else 0
         rebuilt = m * row if self.forward else 0
         sort_phase = m * (32 + 8 + row + 8)
@@ -400,10 +407,12 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
                 f"the shortest reset word search (no reset word of length < {length})")
             held = base + fwd.stored_bytes() + bwd.stored_bytes()
             side = fwd if fwd.size <= bwd.size else bwd
-            # After the step, the meet copies the complements of the backward
-            # level (at most k times its size when that side steps).
-            b_next = bwd.size * (k if side is bwd else 1)
-            need = held + max(side.step_cost(k), side.size * k * (2 * row + 6) + b_next * (row + 1))
+            need = held + side.step_cost(k)
+            if side.size * k >= _EXACT_ESTIMATE_ROWS:
+                # After the step, the meet copies the complements of the
+                # backward level (k times its size when that side steps).
+                b_next = bwd.size * (k if side is bwd else 1)
+                need = max(need, held + side.size * k * (2 * row + 6) + b_next * (row + 1))
             go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
             if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
                 # Growth rates mean little while the levels are small (backward
