@@ -16,9 +16,12 @@ Two things bound the breadth-first phase:
 * the memory budget: when the next level would not fit, the search goes on
   depth-first instead of failing.
 
-The depth-first phase expands the last backward level in chunks sized to the
-memory left, one chunk per branch, and tests every new preimage against the
-last forward level. Preimages that repeat or lie inside a stored backward
+The depth-first phase needs only the keys of the last forward level, so with
+a bound it may first replace them by the next forward level, built without
+stored runs, when that level is far smaller than the deepest level of
+preimages it saves. It then expands the last backward level in chunks sized
+to the memory left, one chunk per branch, and tests every new preimage
+against the last forward level (the deepest length unsorted). Preimages that repeat or lie inside a stored backward
 set are dropped (the stored set's own extensions are shorter). With a bound
 it searches all lengths below it and tightens the bound on every hit; without
 one it deepens one length at a time. So the budget bounds memory, not
@@ -34,7 +37,7 @@ import numpy as np
 from . import _kernels_bidir as KB
 from ._limits import Limits
 
-__all__ = ["LAST_RUN", "bidirectional", "table_bytes", "trie_friendly_relabel"]
+__all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
 
 #: Diagnostics of the latest search in this process (read by the benchmark):
 #: ``peak_estimate`` (bytes the search expected to hold at its peak),
@@ -43,12 +46,15 @@ __all__ = ["LAST_RUN", "bidirectional", "table_bytes", "trie_friendly_relabel"]
 #: the depths reached by both sides; ``steps``: one tuple per breadth-first
 #: step, (side "F"/"B", its new depth, its new level size, seconds of the
 #: step, seconds of the meet test that followed it), for steps of at least
-#: ``_LOG_MIN_SECONDS``.
+#: ``_LOG_MIN_SECONDS``; the depth-first phase logs each expanded chunk so,
+#: as side "D" with its backward depth.
 LAST_RUN: dict = {}
 
 #: Steps faster than this (step and meet together) are left out of the step
 #: log: Černý-like searches make ~n² tiny steps.
 _LOG_MIN_SECONDS = 1e-3
+#: Candidate families from which a step's memory is estimated in detail.
+_EXACT_ESTIMATE_ROWS = 4096
 #: Largest candidate family on which domination pruning is attempted.
 _DOMINATE_MAX = 2048
 #: The depth-first phase is chosen when its predicted set count is below
@@ -61,6 +67,12 @@ _DFS_FIRST_PASS = 3
 #: a single depth-first pass up to it (Szykuła and Zyzik's solver verifies
 #: its last 8-9 levels so).
 _DFS_DIRECT = 8
+#: Depths below the last backward level at which the depth-first phase drops
+#: preimages stored in the backward runs (deeper, only repeats in a chunk).
+_DFS_PRUNE_DEPTH = 2
+#: A forward level is built before the depth-first phase when its images
+#: are this many times fewer than the deepest level of preimages it saves.
+_FORWARD_STEP_GAIN = 2.0
 #: Smallest chunk of the depth-first phase, in sets.
 _DFS_MIN_CHUNK = 256
 
@@ -81,6 +93,7 @@ class _Side:
         self.full = full
         self.forward = forward
         self.nbits = nbits
+        self.row = 8 * full.shape[0]
         keys = KB._complement(start, full) if forward else start
         order = KB._sort_unique(keys)
         # Only the last level's sets are kept: reading a word back needs just
@@ -102,22 +115,42 @@ class _Side:
 
     def stored_bytes(self):
         """Bytes held between steps: parent/letter arrays, the used rows of
-        the runs, the last level and its keys. The runs array grows by
+        the runs, the last level and its keys (one array on the backward
+        side, where the keys are the level itself). The runs array grows by
         doubling, but its unused rows are never written, so they take no
-        resident memory; counting them made the estimate twice the RSS."""
-        row = 8 * self.full.shape[0]
-        return self.bytes + int(self.starts[self.nruns]) * row + 2 * self.level.nbytes
+        resident memory."""
+        level = self.level.nbytes + (0 if self.keys is self.level else self.keys.nbytes)
+        return self.bytes + int(self.starts[self.nruns]) * self.row + level
+
+    def _merge_copy_rows(self, new_rows):
+        """Rows of the largest run copied out while a new run of
+        ``new_rows`` rows is merged in (the merge cascade of _push_run)."""
+        sizes = [int(self.starts[r + 1] - self.starts[r]) for r in range(self.nruns)]
+        return merge_cascade(sizes, new_rows)[1]
 
     def step_cost(self, k):
-        """Extra bytes the next step may hold at its peak: the expanded
-        family and its sort buffers, the copy made when the runs array is
-        regrown and the copy of a run being merged (the later runs together
-        are at most about twice the new one)."""
+        """Extra bytes the next step holds at its peak, on top of
+        :meth:`stored_bytes`, for ``m`` candidate sets (the level times
+        ``k``): the candidates with their parents and letters (row + 6 bytes
+        each) stay for the whole step; on top of them, first the sort
+        buffers (four 8-byte words per row), the sorted index and the
+        distinct copy (row + 8), then the kept keys (a row) and the largest
+        of: the run copied out by a merge, the old rows while the runs array
+        is regrown, the forward level rebuilt from the keys. Then the meet
+        test after the step copies the complements of the backward level."""
         m = self.size * k
-        row = 8 * self.full.shape[0]
-        rows_after = int(self.starts[self.nruns]) + m
-        grow = rows_after * row if rows_after > len(self.runs) else 0
-        return m * (4 * row + 8 * 4 + 6) + grow + 2 * m * row
+        row = self.row
+        used = int(self.starts[self.nruns])
+        if m < _EXACT_ESTIMATE_ROWS:
+            # Černý-like searches make ~n² tiny steps, where the estimate
+            # below would cost more than the step: a loose bound (every
+            # phase at once, every stored row copied, the meet's scratch).
+            return m * (8 * row + 64) + used * row
+        grow = used * row if used + m > len(self.runs) else 0
+        rebuilt = m * row if self.forward else 0
+        sort_phase = m * (32 + 8 + row + 8)
+        push_phase = m * row + max(self._merge_copy_rows(m) * row, grow, rebuilt)
+        return m * (row + 6) + max(sort_phase, push_phase)
 
     def step(self):
         # Domination pruning (subset queries on the implicit trie) often costs
@@ -156,6 +189,26 @@ class _Side:
             index = int(self.parents[level][index])
             level -= 1
         return out
+
+
+def merge_cascade(sizes: list[int], new_rows: int) -> tuple[list[int], int]:
+    """The run sizes after ``_push_run`` appends a run of ``new_rows``
+    distinct new rows to runs of ``sizes``, and the largest run its merges
+    copy out (each merge copies the later run of the pair). Repeats dropped
+    by a merge only make the real runs smaller, so this bounds the memory.
+
+    >>> merge_cascade([8, 4], 1)
+    ([8, 4, 1], 0)
+    >>> merge_cascade([8, 4], 2)
+    ([14], 6)
+    """
+    sizes = list(sizes) + [new_rows]
+    largest = 0
+    while len(sizes) >= 2 and 2 * sizes[-1] >= sizes[-2]:
+        largest = max(largest, sizes[-1])
+        last = sizes.pop()
+        sizes[-1] += last
+    return sizes, largest
 
 
 def trie_friendly_relabel(delta: np.ndarray, W: int) -> np.ndarray:
@@ -216,7 +269,7 @@ class _DepthFirst:
     docstring). ``limit`` is the longest total length still worth finding;
     every hit lowers it to one below the hit's length."""
 
-    def __init__(self, fwd, bwd, limit, limits, chunk, prune_depth=2):
+    def __init__(self, fwd, bwd, limit, limits, chunk, prune_depth=_DFS_PRUNE_DEPTH):
         self.fwd = fwd
         self.bwd = bwd
         self.limit = limit
@@ -242,21 +295,31 @@ class _DepthFirst:
         """Expand ``src`` (sets at depth ``t`` below the last backward level)."""
         self.limits.check_time("the depth-first phase of the shortest reset word search")
         bwd = self.bwd
+        clock = time.perf_counter()
         new, parent, letter = KB._expand(src, bwd.tab, True)
-        if t < self.prune_depth:
-            keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
-            if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
-                dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
-                keep = keep[~dead]
-        else:
-            keep = KB._sort_unique(new)
-        new = new[keep]
-        parent = parent[keep]
-        letter = letter[keep]
+        length = self.base + t + 1
+        # The deepest length's sets are only tested, never expanded, so they
+        # are not sorted (a repeat merely costs one more query; the sort cost
+        # more than the repeats' queries).
+        if length < self.limit:
+            if t < self.prune_depth:
+                keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
+                if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
+                    dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
+                    keep = keep[~dead]
+            else:
+                keep = KB._sort_unique(new)
+            new = new[keep]
+            parent = parent[keep]
+            letter = letter[keep]
         self.path = self.path[:t]
         self.path.append((parent, letter))
-        length = self.base + t + 1
+        t_step = time.perf_counter() - clock
+        clock = time.perf_counter()
         i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
+        t_meet = time.perf_counter() - clock
+        if t_step + t_meet >= _LOG_MIN_SECONDS:
+            LAST_RUN["steps"].append(("D", bwd.depth + t + 1, new.shape[0], t_step, t_meet))
         if i >= 0:
             self._record(i, j, t + 1)
             self.limit = length - 1
@@ -345,6 +408,11 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
             held = base + fwd.stored_bytes() + bwd.stored_bytes()
             side = fwd if fwd.size <= bwd.size else bwd
             need = held + side.step_cost(k)
+            if side.size * k >= _EXACT_ESTIMATE_ROWS:
+                # After the step, the meet copies the complements of the
+                # backward level (k times its size when that side steps).
+                b_next = bwd.size * (k if side is bwd else 1)
+                need = max(need, held + side.size * k * (2 * row + 6) + b_next * (row + 1))
             go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
             if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
                 # Growth rates mean little while the levels are small (backward
@@ -418,14 +486,27 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
     base = fwd.depth + bwd.depth
     # From here on the forward side is only the trie of its last level's
     # keys: its stored runs and images go, and their memory feeds the chunks.
-    held -= fwd.runs.nbytes + 2 * fwd.level.nbytes
+    held -= int(fwd.starts[fwd.nruns]) * row + fwd.level.nbytes
     fwd.runs = None
     fwd.level = None
+    last = len(upper) - 1 if upper is not None else None
+    while last is not None and last - base >= 2:
+        stepped = _unstored_forward_steps(fwd, bwd, held, row, k, last - base, limits)
+        if stepped is None:
+            break
+        held = stepped
+        base += 1
+        LAST_RUN["fwd_depth"] = fwd.depth
+        # The new length is the backward level against the new forward one.
+        i, j = KB._meet(fwd.keys, bwd.level, bwd.full, bwd.nbits, bwd.threads)
+        if i >= 0:
+            return fwd.word(fwd.depth, i)[::-1] + bwd.word(bwd.depth, j)
 
     def chunk_for(depth):
-        # Every depth keeps one expanded chunk (k rows per set) and its sort
-        # buffers; the deepest branch decides the chunk size.
-        per_set = (k * 4 + 2) * row * max(depth, 1)
+        # Every depth keeps one expanded chunk (k rows, parents and letters
+        # per set); the deepest also holds, for a moment, the distinct copy
+        # or the complements of the meet and the sort buffers.
+        per_set = k * ((row + 6) * max(depth, 1) + 2 * row + 48)
         free = limits.budget - held
         chunk = int(free // per_set) if free > 0 else 0
         if chunk < _DFS_MIN_CHUNK:
@@ -442,7 +523,6 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
     # 2.4 times the last one at a growth of 1.7 per length). Otherwise
     # iterative deepening, with a first pass three lengths deep, so that a
     # loose bound (a greedy word far above rt) is never explored to its depth.
-    last = len(upper) - 1 if upper is not None else None
     limit = base + _DFS_FIRST_PASS
     if last is not None and last - base <= _DFS_DIRECT:
         limit = last
@@ -455,3 +535,44 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
         if last is not None and limit >= last:
             return list(upper)
         limit += 1
+
+
+def _unstored_forward_steps(fwd, bwd, held, row, k, lengths, limits):
+    """One forward step before the depth-first phase, when it pays; returns
+    the new bytes held, or None (no step taken).
+
+    The depth-first phase needs only the forward keys, so one more forward
+    level can be built without stored runs, in place of the last: each
+    length is then reached one backward level earlier, and the deepest
+    level of preimages (about ``g**lengths`` times the backward level, each
+    a query) is never built. It pays while the images (k per forward set)
+    are far fewer than that level (half of it, as the larger trie makes
+    every query dearer), and only if the step and a useful chunk of the
+    depth-first phase (a quarter of the backward level, or 2^20 sets) fit.
+    """
+    m = fwd.size * k
+    if _FORWARD_STEP_GAIN * m >= bwd.size * max(bwd.growth, 1.0) ** lengths:
+        return None
+    old_keys = fwd.keys.nbytes
+    # On top of the old keys (held): the images with parents and letters,
+    # and first the images of the old keys (while expanding), then the sort
+    # buffers (48 bytes a row), then the index and the distinct copy.
+    images = m * (row + 6)
+    peak = held + images + max(fwd.size * row, m * 48, m * (row + 8))
+    after = held - old_keys + m * (row + 6)
+    chunk = min(max(bwd.size // 4, _DFS_MIN_CHUNK), 1 << 20)
+    if max(peak, after + chunk * k * (3 * row + 54)) > limits.budget:
+        return None
+    limits.check_time("the shortest reset word search (a forward level before the depth-first phase)")
+    LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], peak)
+    clock = time.perf_counter()
+    keys, parent, letter = KB._unstored_forward_step(fwd.keys, fwd.tab, fwd.full)
+    fwd.keys = keys
+    fwd.parents.append(parent)
+    fwd.letters.append(letter)
+    fwd.depth += 1
+    fwd.growth = keys.shape[0] / max(fwd.size, 1)
+    fwd.size = keys.shape[0]
+    fwd.bytes += 6 * keys.shape[0]
+    LAST_RUN["steps"].append(("F", fwd.depth, fwd.size, time.perf_counter() - clock, 0.0))
+    return held - old_keys + keys.nbytes + 6 * keys.shape[0]

@@ -564,6 +564,23 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
 
 
 @njit(cache=True)
+def _unstored_forward_step(keys, tab, full):
+    """The next forward level from the keys (complements) of the last one,
+    stored nowhere: the sorted distinct keys of all images ``S·a``, with
+    their parents and letters. Repeats of earlier levels are kept (no runs
+    to test them against); they are valid images, so every meet they give
+    is a real word of the new length."""
+    level = _complement(keys, full)
+    new, parent, letter = _expand(level, tab, False)
+    level = level[:0]
+    for i in range(new.shape[0]):
+        for w in range(new.shape[1]):
+            new[i, w] = ~new[i, w] & full[w]
+    keep = _sort_unique(new)
+    return new[keep], parent[keep], letter[keep]
+
+
+@njit(cache=True)
 def _meet_serial(fwd_keys, bwd_level, full, nbits):
     """:func:`_meet` on one thread."""
     no, yes = _runtime_flags(nbits)

@@ -591,3 +591,58 @@ def test_bound_and_last_length_check_agree_with_reference_bfs(k):
             phases.add(_bidir.LAST_RUN["phase"])
             checked += 1
     assert checked > 500 and {"last", "bound"} <= phases
+
+
+def test_merge_cascade_mirrors_the_stored_runs():
+    # The memory estimate predicts the runs' merges in Python: pushing
+    # distinct keys (no repeats to drop), its run sizes must be those of the
+    # numba kernel after every push.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(11)
+    keys = np.unique(rng.integers(0, 2 ** 62, size=6000, dtype=np.uint64)).reshape(-1, 1)
+    keys = keys[rng.permutation(keys.shape[0])]
+    runs = np.empty((64, 1), dtype=np.uint64)
+    starts = np.zeros(130, dtype=np.int64)
+    nruns, sizes, pos = 0, [], 0
+    while pos < keys.shape[0]:
+        m = int(rng.integers(1, 400))
+        batch = np.sort(keys[pos:pos + m], axis=0)
+        pos += batch.shape[0]
+        sizes, largest = _bidir.merge_cascade(sizes, batch.shape[0])
+        runs, nruns = KB._push_run(runs, starts, nruns, batch)
+        assert sizes == [int(starts[r + 1] - starts[r]) for r in range(nruns)]
+        assert largest <= sum(sizes)
+    merged = runs[:starts[nruns]]
+    assert nruns == len(sizes) and merged.shape[0] == keys.shape[0]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_unstored_forward_level_before_depth_first_agrees_with_reference_bfs(k, monkeypatch):
+    # With a bound, the depth-first phase first builds forward levels without
+    # stored runs when they pay; here always (gain 0), as far as the bound
+    # allows. The words must stay shortest (against the plain BFS) on >= 1,000
+    # automata.
+    monkeypatch.setattr(_bidir, "_FORWARD_STEP_GAIN", 0.0)
+    taken = []
+    real = _bidir._unstored_forward_steps
+
+    def spy(*args):
+        out = real(*args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_bidir, "_unstored_forward_steps", spy)
+    rng = np.random.default_rng(300 + k)
+    checked = 0
+    for n in range(3, 11):
+        for table in random_tables(rng, 140, n, k):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None:
+                continue
+            upper = eppstein(dfa)
+            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper, force_dfs=True)
+            assert len(word) == len(ref) and dfa.is_reset_word(word)
+            checked += 1
+    assert checked > 500
+    assert sum(taken) > 40, "the unstored forward level was hardly built"
