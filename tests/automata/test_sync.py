@@ -347,7 +347,8 @@ def test_ctrl_c_stops_the_pair_graph():
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
-        assert time.monotonic() - t0 < 3.0
+        # Generous for a loaded CI machine; uninterrupted, the solve runs far longer.
+        assert time.monotonic() - t0 < 8.0
         assert "KeyboardInterrupt" in err
     finally:
         if proc.poll() is None:
