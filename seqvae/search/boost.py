@@ -35,7 +35,6 @@ training costs wall time, not budget.
 """
 from __future__ import annotations
 
-import io
 from typing import Callable, Sequence
 
 import numpy as np
@@ -43,6 +42,7 @@ import numpy as np
 from .baselines import EvolutionarySearch, LiftRanker, SearchMethod
 from .core import NOT_EVALUATED, SearchContext, keys_of
 from .latent_search import LatentSearch, rank_weights
+from .net_state import NetStateMixin
 from .sources import load_transfer_tables  # re-exported: read here before it had a module
 
 __all__ = ["BoostSearch", "TablePrior", "SeededEvolution", "load_transfer_tables",
@@ -78,7 +78,7 @@ def from_offsets(offsets: np.ndarray) -> np.ndarray:
     return (offsets + np.arange(n)) % n
 
 
-class TablePrior:
+class TablePrior(NetStateMixin):
     """A small autoregressive GRU over transition tables of one or several sizes.
 
     The sequence of a table ``(k, n)`` is its entries in the tokenizer's order
@@ -227,22 +227,6 @@ class TablePrior:
         seq = out.numpy().reshape(count, n, k).transpose(0, 2, 1)
         tables = from_offsets(seq) if self.offsets else seq
         return np.ascontiguousarray(tables, dtype=np.int32)
-
-    # -- state -----------------------------------------------------------------------
-    def state(self) -> bytes:
-        torch = _torch()
-        buf = io.BytesIO()
-        torch.save({"net": self.net.state_dict(), "opt": self.opt.state_dict(),
-                    "trained_steps": self.trained_steps}, buf)
-        return buf.getvalue()
-
-    def load(self, data: bytes) -> None:
-        torch = _torch()
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        self.net.load_state_dict(state["net"])
-        self.opt.load_state_dict(state["opt"])
-        self.trained_steps = int(state["trained_steps"])
-        self.net.eval()
 
 
 class SeededEvolution(EvolutionarySearch):

@@ -17,9 +17,9 @@ how these profiles map to the reset length.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
+
+from .net_state import NetStateMixin
 
 __all__ = ["word_rank_features", "RtSurrogate"]
 
@@ -62,7 +62,7 @@ def _image_sizes(images: np.ndarray) -> np.ndarray:
     return 1 + (s[:, 1:] != s[:, :-1]).sum(axis=1)
 
 
-class RtSurrogate:
+class RtSurrogate(NetStateMixin):
     """An MLP from :func:`word_rank_features` to the standardised reset length.
 
     Non-synchronizing automata count as reset length 0. :meth:`fit` warm-starts
@@ -130,18 +130,3 @@ class RtSurrogate:
         x = self.features(tables) if features is None else np.asarray(features, np.float32)
         with torch.no_grad():
             return self.net(torch.as_tensor(x))[:, 0].numpy().astype(np.float64)
-
-    def state(self) -> bytes:
-        torch = _torch()
-        buf = io.BytesIO()
-        torch.save({"net": self.net.state_dict(), "opt": self.opt.state_dict(),
-                    "trained_steps": self.trained_steps}, buf)
-        return buf.getvalue()
-
-    def load(self, data: bytes) -> None:
-        torch = _torch()
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        self.net.load_state_dict(state["net"])
-        self.opt.load_state_dict(state["opt"])
-        self.trained_steps = int(state["trained_steps"])
-        self.net.eval()
