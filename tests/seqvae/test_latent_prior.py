@@ -198,3 +198,18 @@ def test_fitted_prior_of_another_size_is_refused(mol_run, tmp_path):
     fit_gmm(np.random.default_rng(0).normal(size=(40, 3)), 1).save(other / PRIOR_FILE)
     assert "dimension 3" in _one_line_error(
         runner.invoke(app, ["sample", str(other), "--prior", "fitted"]))
+
+
+def test_bench_smiles_refuses_a_missing_fitted_prior(mol_run, tmp_path, capsys):
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "bench_smiles.py"
+    spec = importlib.util.spec_from_file_location("bench_smiles_script", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    bare = tmp_path / "bare"
+    shutil.copytree(mol_run, bare)
+    (bare / PRIOR_FILE).unlink(missing_ok=True)
+    assert module.main([str(bare), "--prior", "fitted"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and len(out.err.strip().splitlines()) == 1 and "fit-prior" in out.err
