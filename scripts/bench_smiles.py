@@ -109,11 +109,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prior", default="standard", choices=["standard", "fitted"],
                         help="N(0, I), or the run's fitted prior (seqvae fit-prior RUN)")
+    parser.add_argument("--prior-scale", type=float, default=1.0,
+                        help="the prior's standard deviations times this (below 1: nearer "
+                             "its modes)")
     args = parser.parse_args(argv)
 
     try:
         run, = load_molecule_runs([args.run], "the chemistry benchmark")
-        run.use_prior(args.prior)
+        run.use_prior(args.prior, args.prior_scale)
     except SeqVAEError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -130,6 +133,8 @@ def main(argv=None) -> int:
           f"{budget['train_items']} training molecules, {budget['epoch_seconds']} s of epochs")
     prior = ("N(0, I)" if args.prior == "standard" else
              f"fitted, {run.latent_prior.n_components} components")
+    if args.prior_scale != 1.0:
+        prior += f", scale {args.prior_scale:g}"
     print(f"evaluation: {args.samples} prior samples (greedy; prior {prior}), "
           f"{out['eval_items']} random "
           f"held-out molecules, {eval_seconds:.0f} s\n")

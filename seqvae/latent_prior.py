@@ -92,8 +92,9 @@ class GaussianMixture:
     def dim(self) -> int:
         return int(self.means.shape[1])
 
-    def sample(self, count: int, seed: int | None = 0) -> np.ndarray:
-        """``count`` points (count, d), float32: a component by weight, then its Gaussian.
+    def sample(self, count: int, seed: int | None = 0, scale: float = 1.0) -> np.ndarray:
+        """``count`` points (count, d), float32: a component by weight, then its Gaussian
+        with the standard deviations times ``scale`` (below 1: nearer the component means).
 
         >>> g = GaussianMixture(np.ones(1), np.full((1, 2), 3.0), np.eye(2)[None] * 1e-3)
         >>> np.allclose(g.sample(4, seed=1), 3.0, atol=0.01)
@@ -101,10 +102,12 @@ class GaussianMixture:
         """
         if int(count) < 0:
             raise LatentError(f"count must be >= 0, got {count}")
+        if not (np.isfinite(scale) and scale >= 0):
+            raise LatentError(f"scale must be finite and >= 0, got {scale}")
         rng = np.random.default_rng(seed)
         comp = rng.choice(self.n_components, size=int(count), p=self.weights)
         eps = rng.standard_normal((int(count), self.dim))
-        z = self.means[comp] + np.einsum("nij,nj->ni", self.chols[comp], eps)
+        z = self.means[comp] + scale * np.einsum("nij,nj->ni", self.chols[comp], eps)
         return z.astype(np.float32)
 
     def log_prob(self, x) -> np.ndarray:

@@ -202,15 +202,19 @@ class Run:
     #: The density :meth:`sample_prior` draws from: None for N(0, I), else a fitted
     #: :class:`~seqvae.latent_prior.GaussianMixture` (see :meth:`use_prior`).
     latent_prior = None
+    #: Standard deviations of :meth:`sample_prior` times this (1: the prior itself; below
+    #: 1: "reduced temperature", nearer the mode(s), fewer invalid and fewer new items).
+    prior_scale = 1.0
 
     @property
     def prior_name(self) -> str:
         """``"standard"`` (N(0, I)) or ``"fitted"`` (the run's fitted mixture)."""
         return "standard" if self.latent_prior is None else "fitted"
 
-    def use_prior(self, name: str) -> "Run":
+    def use_prior(self, name: str, scale: float = 1.0) -> "Run":
         """Sample from ``"standard"`` N(0, I) or the run's ``"fitted"`` prior
-        (``RUN/latent_prior.npz``, made by ``seqvae fit-prior``); returns self.
+        (``RUN/latent_prior.npz``, made by ``seqvae fit-prior``), with its standard
+        deviations times ``scale``; returns self.
 
         Raises
         ------
@@ -223,6 +227,9 @@ class Run:
 
         if name not in PRIORS:
             raise RunError(f"unknown prior {name!r}; choose one of {', '.join(PRIORS)}")
+        if not (math.isfinite(scale) and 0 < scale <= 10):
+            raise RunError(f"the prior scale must be in (0, 10], got {scale}")
+        self.prior_scale = float(scale)
         if name == "standard":
             self.latent_prior = None
             return self
@@ -239,9 +246,9 @@ class Run:
         """``count`` points from the prior (N(0, I) unless :meth:`use_prior` chose the
         fitted one), shape (count, d_z)."""
         if self.latent_prior is not None:
-            return self.latent_prior.sample(count, seed=seed)
+            return self.latent_prior.sample(count, seed=seed, scale=self.prior_scale)
         rng = np.random.default_rng(seed)
-        return rng.standard_normal((int(count), self.d_z)).astype(np.float32)
+        return (self.prior_scale * rng.standard_normal((int(count), self.d_z))).astype(np.float32)
 
     def sample(self, count: int, *, seed: int | None = 0, **decode_kwargs) -> list:
         """Parsed decodes of ``count`` prior samples."""
@@ -255,6 +262,7 @@ class Run:
                   heldout_items=self._heldout, train_items=self._train_items)
         new._items_dir = self._items_dir
         new.latent_prior = self.latent_prior
+        new.prior_scale = self.prior_scale
         return new
 
     def save(self, run_dir: str | os.PathLike, *, command: str | None = None) -> Path:

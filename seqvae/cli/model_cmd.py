@@ -331,6 +331,8 @@ PRIOR_HELP = ("Where latent points come from: 'standard' is z ~ N(0, I); 'fitted
               "Gaussian mixture fitted to the run's encoded training items by `seqvae "
               "fit-prior RUN` (it lands where encoded molecules lie, so more samples decode "
               "to valid items; check novelty beside validity).")
+PRIOR_SCALE_HELP = ("Standard deviations of the prior times this (1: the prior itself; below 1 "
+                    "samples nearer its mode(s): more valid, fewer new and less diverse items).")
 
 
 def _load(run_dir: Path, no_validity: bool = False):
@@ -493,6 +495,7 @@ def sample_command(
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP),
+    prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
 ):
     """Decode samples of the prior (z ~ N(0, I), or the run's fitted prior with --prior
     fitted) and print the items (one per line, or JSON); an invalid decode is shown as
@@ -500,7 +503,7 @@ def sample_command(
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
-    run = use_device(_load(run_dir, no_validity), device).use_prior(prior)
+    run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
@@ -585,6 +588,7 @@ def eval_command(
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP + " The prior-sample "
                               "and MOSES metrics use it; the JSON's 'prior' says which."),
+    prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units (and the MOSES
     metrics for molecules), on a seeded random sample of --max-items evaluation items."""
@@ -593,7 +597,7 @@ def eval_command(
     set_threads(threads)
     if samples < 0:
         raise InputError("--samples must be >= 0")
-    run = use_device(_load(run_dir, no_validity), device).use_prior(prior)
+    run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
     screened = _screened_items(run, data, strict) if data is not None else None
     items = screened.items if screened is not None else None
     with progress_bar(transient=True) as bar:
@@ -627,7 +631,7 @@ def fit_prior_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     components: int = typer.Option(10, "--components", "-k", help="Gaussians in the mixture "
                                    "(1: one full-covariance Gaussian; more follow the encoded "
-                                   "items more closely, and sample fewer new items)."),
+                                   "items more closely, so check novelty beside validity)."),
     items: int = typer.Option(20000, "--items", help="Training items encoded (a seeded random "
                               "sample of them when the run has more)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the item sample and of EM's start."),

@@ -213,3 +213,26 @@ def test_bench_smiles_refuses_a_missing_fitted_prior(mol_run, tmp_path, capsys):
     assert module.main([str(bare), "--prior", "fitted"]) == 2
     out = capsys.readouterr()
     assert out.out == "" and len(out.err.strip().splitlines()) == 1 and "fit-prior" in out.err
+
+
+def test_scale_shrinks_samples_towards_the_component_means():
+    g = GaussianMixture(np.ones(1), np.array([[2.0, -1.0]]), np.eye(2)[None] * 3.0)
+    full, half = g.sample(4000, seed=2), g.sample(4000, seed=2, scale=0.5)
+    assert np.allclose(half - g.means[0], 0.5 * (full - g.means[0]), atol=1e-5)
+    assert np.std(full[:, 0]) == pytest.approx(3.0, rel=0.05)
+    with pytest.raises(LatentError):
+        g.sample(3, scale=-1.0)
+
+
+def test_prior_scale_on_the_command_line(mol_run):
+    from seqvae.runs import load_run
+
+    run = load_run(mol_run).use_prior("standard", 0.5)
+    assert np.allclose(run.sample_prior(5, seed=3),
+                       0.5 * np.random.default_rng(3).standard_normal((5, 4)), atol=1e-6)
+    assert "prior scale" in _one_line_error(
+        runner.invoke(app, ["sample", str(mol_run), "--prior-scale", "0"]))
+    out = runner.invoke(app, ["eval", str(mol_run), "--json", "--samples", "0", "--prior-scale",
+                              "0.5", "--prior-count", "5", "--max-items", "5",
+                              "--iwae-samples", "2"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["prior_scale"] == 0.5
