@@ -278,6 +278,12 @@ def load_fitted_prior(run_dir: str | os.PathLike) -> GaussianMixture:
         The run has none (``seqvae fit-prior RUN`` makes one).
     LatentError
         The file is malformed.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as run_dir:
+    ...     _ = fit_gmm(np.arange(10.0).reshape(5, 2), 1).save(Path(run_dir) / PRIOR_FILE)
+    ...     load_fitted_prior(run_dir).dim
+    2
     """
     path = Path(run_dir) / PRIOR_FILE
     if not path.is_file():

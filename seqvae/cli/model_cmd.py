@@ -1,4 +1,5 @@
-"""``seqvae train`` / ``sample`` / ``encode`` / ``decode`` / ``eval`` / ``fit-prior``: the model on the command line.
+"""``seqvae train`` / ``sample`` / ``encode`` / ``decode`` / ``eval`` / ``fit-prior``: the
+model on the command line.
 
 Thin: parse options, call :mod:`seqvae.runs` and
 :mod:`seqvae.evaluate`, draw progress on stderr, print results on stdout.
