@@ -164,6 +164,8 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
     out = {
         "prior_samples": int(count),
         "prior_method": method,
+        "prior": run.prior_name,
+        "prior_scale": run.prior_scale,
         "prior_well_formed": float(np.mean([p.ok for p in con])) if con else None,
         "prior_well_formed_unconstrained": float(np.mean([p.ok for p in unc])) if unc else None,
         "prior_unique": len(distinct) / len(ok) if ok else None,

@@ -199,10 +199,56 @@ class Run:
         """:meth:`decode`, then ``domain.parse_many``: a list of :class:`~seqvae.domains.Parsed`."""
         return self.domain.parse_many(self.decode(z, **kwargs))
 
+    #: The density :meth:`sample_prior` draws from: None for N(0, I), else a fitted
+    #: :class:`~seqvae.latent_prior.GaussianMixture` (see :meth:`use_prior`).
+    latent_prior = None
+    #: Standard deviations of :meth:`sample_prior` times this (1: the prior itself; below
+    #: 1: "reduced temperature", nearer the mode(s), fewer invalid and fewer new items).
+    prior_scale = 1.0
+
+    @property
+    def prior_name(self) -> str:
+        """``"standard"`` (N(0, I)) or ``"fitted"`` (the run's fitted mixture)."""
+        return "standard" if self.latent_prior is None else "fitted"
+
+    def use_prior(self, name: str, scale: float = 1.0) -> "Run":
+        """Sample from ``"standard"`` N(0, I) or the run's ``"fitted"`` prior
+        (``RUN/latent_prior.npz``, made by ``seqvae fit-prior``), with its standard
+        deviations times ``scale``; returns self.
+
+        Raises
+        ------
+        RunError
+            Unknown name, or no fitted prior in the run directory.
+        LatentError
+            The fitted prior file is malformed or has the wrong dimension.
+        """
+        from .latent_prior import PRIORS, load_fitted_prior
+
+        if name not in PRIORS:
+            raise RunError(f"unknown prior {name!r}; choose one of {', '.join(PRIORS)}")
+        if not (math.isfinite(scale) and 0 < scale <= 10):
+            raise RunError(f"the prior scale must be in (0, 10], got {scale}")
+        self.prior_scale = float(scale)
+        if name == "standard":
+            self.latent_prior = None
+            return self
+        if self.run_dir is None:
+            raise RunError("a fitted prior needs a run directory")
+        gmm = load_fitted_prior(self.run_dir)
+        if gmm.dim != self.d_z:
+            raise RunError(f"{self.run_dir}: the fitted prior has dimension {gmm.dim}, "
+                           f"the model d_z {self.d_z}; refit it with `seqvae fit-prior`")
+        self.latent_prior = gmm
+        return self
+
     def sample_prior(self, count: int, seed: int | None = 0) -> np.ndarray:
-        """``count`` points from N(0, I), shape (count, d_z)."""
+        """``count`` points from the prior (N(0, I) unless :meth:`use_prior` chose the
+        fitted one), shape (count, d_z)."""
+        if self.latent_prior is not None:
+            return self.latent_prior.sample(count, seed=seed, scale=self.prior_scale)
         rng = np.random.default_rng(seed)
-        return rng.standard_normal((int(count), self.d_z)).astype(np.float32)
+        return (self.prior_scale * rng.standard_normal((int(count), self.d_z))).astype(np.float32)
 
     def sample(self, count: int, *, seed: int | None = 0, **decode_kwargs) -> list:
         """Parsed decodes of ``count`` prior samples."""
@@ -215,6 +261,8 @@ class Run:
                   run_dir=self.run_dir, train_keys=set(self.train_keys),
                   heldout_items=self._heldout, train_items=self._train_items)
         new._items_dir = self._items_dir
+        new.latent_prior = self.latent_prior
+        new.prior_scale = self.prior_scale
         return new
 
     def save(self, run_dir: str | os.PathLike, *, command: str | None = None) -> Path:

@@ -1,4 +1,5 @@
-"""``seqvae train`` / ``sample`` / ``encode`` / ``decode`` / ``eval``: the model on the command line.
+"""``seqvae train`` / ``sample`` / ``encode`` / ``decode`` / ``eval`` / ``fit-prior``: the
+model on the command line.
 
 Thin: parse options, call :mod:`seqvae.runs` and
 :mod:`seqvae.evaluate`, draw progress on stderr, print results on stdout.
@@ -327,6 +328,14 @@ NO_VALIDITY_HELP = ("Strings runs: load without the validity and canonical funct
                     "names (e.g. one that is not registered in this process).")
 
 
+PRIOR_HELP = ("Where latent points come from: 'standard' is z ~ N(0, I); 'fitted' is the "
+              "Gaussian mixture fitted to the run's encoded training items by `seqvae "
+              "fit-prior RUN` (it lands where encoded molecules lie, so more samples decode "
+              "to valid items; check novelty beside validity).")
+PRIOR_SCALE_HELP = ("Standard deviations of the prior times this (1: the prior itself; below 1 "
+                    "samples nearer its mode(s): more valid, fewer new and less diverse items).")
+
+
 def _load(run_dir: Path, no_validity: bool = False):
     from seqvae.runs import STORED, load_run
 
@@ -486,13 +495,16 @@ def sample_command(
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
+    prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP),
+    prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
 ):
-    """Decode samples z ~ N(0, I) and print the items (one per line, or JSON); an invalid
-    decode is shown as '# invalid: REASON: TEXT', never hidden."""
+    """Decode samples of the prior (z ~ N(0, I), or the run's fitted prior with --prior
+    fitted) and print the items (one per line, or JSON); an invalid decode is shown as
+    '# invalid: REASON: TEXT', never hidden."""
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
-    run = use_device(_load(run_dir, no_validity), device)
+    run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
@@ -575,6 +587,9 @@ def eval_command(
     strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
+    prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP + " The prior-sample "
+                              "and MOSES metrics use it; the JSON's 'prior' says which."),
+    prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units (and the MOSES
     metrics for molecules), on a seeded random sample of --max-items evaluation items."""
@@ -583,7 +598,7 @@ def eval_command(
     set_threads(threads)
     if samples < 0:
         raise InputError("--samples must be >= 0")
-    run = use_device(_load(run_dir, no_validity), device)
+    run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
     screened = _screened_items(run, data, strict) if data is not None else None
     items = screened.items if screened is not None else None
     with progress_bar(transient=True) as bar:
@@ -612,6 +627,51 @@ def eval_command(
     print_json({k: v for k, v in result.items() if not isinstance(v, (dict, list))})
 
 
+@handle_errors
+def fit_prior_command(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    components: int = typer.Option(10, "--components", "-k", help="Gaussians in the mixture "
+                                   "(1: one full-covariance Gaussian; more follow the encoded "
+                                   "items more closely, so check novelty beside validity)."),
+    items: int = typer.Option(20000, "--items", help="Training items encoded (a seeded random "
+                              "sample of them when the run has more)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the item sample and of EM's start."),
+    max_iter: int = typer.Option(200, "--max-iter", help="EM iterations at most."),
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
+):
+    """Fit a Gaussian mixture (full covariances, EM) to the encoder means of the run's
+    training items and save it as RUN/latent_prior.npz; then `seqvae sample RUN --prior
+    fitted` and `seqvae eval RUN --prior fitted` draw latent points from it instead of
+    N(0, I) (an ex-post density: Ghosh et al. 2020)."""
+    import time
+
+    from seqvae.latent_prior import fit_run_prior
+
+    set_threads(threads)
+    if components < 1:
+        raise InputError("--components must be >= 1")
+    if items < 1:
+        raise InputError("--items must be >= 1")
+    if max_iter < 1:
+        raise InputError("--max-iter must be >= 1")
+    run = use_device(_load(run_dir, no_validity), device)
+    t0 = time.perf_counter()
+    gmm, path = fit_run_prior(run, n_components=components, items=items, seed=seed,
+                              max_iter=max_iter)
+    result = {"path": str(path), "components": gmm.n_components, "d_z": gmm.dim,
+              "items": min(items, len(run.train_items)), "seed": seed,
+              "seconds": round(time.perf_counter() - t0, 2)}
+    if as_json:
+        print_json(result)
+    else:
+        err_console.print(f"fitted prior: {gmm.n_components} components over "
+                          f"{result['items']} encoded items -> {escape(str(path))}",
+                          highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``train``, ``sample``, ``encode``, ``decode`` and ``eval`` to the root app."""
     app.add_typer(train_app, name="train")
@@ -619,3 +679,4 @@ def register(app: typer.Typer) -> None:
     app.command("encode")(encode_command)
     app.command("decode")(decode_command)
     app.command("eval")(eval_command)
+    app.command("fit-prior")(fit_prior_command)
