@@ -15,11 +15,10 @@ from seqvae.cli import app
 from seqvae.errors import LatentError, RunError
 from seqvae.latent_prior import PRIOR_FILE, GaussianMixture, fit_gmm, load_fitted_prior
 
+from .mol_helpers import train_tiny_smiles_run
+
 torch.set_num_threads(1)
 runner = CliRunner()
-DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
-TINY_JSON = json.dumps(dict(d_z=4, enc_hidden=16, dec_z_dim=8, dec_hidden=16, dec_layers=1,
-                            embed_dim=8, conv_channels=[8], conv_kernels=[3]))
 
 
 # ----------------------------------------------------------------------------- EM
@@ -131,13 +130,7 @@ def _one_line_error(result):
 def mol_run(tmp_path_factory):
     pytest.importorskip("rdkit")
     base = tmp_path_factory.mktemp("prior")
-    assert runner.invoke(app, ["data", "smiles", str(DRUGS), "-o",
-                               str(base / "d.parquet")]).exit_code == 0
-    result = runner.invoke(app, ["train", "smiles", "--data", str(base / "d.parquet"), "--out",
-                                 str(base / "run"), "--epochs", "1", "--model-config", TINY_JSON,
-                                 "--threads", "1", "--device", "cpu", "--quiet"])
-    assert result.exit_code == 0, result.output
-    return base / "run"
+    return train_tiny_smiles_run(base)
 
 
 def test_fitted_prior_is_refused_before_fit_prior(mol_run, tmp_path):

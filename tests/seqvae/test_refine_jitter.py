@@ -1,9 +1,6 @@
 """``interpolate --refine-jitter``: refinement moves points whose decode is invalid."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -13,23 +10,16 @@ from typer.testing import CliRunner  # noqa: E402
 
 from seqvae.cli import app  # noqa: E402
 
+from .mol_helpers import train_tiny_smiles_run  # noqa: E402
+
 runner = CliRunner()
-DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
-TINY_JSON = json.dumps(dict(d_z=4, enc_hidden=16, dec_z_dim=8, dec_hidden=16, dec_layers=1,
-                            embed_dim=8, conv_channels=[8], conv_kernels=[3]))
 
 
 @pytest.fixture(scope="module")
 def barely_trained(tmp_path_factory):
     # one epoch of SMILES: most decodes are invalid, which is what jitter acts on
     base = tmp_path_factory.mktemp("jitter")
-    assert runner.invoke(app, ["data", "smiles", str(DRUGS), "-o",
-                               str(base / "d.parquet")]).exit_code == 0
-    result = runner.invoke(app, ["train", "smiles", "--data", str(base / "d.parquet"), "--out",
-                                 str(base / "run"), "--epochs", "1", "--model-config", TINY_JSON,
-                                 "--threads", "1", "--device", "cpu", "--quiet"])
-    assert result.exit_code == 0, result.output
-    return base / "run"
+    return train_tiny_smiles_run(base)
 
 
 def _points(run_dir, out, *extra):
