@@ -673,7 +673,7 @@ def fit_prior_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Attach ``train``, ``sample``, ``encode``, ``decode`` and ``eval`` to the root app."""
+    """Attach ``train``, ``sample``, ``encode``, ``decode``, ``eval`` and ``fit-prior`` to the root app."""
     app.add_typer(train_app, name="train")
     app.command("sample")(sample_command)
     app.command("encode")(encode_command)

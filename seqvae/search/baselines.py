@@ -719,12 +719,25 @@ class EvolutionarySearch(SearchMethod):
         (the copy moves only when ``copies`` and :attr:`copy_moves`)."""
         self.expanded[index] = True
         table = self.ctx.archive.tables[index].astype(np.int32)
+        return self.ctx.evaluate(self._neighbour_tables(table, self.expand_swaps, copies))
+
+    def _neighbour_tables(self, table: np.ndarray, swaps: bool, copies: bool) -> np.ndarray:
+        """The redirections of ``table``, with its image swaps when ``swaps`` and its copy
+        moves when ``copies`` and :attr:`copy_moves`."""
         moves = [neighbourhood(table)]
-        if self.expand_swaps:
+        if swaps:
             moves.append(swap_neighbourhood(table))
         if self.copy_moves and copies:
             moves.append(copy_neighbourhood(table))
-        return self.ctx.evaluate(np.concatenate(moves))
+        return np.concatenate(moves)
+
+    def _closure_open(self) -> np.ndarray:
+        """Archive members at the closure's level whose neighbourhood is not enumerated
+        yet, best first (ties: the earlier found)."""
+        archive = self.ctx.archive
+        level = h_level(self.ctx.n_states) - self.closure_margin
+        open_idx = np.flatnonzero(self._open() & (archive.rts >= level))
+        return open_idx[np.lexsort((open_idx, -archive.rts[open_idx]))]
 
     def _expand(self) -> None:
         """Evaluate the full neighbourhood of the best not-yet-expanded archive members."""
@@ -767,14 +780,13 @@ class EvolutionarySearch(SearchMethod):
             self._close_into_pool()
             return
         archive = self.ctx.archive
-        level = h_level(self.ctx.n_states) - self.closure_margin
         for _ in range(self.closure_per_step):
             if self.ctx.exhausted:
                 return
-            open_idx = np.flatnonzero(self._open() & (archive.rts >= level))
+            open_idx = self._closure_open()
             if len(open_idx) == 0:
                 return
-            best = open_idx[np.lexsort((open_idx, -archive.rts[open_idx]))[0]]
+            best = open_idx[0]
             before = archive.size
             self._neighbours(int(best), copies=self.closure_copies)
             self.closure_evals += archive.size - before
@@ -784,19 +796,15 @@ class EvolutionarySearch(SearchMethod):
         closure's level join the lift pool instead of being evaluated whole, so that the
         ranker chooses among lifts and neighbours alike which to evaluate next."""
         archive = self.ctx.archive
-        level = h_level(self.ctx.n_states) - self.closure_margin
-        open_idx = np.flatnonzero(self._open() & (archive.rts >= level))
+        open_idx = self._closure_open()
         if len(open_idx) == 0:
             return
         self._lift_pool()
         fresh = []
-        for index in open_idx[np.lexsort((open_idx, -archive.rts[open_idx]))]:
+        for index in open_idx:
             self.expanded[index] = True
             table = archive.tables[index].astype(np.int32)
-            moves = [neighbourhood(table), swap_neighbourhood(table)]
-            if self.copy_moves and self.closure_copies:
-                moves.append(copy_neighbourhood(table))
-            canon = self.ctx.canonical(np.concatenate(moves))
+            canon = self.ctx.canonical(self._neighbour_tables(table, True, self.closure_copies))
             for key, row in zip(keys_of(canon), canon):
                 if key not in self._pool_keys and key not in archive:
                     self._pool_keys.add(key)
