@@ -25,6 +25,12 @@ depend on the prior.
 
     python scripts/bench_smiles.py RUN [--samples 10000] [--items 1000] [--decodes 10]
                                    [--prior standard|fitted]
+                                   [--decode greedy|beam] [--beam-width W] [--grammar]
+                                   [--valid-first]
+
+``--decode``, ``--beam-width``, ``--grammar`` and ``--valid-first`` choose the point
+decoder of the prior samples and of the exact reconstruction (greedy by default;
+see ``scripts/bench_smiles_decoding.py`` for the decoders side by side).
 """
 from __future__ import annotations
 
@@ -112,11 +118,21 @@ def main(argv=None) -> int:
     parser.add_argument("--prior-scale", type=float, default=1.0,
                         help="the prior's standard deviations times this (below 1: nearer "
                              "its modes)")
+    parser.add_argument("--decode", default="greedy", choices=["greedy", "beam"],
+                        help="point decoder of the prior samples and reconstruction")
+    parser.add_argument("--beam-width", type=int, default=8, help="beams of --decode beam")
+    parser.add_argument("--grammar", action="store_true",
+                        help="decode under the SMILES grammar constraint")
+    parser.add_argument("--valid-first", action="store_true",
+                        help="--decode beam only: the best finished beam RDKit accepts "
+                             "(a decode-time filter)")
     args = parser.parse_args(argv)
 
     try:
         run, = load_molecule_runs([args.run], "the chemistry benchmark")
         run.use_prior(args.prior, args.prior_scale)
+        run.use_decoding(args.decode, args.beam_width, grammar=args.grammar,
+                         valid_first=args.valid_first)
     except SeqVAEError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -135,7 +151,7 @@ def main(argv=None) -> int:
              f"fitted, {run.latent_prior.n_components} components")
     if args.prior_scale != 1.0:
         prior += f", scale {args.prior_scale:g}"
-    print(f"evaluation: {args.samples} prior samples (greedy; prior {prior}), "
+    print(f"evaluation: {args.samples} prior samples ({run.decoding.label()}; prior {prior}), "
           f"{out['eval_items']} random "
           f"held-out molecules, {eval_seconds:.0f} s\n")
     print(f"{'metric':<14}{'ours':>10}{'MOSES VAE':>12}")
@@ -148,7 +164,8 @@ def main(argv=None) -> int:
     print()
     rec = out["reconstruction"]
     print(f"{'reconstruction':<34}{'share':>8}")
-    print(f"{'ours, greedy exact (z = mu)':<34}{_fmt(rec['greedy_exact']):>8}")
+    print(f"{'ours, ' + run.decoding.label() + ' exact (z = mu)':<34}"
+          f"{_fmt(rec['greedy_exact']):>8}")
     print(f"{'ours, ' + rec['protocol']:<34}{_fmt(rec['sampled']):>8}")
     for name, value in ZINC_RECONSTRUCTION:
         print(f"{name + ' (ZINC, 10 x 100)':<34}{value:>8.3f}")

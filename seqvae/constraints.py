@@ -9,7 +9,7 @@ Constraints read a tokenizer's ids and sizes; they never import a tokenizer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,12 +24,20 @@ class ConstraintState:
 
     ``pos`` counts the tokens emitted after BOS; ``n_states`` / ``n_letters`` are
     0 until the header fixes them; ``finished`` is True once EOS was emitted.
+    ``extra`` is an int64 array (B, m) of whatever else a constraint tracks per row
+    (m = 0 for the automaton and plain string constraints; the SMILES grammar keeps
+    its branch depth and open ring labels there); :meth:`index` moves it with the rows.
     """
 
     pos: np.ndarray
     n_states: np.ndarray
     n_letters: np.ndarray
     finished: np.ndarray
+    extra: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        if self.extra is None:
+            self.extra = np.zeros((self.pos.shape[0], 0), dtype=np.int64)
 
     def __len__(self) -> int:
         return int(self.pos.shape[0])
@@ -38,7 +46,8 @@ class ConstraintState:
         """Rows ``idx`` (beam search reorders and repeats rows)."""
         idx = np.asarray(idx)
         return ConstraintState(self.pos[idx].copy(), self.n_states[idx].copy(),
-                               self.n_letters[idx].copy(), self.finished[idx].copy())
+                               self.n_letters[idx].copy(), self.finished[idx].copy(),
+                               self.extra[idx].copy())
 
 
 class DecodeConstraint:

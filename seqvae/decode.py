@@ -8,15 +8,71 @@ that hit the step limit without EOS comes back without it.
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 import torch
 
 from .errors import DecodingError
 from .model import SeqVAE
 
-__all__ = ["METHODS", "decode"]
+__all__ = ["METHODS", "POINT_METHODS", "DecodeSettings", "decode"]
 
 METHODS = ("greedy", "sample", "beam")
+#: The deterministic decoders a run may use for its point decodes (reconstruction,
+#: prior samples): :class:`DecodeSettings.method`.
+POINT_METHODS = ("greedy", "beam")
+#: Widest beam the settings accept (a wider one multiplies the decoding time for
+#: nothing measurable).
+MAX_BEAM_WIDTH = 256
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    """How a run decodes latent points when the caller does not say.
+
+    Parameters
+    ----------
+    method : {"greedy", "beam"}
+    beam_width : int
+        Beams per latent point (``"beam"``).
+    grammar : bool
+        Decode under the tokenizer's grammar constraint (SMILES: balanced branches,
+        closed ring labels; :mod:`seqvae.smiles_grammar`) instead of the plain one.
+    valid_first : bool
+        ``"beam"`` only: return the best finished beam the domain accepts as valid,
+        the best beam when none is (a decode-time filter, see :func:`decode`).
+
+    >>> DecodeSettings("beam", 5, grammar=True, valid_first=True).label()
+    'beam 5 + grammar + valid-first'
+    >>> DecodeSettings().label()
+    'greedy'
+    """
+
+    method: str = "greedy"
+    beam_width: int = 8
+    grammar: bool = False
+    valid_first: bool = False
+
+    def __post_init__(self):
+        if self.method not in POINT_METHODS:
+            raise DecodingError(f"unknown decoding {self.method!r}; choose one of "
+                                f"{', '.join(POINT_METHODS)}")
+        if isinstance(self.beam_width, bool) or not isinstance(self.beam_width, int) \
+                or not 1 <= self.beam_width <= MAX_BEAM_WIDTH:
+            raise DecodingError(f"the beam width must be an integer in 1..{MAX_BEAM_WIDTH}, "
+                                f"got {self.beam_width!r}")
+        if self.valid_first and self.method != "beam":
+            raise DecodingError("valid-first decoding needs the beam decoder")
+
+    def label(self) -> str:
+        """A short human name (``"beam 10 + grammar + valid-first"``)."""
+        parts = ["greedy" if self.method == "greedy" else f"beam {self.beam_width}"]
+        parts += ["grammar"] * self.grammar + ["valid-first"] * self.valid_first
+        return " + ".join(parts)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "label": self.label()}
 
 
 def _as_z(model: SeqVAE, z) -> torch.Tensor:
@@ -62,7 +118,7 @@ def _trim(rows: np.ndarray, bos: int, eos: int) -> list[list[int]]:
 def decode(model: SeqVAE, z, *, method: str = "greedy", constraint=None,
            temperature: float = 1.0, beam_width: int = 8, max_steps: int | None = None,
            seed: int | None = None, generator: torch.Generator | None = None,
-           batch_size: int = 1024) -> list[list[int]]:
+           batch_size: int = 1024, accept=None) -> list[list[int]]:
     """Decode latent points ``z`` (B, d_z) into token id lists.
 
     Parameters
@@ -84,6 +140,12 @@ def decode(model: SeqVAE, z, *, method: str = "greedy", constraint=None,
         Randomness of ``"sample"``.
     batch_size : int
         Latent points decoded together.
+    accept : callable or None
+        ``"beam"`` only: ``accept(seqs) -> list[bool]`` judges token id lists (a
+        domain's validity, say). Each latent point then gets its highest-scoring
+        finished beam that ``accept`` passes, and its best beam when none does; the
+        beams run until all of them have finished. It filters the beams at decode
+        time: it does not change what the model puts mass on.
 
     Examples
     --------
@@ -101,6 +163,8 @@ def decode(model: SeqVAE, z, *, method: str = "greedy", constraint=None,
         raise DecodingError("temperature must be positive")
     if beam_width < 1:
         raise DecodingError("beam_width must be >= 1")
+    if accept is not None and method != "beam":
+        raise DecodingError("accept (valid-first decoding) needs method='beam'")
     was_training = model.training
     model.eval()
     try:
@@ -113,7 +177,7 @@ def decode(model: SeqVAE, z, *, method: str = "greedy", constraint=None,
         for start in range(0, z.shape[0], batch_size):
             chunk = z[start:start + batch_size]
             if method == "beam":
-                out.extend(_beam(model, chunk, constraint, temperature, beam_width, steps))
+                out.extend(_beam(model, chunk, constraint, temperature, beam_width, steps, accept))
             else:
                 out.extend(_greedy_or_sample(model, chunk, constraint, temperature, steps,
                                              method == "sample", generator))
@@ -154,7 +218,7 @@ def _greedy_or_sample(model, z, constraint, temperature, steps, sample, generato
     return _trim(rows, cfg.bos_id, cfg.eos_id)
 
 
-def _beam(model, z, constraint, temperature, width, steps):
+def _beam(model, z, constraint, temperature, width, steps, accept=None):
     cfg = model.config
     b = z.shape[0]
     dev = z.device
@@ -204,9 +268,35 @@ def _beam(model, z, constraint, temperature, width, steps):
             state = constraint.advance(state, tok_np)
         prev = tok
         # Beams are sorted by score and unfinished scores only fall: once every
-        # row's best beam has finished, nothing can overtake it.
-        if bool(finished.view(b, width)[:, 0].all()):
+        # row's best beam has finished, nothing can overtake it. With `accept` the
+        # best beam may be refused, so every beam gets to finish.
+        done = finished.view(b, width) | torch.isinf(scores)
+        if bool((done.all() if accept is not None else finished.view(b, width)[:, 0].all())):
             break
     best = scores.argmax(dim=1)
+    if accept is not None:
+        best = _first_accepted(seqs, scores, finished, best, accept, cfg)
     pick = torch.arange(b, device=dev) * width + best
     return _trim(seqs[pick].cpu().numpy(), cfg.bos_id, cfg.eos_id)
+
+
+def _first_accepted(seqs, scores, finished, best, accept, cfg) -> torch.Tensor:
+    """Per latent point, the highest-scoring finished beam that ``accept`` passes
+    (``best`` where none does)."""
+    b, width = scores.shape
+    live = (finished.view(b, width) & torch.isfinite(scores)).cpu().numpy()
+    rows = np.flatnonzero(live.reshape(-1))
+    trimmed = _trim(seqs[torch.as_tensor(rows, device=seqs.device)].cpu().numpy(),
+                    cfg.bos_id, cfg.eos_id) if rows.size else []
+    verdicts = [bool(v) for v in accept(trimmed)] if trimmed else []
+    if len(verdicts) != len(trimmed):
+        raise DecodingError(f"accept returned {len(verdicts)} verdicts for {len(trimmed)} "
+                            "sequences")
+    passed = np.zeros(b * width, dtype=bool)
+    passed[rows] = verdicts
+    passed = passed.reshape(b, width)
+    order = np.argsort(-scores.cpu().numpy(), axis=1, kind="stable")
+    out = best.cpu().numpy().copy()
+    for i in np.flatnonzero(passed.any(1)):
+        out[i] = next(j for j in order[i] if passed[i, j])
+    return torch.as_tensor(out, device=best.device)

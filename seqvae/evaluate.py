@@ -3,9 +3,12 @@
 :func:`evaluate` returns one flat JSON-safe dict (what ``seqvae eval --json``
 prints). Keys:
 
+``decoding``
+    The run's point decoder (:meth:`~seqvae.runs.Run.use_decoding`: greedy by
+    default, or beam search, with the grammar constraint and valid-first).
 ``reconstruction_exact``
-    Share of held-out items whose greedy (constrained) decode of the latent
-    mean reproduces the token sequence exactly.
+    Share of held-out items whose (constrained) decode of the latent mean, by the
+    run's point decoder, reproduces the token sequence exactly.
 ``reconstruction_exact_unconstrained``
     The same without the decode constraint.
 ``reconstruction_sampled``
@@ -78,14 +81,15 @@ def _token_ids(run: Run, items: Sequence) -> list[list[int]]:
 
 
 def reconstruction(run: Run, items: Sequence, *, constrained: bool = True,
-                   method: str = "greedy", batch_size: int = 512) -> float:
-    """Share of ``items`` whose decode of the latent mean reproduces the tokens exactly."""
+                   method: str | None = None, batch_size: int = 512) -> float:
+    """Share of ``items`` whose decode of the latent mean reproduces the tokens exactly
+    (``method`` None: the run's point decoder, :meth:`~seqvae.runs.Run.use_decoding`)."""
     return _reconstruction(run, _token_ids(run, items), constrained=constrained, method=method,
                            batch_size=batch_size)
 
 
 def _reconstruction(run: Run, ref: list[list[int]], *, constrained: bool = True,
-                    method: str = "greedy", batch_size: int = 512) -> float:
+                    method: str | None = None, batch_size: int = 512) -> float:
     if not ref:
         return float("nan")
     mu, _ = run.encode_ids(ref, batch_size=batch_size)
@@ -148,7 +152,7 @@ def _latent_stats(run: Run, ref: list[list[int]], *, iwae_samples: int, iwae_ite
             "iwae_nll": float(np.concatenate(nll).mean()) if nll else None}
 
 
-def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "greedy",
+def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str | None = None,
                   temperature: float = 1.0, train_reset_lengths: Sequence[int] | None = None
                   ) -> dict:
     """Quality of decodes of z ~ N(0, I): well-formedness, validity, uniqueness, novelty."""
@@ -163,7 +167,7 @@ def prior_samples(run: Run, count: int = 1000, *, seed: int = 0, method: str = "
     distinct = {r["key"] for r in ok}
     out = {
         "prior_samples": int(count),
-        "prior_method": method,
+        "prior_method": method or run.decoding.method,
         "prior": run.prior_name,
         "prior_scale": run.prior_scale,
         "prior_well_formed": float(np.mean([p.ok for p in con])) if con else None,
@@ -257,7 +261,7 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
         if progress is not None:
             progress(done)
 
-    out: dict = {"eval_items": len(items)}
+    out: dict = {"eval_items": len(items), "decoding": run.decoding.to_dict()}
     out["reconstruction_exact"] = _reconstruction(run, ref) if ref else None
     out["reconstruction_exact_unconstrained"] = (_reconstruction(run, ref, constrained=False)
                                                  if ref else None)

@@ -1,7 +1,8 @@
 """The MOSES metrics of a trained molecule run (what ``seqvae eval`` adds for molecules).
 
-Prior samples z ~ N(0, I) are decoded greedily (constrained to well-formed token
-sequences) and handed, invalid ones included, to
+Prior samples z ~ N(0, I) (or the run's fitted prior) are decoded by the run's point
+decoder (greedy unless :meth:`~seqvae.runs.Run.use_decoding` chose beam search;
+constrained to well-formed token sequences) and handed, invalid ones included, to
 :func:`seqvae.chem.metrics.moses_metrics`: validity, unique@1000 / @10000,
 novelty against the run's training molecules, IntDiv1/2, the MCF/PAINS
 filters, and Frag / Scaf / SNN against the evaluation molecules (the run's
@@ -84,7 +85,8 @@ def run_moses_metrics(run, reference: Sequence[str], *, samples: int = 10000,
 
     if samples < 1:
         raise DataError(f"samples must be >= 1, got {samples}")
-    parsed = run.sample(int(samples), seed=seed, method="greedy")
+    # The run's point decoder (greedy unless Run.use_decoding chose beam search).
+    parsed = run.sample(int(samples), seed=seed)
     # An undecodable sequence counts as an invalid molecule ("" is never valid).
     texts = [p.item if p.item is not None else "" for p in parsed]
     reference = [str(s) for s in reference]

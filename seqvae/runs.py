@@ -22,6 +22,7 @@ import torch
 
 from . import __version__
 from .config import ModelConfig, TrainConfig
+from .decode import DecodeSettings
 from .decode import decode as _decode
 from .domains import Domain, domain_from_dict
 from .errors import RunError, TrainingError
@@ -172,6 +173,11 @@ class Run:
         token that fits the model's ``max_len``."""
         merged = self.constraint_spec
         merged.update({k: v for k, v in spec.items() if v is not None})
+        if self.decoding.grammar:
+            from .smiles_grammar import grammar_constraint
+
+            return grammar_constraint(self.tokenizer,
+                                      merged.get("max_len") or self.model_config.max_len - 2)
         constraint = self.domain.constraint(**merged)
         if constraint is None:
             # No grammar: at least keep the token sequence well formed (BOS and EOS
@@ -182,18 +188,52 @@ class Run:
                                           min_len=1)
         return constraint
 
-    def decode(self, z, *, method: str = "greedy", constrained: bool = True,
-               temperature: float = 1.0, beam_width: int = 8, seed: int | None = None,
-               max_steps: int | None = None, **constraint_spec) -> list[list[int]]:
+    #: How :meth:`decode` decodes when no method is given (see :meth:`use_decoding`).
+    decoding = DecodeSettings()
+
+    def use_decoding(self, method: str = "greedy", beam_width: int = 8, *,
+                     grammar: bool = False, valid_first: bool = False) -> "Run":
+        """Set the point decoder of this run (what :meth:`decode` does without a
+        ``method``, hence reconstruction, prior samples and the MOSES metrics);
+        ``grammar`` also applies to every constrained decode. Returns self.
+
+        Raises
+        ------
+        DecodingError
+            A bad method or width, valid-first without beam search, or a grammar
+            the run's tokenizer has none of (SELFIES, automata).
+        """
+        settings = DecodeSettings(method, beam_width, bool(grammar), bool(valid_first))
+        if settings.grammar:
+            from .smiles_grammar import grammar_constraint
+
+            grammar_constraint(self.tokenizer, self.model_config.max_len - 2)
+        self.decoding = settings
+        return self
+
+    def decode(self, z, *, method: str | None = None, constrained: bool = True,
+               temperature: float = 1.0, beam_width: int | None = None,
+               seed: int | None = None, max_steps: int | None = None,
+               **constraint_spec) -> list[list[int]]:
         """Decode latent points ``z`` (B, d_z) into token id lists ``[BOS, ..., EOS]``.
 
-        ``constrained`` keeps every sequence well formed (for automata: the
-        training sizes unless ``n_states`` / ``n_letters`` are given).
+        ``method`` None uses the run's :attr:`decoding` (greedy unless
+        :meth:`use_decoding` chose otherwise); a beam decode returns the best valid
+        beam when the settings say valid-first. ``constrained`` keeps every
+        sequence well formed (for automata: the training sizes unless
+        ``n_states`` / ``n_letters`` are given).
         """
+        settings = self.decoding
+        method = settings.method if method is None else method
+        beam_width = settings.beam_width if beam_width is None else beam_width
+        accept = None
+        if method == "beam" and settings.valid_first:
+            def accept(seqs):
+                return [p.ok for p in self.domain.parse_many(seqs)]
         constraint = self.constraint(**constraint_spec) if constrained else None
         return _decode(self.model, z, method=method, constraint=constraint,
                        temperature=temperature, beam_width=beam_width, seed=seed,
-                       max_steps=max_steps)
+                       max_steps=max_steps, accept=accept)
 
     def decode_parsed(self, z, **kwargs) -> list:
         """:meth:`decode`, then ``domain.parse_many``: a list of :class:`~seqvae.domains.Parsed`."""
@@ -263,6 +303,7 @@ class Run:
         new._items_dir = self._items_dir
         new.latent_prior = self.latent_prior
         new.prior_scale = self.prior_scale
+        new.decoding = self.decoding
         return new
 
     def save(self, run_dir: str | os.PathLike, *, command: str | None = None) -> Path:

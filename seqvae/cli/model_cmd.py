@@ -334,6 +334,24 @@ PRIOR_HELP = ("Where latent points come from: 'standard' is z ~ N(0, I); 'fitted
               "to valid items; check novelty beside validity).")
 PRIOR_SCALE_HELP = ("Standard deviations of the prior times this (1: the prior itself; below 1 "
                     "samples nearer its mode(s): more valid, fewer new and less diverse items).")
+DECODE_HELP = ("Point decoder of the reconstruction, prior-sample and MOSES metrics: 'greedy' "
+               "(the default) or 'beam' (--beam-width beams, the best-scoring one wins).")
+BEAM_WIDTH_HELP = "Beams per latent point of beam search."
+GRAMMAR_HELP = ("Decode under the tokenizer's grammar (SMILES runs: branches and ring labels "
+                "always closed, within the length limit) instead of the plain constraint.")
+VALID_FIRST_HELP = ("Beam search only: return the best finished beam that is a valid item "
+                    "(RDKit for molecules), the best beam when none is. A decode-time filter: "
+                    "check diversity and novelty beside validity.")
+
+
+def _use_decoding(run, method: str, beam_width: int, grammar: bool, valid_first: bool):
+    """Set the run's point decoder from the command line; returns the run."""
+    if valid_first and method != "beam":
+        raise InputError("--valid-first needs beam search (--method beam / --decode beam)")
+    if beam_width < 1:
+        raise InputError("--beam-width must be >= 1")
+    point = "beam" if method == "beam" else "greedy"
+    return run.use_decoding(point, beam_width, grammar=grammar, valid_first=valid_first)
 
 
 def _load(run_dir: Path, no_validity: bool = False):
@@ -497,6 +515,9 @@ def sample_command(
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP),
     prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
+    beam_width: int = typer.Option(8, "--beam-width", help=BEAM_WIDTH_HELP),
+    grammar: bool = typer.Option(False, "--grammar", help=GRAMMAR_HELP),
+    valid_first: bool = typer.Option(False, "--valid-first", help=VALID_FIRST_HELP),
 ):
     """Decode samples of the prior (z ~ N(0, I), or the run's fitted prior with --prior
     fitted) and print the items (one per line, or JSON); an invalid decode is shown as
@@ -504,7 +525,12 @@ def sample_command(
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
+    if method not in ("greedy", "sample", "beam"):
+        raise InputError(f"--method must be greedy, sample or beam, got {method!r}")
+    if grammar and unconstrained:
+        raise InputError("--grammar is a decode constraint: drop --unconstrained")
     run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
+    _use_decoding(run, method, beam_width, grammar, valid_first)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
@@ -590,15 +616,23 @@ def eval_command(
     prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP + " The prior-sample "
                               "and MOSES metrics use it; the JSON's 'prior' says which."),
     prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
+    decode: str = typer.Option("greedy", "--decode", help=DECODE_HELP),
+    beam_width: int = typer.Option(8, "--beam-width", help=BEAM_WIDTH_HELP),
+    grammar: bool = typer.Option(False, "--grammar", help=GRAMMAR_HELP),
+    valid_first: bool = typer.Option(False, "--valid-first", help=VALID_FIRST_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units (and the MOSES
-    metrics for molecules), on a seeded random sample of --max-items evaluation items."""
+    metrics for molecules), on a seeded random sample of --max-items evaluation items.
+    The JSON's 'decoding' says which point decoder they used."""
     from seqvae.evaluate import evaluate
 
     set_threads(threads)
     if samples < 0:
         raise InputError("--samples must be >= 0")
+    if decode not in ("greedy", "beam"):
+        raise InputError(f"--decode must be greedy or beam, got {decode!r}")
     run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
+    _use_decoding(run, decode, beam_width, grammar, valid_first)
     screened = _screened_items(run, data, strict) if data is not None else None
     items = screened.items if screened is not None else None
     with progress_bar(transient=True) as bar:
