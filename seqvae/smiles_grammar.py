@@ -123,6 +123,7 @@ class SmilesGrammarConstraint(DecodeConstraint):
         self._has_close = bool((kinds == CLOSE).any())
         self._eos = tokenizer.eos_id
         self._pad = tokenizer.pad_id
+        self._last_allowed = None
 
     @property
     def n_labels(self) -> int:
@@ -146,8 +147,12 @@ class SmilesGrammarConstraint(DecodeConstraint):
                 _FIXED + 2 * L)
 
     @staticmethod
-    def _closing(depth, openers, partners, cur, pred, *, y0, anchored, base):
+    def _closing(depth, openers, mult, bonded, cur, pred, *, y0, anchored, base):
         """Tokens of the shortest completion (EOS not counted) of rows in this situation.
+
+        ``openers`` (B, L): the atom that opened each ring label (closed: negative);
+        ``mult``: how many open rings that label's opener has; ``bonded``: whether a ring
+        of that opener closed on the current atom already.
 
         Every open ring needs its label once more and every branch its ")". Atoms: a
         ring may close on the current atom (``y0``: a ring label may come next) unless
@@ -160,86 +165,93 @@ class SmilesGrammarConstraint(DecodeConstraint):
         ``base`` (B,) is a floor (an atom that must come anyway).
         """
         is_open = openers >= 0
-        r = is_open.sum(1)
-        same = (openers[:, :, None] == openers[:, None, :]) & is_open[:, None, :]
-        mult = same.sum(2)
-        bonded_here = (openers[:, :, None] == partners[:, None, :]).any(2)
         avail0 = (y0[:, None] & is_open & (openers != cur[:, None])
-                  & (openers != pred[:, None]) & ~bonded_here)
+                  & (openers != pred[:, None]) & ~bonded)
         adj1 = anchored[:, None] & (openers == cur[:, None])
         req = np.where(is_open, mult - avail0 + adj1, 0)
         atoms = np.maximum(base, req.max(1) if req.shape[1] else 0)
-        return depth + r + atoms
+        return depth + is_open.sum(1) + atoms
 
     def allowed(self, state: ConstraintState) -> np.ndarray:
+        cached = self._last_allowed
+        if cached is not None and cached[0] is state:
+            return cached[1].copy()
         x = state.extra
         n = len(state)
         depth, prev, cur, pred = x[:, _DEPTH], x[:, _PREV], x[:, _CUR], x[:, _PRED]
         openers, partners, stack0 = self._columns(x)
         is_open = openers >= 0
         r = is_open.sum(1)
+        same = (openers[:, :, None] == openers[:, None, :]) & is_open[:, None, :]
+        mult = same.sum(2)
+        bonded = (openers[:, :, None] == partners[:, None, :]).any(2)
+        unbonded = np.zeros_like(bonded)
         after_atom = (prev == P_ATOM) | (prev == P_RING)
         chain_end = after_atom | (prev == P_CLOSE)  # an atom's bonds may be complete here
         anchored = ~((prev == P_START) | (prev == P_DOT))  # the next atom bonds to `cur`
         yes, no = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
         zero, one = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
         none = np.full(n, _NONE, dtype=np.int64)
-        nobody = np.full_like(partners, _NONE)
         # After the next token the row must still close within the steps left.
         budget = self.max_len - state.pos - 1
 
-        def fits(d, op, pa, c, p, **how):
-            return self._closing(d, op, pa, c, p, **how) <= budget
+        def fits(d, op, m, bo, c, p, **how):
+            return self._closing(d, op, m, bo, c, p, **how) <= budget
 
         # A new atom: the chain goes on from it; it bonds to `cur` when anchored.
-        atom_ok = fits(depth, openers, nobody, _NEW + zero, np.where(anchored, cur, _NONE),
-                       y0=yes, anchored=yes, base=zero)
+        atom_ok = fits(depth, openers, mult, unbonded, _NEW + zero,
+                       np.where(anchored, cur, _NONE), y0=yes, anchored=yes, base=zero)
         # A bond after an atom may carry a ring closure (then no atom must follow it, as
         # long as some open ring may close here); one after "(" or ")" needs an atom.
-        bond_ring_ok = fits(depth, openers, partners, cur, pred, y0=yes, anchored=yes,
-                            base=(~self._closable(openers, partners, cur, pred).any(1))
-                            .astype(np.int64))
-        bond_atom_ok = fits(depth, openers, nobody, cur, none, y0=no, anchored=yes, base=one)
+        closable = (is_open & (openers != cur[:, None]) & (openers != pred[:, None])
+                    & ~bonded)
+        bond_ring_ok = fits(depth, openers, mult, bonded, cur, pred, y0=yes, anchored=yes,
+                            base=(~closable.any(1)).astype(np.int64))
+        bond_atom_ok = fits(depth, openers, mult, unbonded, cur, none, y0=no, anchored=yes,
+                            base=one)
         top = x[np.arange(n), stack0 + np.maximum(depth - 1, 0)]
         ok = {
             ATOM: atom_ok,
             BOND: (after_atom & bond_ring_ok)
             | (((prev == P_OPEN) | (prev == P_CLOSE)) & bond_atom_ok),
             OPEN: chain_end & self._has_close
-            & fits(depth + 1, openers, nobody, cur, none, y0=no, anchored=yes, base=one),
+            & fits(depth + 1, openers, mult, unbonded, cur, none, y0=no, anchored=yes,
+                   base=one),
             CLOSE: chain_end & (depth > 0)
-            & fits(depth - 1, openers, nobody, top, none, y0=no, anchored=yes,
+            & fits(depth - 1, openers, mult, unbonded, top, none, y0=no, anchored=yes,
                    base=(r > 0).astype(np.int64)),
             DOT: chain_end
-            & fits(depth, openers, nobody, cur, none, y0=no, anchored=no, base=one),
+            & fits(depth, openers, mult, unbonded, cur, none, y0=no, anchored=no, base=one),
         }
         out = np.zeros((n, self.vocab_size), dtype=bool)
         for kind, rows in ok.items():
             out[:, self._kinds == kind] = rows[:, None]
         if self.n_labels:
             ring_prev = after_atom | (prev == P_BOND_RING)
-            closable = self._closable(openers, partners, cur, pred)
-            rings = np.zeros((n, self.n_labels), dtype=bool)
-            for j in range(self.n_labels):
+            # Opening: any closed label gives the same situation, one more ring of `cur`.
+            at_cur = is_open & (openers == cur[:, None])
+            h = at_cur.sum(1)
+            opened = fits(depth, np.concatenate([openers, cur[:, None]], 1),
+                          np.concatenate([mult + at_cur, (h + 1)[:, None]], 1),
+                          np.concatenate([bonded, no[:, None]], 1), cur, pred,
+                          y0=yes, anchored=yes, base=zero)
+            rings = np.where(is_open, False, (ring_prev & opened)[:, None])
+            for j in np.flatnonzero(closable.any(0)):
+                # Closing j: its opener has one ring fewer and is bonded here from now on.
                 op = openers.copy()
-                pa = partners.copy()
-                op[:, j] = np.where(is_open[:, j], _NONE, cur)
-                pa[:, j] = np.where(is_open[:, j], openers[:, j], pa[:, j])
-                fit = fits(depth, op, pa, cur, pred, y0=yes, anchored=yes, base=zero)
-                rings[:, j] = ring_prev & fit & np.where(is_open[:, j], closable[:, j], True)
+                op[:, j] = _NONE
+                same_j = openers == openers[:, j:j + 1]
+                fit = fits(depth, op, mult - same_j, bonded | same_j, cur, pred,
+                           y0=yes, anchored=yes, base=zero)
+                rings[:, j] |= closable[:, j] & ring_prev & fit
             out[:, self._ring_ids] = rings
         out[:, self._eos] = chain_end & (depth == 0) & (r == 0)
         fin = state.finished
         out[fin] = False
         out[fin, self._pad] = True
-        return out
-
-    @staticmethod
-    def _closable(openers, partners, cur, pred) -> np.ndarray:
-        """(B, L): open labels that may close on the current atom now."""
-        bonded_here = (openers[:, :, None] == partners[:, None, :]).any(2)
-        return ((openers >= 0) & (openers != cur[:, None]) & (openers != pred[:, None])
-                & ~bonded_here)
+        # advance() checks its tokens against allowed() of the same state: keep the answer.
+        self._last_allowed = (state, out)
+        return out.copy()
 
     def advance(self, state: ConstraintState, tokens) -> ConstraintState:
         tokens = self._allowed_tokens(state, tokens)

@@ -583,10 +583,17 @@ def decode_command(
     as_json: bool = typer.Option(False, "--json"),
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
+    grammar: bool = typer.Option(False, "--grammar", help=GRAMMAR_HELP),
+    valid_first: bool = typer.Option(False, "--valid-first", help=VALID_FIRST_HELP),
 ):
     """Decode latent points into items."""
     set_threads(threads)
+    if method not in ("greedy", "sample", "beam"):
+        raise InputError(f"--method must be greedy, sample or beam, got {method!r}")
+    if grammar and unconstrained:
+        raise InputError("--grammar is a decode constraint: drop --unconstrained")
     run = _load(run_dir, no_validity)
+    _use_decoding(run, method, beam_width, grammar, valid_first)
     z = _read_latents(latents, run.d_z)
     parsed = run.decode_parsed(z, method=method, temperature=temperature, beam_width=beam_width,
                                seed=seed, constrained=not unconstrained,

@@ -175,3 +175,15 @@ def test_bench_smiles_refuses_valid_first_without_beam(mol_run, capsys):
     assert _script("bench_smiles").main([str(mol_run), "--valid-first"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "beam" in err
+
+
+def test_decode_command_takes_the_decoding_options(mol_run, tmp_path):
+    import json
+
+    latents = tmp_path / "z.json"
+    latents.write_text(json.dumps([[0.0] * 4, [0.5] * 4]))
+    out = runner.invoke(app, ["decode", str(mol_run), str(latents), "--method", "beam",
+                              "--beam-width", "3", "--grammar", "--valid-first", "--json"])
+    assert out.exit_code == 0, out.output
+    assert "beam" in _one_line_error(runner.invoke(
+        app, ["decode", str(mol_run), str(latents), "--valid-first"]))
