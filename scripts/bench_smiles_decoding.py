@@ -28,9 +28,9 @@ import json
 import sys
 import time
 
-import numpy as np
 import torch
 
+from automata.atomic import atomic_write_text
 from seqvae.errors import SeqVAEError
 from seqvae.evaluate import _reconstruction, sample_items
 from seqvae.runs import load_molecule_runs
@@ -176,9 +176,9 @@ def main(argv=None) -> int:
                   f"{_fmt(row.get('reconstruction'), 7)}{_fmt(row['seconds_per_1000'], 7)}"
                   f"{_fmt(row.get('recon_seconds_per_1000'), 9)}  {why}", flush=True)
     if args.json_out:
-        with open(args.json_out, "w") as fh:
-            json.dump({"run": args.run, "samples": args.samples, "items": len(heldout),
-                       "seed": args.seed, "rows": rows}, fh, indent=1)
+        atomic_write_text(args.json_out, json.dumps(
+            {"run": args.run, "samples": args.samples, "items": len(heldout),
+             "seed": args.seed, "rows": rows}, indent=1))
     return 0
 
 

@@ -2,24 +2,27 @@
 
 :class:`SmilesGrammarConstraint` follows, per row of a batched decode, the part
 of the SMILES grammar that a left-to-right decoder most often breaks: branch
-depth, which ring-closure labels are open (and which of them were opened on the
-current atom), and the class of the previous token. Under it a decoder cannot
-emit
+depth and the branch points of open branches, which ring-closure labels are open and
+which atom opened each, the current atom and its chain neighbour, and the class of
+the previous token. Under it a decoder cannot emit
 
 * ``)`` at depth 0, right after ``(`` or after a bond; ``(`` at the start, right
   after ``(`` or after a bond;
 * a bond that is not followed by an atom (or, right after an atom, a ring label);
 * a ring label after ``)``, ``(``, ``.`` or at the start, or one that closes on
-  the atom that opened it (``C11``) or on that atom's chain neighbour (``C1C1``:
-  the two are bonded already);
+  the atom that opened it (``C11``), on that atom's chain neighbour (``C1C1``: the
+  two are bonded already), or on an atom that a ring of the same opener closed on
+  already (``C12CC12``: a second bond between one pair of atoms);
 * EOS while a branch or ring label is open, or right after a bond, ``(`` or ``.``;
 * a token after which the structure can no longer be closed within ``max_len``
   tokens: when the remaining steps are just enough, only the tokens of a
-  shortest completion are left.
+  shortest completion are left (counted exactly, so a real SMILES of exactly
+  ``max_len`` tokens still passes).
 
 It is a syntax check only: valences, aromaticity (kekulization) and chirality
-remain RDKit's business. It never forbids a string RDKit's canonical SMILES
-writer produces (the tests teacher-force real molecules through it).
+remain RDKit's business. It is meant never to forbid a SMILES string RDKit
+writes: the tests teacher-force canonical, Kekulé and random spellings of real
+molecules through it.
 
 Grammars are registered by the name of the tokenizer pattern they read
 (:data:`GRAMMARS`); :func:`grammar_constraint` picks the one of a tokenizer.

@@ -163,12 +163,18 @@ def test_decoding_benchmark_refuses_bad_values(mol_run, capsys, argv, needle):
     assert out.out == "" and len(out.err.strip().splitlines()) == 1 and needle in out.err
 
 
-def test_decoding_benchmark_prints_a_row_per_decoder(mol_run, capsys):
+def test_decoding_benchmark_prints_a_row_per_decoder(mol_run, capsys, tmp_path):
+    import json
+
     assert _script("bench_smiles_decoding").main(
         [str(mol_run), "--samples", "6", "--items", "4", "--no-fcd",
-         "--decoders", "greedy,beam2+grammar+valid-first"]) == 0
+         "--decoders", "greedy,beam2+grammar+valid-first", "--json",
+         str(tmp_path / "rows.json")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [ln.split()[1] for ln in lines[2:]] == ["greedy", "beam2+grammar+valid-first"]
+    rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
+    assert [r["decoder"] for r in rows] == ["greedy", "beam2+grammar+valid-first"]
+    assert all(0 <= r["validity"] <= 1 and 0 <= r["reconstruction"] <= 1 for r in rows)
 
 
 def test_bench_smiles_refuses_valid_first_without_beam(mol_run, capsys):
