@@ -163,12 +163,13 @@ def main(argv=None) -> int:
         print(f"fcd: {out['fcd_reason']}")
     print()
     rec = out["reconstruction"]
-    print(f"{'reconstruction':<34}{'share':>8}")
-    print(f"{'ours, ' + run.decoding.label() + ' exact (z = mu)':<34}"
-          f"{_fmt(rec['greedy_exact']):>8}")
-    print(f"{'ours, ' + rec['protocol']:<34}{_fmt(rec['sampled']):>8}")
+    mine = f"ours, {run.decoding.label()} exact (z = mu)"
+    width = max(34, len(mine) + 2, len(rec["protocol"]) + 8)
+    print(f"{'reconstruction':<{width}}{'share':>8}")
+    print(f"{mine:<{width}}{_fmt(rec['greedy_exact']):>8}")
+    print(f"{'ours, ' + rec['protocol']:<{width}}{_fmt(rec['sampled']):>8}")
     for name, value in ZINC_RECONSTRUCTION:
-        print(f"{name + ' (ZINC, 10 x 100)':<34}{value:>8.3f}")
+        print(f"{name + ' (ZINC, 10 x 100)':<{width}}{value:>8.3f}")
     print(f"active units {out['active_units']} of {run.d_z}, KL {out['kl']:.2f} nats\n")
     print(f"{'threads':<10}{'train seq/s':>12}")
     for threads in [int(t) for t in args.speed_threads.split(",") if t.strip()]:
