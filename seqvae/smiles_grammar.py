@@ -150,29 +150,33 @@ class SmilesGrammarConstraint(DecodeConstraint):
                 _FIXED + 2 * L)
 
     @staticmethod
-    def _closing(depth, openers, mult, bonded, cur, pred, *, y0, anchored, base):
+    def _closing(depth, openers, mult, bonded, cur, pred, *, y0, anchors, base):
         """Tokens of the shortest completion (EOS not counted) of rows in this situation.
 
         ``openers`` (B, L): the atom that opened each ring label (closed: negative);
         ``mult``: how many open rings that label's opener has; ``bonded``: whether a ring
-        of that opener closed on the current atom already.
+        of that opener closed on the current atom already; ``anchors`` (B, A): the atoms
+        the first new atom may bond to (the current atom, or a branch point reached by
+        closing branches first; ``_NONE``: none, after "."); ``base`` (B,): atoms that
+        must come anyway.
 
         Every open ring needs its label once more and every branch its ")". Atoms: a
         ring may close on the current atom (``y0``: a ring label may come next) unless
-        that atom or its chain neighbour opened it, or a ring from the same atom closed
+        that atom or its chain neighbour opened it, or a ring of the same opener closed
         there already (two ring bonds between one pair of atoms); on the first new atom
-        unless the current atom opened it (the new atom bonds to it, when
-        ``anchored``); on any later one. Rings of one opener close on distinct atoms.
-        So the new atoms needed are the most, over the openers, of their open rings
-        less what the current atom takes, plus one for the current atom's own rings;
-        ``base`` (B,) is a floor (an atom that must come anyway).
+        unless its anchor opened it (they are bonded); on any later one. Rings of one
+        opener close on distinct atoms. So with a chain of new atoms the count is the
+        most, over the openers, of their open rings less what the current atom takes,
+        plus one for the anchor's own, with the best anchor.
         """
         is_open = openers >= 0
         avail0 = (y0[:, None] & is_open & (openers != cur[:, None])
                   & (openers != pred[:, None]) & ~bonded)
-        adj1 = anchored[:, None] & (openers == cur[:, None])
-        req = np.where(is_open, mult - avail0 + adj1, 0)
-        atoms = np.maximum(base, req.max(1) if req.shape[1] else 0)
+        need = np.where(is_open, mult - avail0, -1)          # new atoms each ring's opener needs
+        most = np.maximum(base, need.max(1, initial=0))
+        own = is_open[:, :, None] & (openers[:, :, None] == anchors[:, None, :])
+        anchor_need = np.where(own, need[:, :, None], -1).max(1, initial=-1) + 1  # (B, A)
+        atoms = np.maximum(most[:, None], anchor_need).min(1)
         return depth + is_open.sum(1) + atoms
 
     def allowed(self, state: ConstraintState) -> np.ndarray:
@@ -191,40 +195,53 @@ class SmilesGrammarConstraint(DecodeConstraint):
         unbonded = np.zeros_like(bonded)
         after_atom = (prev == P_ATOM) | (prev == P_RING)
         chain_end = after_atom | (prev == P_CLOSE)  # an atom's bonds may be complete here
-        anchored = ~((prev == P_START) | (prev == P_DOT))  # the next atom bonds to `cur`
         yes, no = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
         zero, one = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
         none = np.full(n, _NONE, dtype=np.int64)
+        # The branch points of open branches: after a ring label (or with ")" next) the
+        # chain may go on from any of them once the branches above it are closed.
+        levels = max(int(depth.max(initial=0)), 1)
+        points = x[:, stack0:stack0 + levels]
+        inside = np.arange(levels)[None, :] < depth[:, None]
+        free = np.concatenate([cur[:, None], np.where(inside, points, cur[:, None])], 1)
+        top = x[np.arange(n), stack0 + np.maximum(depth - 1, 0)]
+        # after ")": the branch point it returns to, and the ones below it
+        below = np.arange(levels)[None, :] < (depth - 1)[:, None]
+        free_after_close = np.concatenate([top[:, None], np.where(below, points, top[:, None])],
+                                          1)
         # After the next token the row must still close within the steps left.
         budget = self.max_len - state.pos - 1
 
         def fits(d, op, m, bo, c, p, **how):
             return self._closing(d, op, m, bo, c, p, **how) <= budget
 
-        # A new atom: the chain goes on from it; it bonds to `cur` when anchored.
+        # A new atom: the chain goes on from it (it opened no ring, so it is the best anchor).
         atom_ok = fits(depth, openers, mult, unbonded, _NEW + zero,
-                       np.where(anchored, cur, _NONE), y0=yes, anchored=yes, base=zero)
+                       np.where((prev == P_START) | (prev == P_DOT), _NONE, cur), y0=yes,
+                       anchors=(_NEW + zero)[:, None], base=zero)
         # A bond after an atom may carry a ring closure (then no atom must follow it, as
         # long as some open ring may close here); one after "(" or ")" needs an atom.
         closable = (is_open & (openers != cur[:, None]) & (openers != pred[:, None])
                     & ~bonded)
-        bond_ring_ok = fits(depth, openers, mult, bonded, cur, pred, y0=yes, anchored=yes,
-                            base=(~closable.any(1)).astype(np.int64))
-        bond_atom_ok = fits(depth, openers, mult, unbonded, cur, none, y0=no, anchored=yes,
-                            base=one)
-        top = x[np.arange(n), stack0 + np.maximum(depth - 1, 0)]
+        ring_next = closable.any(1)
+        bond_ring_ok = fits(depth, openers, mult, bonded, cur, pred, y0=yes,
+                            anchors=np.where(ring_next[:, None], free, cur[:, None]),
+                            base=(~ring_next).astype(np.int64))
+        bond_atom_ok = fits(depth, openers, mult, unbonded, cur, none, y0=no,
+                            anchors=cur[:, None], base=one)
         ok = {
             ATOM: atom_ok,
             BOND: (after_atom & bond_ring_ok)
             | (((prev == P_OPEN) | (prev == P_CLOSE)) & bond_atom_ok),
             OPEN: chain_end & self._has_close
-            & fits(depth + 1, openers, mult, unbonded, cur, none, y0=no, anchored=yes,
-                   base=one),
+            & fits(depth + 1, openers, mult, unbonded, cur, none, y0=no,
+                   anchors=cur[:, None], base=one),
             CLOSE: chain_end & (depth > 0)
-            & fits(depth - 1, openers, mult, unbonded, top, none, y0=no, anchored=yes,
-                   base=(r > 0).astype(np.int64)),
+            & fits(depth - 1, openers, mult, unbonded, top, none, y0=no,
+                   anchors=free_after_close, base=(r > 0).astype(np.int64)),
             DOT: chain_end
-            & fits(depth, openers, mult, unbonded, cur, none, y0=no, anchored=no, base=one),
+            & fits(depth, openers, mult, unbonded, cur, none, y0=no,
+                   anchors=none[:, None], base=one),
         }
         out = np.zeros((n, self.vocab_size), dtype=bool)
         for kind, rows in ok.items():
@@ -237,7 +254,7 @@ class SmilesGrammarConstraint(DecodeConstraint):
             opened = fits(depth, np.concatenate([openers, cur[:, None]], 1),
                           np.concatenate([mult + at_cur, (h + 1)[:, None]], 1),
                           np.concatenate([bonded, no[:, None]], 1), cur, pred,
-                          y0=yes, anchored=yes, base=zero)
+                          y0=yes, anchors=free, base=zero)
             rings = np.where(is_open, False, (ring_prev & opened)[:, None])
             for j in np.flatnonzero(closable.any(0)):
                 # Closing j: its opener has one ring fewer and is bonded here from now on.
@@ -245,7 +262,7 @@ class SmilesGrammarConstraint(DecodeConstraint):
                 op[:, j] = _NONE
                 same_j = openers == openers[:, j:j + 1]
                 fit = fits(depth, op, mult - same_j, bonded | same_j, cur, pred,
-                           y0=yes, anchored=yes, base=zero)
+                           y0=yes, anchors=free, base=zero)
                 rings[:, j] |= closable[:, j] & ring_prev & fit
             out[:, self._ring_ids] = rings
         out[:, self._eos] = chain_end & (depth == 0) & (r == 0)

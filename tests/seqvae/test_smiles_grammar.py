@@ -182,3 +182,56 @@ def test_grammar_is_chosen_by_tokenizer_and_refused_elsewhere():
         SmilesGrammarConstraint(RegexTokenizer.fit(["CCO"]), 0)
     with pytest.raises(TokenizerError, match="atom"):
         SmilesGrammarConstraint(RegexTokenizer.fit(["()"]), 5)
+
+
+def _shortest_completion(c, state, limit):
+    """Fewest tokens after which ``c`` (a constraint whose length limit never binds here)
+    allows EOS, by breadth-first search over every token it allows; None past ``limit``."""
+    eos, pad = c.tokenizer.eos_id, c.tokenizer.pad_id
+    frontier = state
+    for depth in range(limit + 1):
+        allowed = c.allowed(frontier)
+        if allowed[:, eos].any():
+            return depth
+        allowed[:, [eos, pad]] = False
+        rows, toks = np.nonzero(allowed)
+        frontier = c.advance(frontier.index(rows), toks)
+    return None
+
+
+def test_the_reserve_is_exactly_the_shortest_completion():
+    # Small vocabulary, so that the search over every continuation stays small.
+    tok = RegexTokenizer.fit(["C1CC2CC12", "C(=O)O", "c1ccccc1"])
+    free = SmilesGrammarConstraint(tok, 60)
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(60):
+        # a random prefix of up to 7 tokens under the grammar alone
+        state, prefix = free.start(1), []
+        for _ in range(int(rng.integers(0, 8))):
+            allowed = free.allowed(state)[0]
+            allowed[[tok.eos_id, tok.pad_id]] = False
+            t = int(rng.choice(np.flatnonzero(allowed)))
+            prefix.append(t)
+            state = free.advance(state, [t])
+        # the fewest tokens each continuation needs before EOS
+        need = {}
+        allowed = free.allowed(state)[0]
+        for t in np.flatnonzero(allowed):
+            if t != tok.eos_id:
+                need[int(t)] = _shortest_completion(free, free.advance(state, [t]), 4)
+        for max_len in range(len(prefix) + 1, len(prefix) + 5):
+            tight = SmilesGrammarConstraint(tok, max_len)
+            s = tight.start(1)
+            for t in prefix:
+                if not tight.allowed(s)[0, t]:
+                    break
+                s = tight.advance(s, [t])
+            else:
+                left = max_len - len(prefix) - 1   # tokens after the next one, before EOS
+                got = tight.allowed(s)[0]
+                for t, n in need.items():
+                    expected = n is not None and n <= left
+                    assert got[t] == expected, (tok.tokens(prefix), tok.tokens([t]), max_len)
+                    checked += 1
+    assert checked > 500
