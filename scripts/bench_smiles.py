@@ -164,10 +164,12 @@ def main(argv=None) -> int:
     print()
     rec = out["reconstruction"]
     mine = f"ours, {run.decoding.label()} exact (z = mu)"
-    width = max(34, len(mine) + 2, len(rec["protocol"]) + 8)
+    width = max(34, len(mine) + 2, len(rec["protocol"]) + 8, len(run.decoding.label()) + 30)
     print(f"{'reconstruction':<{width}}{'share':>8}")
     print(f"{mine:<{width}}{_fmt(rec['greedy_exact']):>8}")
     print(f"{'ours, ' + rec['protocol']:<{width}}{_fmt(rec['sampled']):>8}")
+    posterior = f"ours, {args.encodes} encodes x 1 {run.decoding.label()} decode"
+    print(f"{posterior:<{width}}{_fmt(rec['posterior']):>8}")
     for name, value in ZINC_RECONSTRUCTION:
         print(f"{name + ' (ZINC, 10 x 100)':<{width}}{value:>8.3f}")
     print(f"active units {out['active_units']} of {run.d_z}, KL {out['kl']:.2f} nats\n")

@@ -15,6 +15,10 @@ prints). Keys:
     The encode x decode protocol: each item is encoded ``encodes`` times
     (z ~ q(z|x)) and each z decoded ``decodes`` times with temperature-1
     sampling; the share of exact matches.
+``reconstruction_posterior``
+    Each of the same items encoded ``encodes`` times (z ~ q(z|x)) and each z
+    decoded once by the run's point decoder: how far from the mean a code still
+    decodes to its molecule, without the decoder's sampling noise.
 ``prior_well_formed`` / ``prior_well_formed_unconstrained``
     Share of decodes of z ~ N(0, I) that parse (with / without the constraint).
 ``prior_synchronizing``, ``prior_strongly_connected``
@@ -27,7 +31,7 @@ prints). Keys:
 ``prior_reset_length_hist`` / ``train_reset_length_hist``, ``reset_length_tv``
     Reset-length distributions (share per length) and their total-variation distance.
 ``reconstruction``
-    ``{"greedy_exact", "sampled", "protocol"}``: the two reconstruction figures
+    ``{"greedy_exact", "sampled", "posterior", "protocol"}``: the reconstruction figures
     together, on a seeded random sample of the evaluation items.
 ``validity``, ``unique@1000``, ``unique@10000``, ``novelty``, ``intdiv1``, ...
     The domain's own metrics (:meth:`~seqvae.domains.Domain.extra_metrics`):
@@ -54,6 +58,7 @@ from .scoring import ScoreCache, score_decodes
 from .train import pad_sequences
 
 __all__ = ["REQUIRED_KEYS", "evaluate", "sample_items", "reconstruction", "reconstruction_sampled",
+           "reconstruction_posterior",
            "latent_stats", "prior_samples", "train_reset_lengths"]
 
 REQUIRED_KEYS = ("reconstruction_exact", "prior_well_formed", "prior_well_formed_unconstrained",
@@ -109,14 +114,37 @@ def _reconstruction_sampled(run: Run, ref: list[list[int]], *, encodes: int, dec
                             seed: int, temperature: float = 1.0) -> float:
     if not ref:
         return float("nan")
+    z = _posterior_draws(run, ref, encodes, seed)
+    z = np.repeat(z, decodes, axis=0)
+    out = run.decode(z, method="sample", temperature=temperature, seed=seed)
+    per = encodes * decodes
+    hits = [out[i] == ref[i // per] for i in range(len(out))]
+    return float(np.mean(hits))
+
+
+def _posterior_draws(run: Run, ref: list[list[int]], encodes: int, seed: int) -> np.ndarray:
+    """``encodes`` draws z ~ q(z|x) per item, item-major, shape (len(ref) * encodes, d_z)."""
     mu, lv = run.encode_ids(ref)
     rng = np.random.default_rng(seed)
     std = np.exp(0.5 * lv)
     z = (mu[:, None, :] + rng.standard_normal((len(ref), encodes, run.d_z)) * std[:, None, :])
-    z = np.repeat(z.reshape(-1, run.d_z), decodes, axis=0).astype(np.float32)
-    out = run.decode(z, method="sample", temperature=temperature, seed=seed)
-    per = encodes * decodes
-    hits = [out[i] == ref[i // per] for i in range(len(out))]
+    return z.reshape(-1, run.d_z).astype(np.float32)
+
+
+def reconstruction_posterior(run: Run, items: Sequence, *, encodes: int = 10,
+                             seed: int = 0) -> float:
+    """Share of exact reconstructions when each item is encoded ``encodes`` times
+    (z ~ q(z|x)) and each z is decoded once by the run's point decoder (greedy, or
+    the beam of :meth:`~seqvae.runs.Run.use_decoding`)."""
+    return _reconstruction_posterior(run, _token_ids(run, items), encodes=encodes, seed=seed)
+
+
+def _reconstruction_posterior(run: Run, ref: list[list[int]], *, encodes: int,
+                              seed: int) -> float:
+    if not ref:
+        return float("nan")
+    out = run.decode(_posterior_draws(run, ref, encodes, seed))
+    hits = [out[i] == ref[i // encodes] for i in range(len(out))]
     return float(np.mean(hits))
 
 
@@ -270,10 +298,13 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
     out["reconstruction_sampled"] = (_reconstruction_sampled(
         run, ref[:sampled_items], encodes=encodes, decodes=decodes, seed=seed)
         if ref else None)
+    out["reconstruction_posterior"] = (_reconstruction_posterior(
+        run, ref[:sampled_items], encodes=encodes, seed=seed) if ref else None)
     out["reconstruction_protocol"] = (f"{min(len(items), sampled_items)} random items x "
                                       f"{encodes} encodes x {decodes} decodes")
     out["reconstruction"] = {"greedy_exact": out["reconstruction_exact"],
                              "sampled": out["reconstruction_sampled"],
+                             "posterior": out["reconstruction_posterior"],
                              "protocol": out["reconstruction_protocol"]}
     tick()
     rts = (train_reset_lengths(run, seed=seed) if "reset_length" in run.domain.score_fields

@@ -8,7 +8,8 @@ import torch
 from automata.dfa import DFA
 from automata.generate import random_tables
 from seqvae.domains import AutomataDomain, StringDomain
-from seqvae.evaluate import REQUIRED_KEYS, evaluate, latent_stats, prior_samples, reconstruction
+from seqvae.evaluate import (REQUIRED_KEYS, evaluate, latent_stats, prior_samples, reconstruction,
+                             reconstruction_posterior)
 from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
 from seqvae.runs import train
 
@@ -31,7 +32,8 @@ def test_evaluate_keys_and_ranges(run):
     for key in REQUIRED_KEYS:
         assert key in out
     assert out["prior_well_formed"] == 1.0  # constrained decoding
-    for key in ("reconstruction_exact", "reconstruction_sampled", "prior_synchronizing",
+    for key in ("reconstruction_exact", "reconstruction_sampled", "reconstruction_posterior",
+                "prior_synchronizing",
                 "prior_unique", "prior_novel", "prior_strongly_connected",
                 "prior_well_formed_unconstrained"):
         assert 0.0 <= out[key] <= 1.0, key
@@ -80,3 +82,25 @@ def test_strings_domain_evaluates():
     # automata-only fields stay out of a strings evaluation
     assert not {"prior_synchronizing", "prior_strongly_connected"} & set(out)
     assert 0.0 <= out["prior_well_formed_unconstrained"] <= 1.0
+
+
+def test_posterior_reconstruction_collapses_to_the_mean_decode(monkeypatch):
+    """With q(z|x) squeezed to its mean every draw decodes like z = mu, so the posterior
+    figure equals the exact one; each item is compared with its own draws only."""
+    dom = AutomataDomain(AutomatonTokenizer(3, 2))
+    items = [DFA(t) for t in random_tables(60, 3, 2, np.random.default_rng(0))]
+    run = train(items, dom, model_config=SMALL,
+                train_config=dict(epochs=40, batch_size=16, test_fraction=0.1))
+    items = list(run.train_items)
+    exact = reconstruction(run, items)
+    assert 0.0 < exact < 1.0  # both hits and misses, so a misaligned comparison shows
+    encode = run.encode_ids
+
+    def tight(ids, **kw):
+        mu, lv = encode(ids, **kw)
+        return mu, np.full_like(lv, -60.0)
+
+    monkeypatch.setattr(run, "encode_ids", tight)
+    assert reconstruction_posterior(run, items, encodes=3) == pytest.approx(exact)
+    monkeypatch.undo()
+    assert 0.0 <= reconstruction_posterior(run, items, encodes=3, seed=1) <= 1.0
