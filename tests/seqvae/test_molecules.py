@@ -227,7 +227,7 @@ def test_eval_json_has_the_moses_keys(smiles_run):
     for key in MOSES_KEYS:
         assert key in out, key
     assert 0.0 <= out["validity"] <= 1.0 and out["moses_samples"] == 60
-    assert set(out["reconstruction"]) == {"greedy_exact", "sampled", "protocol"}
+    assert set(out["reconstruction"]) == {"greedy_exact", "sampled", "posterior", "protocol"}
     assert "synchronizing" not in json.dumps(out)  # automata fields stay out
 
 
