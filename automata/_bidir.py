@@ -278,6 +278,8 @@ class _DepthFirst:
         self.prune_depth = prune_depth
         self.best = None
         self.base = fwd.depth + bwd.depth
+        # The forward keys stay fixed for the whole phase.
+        self.largest = KB._largest_row(fwd.keys)
         # Per depth: parents, letters, and the offset of the chunk expanded.
         self.path: list[tuple[np.ndarray, np.ndarray]] = []
         self.offsets: list[int] = []
@@ -316,7 +318,7 @@ class _DepthFirst:
         self.path.append((parent, letter))
         t_step = time.perf_counter() - clock
         clock = time.perf_counter()
-        i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
+        i, j = KB._meet(self.fwd.keys, new, bwd.full, bwd.nbits, bwd.threads, self.largest)
         t_meet = time.perf_counter() - clock
         if t_step + t_meet >= _LOG_MIN_SECONDS:
             LAST_RUN["steps"].append(("D", bwd.depth + t + 1, new.shape[0], t_step, t_meet))
@@ -410,9 +412,10 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
             need = held + side.step_cost(k)
             if side.size * k >= _EXACT_ESTIMATE_ROWS:
                 # After the step, the meet copies the complements of the
-                # backward level (k times its size when that side steps).
+                # backward level (k times its size when that side steps),
+                # with their row numbers, walk order and marks.
                 b_next = bwd.size * (k if side is bwd else 1)
-                need = max(need, held + side.size * k * (2 * row + 6) + b_next * (row + 1))
+                need = max(need, held + side.size * k * (2 * row + 6) + b_next * (row + 17))
             go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
             if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
                 # Growth rates mean little while the levels are small (backward

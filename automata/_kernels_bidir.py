@@ -580,23 +580,80 @@ def _unstored_forward_step(keys, tab, full):
     return new[keep], parent[keep], letter[keep]
 
 
+@njit(cache=True, inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
 @njit(cache=True)
-def _meet_serial(fwd_keys, bwd_level, full, nbits):
+def _row_sizes(X):
+    """Number of bits set in every row of X."""
+    out = np.empty(X.shape[0], dtype=np.int32)
+    for i in range(X.shape[0]):
+        c = 0
+        for w in range(X.shape[1]):
+            c += _popcount(X[i, w])
+        out[i] = c
+    return out
+
+
+@njit(cache=True)
+def _largest_row(X):
+    """Most bits set in a row of X (-1 for no rows)."""
+    best = -1
+    for i in range(X.shape[0]):
+        c = 0
+        for w in range(X.shape[1]):
+            c += _popcount(X[i, w])
+        best = max(best, c)
+    return best
+
+
+@njit(cache=True)
+def _meet_queries(bwd_level, full, largest):
+    """The complements of the backward sets that may contain a forward set,
+    with their row indices: a set with fewer states than the smallest image
+    contains none, so its complement (more bits than the largest forward
+    key) is never queried. On random automata about half of a deep
+    backward level is so small, and those queries are the dear ones: their
+    dense complements walk deep before they fail."""
+    m, W = bwd_level.shape
+    sel = np.empty(m, dtype=np.int64)
+    cnt = 0
+    for i in range(m):
+        c = 0
+        for w in range(W):
+            c += _popcount(~bwd_level[i, w] & full[w])
+        if c <= largest:
+            sel[cnt] = i
+            cnt += 1
+    out = np.empty((cnt, W), dtype=np.uint64)
+    for t in range(cnt):
+        for w in range(W):
+            out[t, w] = ~bwd_level[sel[t], w] & full[w]
+    return out, sel[:cnt]
+
+
+@njit(cache=True)
+def _meet_serial(fwd_keys, bwd_level, full, nbits, largest):
     """:func:`_meet` on one thread."""
     no, yes = _runtime_flags(nbits)
-    # The complements are a scratch copy: the walk may permute them in place.
-    found = np.zeros(bwd_level.shape[0], dtype=np.bool_)
+    bcomp, sel = _meet_queries(bwd_level, full, largest)
+    found = np.zeros(bcomp.shape[0], dtype=np.bool_)
     stop = np.zeros(1, dtype=np.bool_)
-    _walk(fwd_keys, _complement(bwd_level, full), np.arange(bwd_level.shape[0]), found, stop,
-          nbits, no, yes)
+    _walk(fwd_keys, bcomp, np.arange(bcomp.shape[0]), found, stop, nbits, no, yes)
     if not stop[0]:
         return -1, -1
-    bcomp = _complement(bwd_level, full)
+    # The walk permuted the queries: once per search, build them again.
+    bcomp, sel = _meet_queries(bwd_level, full, largest)
     j = np.argmax(_covered(fwd_keys, bcomp, nbits, no, no))
-    return _find_cover(fwd_keys, bcomp, j), j
+    return _find_cover(fwd_keys, bcomp, j), sel[j]
 
 
-def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
+def _meet(fwd_keys, bwd_level, full, nbits, threads=1, largest=None):
     """A pair (i, j) with forward set i contained in backward set j, or (-1, -1).
 
     F ⊆ B iff ~B ⊆ ~F: the query runs on the dense complements, which prune
@@ -605,12 +662,16 @@ def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
     meet, the smallest such j is taken (one more full query, at most once per
     search), and the first forward set i inside it. Only large levels are
     split between threads (domination queries stay on small levels, so they
-    never are)."""
+    never are). ``largest``: the most bits of a forward key, when the caller
+    knows it (computed otherwise); backward sets whose complements have more
+    are not queried."""
+    if largest is None:
+        largest = _largest_row(fwd_keys)
     if threads < 2 or bwd_level.shape[0] < _PARALLEL_MIN_ROWS:
-        i, j = _meet_serial(fwd_keys, bwd_level, full, nbits)
+        i, j = _meet_serial(fwd_keys, bwd_level, full, nbits, largest)
         return int(i), int(j)
-    bcomp = _complement(bwd_level, full)
+    bcomp, sel = _meet_queries(bwd_level, full, largest)
     if not _covered_parallel(fwd_keys, bcomp, nbits, False, True, threads).any():
         return -1, -1
     j = int(np.argmax(_covered_parallel(fwd_keys, bcomp, nbits, False, False, threads)))
-    return int(_find_cover(fwd_keys, bcomp, j)), j
+    return int(_find_cover(fwd_keys, bcomp, j)), int(sel[j])

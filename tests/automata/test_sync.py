@@ -526,6 +526,47 @@ def test_meet_is_the_same_pair_on_any_thread_count():
     assert 10 < hits < 80
 
 
+def test_meet_skips_backward_sets_smaller_than_every_image():
+    # The meet leaves out backward sets with fewer states than the smallest
+    # image (their complements have more bits than any forward key): the
+    # pair must be the brute-force one whether the bound is given or
+    # computed, with images and preimages of widely mixed sizes so that
+    # about half of the backward sets are left out.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(15)
+    skipped = hits = 0
+    for trial in range(120):
+        W = 1 + trial % 2
+        n = 64 * W - int(rng.integers(0, 20))
+        full = np.zeros(W, dtype=np.uint64)
+        for q in range(n):
+            full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
+        images = _random_family(rng, int(rng.integers(1, 40)), W, rng.choice([0.3, 0.5])) & full
+        images = images[[int(KB._row_sizes(images[i:i + 1])[0]) > 0 for i in range(len(images))]]
+        if len(images) == 0:
+            continue
+        keys = KB._complement(images, full)
+        keys = keys[KB._sort_unique(keys)]
+        level = np.concatenate([_random_family(rng, 20, W, d) & full for d in (0.05, 0.4, 0.75)])
+        level = level[KB._sort_unique(level)]
+        imgs = KB._complement(keys, full)
+        inside = [[all((int(x) & ~int(y)) == 0 for x, y in zip(f, b)) for f in imgs] for b in level]
+        want_j = next((j for j, row in enumerate(inside) if any(row)), -1)
+        want = (-1, -1) if want_j < 0 else (inside[want_j].index(True), want_j)
+        largest = KB._largest_row(keys)
+        assert largest == max(int(KB._row_sizes(keys[i:i + 1])[0]) for i in range(len(keys)))
+        queries, sel = KB._meet_queries(level, full, largest)
+        sizes = KB._row_sizes(level)
+        assert sel.tolist() == [j for j in range(len(level)) if n - sizes[j] <= largest]
+        assert np.array_equal(queries, KB._complement(level[sel], full))
+        skipped += len(level) - len(sel)
+        for threads in (1, 2):
+            assert KB._meet(keys, level, full, 64 * W, threads) == want
+            assert KB._meet(keys, level, full, 64 * W, threads, largest) == want
+        hits += want_j >= 0
+    assert 10 < hits < 110 and skipped > 1000
+
+
 def test_threaded_search_finds_the_same_word():
     # Levels above the threading threshold: the subset queries run split
     # between two threads, and the word must be the very same.
