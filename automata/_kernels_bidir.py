@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -675,3 +676,77 @@ def _meet(fwd_keys, bwd_level, full, nbits, threads=1, largest=None):
         return -1, -1
     j = int(np.argmax(_covered_parallel(fwd_keys, bcomp, nbits, False, False, threads)))
     return int(_find_cover(fwd_keys, bcomp, j)), int(sel[j])
+
+
+@njit(cache=True)
+def _dominated_in_family(X, reducers):
+    """Mask over the rows of X (distinct or not): the row lies inside
+    another row among the ``reducers`` rows of X with the most bits, so it
+    can be dropped (for preimages: its descendants lie inside that row's,
+    which are kept). Of equal rows exactly one stays.
+
+    A full subset join of a large family costs far more than it saves (its
+    sparse queries walk most of a trie), but a few thousand large rows catch
+    most dominated rows, and against so few a query is an AND of bitmaps:
+    one bitmap per state over the reducers, ANDed over the row's states
+    until it is empty (usually after a handful of states)."""
+    m, W = X.shape
+    dead = np.zeros(m, dtype=np.bool_)
+    R = min(reducers, m)
+    if R == 0:
+        return dead
+    sizes = _row_sizes(X)
+    red = np.argsort(-sizes, kind="mergesort")[:R]
+    RW = (R + 63) >> 6
+    holders = np.zeros((64 * W, RW), dtype=np.uint64)
+    own = np.full(m, -1, dtype=np.int64)
+    for r in range(R):
+        i = red[r]
+        own[i] = r
+        for w in range(W):
+            x = X[i, w]
+            while x != U0:
+                t = trailing_zeros(x)
+                holders[64 * w + t, r >> 6] |= U1 << np.uint64(r & 63)
+                x &= x - U1
+    acc = np.empty(RW, dtype=np.uint64)
+    for i in range(m):
+        ulo = 0
+        uhi = RW
+        started = False
+        for w in range(W):
+            x = X[i, w]
+            while x != U0 and ulo < uhi:
+                t = trailing_zeros(x)
+                row = 64 * w + t
+                if not started:
+                    for u in range(RW):
+                        acc[u] = holders[row, u]
+                    started = True
+                else:
+                    for u in range(ulo, uhi):
+                        acc[u] &= holders[row, u]
+                while ulo < uhi and acc[ulo] == U0:
+                    ulo += 1
+                while uhi > ulo and acc[uhi - 1] == U0:
+                    uhi -= 1
+                x &= x - U1
+        if not started or ulo >= uhi:
+            continue
+        r0 = own[i]
+        if r0 < 0:
+            dead[i] = True
+            continue
+        # A reducer itself: only a larger reducer, or an equal one listed
+        # earlier, takes its place.
+        for u in range(ulo, uhi):
+            y = acc[u]
+            while y != U0:
+                r = 64 * u + trailing_zeros(y)
+                y &= y - U1
+                if r != r0 and (sizes[red[r]] > sizes[i] or r < r0):
+                    dead[i] = True
+                    break
+            if dead[i]:
+                break
+    return dead

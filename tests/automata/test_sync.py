@@ -688,3 +688,80 @@ def test_unstored_forward_level_before_depth_first_agrees_with_reference_bfs(k, 
             checked += 1
     assert checked > 500
     assert sum(taken) > 40, "the unstored forward level was hardly built"
+
+
+def test_dominated_in_family_against_brute_force():
+    # The cheap domination pruning: a row is dropped iff one of the R rows
+    # with the most bits (stable order) contains it and is not itself (of
+    # equal rows among the reducers the first stays). Whatever R, every
+    # dropped row lies inside a kept row, so pruning loses no preimage.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(16)
+    dropped = 0
+    for trial in range(300):
+        W = 1 + trial % 3
+        m = int(rng.integers(1, 60))
+        X = _random_family(rng, m, W, rng.choice([0.05, 0.2, 0.5]))
+        X[rng.integers(0, m, size=m // 4)] = X[rng.integers(0, m, size=m // 4)]  # repeats
+        R = int(rng.choice([1, 3, 8, 64]))
+        dead = KB._dominated_in_family(X, R)
+        sizes = [sum(bin(int(x)).count("1") for x in row) for row in X]
+        red = list(np.argsort(-np.array(sizes), kind="mergesort")[:R])
+        inside = lambda a, b: all((int(x) & ~int(y)) == 0 for x, y in zip(X[a], X[b]))
+        for i in range(m):
+            want = False
+            for r, j in enumerate(red):
+                if j == i or not inside(i, j) or not sizes[i]:
+                    continue
+                if i not in red or sizes[j] > sizes[i] or r < red.index(i):
+                    want = True
+            assert dead[i] == want, (trial, i)
+            if dead[i]:
+                assert any(inside(i, j) for j in range(m) if not dead[j])
+        dropped += int(dead.sum())
+    assert dropped > 500
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_reducer_pruning_agrees_with_reference_bfs(k, monkeypatch):
+    # The domination pruning of depth-first chunks by their largest sets,
+    # forced on tiny automata (a handful of reducers from the first set on):
+    # on >= 1,000 automata per alphabet (n <= 10) the words must stay
+    # shortest, with and without a bound.
+    monkeypatch.setattr(_bidir, "_REDUCE_MIN_ROWS", 1)
+    monkeypatch.setattr(_bidir, "_DFS_REDUCERS_NEAR", 6)
+    monkeypatch.setattr(_bidir, "_DFS_REDUCERS_FAR", 16)
+    from automata import _kernels_bidir as KB
+    real = KB._dominated_in_family
+    dropped = []
+
+    def spy(X, reducers):
+        dead = real(X, reducers)
+        dropped.append(int(dead.sum()))
+        return dead
+
+    monkeypatch.setattr(KB, "_dominated_in_family", spy)
+    rng = np.random.default_rng(400 + k)
+    checked = 0
+    for n in range(2, 11):
+        for table in random_tables(rng, 130, n, k):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None:
+                continue
+            for upper in (None, eppstein(dfa)):
+                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
+                                            force_dfs=True)
+                assert len(word) == len(ref) and dfa.is_reset_word(word)
+            checked += 1
+    assert checked > 500
+    assert sum(dropped) > 20, "the depth-first phase hardly pruned"
+    for build, formula in ((cerny, lambda n: (n - 1) ** 2),
+                           (wielandt, lambda n: n * n - 3 * n + 3),
+                           (h_series, lambda n: n * n - 4 * n + 6)):
+        for n in (4, 7, 12):
+            dfa = build(n)
+            for upper in (None, eppstein(dfa)):
+                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
+                                            force_dfs=True)
+                assert len(word) == formula(n) and dfa.is_reset_word(word)
