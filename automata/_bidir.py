@@ -22,7 +22,10 @@ stored runs, when that level is far smaller than the deepest level of
 preimages it saves. It then expands the last backward level in chunks sized
 to the memory left, one chunk per branch, and tests every new preimage
 against the last forward level (the deepest length unsorted). Preimages that repeat or lie inside a stored backward
-set are dropped (the stored set's own extensions are shorter). With a bound
+set are dropped (the stored set's own extensions are shorter), and so are,
+in chunks with two or more levels below, those inside one of the chunk's
+largest preimages (a cheap partial domination pruning: a fifth of a deep
+chunk on random automata, with all its descendants). With a bound
 it searches all lengths below it and tightens the bound on every hit; without
 one it deepens one length at a time. So the budget bounds memory, not
 solvability; the time limit still stops it (checked between chunks).
