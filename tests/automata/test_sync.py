@@ -612,10 +612,19 @@ def test_sort_and_membership_kernels_against_numpy():
 
 
 @pytest.mark.parametrize("k", [2, 3])
-def test_bound_and_last_length_check_agree_with_reference_bfs(k):
+def test_bound_and_last_length_check_agree_with_reference_bfs(k, monkeypatch):
     # With a bound one above rt the search must find rt, by a breadth-first
-    # meet or by the last unstored step (either side expanded); with the
-    # bound equal to rt it proves it optimal and returns it.
+    # meet or by the last unstored step (either side expanded: both must
+    # occur); with the bound equal to rt it proves it optimal and returns it.
+    from automata import _kernels_bidir as KB
+    real = KB._expand
+    sides = set()
+
+    def spy(level, tab, drop_empty):
+        sides.add("backward" if drop_empty else "forward")
+        return real(level, tab, drop_empty)
+
+    monkeypatch.setattr(KB, "_expand", spy)
     rng = np.random.default_rng(300 + k)
     phases = set()
     checked = 0
@@ -633,6 +642,7 @@ def test_bound_and_last_length_check_agree_with_reference_bfs(k):
             phases.add(_bidir.LAST_RUN["phase"])
             checked += 1
     assert checked > 500 and {"last", "bound"} <= phases
+    assert sides == {"backward", "forward"}
 
 
 def test_merge_cascade_mirrors_the_stored_runs():
