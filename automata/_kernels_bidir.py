@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -580,23 +581,80 @@ def _unstored_forward_step(keys, tab, full):
     return new[keep], parent[keep], letter[keep]
 
 
+@njit(cache=True, inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
 @njit(cache=True)
-def _meet_serial(fwd_keys, bwd_level, full, nbits):
+def _row_sizes(X):
+    """Number of bits set in every row of X."""
+    out = np.empty(X.shape[0], dtype=np.int32)
+    for i in range(X.shape[0]):
+        c = 0
+        for w in range(X.shape[1]):
+            c += _popcount(X[i, w])
+        out[i] = c
+    return out
+
+
+@njit(cache=True)
+def _largest_row(X):
+    """Most bits set in a row of X (-1 for no rows)."""
+    best = -1
+    for i in range(X.shape[0]):
+        c = 0
+        for w in range(X.shape[1]):
+            c += _popcount(X[i, w])
+        best = max(best, c)
+    return best
+
+
+@njit(cache=True)
+def _meet_queries(bwd_level, full, largest):
+    """The complements of the backward sets that may contain a forward set,
+    with their row indices: a set with fewer states than the smallest image
+    contains none, so its complement (more bits than the largest forward
+    key) is never queried. On random automata about half of a deep
+    backward level is so small, and those queries are the dear ones: their
+    dense complements walk deep before they fail."""
+    m, W = bwd_level.shape
+    sel = np.empty(m, dtype=np.int64)
+    cnt = 0
+    for i in range(m):
+        c = 0
+        for w in range(W):
+            c += _popcount(~bwd_level[i, w] & full[w])
+        if c <= largest:
+            sel[cnt] = i
+            cnt += 1
+    out = np.empty((cnt, W), dtype=np.uint64)
+    for t in range(cnt):
+        for w in range(W):
+            out[t, w] = ~bwd_level[sel[t], w] & full[w]
+    return out, sel[:cnt]
+
+
+@njit(cache=True)
+def _meet_serial(fwd_keys, bwd_level, full, nbits, largest):
     """:func:`_meet` on one thread."""
     no, yes = _runtime_flags(nbits)
-    # The complements are a scratch copy: the walk may permute them in place.
-    found = np.zeros(bwd_level.shape[0], dtype=np.bool_)
+    bcomp, sel = _meet_queries(bwd_level, full, largest)
+    found = np.zeros(bcomp.shape[0], dtype=np.bool_)
     stop = np.zeros(1, dtype=np.bool_)
-    _walk(fwd_keys, _complement(bwd_level, full), np.arange(bwd_level.shape[0]), found, stop,
-          nbits, no, yes)
+    _walk(fwd_keys, bcomp, np.arange(bcomp.shape[0]), found, stop, nbits, no, yes)
     if not stop[0]:
         return -1, -1
-    bcomp = _complement(bwd_level, full)
+    # The walk permuted the queries: once per search, build them again.
+    bcomp, sel = _meet_queries(bwd_level, full, largest)
     j = np.argmax(_covered(fwd_keys, bcomp, nbits, no, no))
-    return _find_cover(fwd_keys, bcomp, j), j
+    return _find_cover(fwd_keys, bcomp, j), sel[j]
 
 
-def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
+def _meet(fwd_keys, bwd_level, full, nbits, threads=1, largest=None):
     """A pair (i, j) with forward set i contained in backward set j, or (-1, -1).
 
     F ⊆ B iff ~B ⊆ ~F: the query runs on the dense complements, which prune
@@ -605,12 +663,90 @@ def _meet(fwd_keys, bwd_level, full, nbits, threads=1):
     meet, the smallest such j is taken (one more full query, at most once per
     search), and the first forward set i inside it. Only large levels are
     split between threads (domination queries stay on small levels, so they
-    never are)."""
+    never are). ``largest``: the most bits of a forward key, when the caller
+    knows it (computed otherwise); backward sets whose complements have more
+    are not queried."""
+    if largest is None:
+        largest = _largest_row(fwd_keys)
     if threads < 2 or bwd_level.shape[0] < _PARALLEL_MIN_ROWS:
-        i, j = _meet_serial(fwd_keys, bwd_level, full, nbits)
+        i, j = _meet_serial(fwd_keys, bwd_level, full, nbits, largest)
         return int(i), int(j)
-    bcomp = _complement(bwd_level, full)
+    bcomp, sel = _meet_queries(bwd_level, full, largest)
     if not _covered_parallel(fwd_keys, bcomp, nbits, False, True, threads).any():
         return -1, -1
     j = int(np.argmax(_covered_parallel(fwd_keys, bcomp, nbits, False, False, threads)))
-    return int(_find_cover(fwd_keys, bcomp, j)), j
+    return int(_find_cover(fwd_keys, bcomp, j)), int(sel[j])
+
+
+@njit(cache=True)
+def _dominated_in_family(X, reducers):
+    """Mask over the rows of X (distinct or not): the row lies inside
+    another row among the ``reducers`` rows of X with the most bits, so it
+    can be dropped (for preimages: its descendants lie inside that row's,
+    which are kept). Of equal rows exactly one stays.
+
+    A full subset join of a large family costs far more than it saves (its
+    sparse queries walk most of a trie), but a few thousand large rows catch
+    most dominated rows, and against so few a query is an AND of bitmaps:
+    one bitmap per state over the reducers, ANDed over the row's states
+    until it is empty (usually after a handful of states)."""
+    m, W = X.shape
+    dead = np.zeros(m, dtype=np.bool_)
+    R = min(reducers, m)
+    if R == 0:
+        return dead
+    sizes = _row_sizes(X)
+    red = np.argsort(-sizes, kind="mergesort")[:R]
+    RW = (R + 63) >> 6
+    holders = np.zeros((64 * W, RW), dtype=np.uint64)
+    own = np.full(m, -1, dtype=np.int64)
+    for r in range(R):
+        i = red[r]
+        own[i] = r
+        for w in range(W):
+            x = X[i, w]
+            while x != U0:
+                t = trailing_zeros(x)
+                holders[64 * w + t, r >> 6] |= U1 << np.uint64(r & 63)
+                x &= x - U1
+    acc = np.empty(RW, dtype=np.uint64)
+    for i in range(m):
+        ulo = 0
+        uhi = RW
+        started = False
+        for w in range(W):
+            x = X[i, w]
+            while x != U0 and ulo < uhi:
+                t = trailing_zeros(x)
+                row = 64 * w + t
+                if not started:
+                    for u in range(RW):
+                        acc[u] = holders[row, u]
+                    started = True
+                else:
+                    for u in range(ulo, uhi):
+                        acc[u] &= holders[row, u]
+                while ulo < uhi and acc[ulo] == U0:
+                    ulo += 1
+                while uhi > ulo and acc[uhi - 1] == U0:
+                    uhi -= 1
+                x &= x - U1
+        if not started or ulo >= uhi:
+            continue
+        r0 = own[i]
+        if r0 < 0:
+            dead[i] = True
+            continue
+        # A reducer itself: only a larger reducer, or an equal one listed
+        # earlier, takes its place.
+        for u in range(ulo, uhi):
+            y = acc[u]
+            while y != U0:
+                r = 64 * u + trailing_zeros(y)
+                y &= y - U1
+                if r != r0 and (sizes[red[r]] > sizes[i] or r < r0):
+                    dead[i] = True
+                    break
+            if dead[i]:
+                break
+    return dead

@@ -526,6 +526,47 @@ def test_meet_is_the_same_pair_on_any_thread_count():
     assert 10 < hits < 80
 
 
+def test_meet_skips_backward_sets_smaller_than_every_image():
+    # The meet leaves out backward sets with fewer states than the smallest
+    # image (their complements have more bits than any forward key): the
+    # pair must be the brute-force one whether the bound is given or
+    # computed, with images and preimages of widely mixed sizes so that
+    # about half of the backward sets are left out.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(15)
+    skipped = hits = 0
+    for trial in range(120):
+        W = 1 + trial % 2
+        n = 64 * W - int(rng.integers(0, 20))
+        full = np.zeros(W, dtype=np.uint64)
+        for q in range(n):
+            full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
+        images = _random_family(rng, int(rng.integers(1, 40)), W, rng.choice([0.3, 0.5])) & full
+        images = images[[int(KB._row_sizes(images[i:i + 1])[0]) > 0 for i in range(len(images))]]
+        if len(images) == 0:
+            continue
+        keys = KB._complement(images, full)
+        keys = keys[KB._sort_unique(keys)]
+        level = np.concatenate([_random_family(rng, 20, W, d) & full for d in (0.05, 0.4, 0.75)])
+        level = level[KB._sort_unique(level)]
+        imgs = KB._complement(keys, full)
+        inside = [[all((int(x) & ~int(y)) == 0 for x, y in zip(f, b)) for f in imgs] for b in level]
+        want_j = next((j for j, row in enumerate(inside) if any(row)), -1)
+        want = (-1, -1) if want_j < 0 else (inside[want_j].index(True), want_j)
+        largest = KB._largest_row(keys)
+        assert largest == max(int(KB._row_sizes(keys[i:i + 1])[0]) for i in range(len(keys)))
+        queries, sel = KB._meet_queries(level, full, largest)
+        sizes = KB._row_sizes(level)
+        assert sel.tolist() == [j for j in range(len(level)) if n - sizes[j] <= largest]
+        assert np.array_equal(queries, KB._complement(level[sel], full))
+        skipped += len(level) - len(sel)
+        for threads in (1, 2):
+            assert KB._meet(keys, level, full, 64 * W, threads) == want
+            assert KB._meet(keys, level, full, 64 * W, threads, largest) == want
+        hits += want_j >= 0
+    assert 10 < hits < 110 and skipped > 1000
+
+
 def test_threaded_search_finds_the_same_word():
     # Levels above the threading threshold: the subset queries run split
     # between two threads, and the word must be the very same.
@@ -571,10 +612,19 @@ def test_sort_and_membership_kernels_against_numpy():
 
 
 @pytest.mark.parametrize("k", [2, 3])
-def test_bound_and_last_length_check_agree_with_reference_bfs(k):
+def test_bound_and_last_length_check_agree_with_reference_bfs(k, monkeypatch):
     # With a bound one above rt the search must find rt, by a breadth-first
-    # meet or by the last unstored step (either side expanded); with the
-    # bound equal to rt it proves it optimal and returns it.
+    # meet or by the last unstored step (either side expanded: both must
+    # occur); with the bound equal to rt it proves it optimal and returns it.
+    from automata import _kernels_bidir as KB
+    real = KB._expand
+    sides = set()
+
+    def spy(level, tab, drop_empty):
+        sides.add("backward" if drop_empty else "forward")
+        return real(level, tab, drop_empty)
+
+    monkeypatch.setattr(KB, "_expand", spy)
     rng = np.random.default_rng(300 + k)
     phases = set()
     checked = 0
@@ -592,6 +642,7 @@ def test_bound_and_last_length_check_agree_with_reference_bfs(k):
             phases.add(_bidir.LAST_RUN["phase"])
             checked += 1
     assert checked > 500 and {"last", "bound"} <= phases
+    assert sides == {"backward", "forward"}
 
 
 def test_merge_cascade_mirrors_the_stored_runs():
@@ -647,3 +698,80 @@ def test_unstored_forward_level_before_depth_first_agrees_with_reference_bfs(k, 
             checked += 1
     assert checked > 500
     assert sum(taken) > 40, "the unstored forward level was hardly built"
+
+
+def test_dominated_in_family_against_brute_force():
+    # The cheap domination pruning: a row is dropped iff one of the R rows
+    # with the most bits (stable order) contains it and is not itself (of
+    # equal rows among the reducers the first stays). Whatever R, every
+    # dropped row lies inside a kept row, so pruning loses no preimage.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(16)
+    dropped = 0
+    for trial in range(300):
+        W = 1 + trial % 3
+        m = int(rng.integers(1, 60))
+        X = _random_family(rng, m, W, rng.choice([0.05, 0.2, 0.5]))
+        X[rng.integers(0, m, size=m // 4)] = X[rng.integers(0, m, size=m // 4)]  # repeats
+        R = int(rng.choice([1, 3, 8, 64]))
+        dead = KB._dominated_in_family(X, R)
+        sizes = [sum(bin(int(x)).count("1") for x in row) for row in X]
+        red = list(np.argsort(-np.array(sizes), kind="mergesort")[:R])
+        inside = lambda a, b: all((int(x) & ~int(y)) == 0 for x, y in zip(X[a], X[b]))
+        for i in range(m):
+            want = False
+            for r, j in enumerate(red):
+                if j == i or not inside(i, j) or not sizes[i]:
+                    continue
+                if i not in red or sizes[j] > sizes[i] or r < red.index(i):
+                    want = True
+            assert dead[i] == want, (trial, i)
+            if dead[i]:
+                assert any(inside(i, j) for j in range(m) if not dead[j])
+        dropped += int(dead.sum())
+    assert dropped > 500
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_reducer_pruning_agrees_with_reference_bfs(k, monkeypatch):
+    # The domination pruning of depth-first chunks by their largest sets,
+    # forced on tiny automata (a handful of reducers from the first set on):
+    # on >= 1,000 automata per alphabet (n <= 10) the words must stay
+    # shortest, with and without a bound.
+    monkeypatch.setattr(_bidir, "_REDUCE_MIN_ROWS", 1)
+    monkeypatch.setattr(_bidir, "_DFS_REDUCERS_NEAR", 6)
+    monkeypatch.setattr(_bidir, "_DFS_REDUCERS_FAR", 16)
+    from automata import _kernels_bidir as KB
+    real = KB._dominated_in_family
+    dropped = []
+
+    def spy(X, reducers):
+        dead = real(X, reducers)
+        dropped.append(int(dead.sum()))
+        return dead
+
+    monkeypatch.setattr(KB, "_dominated_in_family", spy)
+    rng = np.random.default_rng(400 + k)
+    checked = 0
+    for n in range(2, 11):
+        for table in random_tables(rng, 130, n, k):
+            dfa = DFA(table)
+            ref = bfs_reset_word(dfa)
+            if ref is None:
+                continue
+            for upper in (None, eppstein(dfa)):
+                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
+                                            force_dfs=True)
+                assert len(word) == len(ref) and dfa.is_reset_word(word)
+            checked += 1
+    assert checked > 500
+    assert sum(dropped) > 20, "the depth-first phase hardly pruned"
+    for build, formula in ((cerny, lambda n: (n - 1) ** 2),
+                           (wielandt, lambda n: n * n - 3 * n + 3),
+                           (h_series, lambda n: n * n - 4 * n + 6)):
+        for n in (4, 7, 12):
+            dfa = build(n)
+            for upper in (None, eppstein(dfa)):
+                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
+                                            force_dfs=True)
+                assert len(word) == formula(n) and dfa.is_reset_word(word)
