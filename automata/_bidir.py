@@ -21,8 +21,9 @@ a bound it may first replace them by the next forward level, built without
 stored runs, when that level is far smaller than the deepest level of
 preimages it saves. It then expands the last backward level in chunks sized
 to the memory left, one chunk per branch, and tests every new preimage
-against the last forward level (the deepest length unsorted). Preimages that repeat or lie inside a stored backward
-set are dropped (the stored set's own extensions are shorter), and so are,
+against the last forward level (the deepest length unsorted). Preimages
+that repeat or lie inside a stored backward set are dropped (the stored
+set's own extensions are shorter), and so are,
 in chunks with two or more levels below, those inside one of the chunk's
 largest preimages (a cheap partial domination pruning: a fifth of a deep
 chunk on random automata, with all its descendants). With a bound
@@ -433,11 +434,11 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
             side = fwd if fwd.size <= bwd.size else bwd
             need = held + side.step_cost(k)
             if side.size * k >= _EXACT_ESTIMATE_ROWS:
-                # After the step, the meet copies the complements of the
-                # backward level (k times its size when that side steps),
-                # with their row numbers, walk order and marks.
+                # After the step, the meet copies the backward level (k
+                # times its size when that side steps).
                 b_next = bwd.size * (k if side is bwd else 1)
-                need = max(need, held + side.size * k * (2 * row + 6) + b_next * (row + 17))
+                need = max(need, held + side.size * k * (2 * row + 6)
+                           + _meet_scratch(b_next, row))
             go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
             if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
                 # Growth rates mean little while the levels are small (backward
@@ -476,6 +477,12 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
             raise AssertionError("exact search exhausted a direction on a synchronizing automaton")
 
 
+def _meet_scratch(rows, row):
+    """Bytes the meet test copies for ``rows`` backward sets of ``row``
+    bytes: their complements, with row numbers, walk order and marks."""
+    return rows * (row + 17)
+
+
 def _last_length(fwd, bwd, held, row, k, budget):
     """A reset word one letter longer than the levels, or None.
 
@@ -493,12 +500,9 @@ def _last_length(fwd, bwd, held, row, k, budget):
     m = fwd.size * k
     # Images with parents and letters, their complements, then the sort
     # buffers and the distinct copy; then the meet's copy of the preimages.
-    forward_need = held + m * (2 * row + 54) + bwd.size * (row + 17)
-    backward = bwd.size <= fwd.size and (
-        m > _LAST_FORWARD_RATIO * bwd.size * k or forward_need > budget)
-    if not backward:
-        LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], forward_need)
-    if backward:
+    forward_need = held + m * (2 * row + 54) + _meet_scratch(bwd.size, row)
+    if bwd.size <= fwd.size and (m > _LAST_FORWARD_RATIO * bwd.size * k
+                                 or forward_need > budget):
         # The new preimages are only queries: they need no sorting, and
         # repeats or sets seen before cannot meet (a shorter word would
         # have), so testing them all costs less than sorting them out.
@@ -508,6 +512,7 @@ def _last_length(fwd, bwd, held, row, k, budget):
             return None
         return (fwd.word(fwd.depth, i)[::-1] + [int(letter[j])]
                 + bwd.word(bwd.depth, int(parent[j])))
+    LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], forward_need)
     # The new images form the trie of the query, so they are sorted and
     # made distinct, but not checked against the stored runs (as above).
     new, parent, letter = KB._expand(fwd.level, fwd.tab, False)

@@ -591,27 +591,31 @@ def _popcount(x):
     return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
+@njit(cache=True, inline="always")
+def _row_bits(X, i):
+    """Number of bits set in row i of X."""
+    c = 0
+    for w in range(X.shape[1]):
+        c += _popcount(X[i, w])
+    return c
+
+
 @njit(cache=True)
 def _row_sizes(X):
     """Number of bits set in every row of X."""
     out = np.empty(X.shape[0], dtype=np.int32)
     for i in range(X.shape[0]):
-        c = 0
-        for w in range(X.shape[1]):
-            c += _popcount(X[i, w])
-        out[i] = c
+        out[i] = _row_bits(X, i)
     return out
 
 
 @njit(cache=True)
 def _largest_row(X):
-    """Most bits set in a row of X (-1 for no rows)."""
+    """Most bits set in a row of X (-1 for no rows); no per-row array, as X
+    may be a forward level of millions of keys."""
     best = -1
     for i in range(X.shape[0]):
-        c = 0
-        for w in range(X.shape[1]):
-            c += _popcount(X[i, w])
-        best = max(best, c)
+        best = max(best, _row_bits(X, i))
     return best
 
 

@@ -266,37 +266,53 @@ def test_budget_too_small_even_depth_first():
         shortest_reset_word(dfa, memory_gib=0.5 / 1024)
 
 
-@pytest.mark.parametrize("k", [2, 3])
-def test_depth_first_phase_agrees_with_reference_bfs(k):
-    # The depth-first phase from the first levels on, with no bound (it
-    # deepens) and with a greedy bound (it tightens), on >= 1,000 automata each.
-    rng = np.random.default_rng(200 + k)
+#: The extreme families with their known reset lengths.
+FAMILIES = ((cerny, lambda n: (n - 1) ** 2),
+            (wielandt, lambda n: n * n - 3 * n + 3),
+            (h_series, lambda n: n * n - 4 * n + 6))
+
+
+def _depth_first_words(dfa, uppers):
+    """The search forced depth-first from its first levels, once per bound in ``uppers``."""
+    for upper in uppers:
+        yield _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper, force_dfs=True)
+
+
+def _depth_first_agrees_with_bfs(rng, k, sizes, per_size, with_unbounded=True):
+    """Forced depth-first words are shortest (against the plain BFS) on random automata,
+    with a greedy bound and, if asked, without one; returns the synchronizing ones checked."""
     checked = 0
-    for n in range(2, 11):
-        for table in random_tables(rng, 125, n, k):
+    for n in sizes:
+        for table in random_tables(rng, per_size, n, k):
             dfa = DFA(table)
             ref = bfs_reset_word(dfa)
             if ref is None:
                 continue
-            for upper in (None, eppstein(dfa)):
-                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
-                                            force_dfs=True)
+            uppers = (None, eppstein(dfa)) if with_unbounded else (eppstein(dfa),)
+            for word in _depth_first_words(dfa, uppers):
                 assert len(word) == len(ref) and dfa.is_reset_word(word)
             checked += 1
-    assert checked > 500
+    return checked
 
 
-@pytest.mark.parametrize("build,formula", [
-    (cerny, lambda n: (n - 1) ** 2),
-    (wielandt, lambda n: n * n - 3 * n + 3),
-    (h_series, lambda n: n * n - 4 * n + 6),
-])
-def test_depth_first_phase_on_families(build, formula):
-    for n in (4, 6, 9):
+def _depth_first_agrees_on_families(build, formula, sizes):
+    for n in sizes:
         dfa = build(n)
-        for upper in (None, eppstein(dfa)):
-            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper, force_dfs=True)
+        for word in _depth_first_words(dfa, (None, eppstein(dfa))):
             assert len(word) == formula(n) and dfa.is_reset_word(word)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_depth_first_phase_agrees_with_reference_bfs(k):
+    # The depth-first phase from the first levels on, with no bound (it
+    # deepens) and with a greedy bound (it tightens), on >= 1,000 automata each.
+    assert _depth_first_agrees_with_bfs(np.random.default_rng(200 + k), k, range(2, 11),
+                                        125) > 500
+
+
+@pytest.mark.parametrize("build,formula", FAMILIES)
+def test_depth_first_phase_on_families(build, formula):
+    _depth_first_agrees_on_families(build, formula, (4, 6, 9))
 
 
 def test_beam_bound_is_a_reset_word_and_never_below_rt():
@@ -684,18 +700,8 @@ def test_unstored_forward_level_before_depth_first_agrees_with_reference_bfs(k, 
         return out
 
     monkeypatch.setattr(_bidir, "_unstored_forward_steps", spy)
-    rng = np.random.default_rng(300 + k)
-    checked = 0
-    for n in range(3, 11):
-        for table in random_tables(rng, 140, n, k):
-            dfa = DFA(table)
-            ref = bfs_reset_word(dfa)
-            if ref is None:
-                continue
-            upper = eppstein(dfa)
-            word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper, force_dfs=True)
-            assert len(word) == len(ref) and dfa.is_reset_word(word)
-            checked += 1
+    checked = _depth_first_agrees_with_bfs(np.random.default_rng(300 + k), k, range(3, 11), 140,
+                                           with_unbounded=False)
     assert checked > 500
     assert sum(taken) > 40, "the unstored forward level was hardly built"
 
@@ -751,27 +757,8 @@ def test_reducer_pruning_agrees_with_reference_bfs(k, monkeypatch):
         return dead
 
     monkeypatch.setattr(KB, "_dominated_in_family", spy)
-    rng = np.random.default_rng(400 + k)
-    checked = 0
-    for n in range(2, 11):
-        for table in random_tables(rng, 130, n, k):
-            dfa = DFA(table)
-            ref = bfs_reset_word(dfa)
-            if ref is None:
-                continue
-            for upper in (None, eppstein(dfa)):
-                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
-                                            force_dfs=True)
-                assert len(word) == len(ref) and dfa.is_reset_word(word)
-            checked += 1
-    assert checked > 500
+    assert _depth_first_agrees_with_bfs(np.random.default_rng(400 + k), k, range(2, 11),
+                                        130) > 500
     assert sum(dropped) > 20, "the depth-first phase hardly pruned"
-    for build, formula in ((cerny, lambda n: (n - 1) ** 2),
-                           (wielandt, lambda n: n * n - 3 * n + 3),
-                           (h_series, lambda n: n * n - 4 * n + 6)):
-        for n in (4, 7, 12):
-            dfa = build(n)
-            for upper in (None, eppstein(dfa)):
-                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
-                                            force_dfs=True)
-                assert len(word) == formula(n) and dfa.is_reset_word(word)
+    for build, formula in FAMILIES:
+        _depth_first_agrees_on_families(build, formula, (4, 7, 12))
