@@ -32,7 +32,7 @@ import torch
 
 from automata.atomic import atomic_write_text
 from seqvae.errors import SeqVAEError
-from seqvae.evaluate import _reconstruction, sample_items
+from seqvae.evaluate import _reconstruction, _token_ids, sample_items
 from seqvae.runs import load_molecule_runs
 
 DEFAULT_DECODERS = ("greedy,greedy+grammar,beam5,beam10,beam5+grammar,beam5+valid-first,"
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     heldout = sample_items(list(run.heldout_items), args.items, args.seed)
     reference = [str(s) for s in heldout]
-    ref_ids = [run.tokenizer.encode(s) for s in run.domain.prepare(heldout)]
+    ref_ids = _token_ids(run, heldout)  # canonicalised and tokenized once for every decoder
     recon = {}
     rows = []
     print(f"run: {args.run}; {args.samples} prior samples a row, {len(heldout)} random held-out "

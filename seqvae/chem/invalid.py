@@ -25,14 +25,17 @@ import re
 from collections import Counter
 from typing import Iterable
 
+from seqvae.tokenizers import SMILES_PATTERN
+
 from .rdkit_support import require_rdkit
 
 __all__ = ["INVALID_REASONS", "invalid_reason", "invalid_reason_counts"]
 
 INVALID_REASONS = ("empty", "parentheses", "ring_open", "syntax", "kekulize", "valence", "other")
 
-# Bracket atoms first, so that digits inside them ([13C], [nH2]) are not ring labels.
-_TOKENS = re.compile(r"\[[^\[\]]*\]|%\d\d|\d|.")
+# The SMILES tokens: bracket atoms come whole, so that digits inside them ([13C],
+# [nH2]) are not ring labels.
+_TOKENS = re.compile(SMILES_PATTERN)
 
 
 def _syntax_reason(smiles: str) -> str:

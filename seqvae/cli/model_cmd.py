@@ -344,6 +344,17 @@ VALID_FIRST_HELP = ("Beam search only: return the best finished beam that is a v
                     "check diversity and novelty beside validity.")
 
 
+def _check_method(method: str, grammar: bool, unconstrained: bool) -> None:
+    """``--method`` of sample/decode, and ``--grammar`` only on constrained decodes."""
+    from seqvae.decode import METHODS
+
+    if method not in METHODS:
+        raise InputError(f"--method must be {', '.join(METHODS[:-1])} or {METHODS[-1]}, "
+                         f"got {method!r}")
+    if grammar and unconstrained:
+        raise InputError("--grammar is a decode constraint: drop --unconstrained")
+
+
 def _use_decoding(run, method: str, beam_width: int, grammar: bool, valid_first: bool):
     """Set the run's point decoder from the command line; returns the run."""
     if valid_first and method != "beam":
@@ -525,10 +536,7 @@ def sample_command(
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
-    if method not in ("greedy", "sample", "beam"):
-        raise InputError(f"--method must be greedy, sample or beam, got {method!r}")
-    if grammar and unconstrained:
-        raise InputError("--grammar is a decode constraint: drop --unconstrained")
+    _check_method(method, grammar, unconstrained)
     run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
     _use_decoding(run, method, beam_width, grammar, valid_first)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
@@ -588,10 +596,7 @@ def decode_command(
 ):
     """Decode latent points into items."""
     set_threads(threads)
-    if method not in ("greedy", "sample", "beam"):
-        raise InputError(f"--method must be greedy, sample or beam, got {method!r}")
-    if grammar and unconstrained:
-        raise InputError("--grammar is a decode constraint: drop --unconstrained")
+    _check_method(method, grammar, unconstrained)
     run = _load(run_dir, no_validity)
     _use_decoding(run, method, beam_width, grammar, valid_first)
     z = _read_latents(latents, run.d_z)
