@@ -567,20 +567,74 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
 
 
 @njit(cache=True)
-def _unstored_forward_step(keys, tab, full):
-    """The next forward level from the keys (complements) of the last one,
-    stored nowhere: the sorted distinct keys of all images ``S·a``, with
-    their parents and letters. Repeats of earlier levels are kept (no runs
-    to test them against); they are valid images, so every meet they give
-    is a real word of the new length."""
-    level = _complement(keys, full)
-    new, parent, letter = _expand(level, tab, False)
-    level = level[:0]
-    for i in range(new.shape[0]):
-        for w in range(new.shape[1]):
-            new[i, w] = ~new[i, w] & full[w]
-    keep = _sort_unique(new)
-    return new[keep], parent[keep], letter[keep]
+def _expand_keys(keys, tab, full):
+    """The keys (complements) of all images ``S·a`` of the sets whose keys
+    are given, with parents and letters: :func:`_expand` of the complements,
+    complemented back, without a copy of the level."""
+    m, W = keys.shape
+    k = tab.shape[0]
+    nc = tab.shape[1]
+    out = np.zeros((m * k, W), dtype=np.uint64)
+    parent = np.empty(m * k, dtype=np.int32)
+    letter = np.empty(m * k, dtype=np.int16)
+    for i in range(m):
+        for a in range(k):
+            r = i * k + a
+            for c in range(nc):
+                v = ((~keys[i, c >> 3] & full[c >> 3]) >> np.uint64((c & 7) * 8)) & U255
+                if v != U0:
+                    for w in range(W):
+                        out[r, w] |= tab[a, c, v, w]
+            for w in range(W):
+                out[r, w] = ~out[r, w] & full[w]
+            parent[r] = i
+            letter[r] = a
+    return out, parent, letter
+
+
+@njit(cache=True)
+def _gather_rows_in_place(X, idx):
+    """``X[:len(idx)] = X[idx]`` in place for distinct indices ``idx``
+    (one spare row, a flag per row): the rows a gather would copy into a
+    second array move along the paths and cycles of the index map."""
+    L = idx.shape[0]
+    m, W = X.shape
+    needed = np.zeros(m, dtype=np.bool_)
+    for t in range(L):
+        needed[idx[t]] = True
+    done = np.zeros(L, dtype=np.bool_)
+    # Paths: start where the current row is wanted by no destination.
+    for t0 in range(L):
+        if done[t0] or needed[t0]:
+            continue
+        cur = t0
+        while True:
+            src = idx[cur]
+            if src != cur:
+                for w in range(W):
+                    X[cur, w] = X[src, w]
+            done[cur] = True
+            if src >= L or done[src]:
+                break
+            cur = src
+    # What is left are cycles among the destinations.
+    tmp = np.empty(W, dtype=np.uint64)
+    for t0 in range(L):
+        if done[t0]:
+            continue
+        for w in range(W):
+            tmp[w] = X[t0, w]
+        cur = t0
+        while True:
+            src = idx[cur]
+            done[cur] = True
+            if src == t0:
+                for w in range(W):
+                    X[cur, w] = tmp[w]
+                break
+            for w in range(W):
+                X[cur, w] = X[src, w]
+            cur = src
 
 
 @njit(cache=True, inline="always")

@@ -63,8 +63,9 @@ def train_smiles(
     representation: str = typer.Option("smiles", "--representation",
                                        help="smiles or selfies (every SELFIES decode is a "
                                        "valid molecule)."),
-    preset: str = typer.Option("default", "--preset", help="Training recipe: default or "
-                               "recon (held-out reconstruction; see seqvae.presets)."),
+    preset: str = typer.Option("default", "--preset", help="Training recipe: default, "
+                               "recon (held-out reconstruction) or recon-lowkl (recon with "
+                               "tighter posteriors; see seqvae.presets)."),
     column: Optional[str] = typer.Option(None, "--column", help="SMILES column of a CSV file."),
     properties: Optional[str] = typer.Option(None, "--properties", help="Train a property head "
                                              "on z jointly with the VAE, e.g. qed,logp,sas "

@@ -762,3 +762,62 @@ def test_reducer_pruning_agrees_with_reference_bfs(k, monkeypatch):
     assert sum(dropped) > 20, "the depth-first phase hardly pruned"
     for build, formula in FAMILIES:
         _depth_first_agrees_on_families(build, formula, (4, 7, 12))
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_depth_first_on_the_explicit_trie_agrees_with_reference_bfs(k, monkeypatch):
+    # The depth-first phase with its meet on the explicit trie of the forward
+    # keys, forced from the first set on: on >= 1,000 automata per alphabet
+    # (n <= 10) the words must stay shortest, with and without a bound, and
+    # on the families.
+    from automata import _kernels_trie
+    monkeypatch.setattr(_bidir, "_TRIE_MIN_QUERIES_PER_KEY", 0)
+    built = []
+    real = _kernels_trie.SubsetTrie
+
+    class Spy(real):
+        def __init__(self, keys):
+            super().__init__(keys)
+            built.append(len(keys))
+
+    monkeypatch.setattr(_bidir, "SubsetTrie", Spy)
+    assert _depth_first_agrees_with_bfs(np.random.default_rng(500 + k), k, range(2, 11),
+                                        130) > 500
+    assert len(built) > 30, "the trie was hardly used"
+    for build, formula in FAMILIES:
+        _depth_first_agrees_on_families(build, formula, (4, 7, 12))
+
+
+def test_gather_rows_in_place_matches_a_gather():
+    # Paths, cycles and fixed points of the index map, over random injective maps.
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(21)
+    for trial in range(300):
+        m = int(rng.integers(1, 200))
+        W = 1 + trial % 3
+        X = rng.integers(0, 2 ** 63, size=(m, W), dtype=np.uint64)
+        L = int(rng.integers(0, m + 1))
+        idx = rng.permutation(m)[:L]
+        if trial % 5 == 0:
+            idx = np.sort(idx)
+        want = X[idx].copy()
+        KB._gather_rows_in_place(X, idx)
+        assert np.array_equal(X[:L], want), trial
+
+
+def test_expand_keys_is_the_complement_of_the_expanded_level():
+    from automata import _kernels_bidir as KB
+    rng = np.random.default_rng(22)
+    for n in (5, 64, 70, 130):
+        W = (n + 63) // 64
+        delta = rng.integers(0, n, size=(2, n)).astype(np.int32)
+        tab = KB._tables(delta, False, W)
+        full = np.zeros(W, dtype=np.uint64)
+        for q in range(n):
+            full[q >> 6] |= np.uint64(1) << np.uint64(q & 63)
+        level = _random_family(rng, 50, W, 0.3) & full
+        level = level[KB._row_sizes(level) > 0]
+        want, parent, letter = KB._expand(level, tab, False)
+        got, gparent, gletter = KB._expand_keys(KB._complement(level, full), tab, full)
+        assert np.array_equal(got, KB._complement(want, full))
+        assert np.array_equal(gparent, parent) and np.array_equal(gletter, letter)
