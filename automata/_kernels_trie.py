@@ -37,6 +37,7 @@ _TRIE_SAMPLE = 24
 
 @njit(cache=True, inline="always")
 def _swap3(X, a, b, W, perm, pop):
+    """Swap rows a and b of X and their entries in the companion arrays."""
     for w in range(W):
         t = X[a, w]
         X[a, w] = X[b, w]
@@ -47,6 +48,27 @@ def _swap3(X, a, b, W, perm, pop):
     q = pop[a]
     pop[a] = pop[b]
     pop[b] = q
+
+
+@njit(cache=True, inline="always")
+def _partition_by_bit(X, lo, hi, d, W, perm, pop):
+    """Reorder rows [lo, hi) of X (with their companions) so that those with
+    bit ``d`` clear come first; returns the first row with it set."""
+    wd = d >> 6
+    mask = U1 << np.uint64(d & 63)
+    a = lo
+    b = hi - 1
+    while a <= b:
+        if X[a, wd] & mask == U0:
+            a += 1
+        else:
+            while b > a and X[b, wd] & mask != U0:
+                b -= 1
+            if b > a:
+                _swap3(X, a, b, W, perm, pop)
+                a += 1
+            b -= 1
+    return a
 
 
 @njit(cache=True)
@@ -153,20 +175,7 @@ def _trie_build(S):
             bit[v] = d
             if d < 0:
                 break
-            wd = d >> 6
-            mask = U1 << np.uint64(d & 63)
-            a = lo
-            b = hi - 1
-            while a <= b:
-                if S[a, wd] & mask == U0:
-                    a += 1
-                else:
-                    while b > a and S[b, wd] & mask != U0:
-                        b -= 1
-                    if b > a:
-                        _swap3(S, a, b, W, perm, pop)
-                        a += 1
-                    b -= 1
+            a = _partition_by_bit(S, lo, hi, d, W, perm, pop)
             # Rows [lo, a) have the bit clear (the zero child, next node);
             # rows [a, hi) have it set (the one child, built later).
             st[top, 0] = a
@@ -220,16 +229,7 @@ def _trie_walk(S, bit, one, nlo, nhi, maxpop, C, ids, qpop, found, stop, first):
             for u in range(c_lo, c_hi):
                 if qpop[u] <= cap and not (stale and found[ids[u]]):
                     if t != u:
-                        for w in range(W):
-                            x = C[t, w]
-                            C[t, w] = C[u, w]
-                            C[u, w] = x
-                        y = ids[t]
-                        ids[t] = ids[u]
-                        ids[u] = y
-                        z = qpop[t]
-                        qpop[t] = qpop[u]
-                        qpop[u] = z
+                        _swap3(C, t, u, W, ids, qpop)
                     t += 1
             c_hi = t
             stale = False
@@ -248,29 +248,7 @@ def _trie_walk(S, bit, one, nlo, nhi, maxpop, C, ids, qpop, found, stop, first):
                         stop[0] = True
                         return
                 break
-            wd = d >> 6
-            mask = U1 << np.uint64(d & 63)
-            a = c_lo
-            b = c_hi - 1
-            while a <= b:
-                if C[a, wd] & mask == U0:
-                    a += 1
-                else:
-                    while b > a and C[b, wd] & mask != U0:
-                        b -= 1
-                    if b > a:
-                        for w in range(W):
-                            x = C[a, w]
-                            C[a, w] = C[b, w]
-                            C[b, w] = x
-                        y = ids[a]
-                        ids[a] = ids[b]
-                        ids[b] = y
-                        z = qpop[a]
-                        qpop[a] = qpop[b]
-                        qpop[b] = z
-                        a += 1
-                    b -= 1
+            a = _partition_by_bit(C, c_lo, c_hi, d, W, ids, qpop)
             # Rows with the bit set fit only keys with it set (the one
             # child); rows with it clear fit either child: the one child
             # later with every row, the zero child now with the clear ones.
