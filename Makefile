@@ -9,18 +9,26 @@ export OMP_NUM_THREADS ?= 2
 export NUMBA_NUM_THREADS ?= 2
 export MPLBACKEND := Agg
 
-.PHONY: install test demo bench clean
+.PHONY: install test lint docs demo bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,chem,fcd]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,chem,fcd,docs]'
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# The documentation site, built into site/; --strict turns a broken link or reference into an error.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
 
 demo: $(STAMP)
 	bash scripts/demo.sh
@@ -29,4 +37,4 @@ bench: $(STAMP)
 	$(PY) scripts/bench_reset.py
 
 clean:
-	rm -rf $(VENV) demo_out .pytest_cache
+	rm -rf $(VENV) demo_out site .pytest_cache

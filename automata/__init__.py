@@ -1,11 +1,40 @@
 """Exact and fast algorithms on synchronizing automata."""
 from .dfa import DFA, letter_name, word_to_string
-from .errors import (AutomatonError, FormatError, MemoryBudgetExceeded, NotSynchronizingError,
-                     ResourceLimitError, TimeLimitExceeded)
-from .families import (FAMILIES, Family, binary_3, binary_4, build_family, cerny, d_double_prime,
-                       d_prime, h_series, identify_family, kari, roman, wielandt)
-from .formats import (format_automata, format_compact, format_text, from_json_obj, parse_automata,
-                      parse_compact, parse_text, read_automata, to_json_obj, write_automata)
+from .errors import (
+    AutomatonError,
+    FormatError,
+    MemoryBudgetExceeded,
+    NotSynchronizingError,
+    ResourceLimitError,
+    TimeLimitExceeded,
+)
+from .families import (
+    FAMILIES,
+    Family,
+    binary_3,
+    binary_4,
+    build_family,
+    cerny,
+    d_double_prime,
+    d_prime,
+    h_series,
+    identify_family,
+    kari,
+    roman,
+    wielandt,
+)
+from .formats import (
+    format_automata,
+    format_compact,
+    format_text,
+    from_json_obj,
+    parse_automata,
+    parse_compact,
+    parse_text,
+    read_automata,
+    to_json_obj,
+    write_automata,
+)
 
 # Generators and graphs pull in numba and networkx: imported on first use so that
 # `import automata` (and every CLI start) stays fast.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
 # numba's count-trailing-zeros intrinsic (one instruction); it lives in an
 # "unsafe" module because it is undefined for 0, and every caller passes x != 0.
 from numba.cpython.unsafe.numbers import trailing_zeros

@@ -46,12 +46,12 @@ def main(argv=None) -> int:
                         help="molecules of each set fed to ChemNet for FCD")
     args = parser.parse_args(argv)
 
+    from seqvae.chem.chemnet import frechet_chemnet_distance
     from seqvae.chem.errors import ChemError
     from seqvae.chem.filters import load_moses_filters
-    from seqvae.chem.chemnet import frechet_chemnet_distance
     from seqvae.chem.metrics import moses_metrics
-    from seqvae.chem.reference import ReferenceSet
     from seqvae.chem.moses_data import moses_file, moses_reference_set, moses_smiles
+    from seqvae.chem.reference import ReferenceSet
 
     paths = {name: moses_file(f"{name}.csv.gz", args.cache_dir)
              for name in ("train", "test", "test_scaffolds")}

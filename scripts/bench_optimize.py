@@ -42,8 +42,8 @@ import time
 import numpy as np
 import torch
 
-from seqvae.molecule_search import optimize_molecules
 from seqvae.errors import SeqVAEError
+from seqvae.molecule_search import optimize_molecules
 from seqvae.runs import load_molecule_runs
 
 PUBLISHED_PLOGP = [("JT-VAE", (5.30, 4.93, 4.49)), ("SD-VAE", (4.04, 3.50, 2.96)),

@@ -30,9 +30,9 @@ import time
 import numpy as np
 import torch
 
+from seqvae.errors import SeqVAEError
 from seqvae.interpolate import choose_pairs
 from seqvae.latent import latent_path, refine
-from seqvae.errors import SeqVAEError
 from seqvae.runs import load_molecule_runs
 
 VARIANTS = {"plain": dict(keep_valid=False, jitter=0.0),

@@ -102,8 +102,7 @@ def _worker(args):
     table, memory_gib, time_limit = args
     import resource
 
-    from automata import DFA
-    from automata import _bidir
+    from automata import DFA, _bidir
     from automata.errors import ResourceLimitError
     from automata.sync import shortest_reset_word
     shortest_reset_word(DFA(cerny_table(70)))  # warm: compiled kernels loaded before timing

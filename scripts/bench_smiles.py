@@ -39,12 +39,11 @@ import json
 import sys
 import time
 
-import numpy as np
 import torch
 
+from seqvae.errors import SeqVAEError
 from seqvae.evaluate import evaluate
 from seqvae.rundir import RunDir
-from seqvae.errors import SeqVAEError
 from seqvae.runs import load_molecule_runs
 from seqvae.train import Trainer
 

@@ -24,16 +24,29 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from automata import DFA, AutomatonError, ResourceLimitError
 from automata.atomic import atomic_write_text
 from automata.canon import canonical_tables, is_isomorphic
+from automata.census import (
+    EXTREME_BUDGET,
+    CensusPart,
+    _to_census,
+    cache_census,
+    census_part,
+    functional_graph_classes,
+    merge_parts,
+)
 from automata.formats import format_compact
-from automata.census import (EXTREME_BUDGET, CensusPart, _to_census, cache_census, census_part,
-                             functional_graph_classes, merge_parts)
 from automata.sync import reset_lengths
 
 err = Console(stderr=True)

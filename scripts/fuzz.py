@@ -36,7 +36,6 @@ import argparse
 import io
 import json
 import multiprocessing as mp
-import os
 import random
 import re
 import resource
@@ -465,11 +464,10 @@ register(Parser("automata-file", _automata_seeds(None), _read_automata_file, _au
 
 # --- seqvae: data files, data-set sidecars, search checkpoints, run configs -----------
 def _seqvae_typed():
-    from seqvae.errors import SeqVAEError
-    from seqvae.data import DataError
-    from seqvae.tokenizers import TokenizerError
-
     from automata.errors import AutomatonError
+    from seqvae.data import DataError
+    from seqvae.errors import SeqVAEError
+    from seqvae.tokenizers import TokenizerError
 
     return (SeqVAEError, DataError, TokenizerError, AutomatonError)
 
@@ -586,8 +584,8 @@ def _run_setup(work: Path) -> None:
     """A tiny trained-run directory; each input replaces its config.json."""
     from seqvae.config import ModelConfig
     from seqvae.domains import StringDomain
-    from seqvae.runs import Run
     from seqvae.model import SeqVAE
+    from seqvae.runs import Run
     from seqvae.tokenizers import CharTokenizer
 
     tokenizer = CharTokenizer.fit(["CCO", "c1ccccc1"])

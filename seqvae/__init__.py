@@ -9,9 +9,20 @@ Everything that pulls in torch or pandas is imported on first use, so that
 """
 __version__ = "0.1.0"
 
-from .errors import (ConfigError, DataError, DecodeError, DecodingError, DomainError,
-                     EncodeError, LatentError, RunError, SearchError, SeqVAEError, TokenizerError,
-                     TrainingError)
+from .errors import (
+    ConfigError,
+    DataError,
+    DecodeError,
+    DecodingError,
+    DomainError,
+    EncodeError,
+    LatentError,
+    RunError,
+    SearchError,
+    SeqVAEError,
+    TokenizerError,
+    TrainingError,
+)
 
 _LAZY = {
     "ModelConfig": "config", "TrainConfig": "config",

@@ -26,8 +26,8 @@ from automata.sync import cerny_bound
 from . import __version__
 from .data import load_strings_report
 from .domains import AutomataDomain, StringDomain
-from .validators import get_validator
 from .errors import DataError
+from .validators import get_validator
 
 __all__ = ["build_automata_dataset", "automata_dataset", "strings_dataset",
            "strings_dataset_from_file", "filter_valid"]

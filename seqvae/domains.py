@@ -37,8 +37,8 @@ from automata.dfa import DFA
 from automata.errors import AutomatonError
 from automata.generate import strongly_connected_tables
 
-from .errors import DataError, DomainError, SeqVAEError
 from .constraints import DecodeConstraint, StringConstraint
+from .errors import DataError, DomainError, SeqVAEError
 from .tokenizers import AutomatonTokenizer, DecodeError, tokenizer_from_dict
 from .validators import get_validator, name_of
 

@@ -33,10 +33,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import LatentError
-from .latent import (PATH_METHODS, attribute_direction, attribute_walk, latent_path,
-                     path_positions, refine)
-from .scoring import (ScoreCache, score_decodes, share_of, summarize_points, typed_points,
-                      whole)
+from .latent import PATH_METHODS, attribute_direction, attribute_walk, latent_path, path_positions, refine
+from .scoring import ScoreCache, score_decodes, share_of, summarize_points, typed_points, whole
 
 __all__ = [
     "DECODINGS", "choose_pairs", "InterpolationResult", "run_interpolation", "AttributeResult",

@@ -551,7 +551,6 @@ class Trainer:
         and KeyboardInterrupt is raised, so ``resume`` continues exactly where it
         stopped. A second Ctrl-C interrupts at once.
         """
-        cfg = self.cfg
         if self.on_start is not None and self.rank == 0:
             self.on_start(self.total_steps)
         with deferred_stop() as interrupted:

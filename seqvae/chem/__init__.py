@@ -21,19 +21,32 @@ Modules, one concern each:
 * :mod:`.depict` — molecule pictures for figures.
 * :mod:`.moses_data` — fetching the MOSES data the way a user would.
 """
-from .dataset import (REPRESENTATIONS, SPLIT_METHODS, MoleculeDataset, fit_molecule_tokenizer,
-                      prepare_molecule_dataset)
+from .chemnet import fcd_available, frechet_chemnet_distance
+from .dataset import (
+                      REPRESENTATIONS,
+                      SPLIT_METHODS,
+                      MoleculeDataset,
+                      fit_molecule_tokenizer,
+                      prepare_molecule_dataset,
+)
 from .depict import draw_molecule_grid, molecule_image
 from .errors import CHEM_EXTRA_HINT, ChemError, ChemistryUnavailableError, MoleculeFileError
 from .filters import MosesFilters, load_moses_filters
-from .chemnet import fcd_available, frechet_chemnet_distance
 from .metrics import moses_metrics
-from .reference import ReferenceSet
 from .molfile import clean_molecules, load_molecules, read_molecule_file
 from .moses_data import fetch_moses, moses_cache_dir, moses_file
 from .objectives import OBJECTIVES, Objective, get_objective, score_many, score_smiles
-from .rdkit_support import (as_mol, canonical_smiles, canonical_smiles_many, is_valid_smiles,
-                            mol_from_smiles, rdkit_available, require_rdkit, require_selfies)
+from .rdkit_support import (
+                      as_mol,
+                      canonical_smiles,
+                      canonical_smiles_many,
+                      is_valid_smiles,
+                      mol_from_smiles,
+                      rdkit_available,
+                      require_rdkit,
+                      require_selfies,
+)
+from .reference import ReferenceSet
 from .selfies_codec import SelfiesTokenizer, selfies_to_smiles, smiles_to_selfies
 from .splits import murcko_scaffold, random_split, scaffold_split
 from .stats import molecule_statistics

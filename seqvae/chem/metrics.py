@@ -35,8 +35,7 @@ from .errors import ChemError
 from .filters import MosesFilters, load_moses_filters
 from .fingerprints import aggregate_tanimoto, morgan_fingerprints
 from .rdkit_support import canonical_smiles, molecule_list, valid_molecules
-from .reference import (ReferenceSet, as_reference, brics_fragments, cosine_similarity_counts,
-                        moses_scaffolds)
+from .reference import ReferenceSet, as_reference, brics_fragments, cosine_similarity_counts, moses_scaffolds
 
 __all__ = [
     "fraction_valid", "valid_canonical", "fraction_unique", "novelty", "internal_diversity",

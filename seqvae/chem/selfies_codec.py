@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from seqvae.tokenizers import DecodeError, EncodeError, _StringTokenizer, _body
+from seqvae.tokenizers import DecodeError, EncodeError, _body, _StringTokenizer
 
 from .errors import ChemError, ChemistryUnavailableError
 from .rdkit_support import require_selfies

@@ -14,8 +14,7 @@ from typing import Optional
 
 import typer
 
-from ._common import (InputError, err_console, fail, handle_errors, out_console, print_json,
-                      progress_bar)
+from ._common import InputError, err_console, fail, handle_errors, out_console, print_json, progress_bar
 
 __all__ = ["automata_app", "register"]
 
@@ -273,8 +272,7 @@ def random_command(
         seed = secrets.randbelow(2 ** 32)
         err_console.print(f"seed: {seed}", highlight=False)
     from automata.formats import format_automata
-    from automata.generate import (as_rng, random_dfa, random_strongly_connected_dfa,
-                                   random_synchronizing_dfa)
+    from automata.generate import as_rng, random_dfa, random_strongly_connected_dfa, random_synchronizing_dfa
 
     rng = as_rng(seed)
 

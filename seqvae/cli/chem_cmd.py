@@ -11,8 +11,7 @@ from typing import Optional
 
 import typer
 
-from ._common import (THREADS_HELP, InputError, err_console, handle_errors, print_json,
-                      set_threads)
+from ._common import THREADS_HELP, InputError, err_console, handle_errors, print_json, set_threads
 from ._device import DEVICE_HELP, use_device
 
 __all__ = ["register"]
@@ -94,8 +93,14 @@ def train_smiles(
     from seqvae.molecules import MoleculeDomain
     from seqvae.presets import get_preset
 
-    from .model_cmd import (_command_line, _parse_json_option, _read_run_config,
-                            _resume_overrides, _run_training, _train_overrides)
+    from .model_cmd import (
+        _command_line,
+        _parse_json_option,
+        _read_run_config,
+        _resume_overrides,
+        _run_training,
+        _train_overrides,
+    )
 
     command = _command_line("train smiles", params)
     set_threads(threads)

@@ -282,12 +282,11 @@ def _interpolation_figures(run, result, out_dir: Path, seed: int) -> list[Path]:
 
 def _attribute(run, attribute, steps, alpha_max, starts, constrained, method, temperature, seed,
                out_dir: Path, as_json: bool, figures: bool) -> None:
+    import numpy as np
     import pandas as pd
 
     from automata.atomic import atomic_write_text
     from seqvae.interpolate import run_attribute
-
-    import numpy as np
 
     # The direction needs a few thousand encodings at most; a large training set is subsampled.
     pool = list(run.heldout_items)

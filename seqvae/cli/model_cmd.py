@@ -19,11 +19,17 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-
 from rich.markup import escape
 
-from ._common import (THREADS_HELP, InputError, err_console, handle_errors, print_json,
-                      progress_bar, set_threads)
+from ._common import (
+    THREADS_HELP,
+    InputError,
+    err_console,
+    handle_errors,
+    print_json,
+    progress_bar,
+    set_threads,
+)
 from ._device import DEVICE_HELP, use_device
 
 __all__ = ["train_app", "register"]
@@ -114,10 +120,9 @@ def _resume_overrides(epochs, max_steps, checkpoint_every, patience) -> dict:
 def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
                   data_info: dict, quiet: bool, command: str, *, split: dict | None = None,
                   device=None, properties=None) -> None:
+    from seqvae.rundir import RunDir
     from seqvae.runs import train
     from seqvae.train import init_distributed
-
-    from seqvae.rundir import RunDir
 
     store = RunDir(out)
     rank, world = init_distributed(device)

@@ -4,8 +4,16 @@ Four methods share one budget of exact evaluations of distinct automata (up
 to isomorphism): ``random`` and ``evolve`` (baselines) and the latent-space
 methods ``vae`` and ``hybrid``. See :func:`search_extreme`.
 """
-from .core import (NOT_EVALUATED, Archive, Counterexample, SearchContext, cerny_bound, h_level,
-                   load_checkpoint, save_checkpoint)
+from .core import (
+                   NOT_EVALUATED,
+                   Archive,
+                   Counterexample,
+                   SearchContext,
+                   cerny_bound,
+                   h_level,
+                   load_checkpoint,
+                   save_checkpoint,
+)
 from .runner import METHODS, SearchResult, check_arguments, search_extreme
 
 __all__ = ["search_extreme", "check_arguments", "SearchResult", "METHODS", "SearchContext", "Archive",

@@ -151,8 +151,8 @@ def train_start_model(n_states: int, n_letters: int, seed: int, *, count: int | 
     """A small VAE trained on random synchronizing automata of one size (no reset lengths used)."""
     from seqvae.datasets import build_automata_dataset
     from seqvae.domains import AutomataDomain
-    from seqvae.tokenizers import AutomatonTokenizer
     from seqvae.runs import train
+    from seqvae.tokenizers import AutomatonTokenizer
 
     _torch()
     cfg = dict(START_MODEL)

@@ -18,10 +18,21 @@ from automata.errors import AutomatonError
 
 from ..errors import SearchError
 from ..signals import sigterm_as_interrupt
-from .core import (CHECKPOINT_NAME, Canonicaliser, Evaluator, SearchContext, Snapshot, Verifier,
-                   cerny_bound, compact, h_level, load_checkpoint, make_evaluator,
-                   save_checkpoint)
 from .candidate_log import repair_candidate_log
+from .core import (
+    CHECKPOINT_NAME,
+    Canonicaliser,
+    Evaluator,
+    SearchContext,
+    Snapshot,
+    Verifier,
+    cerny_bound,
+    compact,
+    h_level,
+    load_checkpoint,
+    make_evaluator,
+    save_checkpoint,
+)
 from .discoveries import unnamed_slow_automata
 
 __all__ = [

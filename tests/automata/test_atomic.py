@@ -12,8 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from automata.atomic import (UnsafeTargetError, atomic_path, atomic_write_bytes,
-                             atomic_write_text, file_sha256, remove_stale_temps)
+from automata.atomic import (
+    UnsafeTargetError,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_text,
+    file_sha256,
+    remove_stale_temps,
+)
 
 
 def test_write_replaces_and_leaves_no_temp_files(tmp_path):

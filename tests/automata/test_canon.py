@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automata import DFA, AutomatonError
-from automata.canon import (canonical_form, canonical_key, canonical_labelling, canonical_tables,
-                            is_isomorphic)
+from automata.canon import canonical_form, canonical_key, canonical_labelling, canonical_tables, is_isomorphic
 from automata.formats import format_compact
 
 

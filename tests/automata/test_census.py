@@ -10,8 +10,15 @@ import pytest
 
 from automata import DFA, AutomatonError, ResourceLimitError
 from automata.canon import canonical_form, canonical_tables, is_isomorphic
-from automata.census import (CensusPart, automata_with_reset_at_least, census, census_part,
-                             census_size, functional_graph_classes, merge_parts)
+from automata.census import (
+    CensusPart,
+    automata_with_reset_at_least,
+    census,
+    census_part,
+    census_size,
+    functional_graph_classes,
+    merge_parts,
+)
 from automata.formats import parse_compact
 from automata.reference import bfs_reset_word
 

@@ -10,8 +10,7 @@ from automata import DFA, AutomatonError
 from automata.canon import canonical_tables
 from automata.census import census_part, functional_graph_classes
 from automata.census_maps import map_automorphisms, map_classes, map_rank
-from automata.census_pruned import (PrunedChunk, census_chunk, chunk_count, frankl_pin_limits,
-                                    pruned_census)
+from automata.census_pruned import PrunedChunk, census_chunk, chunk_count, frankl_pin_limits, pruned_census
 from automata.families import identify_family
 from automata.formats import format_compact
 from automata.reference import bfs_reset_word

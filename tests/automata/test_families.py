@@ -5,11 +5,25 @@ import numpy as np
 import pytest
 
 from automata import DFA
-from automata.errors import AutomatonError
 from automata.canon import is_isomorphic
-from automata.families import (FAMILIES, b_series, binary_3, binary_4, build_family, cerny,
-                               d_double_prime, d_prime, e_series, f_series, h_series,
-                               identify_family, kari, roman, wielandt)
+from automata.errors import AutomatonError
+from automata.families import (
+    FAMILIES,
+    b_series,
+    binary_3,
+    binary_4,
+    build_family,
+    cerny,
+    d_double_prime,
+    d_prime,
+    e_series,
+    f_series,
+    h_series,
+    identify_family,
+    kari,
+    roman,
+    wielandt,
+)
 from automata.reference import bfs_reset_word, bfs_reset_word_bitset
 from automata.sync import reset_length, shortest_reset_word
 

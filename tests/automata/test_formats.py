@@ -6,14 +6,27 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from automata import DFA
 from automata.errors import AutomatonError, FormatError
-from automata.formats import (MAX_TABLE_ENTRIES, detect_format, format_automata,
-                              format_compact, format_json, format_text, from_json_obj, parse_automata, parse_compact,
-                              parse_json, parse_text, read_automata, to_json_obj,
-                              write_automata)
+from automata.formats import (
+    MAX_TABLE_ENTRIES,
+    detect_format,
+    format_automata,
+    format_compact,
+    format_json,
+    format_text,
+    from_json_obj,
+    parse_automata,
+    parse_compact,
+    parse_json,
+    parse_text,
+    read_automata,
+    to_json_obj,
+    write_automata,
+)
 
 
 @st.composite

@@ -10,9 +10,15 @@ import pytest
 
 from automata import DFA
 from automata.errors import AutomatonError, ResourceLimitError
-from automata.generate import (as_rng, is_strongly_connected, random_dfa,
-                               random_strongly_connected_dfa, random_synchronizing_dfa,
-                               random_tables, strongly_connected_components)
+from automata.generate import (
+    as_rng,
+    is_strongly_connected,
+    random_dfa,
+    random_strongly_connected_dfa,
+    random_synchronizing_dfa,
+    random_tables,
+    strongly_connected_components,
+)
 from automata.sync import is_synchronizing
 
 

@@ -12,13 +12,18 @@ import pytest
 
 import automata._bidir as _bidir
 import automata.sync as sync
+from automata import DFA, AutomatonError, MemoryBudgetExceeded, NotSynchronizingError, TimeLimitExceeded
 from automata._limits import Limits
-from automata import (DFA, AutomatonError, MemoryBudgetExceeded, NotSynchronizingError,
-                      TimeLimitExceeded)
 from automata.heuristics import eppstein
 from automata.reference import bfs_reset_word
-from automata.sync import (cerny_bound, cerny_report, is_synchronizing, reset_length,
-                           reset_lengths, shortest_reset_word)
+from automata.sync import (
+    cerny_bound,
+    cerny_report,
+    is_synchronizing,
+    reset_length,
+    reset_lengths,
+    shortest_reset_word,
+)
 
 
 def cerny(n):

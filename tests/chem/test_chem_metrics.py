@@ -11,17 +11,24 @@ pytest.importorskip("rdkit")
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
+from seqvae.chem.chemnet import fcd_available, frechet_chemnet_distance
 from seqvae.chem.errors import ChemError
 from seqvae.chem.filters import MosesFilters, load_moses_filters, read_smarts_csv
-from seqvae.chem.chemnet import fcd_available, frechet_chemnet_distance
 from seqvae.chem.fingerprints import morgan_fingerprints, tanimoto_matrix
-from seqvae.chem.metrics import (fraction_passes_filters, fraction_unique, fraction_valid,
-                                 fragment_similarity, internal_diversity, moses_metrics, novelty,
-                                 scaffold_similarity, snn)
-from seqvae.chem.reference import (ReferenceSet, brics_fragments, cosine_similarity_counts,
-                                   moses_scaffolds)
+from seqvae.chem.metrics import (
+    fraction_passes_filters,
+    fraction_unique,
+    fraction_valid,
+    fragment_similarity,
+    internal_diversity,
+    moses_metrics,
+    novelty,
+    scaffold_similarity,
+    snn,
+)
 from seqvae.chem.molfile import load_molecules
 from seqvae.chem.moses_data import moses_file
+from seqvae.chem.reference import ReferenceSet, brics_fragments, cosine_similarity_counts, moses_scaffolds
 
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
 MCF_SAMPLE = [("epoxide", "[#6]1-[#8]-[#6]-1"), ("halomethyl", "[H]C([H])([#6])[F,Cl,Br,I]")]

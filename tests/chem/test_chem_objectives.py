@@ -7,9 +7,19 @@ from rdkit.Chem import QED, Crippen
 from rdkit.Contrib.SA_Score import sascorer
 
 from seqvae.chem.errors import ChemError
-from seqvae.chem.objectives import (OBJECTIVES, ZINC_PLOGP_STATS, get_objective, logp,
-                                    penalized_logp, penalized_logp_zinc, qed, ring_penalty,
-                                    sa_score, score_many, score_smiles)
+from seqvae.chem.objectives import (
+    OBJECTIVES,
+    ZINC_PLOGP_STATS,
+    get_objective,
+    logp,
+    penalized_logp,
+    penalized_logp_zinc,
+    qed,
+    ring_penalty,
+    sa_score,
+    score_many,
+    score_smiles,
+)
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 CAFFEINE = "Cn1cnc2c1c(=O)n(C)c(=O)n2C"

@@ -5,8 +5,15 @@ import pytest
 
 pytest.importorskip("rdkit")
 
-from seqvae.chem import (ChemError, ChemistryUnavailableError, as_mol, canonical_smiles,
-                         canonical_smiles_many, is_valid_smiles, mol_from_smiles)
+from seqvae.chem import (
+    ChemError,
+    ChemistryUnavailableError,
+    as_mol,
+    canonical_smiles,
+    canonical_smiles_many,
+    is_valid_smiles,
+    mol_from_smiles,
+)
 from seqvae.errors import SeqVAEError
 
 

@@ -12,8 +12,7 @@ pytest.importorskip("selfies")
 from seqvae.chem import canonical_smiles, is_valid_smiles
 from seqvae.chem.errors import ChemError
 from seqvae.chem.molfile import load_molecules
-from seqvae.chem.selfies_codec import (SelfiesTokenizer, selfies_to_smiles, smiles_to_selfies,
-                                       split_selfies)
+from seqvae.chem.selfies_codec import SelfiesTokenizer, selfies_to_smiles, smiles_to_selfies, split_selfies
 from seqvae.constraints import StringConstraint
 from seqvae.tokenizers import DecodeError, EncodeError
 

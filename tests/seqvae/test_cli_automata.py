@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 from automata import DFA
 from automata.families import cerny, kari
 from automata.formats import format_automata, parse_automata
-
 from seqvae.cli import app
 
 runner = CliRunner()

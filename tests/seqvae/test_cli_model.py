@@ -99,8 +99,8 @@ def test_bad_input_exits_2_with_one_line(run_dir, tmp_path):
 
 
 def test_train_from_an_automata_file(tmp_path):
-    from automata.generate import random_tables
     from automata.dfa import DFA
+    from automata.generate import random_tables
 
     path = tmp_path / "a.txt"
     tables = random_tables(60, 3, 2, np.random.default_rng(1))

@@ -8,10 +8,16 @@ import torch
 from automata.dfa import DFA
 from automata.generate import random_tables
 from seqvae.domains import AutomataDomain, StringDomain
-from seqvae.evaluate import (REQUIRED_KEYS, evaluate, latent_stats, prior_samples, reconstruction,
-                             reconstruction_posterior)
-from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
+from seqvae.evaluate import (
+    REQUIRED_KEYS,
+    evaluate,
+    latent_stats,
+    prior_samples,
+    reconstruction,
+    reconstruction_posterior,
+)
 from seqvae.runs import train
+from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
 
 torch.set_num_threads(1)
 SMALL = dict(d_z=4, enc_hidden=24, dec_z_dim=8, dec_hidden=24, dec_layers=1, embed_dim=8,

@@ -66,8 +66,8 @@ def test_a_tokenizer_that_disagrees_with_the_weights_is_refused(strings_run, tmp
 
 
 def test_model_sizes_must_match_the_weights_held(strings_run, tmp_path):
-    from seqvae.runs import _check_sizes
     from seqvae.config import ModelConfig
+    from seqvae.runs import _check_sizes
 
     state = torch.load(strings_run / "checkpoint.pt", weights_only=True)
     mcfg = ModelConfig.from_dict(state["model_config"])

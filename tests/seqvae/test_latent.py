@@ -7,9 +7,19 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from seqvae.latent import (PATH_METHODS, attribute_direction, attribute_walk, chi_mean, chi_pdf,
-                           latent_path, linear_path, path_positions, polar_path, refine,
-                           slerp_path)
+from seqvae.latent import (
+    PATH_METHODS,
+    attribute_direction,
+    attribute_walk,
+    chi_mean,
+    chi_pdf,
+    latent_path,
+    linear_path,
+    path_positions,
+    polar_path,
+    refine,
+    slerp_path,
+)
 
 
 def _equal_norm_pair(d=32, seed=0, norm=None):

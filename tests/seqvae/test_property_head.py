@@ -16,8 +16,7 @@ from typer.testing import CliRunner  # noqa: E402
 from seqvae.cli import app  # noqa: E402
 from seqvae.config import ModelConfig, TrainConfig  # noqa: E402
 from seqvae.errors import DataError, TrainingError  # noqa: E402
-from seqvae.molecule_properties import (parse_property_names, property_matrix,  # noqa: E402
-                                        property_scale, standardised)
+from seqvae.molecule_properties import parse_property_names, property_matrix, property_scale, standardised  # noqa: E402
 from seqvae.molecule_search import joint_head, optimize_molecules  # noqa: E402
 from seqvae.molecules import MoleculeDomain  # noqa: E402
 from seqvae.runs import load_run, train  # noqa: E402

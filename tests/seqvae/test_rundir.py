@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from seqvae.errors import RunError
-from seqvae.rundir import (CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint,
-                           write_checkpoint)
+from seqvae.rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint, write_checkpoint
 
 
 def test_checkpoint_round_trip_and_format_check(tmp_path):

@@ -7,12 +7,12 @@ import pytest
 from typer.testing import CliRunner
 
 from automata import DFA
-from seqvae.errors import SearchError
 from automata.canon import canonical_key, canonical_tables
 from automata.families import cerny, wielandt
 from automata.formats import parse_compact, read_automata
 from automata.sync import reset_lengths
 from seqvae.cli import app
+from seqvae.errors import SearchError
 from seqvae.search import SearchContext, search_extreme
 from seqvae.search.core import NOT_EVALUATED
 

@@ -7,8 +7,13 @@ from automata.canon import canonical_key
 from automata.families import cerny, wielandt
 from seqvae.errors import SearchError
 from seqvae.search import SearchContext, h_level, search_extreme
-from seqvae.search.baselines import (EvolutionarySearch, copy_letter, copy_neighbourhood,
-                                     neighbourhood, swap_neighbourhood)
+from seqvae.search.baselines import (
+    EvolutionarySearch,
+    copy_letter,
+    copy_neighbourhood,
+    neighbourhood,
+    swap_neighbourhood,
+)
 
 from .search_helpers import CountingEvaluator, interrupted_then_resumed
 
@@ -300,7 +305,7 @@ def _canonical_lifts(table):
 
 def test_lift_ranker_puts_slower_lifts_first():
     from automata.sync import reset_lengths
-    from seqvae.search.baselines import LiftRanker, NOT_LIFTED, lift_sources
+    from seqvae.search.baselines import NOT_LIFTED, LiftRanker, lift_sources
 
     sources = lift_sources(_slow_sources(5, 30, 1), 6, 2)
     pool = np.unique(np.concatenate([_canonical_lifts(s) for s in sources]), axis=0)

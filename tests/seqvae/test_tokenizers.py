@@ -9,8 +9,15 @@ from hypothesis import strategies as st
 
 from automata.dfa import DFA
 from seqvae.constraints import AutomatonConstraint, StringConstraint
-from seqvae.tokenizers import (SMILES_PATTERN, AutomatonTokenizer, CharTokenizer, DecodeError,
-                               EncodeError, RegexTokenizer, tokenizer_from_dict)
+from seqvae.tokenizers import (
+    SMILES_PATTERN,
+    AutomatonTokenizer,
+    CharTokenizer,
+    DecodeError,
+    EncodeError,
+    RegexTokenizer,
+    tokenizer_from_dict,
+)
 
 
 @st.composite

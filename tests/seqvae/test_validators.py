@@ -14,8 +14,13 @@ from seqvae.domains import StringDomain, domain_for_dataset
 from seqvae.errors import DomainError
 from seqvae.runs import load_run, train
 from seqvae.tokenizers import CharTokenizer
-from seqvae.validators import (UnknownValidatorError, get_validator, name_of, register_validator,
-                               validator_names)
+from seqvae.validators import (
+    UnknownValidatorError,
+    get_validator,
+    name_of,
+    register_validator,
+    validator_names,
+)
 
 runner = CliRunner()
 TINY_MODEL = dict(d_z=2, embed_dim=8, conv_channels=(8,), conv_kernels=(3,), enc_hidden=16,
