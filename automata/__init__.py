@@ -1,6 +1,6 @@
 """Exact and fast algorithms on synchronizing automata."""
-from .dfa import DFA, letter_name, word_to_string
-from .errors import (
+from automata.dfa import DFA, letter_name, word_to_string
+from automata.errors import (
     AutomatonError,
     FormatError,
     MemoryBudgetExceeded,
@@ -8,7 +8,7 @@ from .errors import (
     ResourceLimitError,
     TimeLimitExceeded,
 )
-from .families import (
+from automata.families import (
     FAMILIES,
     Family,
     binary_3,
@@ -23,7 +23,7 @@ from .families import (
     roman,
     wielandt,
 )
-from .formats import (
+from automata.formats import (
     format_automata,
     format_compact,
     format_text,

@@ -40,9 +40,9 @@ import time
 import numba
 import numpy as np
 
-from . import _kernels_bidir as KB
-from ._kernels_trie import SubsetTrie
-from ._limits import Limits
+from automata import _kernels_bidir as KB
+from automata._kernels_trie import SubsetTrie
+from automata._limits import Limits
 
 __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
 

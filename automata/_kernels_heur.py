@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import _popcount, _predecessors
-from ._kernels_bidir import _expand, _sort_unique
+from automata._kernels import _popcount, _predecessors
+from automata._kernels_bidir import _expand, _sort_unique
 
 
 @njit(cache=True)

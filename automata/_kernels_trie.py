@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from ._kernels_bidir import _is_subset, _meet_queries, _row_bits, _runtime_flags
+from automata._kernels_bidir import _is_subset, _meet_queries, _row_bits, _runtime_flags
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from .errors import MemoryBudgetExceeded, TimeLimitExceeded
+from automata.errors import MemoryBudgetExceeded, TimeLimitExceeded
 
 __all__ = ["GIB", "Limits"]
 

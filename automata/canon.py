@@ -22,10 +22,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._canon_kernels import _canon_batch
-from .dfa import DFA, STATE_DTYPE, check_tables
-from .errors import AutomatonError
-from .formats import format_compact
+from automata._canon_kernels import _canon_batch
+from automata.dfa import DFA, STATE_DTYPE, check_tables
+from automata.errors import AutomatonError
+from automata.formats import format_compact
 
 __all__ = ["canonical_form", "canonical_key", "is_isomorphic", "canonical_tables",
            "canonical_labelling"]

@@ -34,16 +34,16 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ._canon_kernels import _census_scan
-from .atomic import atomic_write_text
-from .canon import _letter_perms, canonical_tables
+from automata._canon_kernels import _census_scan
+from automata.atomic import atomic_write_text
+from automata.canon import _letter_perms, canonical_tables
 
 # The pruned census (rt >= L only, far larger sizes) lives in its own module.
-from .census_pruned import PrunedCensus, pruned_census
-from .dfa import DFA, STATE_DTYPE
-from .errors import AutomatonError, ResourceLimitError
-from .formats import format_compact
-from .sync import reset_lengths
+from automata.census_pruned import PrunedCensus, pruned_census
+from automata.dfa import DFA, STATE_DTYPE
+from automata.errors import AutomatonError, ResourceLimitError
+from automata.formats import format_compact
+from automata.sync import reset_lengths
 
 __all__ = ["Census", "census", "automata_with_reset_at_least", "census_size",
            "functional_graph_classes", "CensusPart", "census_part", "merge_parts",

@@ -19,8 +19,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .canon import canonical_tables
-from .errors import AutomatonError
+from automata.canon import canonical_tables
+from automata.errors import AutomatonError
 
 __all__ = ["map_classes", "map_rank", "map_automorphisms", "MAX_MAP_STATES"]
 

@@ -63,14 +63,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ._kernels_census import _search
-from .atomic import atomic_write_text
-from .canon import canonical_tables
-from .census_maps import MAX_MAP_STATES, map_automorphisms, map_classes
-from .dfa import DFA
-from .errors import AutomatonError
-from .formats import format_compact, parse_compact
-from .sync import reset_lengths
+from automata._kernels_census import _search
+from automata.atomic import atomic_write_text
+from automata.canon import canonical_tables
+from automata.census_maps import MAX_MAP_STATES, map_automorphisms, map_classes
+from automata.dfa import DFA
+from automata.errors import AutomatonError
+from automata.formats import format_compact, parse_compact
+from automata.sync import reset_lengths
 
 __all__ = ["PrunedChunk", "PrunedCensus", "pruned_census", "census_chunk", "chunk_count",
            "frankl_pin_limits", "MAX_PRUNED_STATES", "MAX_PRUNED_LETTERS"]
@@ -287,7 +287,7 @@ class PrunedCensus:
 
     def to_dict(self, *, families: bool = True) -> dict:
         """``{"histogram": {rt: count}, "automata": [{"reset_length", "automaton", "family"}]}``."""
-        from .families import identify_family
+        from automata.families import identify_family
 
         rows = []
         for dfa, rt in self.ranked():

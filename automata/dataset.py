@@ -14,10 +14,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .canon import canonical_tables
-from .errors import AutomatonError
-from .generate import as_rng, random_tables
-from .sync import reset_lengths
+from automata.canon import canonical_tables
+from automata.errors import AutomatonError
+from automata.generate import as_rng, random_tables
+from automata.sync import reset_lengths
 
 __all__ = ["ENRICH_HELP", "SOURCES", "SizedSet", "DistinctSet", "parse_enrich",
            "draw_distinct_synchronizing"]

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import AutomatonError
+from automata.errors import AutomatonError
 
 __all__ = ["DFA", "STATE_DTYPE", "MAX_STATES", "LETTER_NAMES", "letter_name", "word_to_string",
            "first_out_of_range", "check_table", "check_tables"]

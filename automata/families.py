@@ -31,8 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .dfa import DFA
-from .errors import AutomatonError
+from automata.dfa import DFA
+from automata.errors import AutomatonError
 
 __all__ = [
     "Family", "FAMILIES", "cerny", "wielandt", "d_prime", "d_double_prime", "h_series",
@@ -329,7 +329,7 @@ def identify_family(dfa: DFA) -> str | None:
     >>> identify_family(DFA([[0, 1], [1, 0]])) is None
     True
     """
-    from .canon import canonical_key  # late import: canon pulls in numba kernels
+    from automata.canon import canonical_key  # late import: canon pulls in numba kernels
 
     if not isinstance(dfa, DFA):
         raise AutomatonError(f"expected a DFA, got {type(dfa).__name__}")

@@ -40,9 +40,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .atomic import atomic_write_text
-from .dfa import DFA, first_out_of_range, letter_name
-from .errors import AutomatonError, FormatError
+from automata.atomic import atomic_write_text
+from automata.dfa import DFA, first_out_of_range, letter_name
+from automata.errors import AutomatonError, FormatError
 
 __all__ = [
     "FORMATS", "MAX_TABLE_ENTRIES", "MAX_INT_DIGITS",

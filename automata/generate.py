@@ -32,8 +32,8 @@ from typing import Union
 import numpy as np
 from numba import njit
 
-from .dfa import DFA, STATE_DTYPE
-from .errors import AutomatonError, ResourceLimitError
+from automata.dfa import DFA, STATE_DTYPE
+from automata.errors import AutomatonError, ResourceLimitError
 
 __all__ = [
     "as_rng", "random_dfa", "random_tables", "random_synchronizing_dfa",
@@ -130,7 +130,7 @@ def random_synchronizing_dfa(n_states: int, n_letters: int, rng: RngLike = None,
     >>> is_synchronizing(random_synchronizing_dfa(8, 2, rng=0))
     True
     """
-    from .sync import is_synchronizing  # late import: sync is the heavier module
+    from automata.sync import is_synchronizing  # late import: sync is the heavier module
 
     n_states, n_letters = _check_size(n_states, n_letters)
     if max_tries < 1:

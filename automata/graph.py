@@ -16,9 +16,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .atomic import atomic_path, atomic_write_text
-from .dfa import DFA, letter_name
-from .errors import AutomatonError
+from automata.atomic import atomic_path, atomic_write_text
+from automata.dfa import DFA, letter_name
+from automata.errors import AutomatonError
 
 __all__ = ["to_networkx", "edge_labels", "to_dot", "write_dot", "write_graphml", "draw"]
 

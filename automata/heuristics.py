@@ -10,11 +10,11 @@ import math
 
 import numpy as np
 
-from . import _kernels as K
-from . import _kernels_bidir as KB
-from . import _kernels_heur as KH
-from .dfa import DFA
-from .errors import AutomatonError, NotSynchronizingError
+from automata import _kernels as K
+from automata import _kernels_bidir as KB
+from automata import _kernels_heur as KH
+from automata.dfa import DFA
+from automata.errors import AutomatonError, NotSynchronizingError
 
 __all__ = ["eppstein", "beam_search"]
 

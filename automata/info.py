@@ -6,11 +6,11 @@ bound), strong connectivity, the known family it belongs to and its compact form
 """
 from __future__ import annotations
 
-from .dfa import DFA, word_to_string
-from .families import identify_family
-from .formats import format_compact
-from .generate import is_strongly_connected
-from .sync import cerny_report
+from automata.dfa import DFA, word_to_string
+from automata.families import identify_family
+from automata.formats import format_compact
+from automata.generate import is_strongly_connected
+from automata.sync import cerny_report
 
 __all__ = ["automaton_info"]
 

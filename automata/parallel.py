@@ -25,8 +25,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .dfa import DFA, check_tables
-from .errors import AutomatonError
+from automata.dfa import DFA, check_tables
+from automata.errors import AutomatonError
 
 __all__ = ["evaluate_many", "evaluate_tables", "DEFAULT_CHUNK_SECONDS"]
 
@@ -37,14 +37,14 @@ _BATCH_MAX_STATES = 64
 
 
 def _batch_kernel(tables: np.ndarray) -> np.ndarray:
-    from .sync import reset_lengths
+    from automata.sync import reset_lengths
 
     return np.asarray(reset_lengths(tables), dtype=np.int64)
 
 
 def _single_kernel(tables: np.ndarray) -> np.ndarray:
     # Beyond the batch kernel's 64 states, one exact search per automaton.
-    from .sync import reset_length
+    from automata.sync import reset_length
 
     out = np.empty(len(tables), dtype=np.int64)
     for i, table in enumerate(tables):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from .dfa import DFA
-from .errors import AutomatonError
+from automata.dfa import DFA
+from automata.errors import AutomatonError
 
 __all__ = ["bfs_reset_word", "bfs_reset_word_bitset"]
 

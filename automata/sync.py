@@ -26,13 +26,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import _bidir
-from . import _kernels as K
-from . import _kernels_bidir as KB
-from ._limits import Limits
-from .dfa import DFA
-from .errors import AutomatonError, NotSynchronizingError
-from .heuristics import _dynamic_beam_bound
+from automata import _bidir
+from automata import _kernels as K
+from automata import _kernels_bidir as KB
+from automata._limits import Limits
+from automata.dfa import DFA
+from automata.errors import AutomatonError, NotSynchronizingError
+from automata.heuristics import _dynamic_beam_bound
 
 __all__ = [
     "RESET_WORD_METHODS", "reset_word", "CernyReport", "cerny_bound", "cerny_report", "is_synchronizing", "reset_length",
@@ -241,7 +241,7 @@ def _independent_word(dfa: DFA) -> list[int] | None:
     """Second opinion by a plain-Python BFS of :mod:`automata.reference`
     (frozensets for small automata, integer bitsets beyond), sharing no code
     with the numba solver."""
-    from .reference import bfs_reset_word, bfs_reset_word_bitset
+    from automata.reference import bfs_reset_word, bfs_reset_word_bitset
     return bfs_reset_word(dfa) if dfa.n_states <= 16 else bfs_reset_word_bitset(dfa)
 
 
@@ -334,7 +334,7 @@ def reset_word(dfa: DFA, method: str = "exact", *, width: int = 64, memory_gib: 
                              f"{', '.join(RESET_WORD_METHODS)}")
     if method == "exact":
         return shortest_reset_word(dfa, memory_gib=memory_gib, time_limit=time_limit)
-    from .heuristics import beam_search, eppstein
+    from automata.heuristics import beam_search, eppstein
 
     if method == "eppstein":
         return eppstein(dfa)

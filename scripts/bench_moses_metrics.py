@@ -1,4 +1,4 @@
-"""Check the MOSES metrics of seqvae.chem against the published MOSES table.
+"""Check the MOSES metrics of seqvae.molecules.chem against the published MOSES table.
 
 A random sample of the MOSES *training* molecules stands in for a generated set
 (as the "Train" row of the MOSES paper does with the whole training set), so the
@@ -23,7 +23,7 @@ import time
 
 #: MOSES paper (Polykovskiy et al. 2020, Table 2, three-decimal means): the "Train" row
 #: (the training set scored as if generated) and the VAE row, transcribed by hand; check
-#: them against the paper before quoting. Keys follow seqvae.chem.metrics.moses_metrics.
+#: them against the paper before quoting. Keys follow seqvae.molecules.chem.metrics.moses_metrics.
 MOSES_TRAIN = {"validity": 1.0, "unique@1000": 1.0, "unique@10000": 1.0, "novelty": 0.0,
                "intdiv1": 0.857, "intdiv2": 0.851, "filters": 1.0,
                "frag": 1.000, "frag_testsf": 0.999, "scaf": 0.991, "scaf_testsf": 0.0,
@@ -46,12 +46,12 @@ def main(argv=None) -> int:
                         help="molecules of each set fed to ChemNet for FCD")
     args = parser.parse_args(argv)
 
-    from seqvae.chem.chemnet import frechet_chemnet_distance
-    from seqvae.chem.errors import ChemError
-    from seqvae.chem.filters import load_moses_filters
-    from seqvae.chem.metrics import moses_metrics
-    from seqvae.chem.moses_data import moses_file, moses_reference_set, moses_smiles
-    from seqvae.chem.reference import ReferenceSet
+    from seqvae.molecules.chem.chemnet import frechet_chemnet_distance
+    from seqvae.molecules.chem.errors import ChemError
+    from seqvae.molecules.chem.filters import load_moses_filters
+    from seqvae.molecules.chem.metrics import moses_metrics
+    from seqvae.molecules.chem.moses_data import moses_file, moses_reference_set, moses_smiles
+    from seqvae.molecules.chem.reference import ReferenceSet
 
     paths = {name: moses_file(f"{name}.csv.gz", args.cache_dir)
              for name in ("train", "test", "test_scaffolds")}

@@ -1,7 +1,7 @@
 """Property optimisation with a fixed evaluation budget: top-3 beside the published rows.
 
 For each molecule run and each objective (default: penalised logP in both forms, and
-QED), ``seqvae optimize`` (:func:`seqvae.molecule_search.optimize_molecules`) runs once
+QED), ``seqvae optimize`` (:func:`seqvae.molecules.optimize.optimize_molecules`) runs once
 per seed with the same ``--budget`` of decoded latent points; the table gives the top 3
 distinct molecules over all seeds (as JT-VAE reports over its runs), the mean over seeds
 of each seed's best, the share of valid decodes and which head guided the search (the
@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from seqvae.errors import SeqVAEError
-from seqvae.molecule_search import optimize_molecules
+from seqvae.molecules.optimize import optimize_molecules
 from seqvae.runs import load_molecule_runs
 
 PUBLISHED_PLOGP = [("JT-VAE", (5.30, 4.93, 4.49)), ("SD-VAE", (4.04, 3.50, 2.96)),

@@ -123,7 +123,7 @@ def series_keys(n: int) -> dict[str, str]:
 
 def measure(result, budgets, census: set[str] | None) -> list[dict]:
     from automata.sync import cerny_bound
-    from seqvae.search import h_level
+    from seqvae.hunt.search import h_level
 
     n = result.n_states
     rts = result.rts
@@ -259,7 +259,7 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from seqvae.search import h_level, search_extreme
+    from seqvae.hunt.search import h_level, search_extreme
 
     rows: list[dict] = []
     missed: dict[tuple, list[set]] = {}

@@ -8,10 +8,10 @@ FCD against ``--items`` random held-out molecules (the ``fcd`` package;
 token match of the decode of the encoder mean, on ``--items`` random held-out
 molecules; it does not depend on the prior, so it is measured once per decoder),
 seconds per 1,000 decodes (prior and reconstruction), and why the invalid ones
-fail (:mod:`seqvae.chem.invalid`).
+fail (:mod:`seqvae.molecules.chem.invalid`).
 
 A decoder is written ``greedy`` or ``beamW`` (W beams), then any of ``+grammar``
-(the SMILES grammar constraint, :mod:`seqvae.smiles_grammar`) and
+(the SMILES grammar constraint, :mod:`seqvae.molecules.grammar`) and
 ``+valid-first`` (beam only: the best finished beam RDKit accepts; a decode-time
 filter, which is why diversity and novelty are printed beside validity).
 
@@ -83,9 +83,9 @@ def parse_prior(text: str) -> tuple[str, float]:
 def measure(run, settings: dict, *, samples: int, seed: int, reference: list[str],
             fcd: bool) -> dict:
     """One row: the prior decodes' metrics under ``settings`` (the run's prior as set)."""
-    from seqvae.chem import moses_metrics
-    from seqvae.chem.invalid import invalid_reason_counts
-    from seqvae.molecule_metrics import fcd_entry
+    from seqvae.molecules.chem import moses_metrics
+    from seqvae.molecules.chem.invalid import invalid_reason_counts
+    from seqvae.molecules.evaluation import fcd_entry
 
     run.use_decoding(**settings)
     z = run.sample_prior(samples, seed=seed)

@@ -25,8 +25,9 @@ import torch
 
 from automata.generate import random_tables
 from seqvae.config import CHEMICAL_VAE, ModelConfig, TrainConfig
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.model import count_parameters
-from seqvae.tokenizers import AutomatonTokenizer, RegexTokenizer
+from seqvae.tokenizers import RegexTokenizer
 from seqvae.train import Trainer, epoch_batches
 
 ATOMS = ["C", "C", "C", "C", "c", "c", "c", "N", "O", "n", "S", "F", "Cl", "Br", "[nH]", "[C@@H]",

@@ -1,7 +1,7 @@
 """Cross-size transfer of the boost prior: learn slow automata of small n, sample at larger n.
 
 The autoregressive table prior of ``search-extreme --method boost``
-(:class:`seqvae.search.boost.TablePrior`) is trained on the automata of the
+(:class:`seqvae.hunt.search.boost.TablePrior`) is trained on the automata of the
 given files (e.g. every binary automaton with rt >= n²-4n+6 at n = 7 and 8,
 from the census), then samples ``--samples`` tables at each target size. No
 search runs: the table says what the samples alone contain — distinct
@@ -53,8 +53,8 @@ def main(argv=None) -> int:
     from automata import DFA
     from automata.canon import canonical_key
     from automata.sync import reset_lengths
-    from seqvae.search.boost import TablePrior, load_transfer_tables
-    from seqvae.search.core import h_level
+    from seqvae.hunt.search.boost import TablePrior, load_transfer_tables
+    from seqvae.hunt.search.core import h_level
 
     groups = load_transfer_tables(args.train, 2)
     max_n = max([g.shape[2] for g in groups] + args.n)

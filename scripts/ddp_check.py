@@ -41,7 +41,7 @@ def _worker(rank: int, world: int, port: int, out: str, device: str) -> None:
     torch.set_num_threads(1)
     from automata.generate import random_tables
     from seqvae.config import ModelConfig, TrainConfig
-    from seqvae.tokenizers import AutomatonTokenizer
+    from seqvae.hunt.tokenizer import AutomatonTokenizer
     from seqvae.train import Trainer
 
     tok = AutomatonTokenizer(5, 2)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from seqvae.chem.errors import ChemError
-from seqvae.chem.moses_data import MOSES_PACKAGE, fetch_moses, moses_cache_dir
+from seqvae.molecules.chem.errors import ChemError
+from seqvae.molecules.chem.moses_data import MOSES_PACKAGE, fetch_moses, moses_cache_dir
 
 
 def main(argv=None) -> int:

@@ -524,7 +524,7 @@ register(Parser("seqvae-dataset-sidecar", _sidecar_seeds, _load_dataset_sidecar,
 def _checkpoint_seeds(rng: random.Random) -> list[bytes]:
     import numpy as np
 
-    from seqvae.search.core import CHECKPOINT_VERSION
+    from seqvae.hunt.search.core import CHECKPOINT_VERSION
 
     out = []
     for _ in range(8):
@@ -543,7 +543,7 @@ def _checkpoint_seeds(rng: random.Random) -> list[bytes]:
 
 
 def _load_search_checkpoint(data: bytes, path: Path) -> object:
-    from seqvae.search.core import load_checkpoint
+    from seqvae.hunt.search.core import load_checkpoint
 
     return load_checkpoint(path)
 
@@ -566,7 +566,7 @@ def _load_search_checkpoint_doc(data: bytes, path: Path) -> object:
     """A well-formed archive around a fuzzed ``__doc__`` (the JSON part of a checkpoint)."""
     import numpy as np
 
-    from seqvae.search.core import load_checkpoint
+    from seqvae.hunt.search.core import load_checkpoint
 
     arrays = {"archive_tables": np.zeros((2, 2, 3), dtype=np.int32),
               "archive_rts": np.arange(2, dtype=np.int64), "m.pop": np.ones((2, 3), np.int32),
@@ -583,9 +583,9 @@ register(Parser("seqvae-search-checkpoint-doc", _checkpoint_doc_seeds,
 def _run_setup(work: Path) -> None:
     """A tiny trained-run directory; each input replaces its config.json."""
     from seqvae.config import ModelConfig
-    from seqvae.domains import StringDomain
     from seqvae.model import SeqVAE
     from seqvae.runs import Run
+    from seqvae.strings import StringDomain
     from seqvae.tokenizers import CharTokenizer
 
     tokenizer = CharTokenizer.fit(["CCO", "c1ccccc1"])

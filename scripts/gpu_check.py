@@ -31,7 +31,7 @@ def main(argv=None) -> int:
         print("no GPU: torch sees no CUDA device; nothing to check")
         return 0
     from seqvae.device import resolve_device
-    from seqvae.molecules import MoleculeDomain
+    from seqvae.molecules.domain import MoleculeDomain
     from seqvae.runs import train
 
     device = resolve_device("cuda")

@@ -4,12 +4,15 @@ The public surface, importable from here::
 
     from seqvae import AutomataDomain, AutomatonTokenizer, train, load_run, evaluate
 
+The engine lives in the top-level modules; the automata application in
+:mod:`seqvae.hunt`, the molecules application in :mod:`seqvae.molecules`.
+
 Everything that pulls in torch or pandas is imported on first use, so that
 ``import seqvae`` (and every command-line start) stays fast.
 """
 __version__ = "0.1.0"
 
-from .errors import (
+from seqvae.errors import (
     ConfigError,
     DataError,
     DecodeError,
@@ -25,20 +28,24 @@ from .errors import (
 )
 
 _LAZY = {
+    # the engine
     "ModelConfig": "config", "TrainConfig": "config",
-    "AutomatonTokenizer": "tokenizers", "CharTokenizer": "tokenizers",
-    "RegexTokenizer": "tokenizers", "tokenizer_from_dict": "tokenizers",
-    "Domain": "domains", "AutomataDomain": "domains", "StringDomain": "domains",
-    "Parsed": "domains", "register_domain": "domains", "domain_from_dict": "domains",
-    "domain_for_dataset": "domains",
+    "CharTokenizer": "tokenizers", "RegexTokenizer": "tokenizers",
+    "tokenizer_from_dict": "tokenizers",
+    "Domain": "domains", "Parsed": "domains", "register_domain": "domains",
+    "domain_from_dict": "domains", "domain_for_dataset": "domains",
+    "StringDomain": "strings",
     "save_dataset": "data", "load_dataset": "data", "load_strings": "data",
-    "build_automata_dataset": "data",
     "SeqVAE": "model", "decode": "decode", "Trainer": "train", "RunDir": "rundir",
     "Run": "runs", "load_run": "runs", "train": "runs", "fine_tune": "runs",
     "evaluate": "evaluate", "latent_path": "latent", "refine": "latent",
     "run_interpolation": "interpolate", "run_attribute": "interpolate",
-    "search_extreme": "search",
-    "MoleculeDomain": "molecules", "resolve_device": "device",
+    "resolve_device": "device",
+    # the automata application
+    "AutomataDomain": "hunt.domain", "AutomatonTokenizer": "hunt.tokenizer",
+    "build_automata_dataset": "hunt.datasets", "search_extreme": "hunt.search",
+    # the molecules application
+    "MoleculeDomain": "molecules.domain",
 }
 
 

@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .errors import ConfigError, SeqVAEError  # noqa: F401 - seqvae.chem.errors imports it from here
+from seqvae.errors import ConfigError, SeqVAEError  # noqa: F401 - seqvae.molecules.chem.errors imports it from here
 
 __all__ = ["ModelConfig", "TrainConfig", "CHEMICAL_VAE"]
 

@@ -5,18 +5,17 @@
   holding the generator, parameters, seed and package version. Both writes are
   atomic.
 * :func:`load_strings` reads strings from a text file (one per line, gzip and a
-  byte-order mark handled), a .smi/.csv/.tsv file (through the molecule-file
-  reader of :mod:`seqvae.chem.molfile`), or a column of a Parquet file; lines it
+  byte-order mark handled), a file of a registered reader (.smi/.csv/.tsv: the
+  molecules application's), or a column of a Parquet file; lines it
   cannot use (undecodable, malformed, longer than :data:`MAX_STRING_LENGTH`) are
   skipped and counted by :func:`load_strings_report`.
 * :func:`encode_items` tokenizes a data set's ``item`` column under a domain.
 
 Building data sets (random automata, strings with provenance) is
-:mod:`seqvae.datasets`.
+:mod:`seqvae.hunt.datasets`.
 """
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,12 +23,14 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from automata.atomic import atomic_path, atomic_write_text
-
-from .errors import DataError
-from .jsonable import json_default
+from seqvae.applications import load_builtin
+from seqvae.errors import DataError
+from seqvae.jsonable import json_default
+from seqvae.textfiles import decoded_lines, read_file_bytes
 
 __all__ = ["DATASET_FORMAT", "MAX_STRING_LENGTH", "save_dataset", "load_dataset", "sidecar_path",
-           "load_strings", "load_strings_report", "encode_items"]
+           "load_strings", "load_strings_report", "encode_items", "STRINGS_READERS",
+           "register_strings_reader"]
 
 #: Written into every sidecar so that readers can recognise the layout.
 DATASET_FORMAT = "seqvae-dataset/1"
@@ -47,7 +48,7 @@ def save_dataset(df: pd.DataFrame, path: str | Path, meta: dict | None = None) -
     Both files are written atomically; the sidecar is ``<path>.json``.
     Returns the sidecar path.
     """
-    from . import __version__
+    from seqvae import __version__
 
     path = Path(path)
     info = dict(meta or {})
@@ -100,23 +101,32 @@ def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:
 MAX_STRING_LENGTH = 1000
 
 
-def _molecule_style(path: Path) -> bool:
-    """.smi, .csv and .tsv files (gzipped or not) are read by :mod:`seqvae.chem.molfile`."""
+#: Readers of string files by suffix (``.smi``, ``.csv``, ``.tsv``, gzipped or not):
+#: ``reader(path, column, report) -> strings``, counting skipped lines in
+#: ``report["bad_lines"]``. Applications register theirs (:func:`register_strings_reader`).
+STRINGS_READERS: dict[str, Callable[[Path, str | None, dict], list[str]]] = {}
+
+
+def register_strings_reader(suffix: str, reader: Callable[[Path, str | None, dict], list[str]]
+                            ) -> None:
+    """Read files ending in ``suffix`` (or ``suffix + ".gz"``) with ``reader``."""
+    STRINGS_READERS[suffix.lower()] = reader
+
+
+def _strings_reader(path: Path):
+    """The registered reader of ``path``'s suffix (``.gz`` looked through), or None."""
     name = path.name.lower()
     name = name[:-3] if name.endswith(".gz") else name
-    return name.endswith((".smi", ".csv", ".tsv"))
+    suffix = Path(name).suffix
+    if suffix and suffix not in STRINGS_READERS:
+        load_builtin("strings_reader", suffix)
+    return STRINGS_READERS.get(suffix)
 
 
 def _text_lines(path: Path, report: dict) -> list[str]:
     """Non-blank lines of a text file, gzipped or not (told by its magic bytes), BOM dropped;
     undecodable lines are counted in ``report["bad_lines"]``."""
-    from .chem.errors import MoleculeFileError
-    from .chem.molfile import decoded_lines, read_file_bytes
-
-    try:
-        data = read_file_bytes(path)
-    except MoleculeFileError as exc:
-        raise DataError(str(exc)) from None
+    data = read_file_bytes(path)
     bad: list = []
     out = [text.strip() for _, text in decoded_lines(data, bad)]
     report["bad_lines"] += len(bad)
@@ -126,42 +136,15 @@ def _text_lines(path: Path, report: dict) -> list[str]:
     return out
 
 
-def _molecule_lines(path: Path, column: str | None, report: dict) -> list[str]:
-    """The SMILES field of a .smi/.csv/.tsv file (names are not part of it), through the
-    one molecule-file reader; bad lines are counted."""
-    from .chem.errors import ChemError
-    from .chem.molfile import read_molecule_file
-
-    tries = [column] if column is not None else [None, "item", "string"]
-    first_error = None
-    for name in tries:
-        try:
-            records = read_molecule_file(path, column=name)
-        except ChemError as exc:
-            first_error = first_error or exc
-            continue
-        except csv.Error as exc:  # the header line itself is malformed CSV
-            raise DataError(f"{path}: malformed CSV header ({exc})") from None
-        report["bad_lines"] += records.bad_lines
-        return records.smiles
-    message = str(first_error)
-    if "cannot tell which column" in message:
-        # No option name here: not every command that reads strings has one.
-        columns = message.rsplit(" among ", 1)[-1].split(";", 1)[0]
-        message = (f"{path}: several columns {columns} and none clearly holds the strings; "
-                   "keep only the column to read, or name it where the command allows")
-    raise DataError(message) from None
-
-
 def load_strings_report(path: str | Path, column: str | None = None, *,
                         max_length: int | None = MAX_STRING_LENGTH) -> tuple[list[str], dict]:
     """Strings from a file and what was skipped: ``(strings, report)``.
 
     * ``.parquet``: the values of ``column`` (default: the only column, else a
       column named ``item``, ``smiles`` or ``string``);
-    * ``.smi`` / ``.csv`` / ``.tsv``, gzipped or not: read by
-      :func:`seqvae.chem.molfile.read_molecule_file` (a .smi line's name is not
-      part of its SMILES; CSV columns as above);
+    * a suffix with a registered reader (:data:`STRINGS_READERS`; ``.smi``, ``.csv``,
+      ``.tsv``, gzipped or not, by the molecules application's file reader: a .smi
+      line's name is not part of its SMILES; CSV columns as above);
     * anything else: one string per line (gzip detected by its magic bytes, a
       UTF-8 byte-order mark dropped), surrounding whitespace stripped, empty lines
       skipped.
@@ -184,8 +167,8 @@ def load_strings_report(path: str | Path, column: str | None = None, *,
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         out = _parquet_column(path, column)
-    elif _molecule_style(path):
-        out = _molecule_lines(path, column, report)
+    elif (reader := _strings_reader(path)) is not None:
+        out = reader(path, column, report)
     else:
         if column is not None:
             raise DataError(f"{path}: a column can be chosen in CSV, TSV, .smi and Parquet files only")

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .errors import DecodingError
-from .model import SeqVAE
+from seqvae.errors import DecodingError
+from seqvae.model import SeqVAE
 
 __all__ = ["METHODS", "POINT_METHODS", "DecodeSettings", "decode"]
 
@@ -38,7 +38,7 @@ class DecodeSettings:
         Beams per latent point (``"beam"``).
     grammar : bool
         Decode under the tokenizer's grammar constraint (SMILES: balanced branches,
-        closed ring labels; :mod:`seqvae.smiles_grammar`) instead of the plain one.
+        closed ring labels; :mod:`seqvae.molecules.grammar`) instead of the plain one.
     valid_first : bool
         ``"beam"`` only: return the best finished beam the domain accepts as valid,
         the best beam when none is (a decode-time filter, see :func:`decode`).

@@ -7,7 +7,7 @@ only (:func:`autocast_dtype`): on CPU it brings little and changes the numbers.
 """
 from __future__ import annotations
 
-from .errors import ConfigError
+from seqvae.errors import ConfigError
 
 __all__ = ["DEVICE_CHOICES", "DeviceError", "resolve_device", "autocast_dtype"]
 

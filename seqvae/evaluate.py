@@ -51,11 +51,11 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .errors import DataError
-from .model import iwae_nll, kl_divergence
-from .runs import Run
-from .scoring import ScoreCache, score_decodes
-from .train import pad_sequences
+from seqvae.errors import DataError
+from seqvae.model import iwae_nll, kl_divergence
+from seqvae.runs import Run
+from seqvae.scoring import ScoreCache, score_decodes
+from seqvae.train import pad_sequences
 
 __all__ = ["REQUIRED_KEYS", "evaluate", "sample_items", "reconstruction", "reconstruction_sampled",
            "reconstruction_posterior",
@@ -164,16 +164,13 @@ def _latent_stats(run: Run, ref: list[list[int]], *, iwae_samples: int, iwae_ite
     mu, lv = run.encode_ids(ref)
     kl = kl_divergence(torch.from_numpy(mu), torch.from_numpy(lv)).numpy()
     var = mu.var(axis=0, ddof=1) if len(mu) > 1 else np.zeros(run.d_z)
-    state = torch.get_rng_state()
-    torch.manual_seed(seed)
-    try:
+    with torch.random.fork_rng(devices=[]):  # seeded draws; the global generator untouched
+        torch.manual_seed(seed)
         nll = []
         sub = ref[:iwae_items]
         for start in range(0, len(sub), 64):
             x, _ = pad_sequences(sub[start:start + 64], run.model_config.pad_id)
             nll.append(iwae_nll(run.model, x.to(run.device), k=iwae_samples).cpu().numpy())
-    finally:
-        torch.set_rng_state(state)
     return {"kl": float(kl.sum(1).mean()),
             "kl_per_dim": [round(float(v), 5) for v in kl.mean(0)],
             "active_units": int((var > 0.01).sum()),

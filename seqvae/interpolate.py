@@ -32,9 +32,16 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import LatentError
-from .latent import PATH_METHODS, attribute_direction, attribute_walk, latent_path, path_positions, refine
-from .scoring import ScoreCache, score_decodes, share_of, summarize_points, typed_points, whole
+from seqvae.errors import LatentError
+from seqvae.latent import (
+    PATH_METHODS,
+    attribute_direction,
+    attribute_walk,
+    latent_path,
+    path_positions,
+    refine,
+)
+from seqvae.scoring import ScoreCache, score_decodes, share_of, summarize_points, typed_points, whole
 
 __all__ = [
     "DECODINGS", "choose_pairs", "InterpolationResult", "run_interpolation", "AttributeResult",

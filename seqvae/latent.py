@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import LatentError, TokenizerError
+from seqvae.errors import LatentError, TokenizerError
 
 __all__ = [
     "PATH_METHODS", "path_positions", "linear_path", "polar_path", "slerp_path", "latent_path",

@@ -28,8 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from automata.atomic import atomic_write_bytes
-
-from .errors import LatentError, RunError
+from seqvae.errors import LatentError, RunError
 
 __all__ = ["GaussianMixture", "fit_gmm", "fit_run_prior", "load_fitted_prior", "PRIOR_FILE",
            "PRIORS"]

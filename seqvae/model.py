@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ModelConfig
-from .errors import SeqVAEError
+from seqvae.config import ModelConfig
+from seqvae.errors import SeqVAEError
 
 __all__ = ["ConvEncoder", "GRUDecoder", "PropertyHead", "SeqVAE", "property_mse", "kl_divergence",
            "iwae_nll", "count_parameters"]

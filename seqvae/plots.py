@@ -14,9 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from automata.atomic import atomic_path
-
-from .errors import SeqVAEError
-from .latent import chi_mean, chi_pdf
+from seqvae.errors import SeqVAEError
+from seqvae.latent import chi_mean, chi_pdf
 
 __all__ = ["save_figure", "plot_path_items", "plot_path_grid", "plot_validity_along_path",
            "plot_norm_histogram", "plot_attribute_walk", "plot_refinement"]
@@ -40,27 +39,16 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110) -> Path:
     return target
 
 
-def _draw_text(item, ax) -> None:
+def draw_text(item, ax) -> None:
     ax.text(0.5, 0.5, str(item), ha="center", va="center", fontsize=8, wrap=True,
             family="monospace", transform=ax.transAxes)
     ax.set_axis_off()
 
 
-def _default_drawer(item, ax) -> None:
-    # Automata are drawn as graphs; anything else (strings) as text.
-    if hasattr(item, "delta"):
-        from automata.graph import draw
-
-        draw(item, ax)
-        ax.set_axis_off()
-    else:
-        _draw_text(item, ax)
-
-
 def plot_path_items(items: Sequence[Any], positions: Sequence[float], path: str | os.PathLike, *,
                     labels: Sequence[str] | None = None, title: str | None = None,
                     draw_item: Callable[[Any, Any], None] | None = None) -> Path:
-    """One path as a row of small panels: each decoded item drawn (automata as graphs).
+    """One path as a row of small panels: each decoded item drawn by ``draw_item`` (a domain's own drawer; text by default).
 
     ``items[i]`` is the decode at position ``positions[i]``; None marks a malformed
     decode (drawn as an empty, labelled panel). ``labels`` adds a line under each
@@ -87,7 +75,7 @@ def plot_path_grid(rows: dict[str, tuple[Sequence[Any], Sequence[str] | None]],
     columns = list(range(len(positions)))
     if max_columns is not None and len(columns) > max_columns >= 2:
         columns = sorted({int(round(c)) for c in np.linspace(0, len(positions) - 1, max_columns)})
-    drawer = draw_item or _default_drawer
+    drawer = draw_item or draw_text
     n_rows, n_cols = max(len(rows), 1), max(len(columns), 1)
     fig, axes = _subplots(n_rows, n_cols, figsize=(2.1 * n_cols, 2.5 * n_rows))
     for r, (name, (items, labels)) in enumerate(rows.items()):
@@ -102,7 +90,7 @@ def plot_path_grid(rows: dict[str, tuple[Sequence[Any], Sequence[str] | None]],
                     drawer(item, ax)
                 except Exception as exc:  # noqa: BLE001 - a figure must not sink the experiment
                     ax.clear()
-                    _draw_text(f"(cannot draw: {type(exc).__name__})", ax)
+                    draw_text(f"(cannot draw: {type(exc).__name__})", ax)
             caption = f"{name}  t={positions[i]:.2f}" if name and c == 0 else f"t={positions[i]:.2f}"
             if labels is not None and labels[i]:
                 caption += f"\n{labels[i]}"

@@ -34,9 +34,8 @@ from typing import Iterable
 import torch
 
 from automata.atomic import atomic_path, atomic_write_text, file_sha256, remove_stale_temps
-
-from . import __version__
-from .errors import RunError
+from seqvae import __version__
+from seqvae.errors import RunError
 
 __all__ = ["CHECKPOINT_FORMAT", "SPLITS", "DIGEST_KEY", "PREVIOUS_DIGEST_KEY", "RunDir",
            "make_checkpoint", "read_checkpoint", "save_torch_file", "write_checkpoint"]

@@ -20,16 +20,18 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import torch
 
-from . import __version__
-from .config import ModelConfig, TrainConfig
-from .decode import DecodeSettings
-from .decode import decode as _decode
-from .domains import Domain, domain_from_dict
-from .errors import RunError, TrainingError
-from .model import SeqVAE
-from .rundir import SPLITS, RunDir, make_checkpoint
-from .train import Trainer, init_distributed, pad_sequences
-from .validators import UnknownValidatorError
+from seqvae import __version__
+from seqvae.config import ModelConfig, TrainConfig
+from seqvae.constraints import grammar_constraint
+from seqvae.decode import DecodeSettings
+from seqvae.decode import decode as _decode
+from seqvae.domains import Domain, domain_from_dict
+from seqvae.errors import RunError, TrainingError
+from seqvae.model import SeqVAE
+from seqvae.rundir import SPLITS, RunDir, make_checkpoint
+from seqvae.targets import property_targets
+from seqvae.train import Trainer, init_distributed, pad_sequences
+from seqvae.validators import UnknownValidatorError
 
 __all__ = ["Run", "STORED", "load_run", "load_molecule_runs", "train", "fine_tune", "split_items",
            "given_split"]
@@ -174,15 +176,13 @@ class Run:
         merged = self.constraint_spec
         merged.update({k: v for k, v in spec.items() if v is not None})
         if self.decoding.grammar:
-            from .smiles_grammar import grammar_constraint
-
             return grammar_constraint(self.tokenizer,
                                       merged.get("max_len") or self.model_config.max_len - 2)
         constraint = self.domain.constraint(**merged)
         if constraint is None:
             # No grammar: at least keep the token sequence well formed (BOS and EOS
             # take two of the model's max_len positions).
-            from .constraints import StringConstraint
+            from seqvae.constraints import StringConstraint
 
             constraint = StringConstraint(self.tokenizer, max_len=self.model_config.max_len - 2,
                                           min_len=1)
@@ -205,8 +205,6 @@ class Run:
         """
         settings = DecodeSettings(method, beam_width, bool(grammar), bool(valid_first))
         if settings.grammar:
-            from .smiles_grammar import grammar_constraint
-
             grammar_constraint(self.tokenizer, self.model_config.max_len - 2)
         self.decoding = settings
         return self
@@ -263,7 +261,7 @@ class Run:
         LatentError
             The fitted prior file is malformed or has the wrong dimension.
         """
-        from .latent_prior import PRIORS, load_fitted_prior
+        from seqvae.latent_prior import PRIORS, load_fitted_prior
 
         if name not in PRIORS:
             raise RunError(f"unknown prior {name!r}; choose one of {', '.join(PRIORS)}")
@@ -588,12 +586,12 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
     properties : sequence of str or None
         Molecule runs: registered objective names (``qed``, ``logp``, ``sas``...)
         that a property head on z learns jointly with the VAE
-        (:mod:`seqvae.molecule_properties`); their scale is kept in ``config.json``
+        (the domain's, e.g. :mod:`seqvae.molecules.properties`); their scale is kept in ``config.json``
         under ``properties``. A resumed run keeps its own.
 
     Examples
     --------
-    >>> from seqvae.domains import StringDomain
+    >>> from seqvae.strings import StringDomain
     >>> words = ["ab", "ba", "abc", "cab", "bca", "acb"] * 5
     >>> dom = StringDomain.fit(words, "char")
     >>> run = train(words, dom, model_config=dict(d_z=4, dec_hidden=16, enc_hidden=16),
@@ -610,20 +608,18 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         state, mcfg, tcfg, config, splits, ids = _resumed_run_setup(store, domain)
         tcfg = _extended(tcfg, train_config)
         meta = state["meta"]
-        targets = _property_targets(domain, splits, config.get("properties"))
+        targets = property_targets(domain, splits, config.get("properties"))
     else:
         names = None
         if properties:
-            from .molecule_properties import parse_property_names
-
             domain.require_molecular("a property head", TrainingError)
-            names = parse_property_names(properties)
+            names = domain.parse_property_names(properties)
             model_config = (model_config.replace(n_properties=len(names))
                             if isinstance(model_config, ModelConfig)
                             else {**(model_config or {}), "n_properties": len(names)})
         mcfg, tcfg, config, splits, ids = _new_run_setup(items, domain, model_config,
                                                          train_config, data_info, split)
-        targets = _property_targets(domain, splits, names)
+        targets = property_targets(domain, splits, names)
         if targets:
             config["properties"] = targets.pop("scale")
         keys = domain.canonical_keys(splits["train"])
@@ -638,23 +634,6 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         trainer.restore(state)
     trainer.fit()
     return _finished_run(trainer, domain, config, store, keys, splits)
-
-
-def _property_targets(domain: Domain, splits: dict, spec) -> dict:
-    """Standardised property targets of the train and val items: ``{}`` without
-    properties; ``spec`` is a list of names (a new run: the scale is fitted on the
-    training items and returned under ``scale``) or a stored scale (a resumed run)."""
-    if not spec:
-        return {}
-    from .molecule_properties import property_scale, standardised
-
-    names = list(spec["names"]) if isinstance(spec, dict) else list(spec)
-    values = {part: domain.property_values(splits[part], names) for part in ("train", "val")}
-    scale = spec if isinstance(spec, dict) else property_scale(values["train"], names)
-    out = {part: standardised(v, scale) for part, v in values.items()}
-    if not isinstance(spec, dict):
-        out["scale"] = scale
-    return out
 
 
 def _finished_run(trainer: Trainer, domain: Domain, config: dict, store: RunDir | None,

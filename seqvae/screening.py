@@ -6,7 +6,7 @@ of a test set) used to abort ``seqvae encode`` and ``seqvae eval --data``.
 :func:`screen_items` keeps the items a run can encode and reports the others
 by position and reason; ``--strict`` keeps the old all-or-nothing behaviour.
 
->>> from seqvae.domains import StringDomain
+>>> from seqvae.strings import StringDomain
 >>> dom = StringDomain.fit(["ab", "ba"], "char")
 >>> screened = screen_items(dom, ["ab", "aXb", "ba"], max_tokens=10)
 >>> screened.items, screened.index, screened.skipped
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .errors import DataError, SeqVAEError
+from seqvae.errors import DataError, SeqVAEError
 
 __all__ = ["Screened", "screen_items"]
 

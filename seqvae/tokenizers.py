@@ -1,4 +1,4 @@
-"""Tokenizers: turn items (automata, strings) into token id sequences and back.
+"""Tokenizers: turn items into token id sequences and back.
 
 Every tokenizer follows one protocol:
 
@@ -15,18 +15,11 @@ usually start from BOS without emitting it), the sequence ends at the first
 EOS and everything after it is ignored (a batched decoder keeps writing after
 a row has finished), and a sequence without EOS is an error.
 
-Token layout of :class:`AutomatonTokenizer` (``max_states`` = M, ``max_letters`` = L)::
-
-    id 0 <pad>   1 <bos>   2 <eos>
-    ids 3 .. 3+M-1            state tokens "0" .. "M-1"
-    ids 3+M .. 3+2M-1         header tokens <n1> .. <nM>
-    ids 3+2M .. 3+2M+L-1      header tokens <k1> .. <kL>
-
-and an automaton with ``n`` states and ``k`` letters is the sequence
-``<bos> <nN> <kK> δ(0,0) δ(0,1) .. δ(0,k-1) δ(1,0) .. δ(n-1,k-1) <eos>``
-(state-major, length ``n*k + 4``). The automaton is encoded as given: pass a
-canonical form (``automata.canon.canonical_form``) so that isomorphic automata
-share one sequence.
+The engine's tokenizers are for strings (:class:`CharTokenizer`,
+:class:`RegexTokenizer`, both on :class:`StringTokenizer`); an application adds
+its own with :func:`register_tokenizer` (the automata application's
+:class:`seqvae.hunt.tokenizer.AutomatonTokenizer`, the molecules application's
+SELFIES tokenizer).
 
 The decode constraints that keep a decoder on sequences these tokenizers can
 decode live in :mod:`seqvae.constraints`.
@@ -38,23 +31,21 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from automata.dfa import DFA
-
-from .constraints import AutomatonConstraint
-from .errors import DecodeError, EncodeError, TokenizerError
+from seqvae.applications import load_builtin
+from seqvae.errors import DecodeError, EncodeError, TokenizerError
 
 __all__ = [
     "TokenizerError", "EncodeError", "DecodeError",
     "PAD", "BOS", "EOS", "UNK",
-    "AutomatonTokenizer", "CharTokenizer", "RegexTokenizer", "tokenizer_from_dict",
-    "SMILES_PATTERN", "PATTERNS", "register_pattern", "MAX_TOKENIZER_STATES",
-    "MAX_TOKENIZER_LETTERS",
+    "StringTokenizer", "CharTokenizer", "RegexTokenizer", "tokenizer_from_dict", "register_tokenizer",
+    "as_id_list", "sequence_body",
+    "SMILES_PATTERN", "PATTERNS", "register_pattern",
 ]
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 
 
-def _as_id_list(ids) -> list[int]:
+def as_id_list(ids) -> list[int]:
     """Accept lists, tuples, numpy arrays and 1-D torch tensors of integers."""
     try:
         if hasattr(ids, "detach"):  # torch tensor, without importing torch here
@@ -74,10 +65,10 @@ def _as_id_list(ids) -> list[int]:
     return [int(x) for x in arr]
 
 
-def _body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> tuple[list[int], int]:
+def sequence_body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> tuple[list[int], int]:
     """The ids between the optional leading BOS and the first EOS, checked for range,
     and the position of the first of them in ``ids`` (for error messages)."""
-    seq = _as_id_list(ids)
+    seq = as_id_list(ids)
     for pos, tok in enumerate(seq):
         if not 0 <= tok < vocab_size:
             raise DecodeError(f"token id {tok} at position {pos} is outside the vocabulary "
@@ -97,166 +88,9 @@ def _body(ids, vocab_size: int, bos_id: int, eos_id: int, pad_id: int) -> tuple[
 
 
 # ---------------------------------------------------------------------------
-# automata
-# ---------------------------------------------------------------------------
-#: Largest automaton tokenizer (states, letters): a table of 1024 states on 16 letters
-#: is already a sequence of 16,000 tokens, far beyond what the model is trained on.
-MAX_TOKENIZER_STATES = 1024
-MAX_TOKENIZER_LETTERS = 16
-
-
-class AutomatonTokenizer:
-    """Tokens for automata with up to ``max_states`` states and ``max_letters`` letters.
-
-    Parameters
-    ----------
-    max_states, max_letters : int
-        Largest automaton the vocabulary can express. Automata of any smaller
-        size share the vocabulary, so one data set may mix sizes.
-
-    Examples
-    --------
-    >>> tok = AutomatonTokenizer(max_states=4, max_letters=2)
-    >>> A = DFA([[1, 2, 0], [0, 1, 0]])
-    >>> ids = tok.encode(A)
-    >>> tok.tokens(ids)
-    ['<bos>', '<n3>', '<k2>', '1', '0', '2', '1', '0', '0', '<eos>']
-    >>> tok.decode(ids) == A
-    True
-    """
-
-    type_name = "automaton"
-    pad_id, bos_id, eos_id = 0, 1, 2
-    _n_special = 3
-
-    def __init__(self, max_states: int, max_letters: int):
-        if int(max_states) < 1 or int(max_letters) < 1:
-            raise TokenizerError("max_states and max_letters must be at least 1")
-        if int(max_states) > MAX_TOKENIZER_STATES or int(max_letters) > MAX_TOKENIZER_LETTERS:
-            # A size read from a run's JSON must not make decoding allocate gigabytes.
-            raise TokenizerError(f"an automaton tokenizer covers at most "
-                                 f"{MAX_TOKENIZER_STATES} states and {MAX_TOKENIZER_LETTERS} "
-                                 f"letters, got {max_states} and {max_letters}")
-        self.max_states = int(max_states)
-        self.max_letters = int(max_letters)
-        self.state_offset = self._n_special
-        self.n_offset = self.state_offset + self.max_states
-        self.k_offset = self.n_offset + self.max_states
-        self.vocab_size = self.k_offset + self.max_letters
-        self._names = ([PAD, BOS, EOS] + [str(q) for q in range(self.max_states)]
-                       + [f"<n{n}>" for n in range(1, self.max_states + 1)]
-                       + [f"<k{k}>" for k in range(1, self.max_letters + 1)])
-
-    # ids of individual tokens -------------------------------------------------
-    def state_id(self, q: int) -> int:
-        """Token id of state ``q``."""
-        return self.state_offset + int(q)
-
-    def n_id(self, n_states: int) -> int:
-        """Token id of the header ``<n{n_states}>``."""
-        return self.n_offset + int(n_states) - 1
-
-    def k_id(self, n_letters: int) -> int:
-        """Token id of the header ``<k{n_letters}>``."""
-        return self.k_offset + int(n_letters) - 1
-
-    @property
-    def vocab(self) -> list[str]:
-        """Token names, indexed by id."""
-        return list(self._names)
-
-    def seq_len(self, n_states: int, n_letters: int) -> int:
-        """Length of the encoding of an ``n_states`` x ``n_letters`` automaton, BOS and EOS
-        included."""
-        return int(n_states) * int(n_letters) + 4
-
-    @property
-    def max_seq_len(self) -> int:
-        """Length of the longest possible encoding."""
-        return self.seq_len(self.max_states, self.max_letters)
-
-    # protocol -------------------------------------------------------------------
-    def encode(self, item: DFA) -> list[int]:
-        """``BOS <nN> <kK> δ(0,0) .. δ(n-1,k-1) EOS`` for the automaton as given."""
-        if not isinstance(item, DFA):
-            try:
-                item = DFA(item)
-            except Exception as exc:  # noqa: BLE001
-                raise EncodeError(f"not an automaton: {exc}") from None
-        n, k = item.n_states, item.n_letters
-        if n > self.max_states or k > self.max_letters:
-            raise EncodeError(f"automaton with {n} states and {k} letters exceeds the tokenizer's "
-                              f"limits ({self.max_states} states, {self.max_letters} letters)")
-        body = (np.asarray(item.delta).T.reshape(-1) + self.state_offset).tolist()
-        return [self.bos_id, self.n_id(n), self.k_id(k), *body, self.eos_id]
-
-    def decode(self, ids) -> DFA:
-        """The automaton a sequence encodes; :class:`DecodeError` says what is wrong otherwise."""
-        body, start = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
-        if not body:
-            raise DecodeError("empty sequence: missing the <n> header")
-        first = body[0]
-        if not self.n_offset <= first < self.k_offset:
-            raise DecodeError(f"expected an <n> header at the start, got {self._names[first]!r}")
-        n = first - self.n_offset + 1
-        if len(body) < 2:
-            raise DecodeError("missing the <k> header")
-        second = body[1]
-        if not self.k_offset <= second < self.vocab_size:
-            raise DecodeError(f"expected a <k> header after <n{n}>, got {self._names[second]!r}")
-        k = second - self.k_offset + 1
-        states = body[2:]
-        for pos, tok in enumerate(states, start=start + 2):
-            if not self.state_offset <= tok < self.n_offset:
-                raise DecodeError(f"token {self._names[tok]!r} in the wrong place "
-                                  f"(position {pos}): "
-                                  "expected a state")
-        if len(states) != n * k:
-            raise DecodeError(f"wrong number of transitions: {len(states)} for n={n}, k={k} "
-                              f"(expected {n * k})")
-        values = np.asarray(states, dtype=np.int64) - self.state_offset
-        if values.size and values.max() >= n:
-            pos = int(np.argmax(values >= n))
-            raise DecodeError(f"state {int(values[pos])} out of range for n={n} "
-                              f"(transition {pos}: state {pos // k}, letter {pos % k})")
-        return DFA(values.reshape(n, k).T)
-
-    def tokens(self, ids) -> list[str]:
-        """Names of the ids (``<invalid:ID>`` for ids outside the vocabulary)."""
-        return [self._names[i] if 0 <= i < self.vocab_size else f"<invalid:{i}>"
-                for i in _as_id_list(ids)]
-
-    def to_dict(self) -> dict:
-        return {"type": self.type_name, "max_states": self.max_states,
-                "max_letters": self.max_letters}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "AutomatonTokenizer":
-        sizes = d["max_states"], d["max_letters"]
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
-            raise TokenizerError(f"max_states and max_letters must be integers, got "
-                                 f"{str(sizes)[:80]}")
-        return cls(*sizes)
-
-    def constraint(self, n_states=None, n_letters=None) -> AutomatonConstraint:
-        """A :class:`~seqvae.constraints.AutomatonConstraint` for this vocabulary."""
-        return AutomatonConstraint(self, n_states=n_states, n_letters=n_letters)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, AutomatonTokenizer) and self.to_dict() == other.to_dict()
-
-    def __hash__(self) -> int:
-        return hash((self.max_states, self.max_letters))
-
-    def __repr__(self) -> str:
-        return (f"AutomatonTokenizer(max_states={self.max_states}, max_letters={self.max_letters}, "
-                f"vocab_size={self.vocab_size})")
-
-
-# ---------------------------------------------------------------------------
 # strings
 # ---------------------------------------------------------------------------
-class _StringTokenizer:
+class StringTokenizer:
     """Shared machinery of the string tokenizers: a vocabulary of token strings.
 
     Ids 0..3 are ``<pad> <bos> <eos> <unk>``; the corpus tokens follow in sorted order.
@@ -320,7 +154,7 @@ class _StringTokenizer:
         return ids
 
     def decode(self, ids) -> str:
-        body, start = _body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
+        body, start = sequence_body(ids, self.vocab_size, self.bos_id, self.eos_id, self.pad_id)
         for pos, tok in enumerate(body, start=start):
             if tok == self.unk_id:
                 raise DecodeError(f"<unk> at position {pos} cannot be turned back into text")
@@ -328,7 +162,7 @@ class _StringTokenizer:
 
     def tokens(self, ids) -> list[str]:
         return [self._names[i] if 0 <= i < self.vocab_size else f"<invalid:{i}>"
-                for i in _as_id_list(ids)]
+                for i in as_id_list(ids)]
 
     def _base_dict(self) -> dict:
         return {"type": self.type_name, "vocab": self._names[len(self._specials):],
@@ -344,7 +178,7 @@ class _StringTokenizer:
         return f"{type(self).__name__}(vocab_size={self.vocab_size}, unk={self.unk})"
 
 
-class CharTokenizer(_StringTokenizer):
+class CharTokenizer(StringTokenizer):
     """One token per character.
 
     Examples
@@ -418,7 +252,7 @@ def _pattern_from_file(d: dict) -> str:
     return pattern
 
 
-class RegexTokenizer(_StringTokenizer):
+class RegexTokenizer(StringTokenizer):
     """Tokens are the successive matches of a regular expression.
 
     The default pattern :data:`SMILES_PATTERN` keeps SMILES atoms such as ``Cl``,
@@ -482,16 +316,31 @@ class RegexTokenizer(_StringTokenizer):
         return cls(d["vocab"], pattern=_pattern_from_file(d), unk=bool(d.get("unk", False)))
 
 
-_TOKENIZERS = {cls.type_name: cls for cls in (AutomatonTokenizer, CharTokenizer, RegexTokenizer)}
+#: Tokenizer classes by ``type_name``; applications add theirs with :func:`register_tokenizer`.
+_TOKENIZERS: dict[str, type] = {cls.type_name: cls for cls in (CharTokenizer, RegexTokenizer)}
+
+
+def register_tokenizer(cls: type) -> type:
+    """Class decorator: make ``cls`` known to :func:`tokenizer_from_dict` under
+    ``cls.type_name`` (the automata application registers its ``"automaton"``)."""
+    name = getattr(cls, "type_name", None)
+    if not isinstance(name, str) or not name:
+        raise TokenizerError(f"{cls.__name__} needs a non-empty type_name to be registered")
+    if _TOKENIZERS.get(name, cls) is not cls:
+        raise TokenizerError(f"a tokenizer named {name!r} is already registered")
+    _TOKENIZERS[name] = cls
+    return cls
 
 
 def tokenizer_from_dict(d: dict):
     """Rebuild any tokenizer from its ``to_dict()``.
 
-    >>> tok = AutomatonTokenizer(7, 2)
+    >>> tok = CharTokenizer.fit(["ab", "ba"])
     >>> tokenizer_from_dict(tok.to_dict()) == tok
     True
     """
+    if isinstance(d, dict) and isinstance(d.get("type"), str) and d["type"] not in _TOKENIZERS:
+        load_builtin("tokenizer", d["type"])
     try:
         cls = _TOKENIZERS[d["type"]]
     except (KeyError, TypeError):

@@ -7,9 +7,11 @@ a run is :func:`seqvae.runs.fine_tune`.
 
 Determinism: the batch order of epoch ``e`` comes from its own generator
 seeded by ``(seed, e)``, and the noise (reparameterisation, word dropout)
-from torch's global generator whose state travels in every checkpoint, so a
-run resumed from any checkpoint ends with the same weights as one that never
-stopped.
+from the trainer's own stream of torch's CPU generator, seeded by the training
+seed, swapped in around each step (:meth:`Trainer.own_rng`) and traveling in
+every checkpoint, so a run resumed from any checkpoint ends with the same
+weights as one that never stopped, and the caller's global generator is left
+as it was.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) the trainer joins the
 process group (gloo on CPU, NCCL on CUDA with one GPU per rank, ``cuda:LOCAL_RANK``),
@@ -22,6 +24,7 @@ and are only correct together; split, each piece would need the others to test.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -31,11 +34,11 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .config import ModelConfig, TrainConfig
-from .errors import RunError, TrainingError
-from .model import SeqVAE, property_mse
-from .rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint, write_checkpoint
-from .signals import ImmediateInterrupt, deferred_stop
+from seqvae.config import ModelConfig, TrainConfig
+from seqvae.errors import RunError, TrainingError
+from seqvae.model import SeqVAE, property_mse
+from seqvae.rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint, write_checkpoint
+from seqvae.signals import ImmediateInterrupt, deferred_stop
 
 __all__ = ["Trainer", "ImmediateInterrupt", "kl_weight", "learning_rate", "pad_sequences",
            "epoch_batches", "init_distributed", "distributed_backend", "rank_device"]
@@ -290,9 +293,12 @@ class Trainer:
         self.train_y = _targets(train_targets, len(train_ids), model_config.n_properties)
         self.val_y = _targets(val_targets, len(val_ids), model_config.n_properties)
         self._total_steps: int | None = None
-        torch.manual_seed(train_config.seed)
-        if model is None:
-            model = SeqVAE(model_config)
+        self._rng_depth = 0
+        with torch.random.fork_rng(devices=[]):  # the trainer's own stream, seeded
+            torch.manual_seed(train_config.seed)
+            if model is None:
+                model = SeqVAE(model_config)
+            self._rng_state = torch.get_rng_state()
         self.model = model.to(self.device)
         self.ddp = None
         if self.world > 1:
@@ -379,9 +385,36 @@ class Trainer:
                 stats["prop"] = float(prop)
         return loss, stats
 
+    @contextlib.contextmanager
+    def own_rng(self):
+        """Draw from the trainer's random stream inside this block (re-entrant): the
+        process's global CPU generator is swapped for it and restored on exit."""
+        if self._rng_depth:
+            self._rng_depth += 1
+            try:
+                yield
+            finally:
+                self._rng_depth -= 1
+            return
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self._rng_state)
+            self._rng_depth = 1
+            try:
+                yield
+            finally:
+                self._rng_depth = 0
+                self._rng_state = torch.get_rng_state()
+
+    def _rng_now(self) -> torch.Tensor:
+        return torch.get_rng_state() if self._rng_depth else self._rng_state
+
     def train_step(self, idx: torch.Tensor) -> dict:
         """One optimiser step on the training items at indices ``idx``; returns its
         statistics. Counters, logging and checkpoints are :meth:`fit`'s business."""
+        with self.own_rng():
+            return self._train_step(idx)
+
+    def _train_step(self, idx: torch.Tensor) -> dict:
         cfg = self.cfg
         self.model.train()
         length = int(self.train_len[idx].max())
@@ -469,7 +502,7 @@ class Trainer:
             best_val=self.best_val, bad_epochs=self.bad_epochs,
             stopped_early=self.stopped_early, finished=self.finished,
             final_weights=self.final_weights,
-            rng=torch.get_rng_state(), train_config=self.cfg.to_dict(), history=self.history)
+            rng=self._rng_now(), train_config=self.cfg.to_dict(), history=self.history)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a :meth:`state_dict` (model, optimiser, position, RNG)."""
@@ -491,7 +524,9 @@ class Trainer:
         self.finished = bool(state.get("finished", False))
         self.final_weights = str(state.get("final_weights", "last_step"))
         self.history = list(state.get("history", []))
-        torch.set_rng_state(state["rng"])
+        self._rng_state = state["rng"]
+        if self._rng_depth:
+            torch.set_rng_state(self._rng_state)
         if self.finished and not self.stopped_early and self._limits_left():
             # A finished run given more epochs or steps (``--resume --max-steps M``)
             # continues from where it ended.
@@ -553,7 +588,7 @@ class Trainer:
         """
         if self.on_start is not None and self.rank == 0:
             self.on_start(self.total_steps)
-        with deferred_stop() as interrupted:
+        with deferred_stop() as interrupted, self.own_rng():
             return self._fit_loop(interrupted)
 
     def _fit_loop(self, interrupted: Callable[[], bool]) -> list[dict]:

@@ -15,9 +15,9 @@ line only registered names are accepted (``--validity smiles``).
 
 Built-in names:
 
-* ``smiles`` — RDKit parses the string (:func:`seqvae.chem.is_valid_smiles`);
+* ``smiles`` — RDKit parses the string (:func:`seqvae.molecules.chem.is_valid_smiles`);
   canonical form: RDKit canonical SMILES. RDKit is imported when the name is
-  first resolved; without it :class:`~seqvae.chem.errors.ChemistryUnavailableError`
+  first resolved; without it :class:`~seqvae.molecules.chem.errors.ChemistryUnavailableError`
   names the ``chem`` extra.
 * ``nonblank`` — the string has a character that is not white space.
 
@@ -33,9 +33,10 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import DomainError
+from seqvae.applications import BUILTIN, load_builtin
+from seqvae.errors import DomainError
 
-__all__ = ["Validator", "UnknownValidatorError", "register_validator", "get_validator",
+__all__ = ["Validator", "UnknownValidatorError", "register_validator", "register_validator_factory", "get_validator",
            "validator_names", "name_of"]
 
 #: A validator name: a short identifier (letters, digits, ``_ - .``), never a path.
@@ -154,19 +155,22 @@ def _nonblank(text: str) -> bool:
     return bool(str(text).strip())
 
 
-def _smiles() -> Validator:
-    # Imported here: RDKit is an optional extra, and naming "smiles" is the first
-    # moment it is needed. require_rdkit raises the typed error naming the extra.
-    from .chem.rdkit_support import canonical_smiles, is_valid_smiles, require_rdkit
+def register_validator_factory(name: str, factory: Callable[[], Validator]) -> None:
+    """Register ``factory``, called once when ``name`` is first looked up (an application
+    whose validator needs an optional package imports it only then)."""
+    _REGISTRY[_check_name(name)] = factory
 
-    require_rdkit()
 
-    def canonical(text: str) -> str:
-        # An invalid string keeps its own text as key (novelty still counts it once).
-        return canonical_smiles(text) or text
-
-    return Validator("smiles", is_valid_smiles, canonical)
+def _application_entry(name: str) -> Callable[[], Validator]:
+    """A placeholder for a built-in validator of an application: importing the application
+    module replaces it with the real factory (:mod:`seqvae.applications`)."""
+    def load() -> Validator:
+        load_builtin("validator", name)
+        factory = _REGISTRY[name]
+        return factory() if factory is not load else Validator(name, _nonblank)
+    return load
 
 
 _REGISTRY["nonblank"] = Validator("nonblank", _nonblank)
-_REGISTRY["smiles"] = _smiles
+for _name in BUILTIN["validator"]:
+    _REGISTRY[_name] = _application_entry(_name)

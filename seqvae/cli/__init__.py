@@ -9,14 +9,14 @@ import os
 
 import typer
 
-from ._common import machine_busy
+from seqvae.cli._common import machine_busy
 
 if machine_busy():
     # Before torch starts its OpenMP threads: idle threads sleep instead of spinning on
     # cores other processes need. It changes no number, only how waiting threads wait.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import automata_cmd, chem_cmd, data_cmd, interpolate_cmd, model_cmd, search_cmd
+from seqvae.cli import automata_cmd, chem_cmd, data_cmd, interpolate_cmd, model_cmd, search_cmd
 
 __all__ = ["app", "main"]
 

@@ -14,7 +14,15 @@ from typing import Optional
 
 import typer
 
-from ._common import InputError, err_console, fail, handle_errors, out_console, print_json, progress_bar
+from seqvae.cli._common import (
+    InputError,
+    err_console,
+    fail,
+    handle_errors,
+    out_console,
+    print_json,
+    progress_bar,
+)
 
 __all__ = ["automata_app", "register"]
 

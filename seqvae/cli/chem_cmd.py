@@ -1,6 +1,6 @@
 """``seqvae data smiles``, ``seqvae train smiles`` and ``seqvae optimize``: molecules.
 
-Thin: parse options, call :mod:`seqvae.molecules` and :mod:`seqvae.molecule_search`,
+Thin: parse options, call :mod:`seqvae.molecules.domain` and :mod:`seqvae.molecules.optimize`,
 print JSON on stdout. RDKit and selfies come with ``pip install 'seqvae[chem]'``;
 without them every command here stops with one line naming that extra.
 """
@@ -11,8 +11,8 @@ from typing import Optional
 
 import typer
 
-from ._common import THREADS_HELP, InputError, err_console, handle_errors, print_json, set_threads
-from ._device import DEVICE_HELP, use_device
+from seqvae.cli._common import THREADS_HELP, InputError, err_console, handle_errors, print_json, set_threads
+from seqvae.cli._device import DEVICE_HELP, use_device
 
 __all__ = ["register"]
 
@@ -36,7 +36,7 @@ def data_smiles(
     canonical SMILES) are dropped and counted. Prints a summary (or, with --json, the
     report: lines read, invalid, duplicates, kept, length and vocabulary statistics)."""
     from seqvae.data import save_dataset
-    from seqvae.molecules import molecule_dataset
+    from seqvae.molecules.domain import molecule_dataset
 
     if split not in ("random", "scaffold"):
         raise InputError(f"--split must be 'random' or 'scaffold', got {split!r}")
@@ -64,7 +64,7 @@ def train_smiles(
                                        "valid molecule)."),
     preset: str = typer.Option("default", "--preset", help="Training recipe: default, "
                                "recon (held-out reconstruction) or recon-lowkl (recon with "
-                               "tighter posteriors; see seqvae.presets)."),
+                               "tighter posteriors; see seqvae.molecules.presets)."),
     column: Optional[str] = typer.Option(None, "--column", help="SMILES column of a CSV file."),
     properties: Optional[str] = typer.Option(None, "--properties", help="Train a property head "
                                              "on z jointly with the VAE, e.g. qed,logp,sas "
@@ -89,11 +89,7 @@ def train_smiles(
 ):
     """Train on molecules written as SMILES or SELFIES."""
     params = dict(locals())  # the options only, before any name is imported here
-    from seqvae.device import resolve_device
-    from seqvae.molecules import MoleculeDomain
-    from seqvae.presets import get_preset
-
-    from .model_cmd import (
+    from seqvae.cli.model_cmd import (
         _command_line,
         _parse_json_option,
         _read_run_config,
@@ -101,6 +97,9 @@ def train_smiles(
         _run_training,
         _train_overrides,
     )
+    from seqvae.device import resolve_device
+    from seqvae.molecules.domain import MoleculeDomain
+    from seqvae.molecules.presets import get_preset
 
     command = _command_line("train smiles", params)
     set_threads(threads)
@@ -131,7 +130,7 @@ def train_smiles(
         train_over["property_weight"] = property_weight
     names = None
     if properties is not None:
-        from seqvae.molecule_properties import parse_property_names
+        from seqvae.molecules.properties import parse_property_names
 
         names = parse_property_names(properties)  # before the data is read: fail fast
     domain, items, info = MoleculeDomain.training_set(data, representation=representation,
@@ -164,7 +163,7 @@ def optimize_command(
     every score shown is RDKit's, computed on the molecule's canonical SMILES."""
     from rich.markup import escape
 
-    from seqvae.molecule_search import optimize_molecules
+    from seqvae.molecules.optimize import optimize_molecules
     from seqvae.runs import load_run
 
     set_threads(threads)
@@ -188,8 +187,8 @@ def optimize_command(
 
 def register(app: typer.Typer) -> None:
     """Attach ``data smiles``, ``train smiles`` and ``optimize``."""
-    from .data_cmd import data_app
-    from .model_cmd import train_app
+    from seqvae.cli.data_cmd import data_app
+    from seqvae.cli.model_cmd import train_app
 
     data_app.command("smiles")(data_smiles)
     train_app.command("smiles")(train_smiles)

@@ -7,7 +7,7 @@ from typing import List, Optional, Tuple
 
 import typer
 
-from ._common import InputError, err_console, handle_errors, print_json, progress_bar
+from seqvae.cli._common import InputError, err_console, handle_errors, print_json, progress_bar
 
 __all__ = ["data_app", "register"]
 
@@ -53,7 +53,7 @@ def automata_command(
     reset_length, strongly_connected, cerny_ratio, source. Prints a JSON summary on stdout.
     """
     from seqvae.data import save_dataset
-    from seqvae.datasets import automata_dataset
+    from seqvae.hunt.datasets import automata_dataset
 
     if (n_states is None) == (n_states_range is None):
         raise InputError("give exactly one of --n-states and --n-states-range")
@@ -103,7 +103,7 @@ def strings_command(
     """Strings from a file as a data set (columns item, length), with a fitted tokenizer in
     the metadata. Prints a JSON summary on stdout."""
     from seqvae.data import save_dataset
-    from seqvae.datasets import strings_dataset_from_file
+    from seqvae.strings import strings_dataset_from_file
 
     if tokenizer not in ("regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")

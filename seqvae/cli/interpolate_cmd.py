@@ -11,8 +11,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
-from ._device import DEVICE_HELP, use_device
+from seqvae.cli._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+from seqvae.cli._device import DEVICE_HELP, use_device
 
 __all__ = ["register"]
 

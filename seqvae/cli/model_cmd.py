@@ -21,7 +21,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from ._common import (
+from seqvae.cli._common import (
     THREADS_HELP,
     InputError,
     err_console,
@@ -30,7 +30,7 @@ from ._common import (
     progress_bar,
     set_threads,
 )
-from ._device import DEVICE_HELP, use_device
+from seqvae.cli._device import DEVICE_HELP, use_device
 
 __all__ = ["train_app", "register"]
 
@@ -221,10 +221,10 @@ def train_automata(
     """Train on automata: a generated set of random synchronizing automata (default:
     50k 7-state binary ones) or a data set file."""
     command = _command_line("train automata", dict(locals()))
-    from seqvae.datasets import build_automata_dataset
     from seqvae.device import resolve_device
-    from seqvae.domains import AutomataDomain
-    from seqvae.tokenizers import AutomatonTokenizer
+    from seqvae.hunt.datasets import build_automata_dataset
+    from seqvae.hunt.domain import AutomataDomain
+    from seqvae.hunt.tokenizer import AutomatonTokenizer
 
     set_threads(threads)
     dev = resolve_device(device)
@@ -295,7 +295,8 @@ def train_strings(
     """Train on strings (e.g. SMILES), one item per line or a table column."""
     command = _command_line("train strings", dict(locals()))
     from seqvae.device import resolve_device
-    from seqvae.domains import StringDomain, domain_from_dict
+    from seqvae.domains import domain_from_dict
+    from seqvae.strings import StringDomain
 
     set_threads(threads)
     dev = resolve_device(device)

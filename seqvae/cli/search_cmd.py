@@ -15,8 +15,8 @@ from typing import Optional
 
 import typer
 
-from ._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
-from ._device import DEVICE_HELP
+from seqvae.cli._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
+from seqvae.cli._device import DEVICE_HELP
 
 __all__ = ["register"]
 
@@ -91,7 +91,7 @@ def _evolve_options(method: str, closure_margin: int | None, copy_moves: bool | 
     """The local-search options given on the command line, checked, as evolve's keywords."""
     from pathlib import Path
 
-    from seqvae.search.baselines import RESTART_KINDS
+    from seqvae.hunt.search.baselines import RESTART_KINDS
 
     given = {"--closure-margin": closure_margin, "--copy-moves": copy_moves,
              "--restarts": restarts, "--lift-from": lift_from or None,
@@ -223,8 +223,8 @@ def register(app: typer.Typer) -> None:
     ):
         """Search for automata with the longest reset words; the budget counts distinct automata."""
         from seqvae.device import resolve_device
-        from seqvae.search import search_extreme
-        from seqvae.search.runner import check_arguments, load_start_automata
+        from seqvae.hunt.search import search_extreme
+        from seqvae.hunt.search.runner import check_arguments, load_start_automata
 
         # Everything cheap to check is checked before the progress bar starts.
         if jobs == 0 or jobs < -1:
@@ -261,8 +261,8 @@ def register(app: typer.Typer) -> None:
             raise InputError(
                 f"unknown joblib backend {backend!r}; choose one of {', '.join(_BACKENDS)}")
         if model is not None:
+            from seqvae.hunt.search.runner import check_model_run
             from seqvae.rundir import RunDir
-            from seqvae.search.runner import check_model_run
 
             if not RunDir(model).has_config():
                 raise InputError(f"not a trained run directory: {model}")

@@ -6,10 +6,10 @@ import pytest
 pytest.importorskip("rdkit")
 pytest.importorskip("selfies")
 
-from seqvae.chem.dataset import fit_molecule_tokenizer, prepare_molecule_dataset
-from seqvae.chem.errors import ChemError
-from seqvae.chem.selfies_codec import SelfiesTokenizer
-from seqvae.chem.splits import murcko_scaffold
+from seqvae.molecules.chem.dataset import fit_molecule_tokenizer, prepare_molecule_dataset
+from seqvae.molecules.chem.errors import ChemError
+from seqvae.molecules.chem.selfies_codec import SelfiesTokenizer
+from seqvae.molecules.chem.splits import murcko_scaffold
 from seqvae.tokenizers import RegexTokenizer
 
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"

@@ -8,9 +8,9 @@ pytest.importorskip("rdkit")
 
 from PIL import Image
 
-from seqvae.chem.depict import draw_molecule_grid, molecule_image
-from seqvae.chem.errors import ChemError
-from seqvae.chem.moses_data import MOSES_FILES, fetch_moses, moses_cache_dir, moses_file
+from seqvae.molecules.chem.depict import draw_molecule_grid, molecule_image
+from seqvae.molecules.chem.errors import ChemError
+from seqvae.molecules.chem.moses_data import MOSES_FILES, fetch_moses, moses_cache_dir, moses_file
 
 
 def test_molecule_image_shape_and_content():
@@ -134,8 +134,8 @@ def test_fetch_script_offline_exits_1_with_one_line(tmp_path, capsys, monkeypatc
 def test_moses_splits_and_cached_reference_sets(tmp_path):
     import gzip
 
-    from seqvae.chem.moses_data import moses_reference_set, moses_smiles
-    from seqvae.chem.reference import ReferenceSet
+    from seqvae.molecules.chem.moses_data import moses_reference_set, moses_smiles
+    from seqvae.molecules.chem.reference import ReferenceSet
 
     smiles = ["c1ccccc1CCc1ccncc1", "CCOC(=O)c1ccccc1", "CC(=O)Nc1ccc(O)cc1"]
     (tmp_path / "test.csv.gz").write_bytes(gzip.compress(("SMILES\n" + "\n".join(smiles)).encode()))

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("rdkit")
 
-from seqvae.chem.invalid import INVALID_REASONS, invalid_reason, invalid_reason_counts  # noqa: E402
+from seqvae.molecules.chem.invalid import INVALID_REASONS, invalid_reason, invalid_reason_counts  # noqa: E402
 
 
 @pytest.mark.parametrize("smiles,reason", [

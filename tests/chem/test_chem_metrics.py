@@ -11,11 +11,11 @@ pytest.importorskip("rdkit")
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-from seqvae.chem.chemnet import fcd_available, frechet_chemnet_distance
-from seqvae.chem.errors import ChemError
-from seqvae.chem.filters import MosesFilters, load_moses_filters, read_smarts_csv
-from seqvae.chem.fingerprints import morgan_fingerprints, tanimoto_matrix
-from seqvae.chem.metrics import (
+from seqvae.molecules.chem.chemnet import fcd_available, frechet_chemnet_distance
+from seqvae.molecules.chem.errors import ChemError
+from seqvae.molecules.chem.filters import MosesFilters, load_moses_filters, read_smarts_csv
+from seqvae.molecules.chem.fingerprints import morgan_fingerprints, tanimoto_matrix
+from seqvae.molecules.chem.metrics import (
     fraction_passes_filters,
     fraction_unique,
     fraction_valid,
@@ -26,9 +26,14 @@ from seqvae.chem.metrics import (
     scaffold_similarity,
     snn,
 )
-from seqvae.chem.molfile import load_molecules
-from seqvae.chem.moses_data import moses_file
-from seqvae.chem.reference import ReferenceSet, brics_fragments, cosine_similarity_counts, moses_scaffolds
+from seqvae.molecules.chem.molfile import load_molecules
+from seqvae.molecules.chem.moses_data import moses_file
+from seqvae.molecules.chem.reference import (
+    ReferenceSet,
+    brics_fragments,
+    cosine_similarity_counts,
+    moses_scaffolds,
+)
 
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
 MCF_SAMPLE = [("epoxide", "[#6]1-[#8]-[#6]-1"), ("halomethyl", "[H]C([H])([#6])[F,Cl,Br,I]")]
@@ -208,7 +213,7 @@ def test_fcd_small_for_the_same_set_and_larger_for_another(drugs):
                     "(scripts/fetch_moses.py)")
 def test_moses_training_molecules_pass_the_moses_filters():
     # MOSES built its data set from molecules that pass its own filters: ours must agree.
-    from seqvae.chem.molfile import read_molecule_file
+    from seqvae.molecules.chem.molfile import read_molecule_file
 
     smiles = read_molecule_file(moses_file("train.csv.gz")).smiles
     sample = random.Random(0).sample(smiles, 500)

@@ -5,8 +5,8 @@ import pytest
 
 pytest.importorskip("rdkit")
 
-from seqvae.chem.errors import ChemError, MoleculeFileError
-from seqvae.chem.molfile import clean_molecules, load_molecules, read_molecule_file
+from seqvae.molecules.chem.errors import ChemError, MoleculeFileError
+from seqvae.molecules.chem.molfile import clean_molecules, load_molecules, read_molecule_file
 
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
 

@@ -6,8 +6,8 @@ from rdkit import Chem
 from rdkit.Chem import QED, Crippen
 from rdkit.Contrib.SA_Score import sascorer
 
-from seqvae.chem.errors import ChemError
-from seqvae.chem.objectives import (
+from seqvae.molecules.chem.errors import ChemError
+from seqvae.molecules.chem.objectives import (
     OBJECTIVES,
     ZINC_PLOGP_STATS,
     get_objective,
@@ -83,7 +83,7 @@ def test_invalid_molecules():
 
 
 def test_molecule_scores_agree_with_each_objective():
-    from seqvae.chem.objectives import molecule_scores
+    from seqvae.molecules.chem.objectives import molecule_scores
 
     scores = molecule_scores(CAFFEINE)
     assert scores == {name: get_objective(name)(Chem.MolFromSmiles(CAFFEINE))

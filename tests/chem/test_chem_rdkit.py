@@ -5,7 +5,8 @@ import pytest
 
 pytest.importorskip("rdkit")
 
-from seqvae.chem import (
+from seqvae.errors import SeqVAEError
+from seqvae.molecules.chem import (
     ChemError,
     ChemistryUnavailableError,
     as_mol,
@@ -14,7 +15,6 @@ from seqvae.chem import (
     is_valid_smiles,
     mol_from_smiles,
 )
-from seqvae.errors import SeqVAEError
 
 
 def test_canonical_smiles_is_one_key_per_molecule():
@@ -51,7 +51,7 @@ def test_wrong_types_raise_typed_errors():
 
 
 def test_rdkit_log_is_silent_on_invalid_smiles():
-    code = ("from seqvae.chem import is_valid_smiles\n"
+    code = ("from seqvae.molecules.chem import is_valid_smiles\n"
             "assert not is_valid_smiles('C1CC')\nassert not is_valid_smiles('c1cccc1')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -61,7 +61,7 @@ def test_rdkit_log_is_silent_on_invalid_smiles():
 def test_missing_rdkit_names_the_extra():
     # A fresh interpreter in which importing rdkit fails, as on a machine without the extra.
     code = ("import sys\nsys.modules['rdkit'] = None\n"
-            "from seqvae.chem import is_valid_smiles, ChemistryUnavailableError\n"
+            "from seqvae.molecules.chem import is_valid_smiles, ChemistryUnavailableError\n"
             "try:\n    is_valid_smiles('CCO')\nexcept ChemistryUnavailableError as e:\n"
             "    print(type(e).__mro__[1].__name__, e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -9,11 +9,16 @@ from hypothesis import strategies as st
 pytest.importorskip("rdkit")
 pytest.importorskip("selfies")
 
-from seqvae.chem import canonical_smiles, is_valid_smiles
-from seqvae.chem.errors import ChemError
-from seqvae.chem.molfile import load_molecules
-from seqvae.chem.selfies_codec import SelfiesTokenizer, selfies_to_smiles, smiles_to_selfies, split_selfies
 from seqvae.constraints import StringConstraint
+from seqvae.molecules.chem import canonical_smiles, is_valid_smiles
+from seqvae.molecules.chem.errors import ChemError
+from seqvae.molecules.chem.molfile import load_molecules
+from seqvae.molecules.chem.selfies_codec import (
+    SelfiesTokenizer,
+    selfies_to_smiles,
+    smiles_to_selfies,
+    split_selfies,
+)
 from seqvae.tokenizers import DecodeError, EncodeError
 
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
@@ -127,7 +132,7 @@ def test_missing_selfies_names_the_extra():
     import sys
 
     code = ("import sys\nsys.modules['selfies'] = None\n"
-            "from seqvae.chem import SelfiesTokenizer, ChemistryUnavailableError\n"
+            "from seqvae.molecules.chem import SelfiesTokenizer, ChemistryUnavailableError\n"
             "try:\n    SelfiesTokenizer.fit(['CCO'])\nexcept ChemistryUnavailableError as e:\n"
             "    print(e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

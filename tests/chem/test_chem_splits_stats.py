@@ -5,10 +5,10 @@ import pytest
 
 pytest.importorskip("rdkit")
 
-from seqvae.chem.errors import ChemError
-from seqvae.chem.molfile import load_molecules
-from seqvae.chem.splits import murcko_scaffold, random_split, scaffold_split
-from seqvae.chem.stats import molecule_statistics
+from seqvae.molecules.chem.errors import ChemError
+from seqvae.molecules.chem.molfile import load_molecules
+from seqvae.molecules.chem.splits import murcko_scaffold, random_split, scaffold_split
+from seqvae.molecules.chem.stats import molecule_statistics
 
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"
 

@@ -5,7 +5,7 @@ import pytest
 from automata import DFA
 from automata.canon import canonical_key
 from automata.sync import reset_lengths
-from seqvae.search import search_extreme
+from seqvae.hunt.search import search_extreme
 
 __all__ = ["CountingEvaluator", "interrupt_search", "interrupted_then_resumed"]
 

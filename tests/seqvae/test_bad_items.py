@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from seqvae.cli import app
 from seqvae.data import MAX_STRING_LENGTH, load_strings, load_strings_report
-from seqvae.domains import StringDomain
 from seqvae.errors import DataError
 from seqvae.runs import train
+from seqvae.strings import StringDomain
 from seqvae.tokenizers import CharTokenizer
 from seqvae.validators import register_validator
 

@@ -30,10 +30,10 @@ TINY_TRAIN = dict(epochs=2, batch_size=32, val_fraction=0.1, test_fraction=0.2, 
 
 @pytest.fixture(scope="session")
 def automata_run(tmp_path_factory):
-    from seqvae.datasets import build_automata_dataset
-    from seqvae.domains import AutomataDomain
+    from seqvae.hunt.datasets import build_automata_dataset
+    from seqvae.hunt.domain import AutomataDomain
+    from seqvae.hunt.tokenizer import AutomatonTokenizer
     from seqvae.runs import train
-    from seqvae.tokenizers import AutomatonTokenizer
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -46,8 +46,8 @@ def automata_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def strings_run(tmp_path_factory):
-    from seqvae.domains import StringDomain
     from seqvae.runs import train
+    from seqvae.strings import StringDomain
     from seqvae.tokenizers import CharTokenizer
 
     torch.set_num_threads(1)

@@ -6,9 +6,11 @@ from automata.formats import parse_compact
 from automata.generate import is_strongly_connected
 from automata.reference import bfs_reset_word
 from seqvae.data import encode_items, load_dataset, load_strings, save_dataset, sidecar_path
-from seqvae.datasets import build_automata_dataset, strings_dataset
-from seqvae.domains import AutomataDomain, StringDomain, domain_for_dataset
+from seqvae.domains import domain_for_dataset
 from seqvae.errors import DataError
+from seqvae.hunt.datasets import build_automata_dataset
+from seqvae.hunt.domain import AutomataDomain
+from seqvae.strings import StringDomain, strings_dataset
 
 COLUMNS = {"item", "n_states", "n_letters", "reset_length", "strongly_connected"}
 

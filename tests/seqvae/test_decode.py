@@ -8,9 +8,9 @@ import torch.nn.functional as F
 
 from seqvae.config import ModelConfig
 from seqvae.decode import DecodingError, decode
-from seqvae.domains import AutomataDomain
+from seqvae.hunt.domain import AutomataDomain
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.model import SeqVAE
-from seqvae.tokenizers import AutomatonTokenizer
 
 torch.set_num_threads(1)
 

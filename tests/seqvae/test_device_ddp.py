@@ -88,8 +88,8 @@ def test_latent_search_moves_its_model_to_the_device(tmp_path):
     is visible without a GPU)."""
     import numpy as np
 
-    from seqvae.search.core import SearchContext
-    from seqvae.search.latent_search import LatentSearch, train_start_model
+    from seqvae.hunt.search.core import SearchContext
+    from seqvae.hunt.search.latent_search import LatentSearch, train_start_model
 
     train_start_model(4, 2, seed=0, count=40, epochs=1, out_dir=tmp_path / "m")
     ctx = SearchContext(4, 2, 10, np.random.default_rng(0), evaluator=lambda t: t)

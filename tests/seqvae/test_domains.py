@@ -6,8 +6,11 @@ import pytest
 from automata.canon import canonical_form, canonical_key
 from automata.dfa import DFA
 from automata.generate import is_strongly_connected, random_tables, strongly_connected_tables
-from seqvae.domains import AutomataDomain, Parsed, StringDomain, domain_from_dict
-from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
+from seqvae.domains import Parsed, domain_from_dict
+from seqvae.hunt.domain import AutomataDomain
+from seqvae.hunt.tokenizer import AutomatonTokenizer
+from seqvae.strings import StringDomain
+from seqvae.tokenizers import CharTokenizer, RegexTokenizer
 from seqvae.validators import register_validator
 
 register_validator("test_alpha", str.isalpha, replace=True)

@@ -7,7 +7,6 @@ import torch
 
 from automata.dfa import DFA
 from automata.generate import random_tables
-from seqvae.domains import AutomataDomain, StringDomain
 from seqvae.evaluate import (
     REQUIRED_KEYS,
     evaluate,
@@ -16,8 +15,11 @@ from seqvae.evaluate import (
     reconstruction,
     reconstruction_posterior,
 )
+from seqvae.hunt.domain import AutomataDomain
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.runs import train
-from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
+from seqvae.strings import StringDomain
+from seqvae.tokenizers import CharTokenizer
 
 torch.set_num_threads(1)
 SMALL = dict(d_z=4, enc_hidden=24, dec_z_dim=8, dec_hidden=24, dec_layers=1, embed_dim=8,

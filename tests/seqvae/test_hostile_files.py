@@ -17,10 +17,11 @@ import torch
 from typer.testing import CliRunner
 
 from seqvae.cli import app
-from seqvae.domains import StringDomain
 from seqvae.errors import SearchError, SeqVAEError
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.runs import load_run, train
-from seqvae.tokenizers import AutomatonTokenizer, RegexTokenizer, TokenizerError
+from seqvae.strings import StringDomain
+from seqvae.tokenizers import RegexTokenizer, TokenizerError
 
 runner = CliRunner()
 TINY_MODEL = dict(d_z=2, embed_dim=8, conv_channels=(8,), conv_kernels=(3,), enc_hidden=16,
@@ -111,7 +112,7 @@ def _npy_header(shape, dtype="<i8") -> bytes:
 
 
 def test_a_zip_bomb_checkpoint_is_refused_before_decompressing(tmp_path, monkeypatch):
-    import seqvae.search.core as core
+    import seqvae.hunt.search.core as core
 
     lying = tmp_path / "lying.npz"  # an array header asking for 80 GB, in a few bytes
     lying.write_bytes(_npz({"archive_tables.npy": _npy_header((10 ** 10,)) + b"\0" * 64}))
@@ -130,8 +131,8 @@ def test_a_zip_bomb_checkpoint_is_refused_before_decompressing(tmp_path, monkeyp
 
 
 def test_search_checkpoint_digest_and_leftover_temp(tmp_path):
-    from seqvae.search import search_extreme
-    from seqvae.search.core import load_checkpoint
+    from seqvae.hunt.search import search_extreme
+    from seqvae.hunt.search.core import load_checkpoint
 
     out = tmp_path / "s"
     out.mkdir()
@@ -179,7 +180,7 @@ def test_sigterm_stops_search_extreme_with_a_checkpoint(tmp_path):
             proc.kill()
     assert proc.returncode == 130, err
     assert "continue with --resume" in err
-    from seqvae.search.core import load_checkpoint
+    from seqvae.hunt.search.core import load_checkpoint
 
     doc, tables, _ = load_checkpoint(out / "checkpoint.npz")
     assert doc["steps"] >= 1 and len(tables) > 0

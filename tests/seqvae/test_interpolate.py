@@ -7,10 +7,13 @@ import pytest
 
 from automata import DFA
 from automata.reference import bfs_reset_word
-from seqvae.domains import AutomataDomain, Parsed, StringDomain
+from seqvae.domains import Parsed
+from seqvae.hunt.domain import AutomataDomain
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.interpolate import choose_pairs, run_attribute, run_interpolation
 from seqvae.scoring import SUMMARY_KEYS, score_decodes, summarize_points
-from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer
+from seqvae.strings import StringDomain
+from seqvae.tokenizers import CharTokenizer
 from seqvae.validators import register_validator
 
 register_validator("test_alpha", str.isalpha, replace=True)

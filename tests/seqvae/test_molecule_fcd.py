@@ -15,7 +15,7 @@ pytest.importorskip("selfies")
 from typer.testing import CliRunner  # noqa: E402
 
 from seqvae.cli import app  # noqa: E402
-from seqvae.molecule_metrics import fcd_entry  # noqa: E402
+from seqvae.molecules.evaluation import fcd_entry  # noqa: E402
 
 runner = CliRunner()
 DRUGS = Path(__file__).resolve().parents[2] / "data" / "examples" / "drugs.smi"

@@ -19,9 +19,9 @@ from seqvae.device import DeviceError, resolve_device  # noqa: E402
 from seqvae.domains import DOMAINS, domain_from_dict  # noqa: E402
 from seqvae.errors import DataError, DomainError  # noqa: E402
 from seqvae.evaluate import evaluate, sample_items  # noqa: E402
-from seqvae.molecule_metrics import MOSES_KEYS  # noqa: E402
-from seqvae.molecule_search import optimize_molecules  # noqa: E402
-from seqvae.molecules import MoleculeDomain, molecule_dataset  # noqa: E402
+from seqvae.molecules.domain import MoleculeDomain, molecule_dataset  # noqa: E402
+from seqvae.molecules.evaluation import MOSES_KEYS  # noqa: E402
+from seqvae.molecules.optimize import optimize_molecules  # noqa: E402
 from seqvae.runs import load_run, train  # noqa: E402
 
 runner = CliRunner()
@@ -81,7 +81,7 @@ def test_scores_are_rdkits():
 def test_molecule_domains_are_molecular_and_compute_properties():
     from rdkit.Chem import Crippen
 
-    from seqvae.molecule_properties import property_matrix
+    from seqvae.molecules.properties import property_matrix
 
     dom = MoleculeDomain.fit(["CCO", "c1ccccc1O"])
     assert dom.molecular is True
@@ -105,7 +105,7 @@ def test_wrong_tokenizer_or_representation_is_refused():
 def test_missing_rdkit_names_the_extra(monkeypatch):
     import builtins
 
-    from seqvae.chem import errors, rdkit_support
+    from seqvae.molecules.chem import errors, rdkit_support
 
     real_import = builtins.__import__
 
@@ -266,9 +266,9 @@ def test_optimize_is_seeded_and_minimises_sas(selfies_run):
 
 
 def test_load_molecule_runs_loads_molecule_runs_and_refuses_others(smiles_run, tmp_path):
-    from seqvae.domains import StringDomain
     from seqvae.errors import RunError, SearchError
     from seqvae.runs import load_molecule_runs
+    from seqvae.strings import StringDomain
 
     run, = load_molecule_runs([smiles_run], "the benchmark")
     assert run.domain.molecular and run.d_z == TINY["d_z"]

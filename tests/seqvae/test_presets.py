@@ -1,11 +1,11 @@
-"""Training presets (seqvae.presets) reach the run's saved configuration."""
+"""Training presets (seqvae.molecules.presets) reach the run's saved configuration."""
 import json
 
 import pytest
 from typer.testing import CliRunner
 
 from seqvae.cli import app
-from seqvae.presets import PRESETS
+from seqvae.molecules.presets import PRESETS
 
 from .mol_helpers import DRUGS
 

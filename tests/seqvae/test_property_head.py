@@ -16,10 +16,11 @@ from typer.testing import CliRunner  # noqa: E402
 from seqvae.cli import app  # noqa: E402
 from seqvae.config import ModelConfig, TrainConfig  # noqa: E402
 from seqvae.errors import DataError, TrainingError  # noqa: E402
-from seqvae.molecule_properties import parse_property_names, property_matrix, property_scale, standardised  # noqa: E402
-from seqvae.molecule_search import joint_head, optimize_molecules  # noqa: E402
-from seqvae.molecules import MoleculeDomain  # noqa: E402
+from seqvae.molecules.domain import MoleculeDomain  # noqa: E402
+from seqvae.molecules.optimize import joint_head, optimize_molecules  # noqa: E402
+from seqvae.molecules.properties import parse_property_names, property_matrix  # noqa: E402
 from seqvae.runs import load_run, train  # noqa: E402
+from seqvae.targets import property_scale, standardised  # noqa: E402
 from seqvae.train import Trainer, pad_sequences  # noqa: E402
 
 torch.set_num_threads(1)
@@ -111,7 +112,7 @@ def test_optimize_uses_the_joint_head(head_run):
     assert np.linalg.norm(climbed - z, axis=1).max() <= 1.0 + 1e-5
     result = optimize_molecules(loaded, "logp", 32, seed=0, batch=16, start_items=50)
     assert result["head"] == "joint"
-    from seqvae.chem import score_many
+    from seqvae.molecules.chem import score_many
 
     start = score_many([str(t) for t in loaded.train_items], "logp")
     assert result["start_best"] in start
@@ -149,7 +150,7 @@ def test_train_smiles_properties_on_the_command_line(tmp_path):
 
 
 def test_a_head_needs_a_molecule_run():
-    from seqvae.domains import StringDomain
+    from seqvae.strings import StringDomain
 
     words = ["ab", "ba", "abc"] * 4
     with pytest.raises(TrainingError, match="molecule run"):

@@ -13,8 +13,8 @@ from automata.formats import parse_compact, read_automata
 from automata.sync import reset_lengths
 from seqvae.cli import app
 from seqvae.errors import SearchError
-from seqvae.search import SearchContext, search_extreme
-from seqvae.search.core import NOT_EVALUATED
+from seqvae.hunt.search import SearchContext, search_extreme
+from seqvae.hunt.search.core import NOT_EVALUATED
 
 from .search_helpers import CountingEvaluator, interrupt_search, interrupted_then_resumed
 
@@ -84,7 +84,7 @@ def test_evolve_beats_random_and_finds_cerny_5():
 
 
 def test_near_identity_keeps_the_permutation_and_merges_one_pair():
-    from seqvae.search.baselines import near_identity
+    from seqvae.hunt.search.baselines import near_identity
 
     rng = np.random.default_rng(0)
     m, n = 40, 7
@@ -193,7 +193,7 @@ def test_claim_above_cerny_bound_is_rechecked_and_saved(tmp_path):
 
 def test_confirmed_counterexample_is_loud_on_the_cli(tmp_path, monkeypatch):
     # A verifier agreeing with a lying evaluator stands for a real counterexample.
-    import seqvae.search.core as core
+    import seqvae.hunt.search.core as core
 
     c5 = canonical_key(cerny(5))
 
@@ -204,7 +204,7 @@ def test_confirmed_counterexample_is_loud_on_the_cli(tmp_path, monkeypatch):
 
     monkeypatch.setattr(core, "make_evaluator", lambda n_jobs=1: lying)
     monkeypatch.setattr(core, "default_verifier", lambda dfa: [0] * 17)
-    import seqvae.search.runner as runner_mod
+    import seqvae.hunt.search.runner as runner_mod
     monkeypatch.setattr(runner_mod, "make_evaluator", lambda n_jobs=1: lying)
     start = tmp_path / "start.txt"
     start.write_text("a:12340 b:01230\n")

@@ -11,15 +11,15 @@ from automata.formats import format_compact, parse_compact
 from automata.reference import bfs_reset_word
 from automata.sync import reset_lengths
 from seqvae.cli import app
-from seqvae.search import search_extreme
-from seqvae.search.boost import TablePrior, from_offsets, to_offsets
-from seqvae.search.candidate_log import (
+from seqvae.hunt.search import search_extreme
+from seqvae.hunt.search.boost import TablePrior, from_offsets, to_offsets
+from seqvae.hunt.search.candidate_log import (
     append_candidate_log,
     logged_count,
     read_candidate_log,
     repair_candidate_log,
 )
-from seqvae.search.latent_search import train_start_model
+from seqvae.hunt.search.latent_search import train_start_model
 
 from .search_helpers import interrupted_then_resumed
 

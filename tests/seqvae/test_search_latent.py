@@ -5,8 +5,9 @@ import pytest
 from automata import DFA
 from automata.canon import canonical_key
 from automata.sync import reset_lengths
-from seqvae.search import search_extreme
-from seqvae.search.latent_search import rank_weights, train_start_model
+from seqvae.hunt.search import search_extreme
+from seqvae.hunt.search.latent_search import train_start_model
+from seqvae.proposals import rank_weights
 
 from .search_helpers import interrupted_then_resumed
 

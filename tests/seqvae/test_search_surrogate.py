@@ -4,7 +4,7 @@ import pytest
 
 from automata.families import cerny
 from automata.sync import reset_lengths
-from seqvae.search.surrogate import RtSurrogate, word_rank_features
+from seqvae.hunt.search.surrogate import RtSurrogate, word_rank_features
 
 
 def test_features_are_the_same_for_isomorphic_automata():

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqvae.constraints import ConstraintState, StringConstraint
+from seqvae.constraints import ConstraintState, StringConstraint, grammar_constraint
 from seqvae.errors import DecodingError, TokenizerError
-from seqvae.smiles_grammar import SmilesGrammarConstraint, grammar_constraint
-from seqvae.tokenizers import AutomatonTokenizer, CharTokenizer, RegexTokenizer
+from seqvae.hunt.tokenizer import AutomatonTokenizer
+from seqvae.molecules.grammar import SmilesGrammarConstraint
+from seqvae.tokenizers import CharTokenizer, RegexTokenizer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
 

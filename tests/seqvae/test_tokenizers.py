@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automata.dfa import DFA
-from seqvae.constraints import AutomatonConstraint, StringConstraint
+from seqvae.constraints import StringConstraint
+from seqvae.hunt.constraint import AutomatonConstraint
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.tokenizers import (
     SMILES_PATTERN,
-    AutomatonTokenizer,
     CharTokenizer,
     DecodeError,
     EncodeError,

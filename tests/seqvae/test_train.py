@@ -10,10 +10,10 @@ import torch
 from automata.dfa import DFA
 from automata.generate import random_tables
 from seqvae.config import ModelConfig, TrainConfig
-from seqvae.domains import AutomataDomain
 from seqvae.errors import RunError, TrainingError
+from seqvae.hunt.domain import AutomataDomain
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.runs import fine_tune, load_run, train
-from seqvae.tokenizers import AutomatonTokenizer
 from seqvae.train import Trainer, epoch_batches, kl_weight, learning_rate, pad_sequences
 
 torch.set_num_threads(1)

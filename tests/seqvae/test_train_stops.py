@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 from automata.dfa import DFA
 from automata.generate import random_tables
 from seqvae.cli import app
-from seqvae.domains import AutomataDomain
 from seqvae.errors import RunError
+from seqvae.hunt.domain import AutomataDomain
+from seqvae.hunt.tokenizer import AutomatonTokenizer
 from seqvae.rundir import DIGEST_KEY, RunDir
 from seqvae.runs import load_run, train
-from seqvae.tokenizers import AutomatonTokenizer
 
 torch.set_num_threads(1)
 runner = CliRunner()

@@ -10,9 +10,10 @@ import torch
 from typer.testing import CliRunner
 
 from seqvae.cli import app
-from seqvae.domains import StringDomain, domain_for_dataset
+from seqvae.domains import domain_for_dataset
 from seqvae.errors import DomainError
 from seqvae.runs import load_run, train
+from seqvae.strings import StringDomain
 from seqvae.tokenizers import CharTokenizer
 from seqvae.validators import (
     UnknownValidatorError,
@@ -100,8 +101,8 @@ def test_registered_function_round_trips_by_name(words):
 
 
 def test_smiles_validator_needs_rdkit_or_names_the_extra():
-    from seqvae.chem.errors import ChemistryUnavailableError
-    from seqvae.chem.rdkit_support import rdkit_available
+    from seqvae.molecules.chem.errors import ChemistryUnavailableError
+    from seqvae.molecules.chem.rdkit_support import rdkit_available
 
     if rdkit_available():
         entry = get_validator("smiles")
