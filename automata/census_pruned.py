@@ -48,12 +48,12 @@ the search.
 Chunks are independent: :func:`pruned_census` runs them through joblib (so
 any joblib backend, e.g. a Dask cluster, can run them) and can keep every
 finished chunk in a directory, written atomically with a checksum, so that a
-killed run resumes where it stopped.
+killed run resumes where it stopped (:mod:`automata.census_files`: the chunk
+files are re-verified on resume, never trusted).
 """
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import time
@@ -66,6 +66,7 @@ import numpy as np
 from automata._kernels_census import _search
 from automata.atomic import atomic_write_text
 from automata.canon import canonical_tables
+from automata.census_files import PrunedChunk, chunk_path, load_chunk, manifest, prepare_dir, save_chunk
 from automata.census_maps import MAX_MAP_STATES, map_automorphisms, map_classes
 from automata.dfa import DFA
 from automata.errors import AutomatonError
@@ -79,7 +80,6 @@ __all__ = ["PrunedChunk", "PrunedCensus", "pruned_census", "census_chunk", "chun
 MAX_PRUNED_STATES = MAX_MAP_STATES
 #: Letters besides ``a`` are filled by the search; more than three is far out of reach.
 MAX_PRUNED_LETTERS = 3
-_FORMAT_VERSION = 1
 _FIRST_BUFFER = 1 << 12
 #: Symmetries of letter a used to skip conjugate branches (any subset is sound;
 #: more cost time at every branch).
@@ -135,37 +135,6 @@ def chunk_count(n_states: int) -> int:
     """
     n, _, _ = _check_args(n_states, 1, 0)
     return len(map_classes(n))
-
-
-@dataclass
-class PrunedChunk:
-    """Result of one chunk: the classes found with letter ``a`` = ``rep``.
-
-    ``automata`` maps the compact canonical form to the exact reset length.
-    ``nodes`` counts the search nodes (partial tables) visited.
-    """
-
-    index: int
-    rep: list[int]
-    automata: dict[str, int]
-    nodes: int = 0
-    cuts: int = 0
-    leaves: int = 0
-    seconds: float = 0.0
-
-    def to_json_obj(self) -> dict:
-        """JSON-ready dict (the body of a chunk file)."""
-        return {"index": self.index, "rep": self.rep, "automata": dict(sorted(self.automata.items())),
-                "nodes": self.nodes, "cuts": self.cuts, "leaves": self.leaves,
-                "seconds": self.seconds}
-
-    @classmethod
-    def from_json_obj(cls, obj: dict) -> "PrunedChunk":
-        """Inverse of :meth:`to_json_obj`."""
-        return cls(index=int(obj["index"]), rep=[int(v) for v in obj["rep"]],
-                   automata={str(key): int(rt) for key, rt in obj["automata"].items()},
-                   nodes=int(obj["nodes"]), cuts=int(obj["cuts"]), leaves=int(obj["leaves"]),
-                   seconds=float(obj["seconds"]))
 
 
 def _run_kernel(f: np.ndarray, n_letters: int, min_rt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,6 +228,8 @@ class PrunedCensus:
     nodes: int = 0
     cpu_seconds: float = 0.0
     chunk_seconds: dict[int, float] = field(default_factory=dict)
+    #: Saved chunks that were not reused on resume (index -> why), recomputed instead.
+    rejected: dict[int, str] = field(default_factory=dict)
 
     @property
     def histogram(self) -> dict[int, int]:
@@ -299,57 +270,6 @@ class PrunedCensus:
                 "histogram": {str(rt): c for rt, c in self.histogram.items()}, "automata": rows}
 
 
-# -- chunk files ------------------------------------------------------------------
-def _digest(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _manifest(n: int, k: int, min_rt: int) -> dict:
-    return {"version": _FORMAT_VERSION, "n_states": n, "n_letters": k, "min_rt": min_rt,
-            "chunks": chunk_count(n)}
-
-
-def _chunk_path(out_dir: Path, index: int) -> Path:
-    return out_dir / "chunks" / f"chunk_{index:06d}.json"
-
-
-def _save_chunk(out_dir: Path, chunk: PrunedChunk) -> None:
-    body = chunk.to_json_obj()
-    atomic_write_text(_chunk_path(out_dir, chunk.index),
-                      json.dumps({"chunk": body, "sha256": _digest(body)}))
-
-
-def _load_chunk(path: Path, rep: list[int]) -> PrunedChunk | None:
-    """A saved chunk, or None when the file is damaged or belongs to another listing."""
-    try:
-        obj = json.loads(path.read_text())
-        body = obj["chunk"]
-        if obj["sha256"] != _digest(body):
-            return None
-        chunk = PrunedChunk.from_json_obj(body)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return chunk if chunk.rep == rep else None
-
-
-def _prepare_dir(out_dir: Path, manifest: dict, resume: bool) -> None:
-    path = out_dir / "census.json"
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise AutomatonError(f"{path} is unreadable: {exc}") from None
-        if not resume:
-            raise AutomatonError(f"{out_dir} already holds a census: resume it (--resume) "
-                                 f"or choose another directory")
-        if old != manifest:
-            raise AutomatonError(f"{out_dir} holds a census of other parameters: {old}")
-        return
-    if (out_dir / "chunks").exists() and any((out_dir / "chunks").iterdir()):
-        raise AutomatonError(f"{out_dir}/chunks holds files but no census.json")
-    atomic_write_text(path, json.dumps(manifest))
-
-
 def _order(n: int, todo: Iterable[int]) -> list[int]:
     # Larger ranks of letter a first: measured at n = 8 and 9, their chunks are the
     # longest (the cuts fire late when both letters are nearly permutations), and
@@ -361,7 +281,8 @@ def _order(n: int, todo: Iterable[int]) -> list[int]:
 def pruned_census(n_states: int, n_letters: int, min_rt: int, *, n_jobs: int = 1,
                   backend: str | None = None, out_dir: str | Path | None = None,
                   resume: bool = False, chunks: Iterable[int] | None = None,
-                  progress: Callable[[PrunedChunk, int, int], None] | None = None) -> PrunedCensus:
+                  progress: Callable[[PrunedChunk, int, int], None] | None = None,
+                  on_rejected: Callable[[Path, str], None] | None = None) -> PrunedCensus:
     """Every automaton with ``rt >= min_rt`` up to isomorphism, by the pruned search.
 
     Parameters
@@ -380,11 +301,17 @@ def pruned_census(n_states: int, n_letters: int, min_rt: int, *, n_jobs: int = 1
     out_dir : path, optional
         Keep each finished chunk here (atomically, with a SHA-256 checksum).
     resume : bool
-        Reuse the valid chunks already in ``out_dir`` (same parameters).
+        Reuse the valid chunks already in ``out_dir`` (same parameters). A chunk file
+        is data, not trusted: it is reused only when its checksum holds *and* every
+        entry is a canonical automaton of the chunk's class of letter ``a`` whose reset
+        length the exact solver confirms (:func:`automata.census_files.load_chunk`);
+        any other is recomputed and listed in :attr:`PrunedCensus.rejected`.
     chunks : iterable of int, optional
         Only these chunk indices (a partial census; default all).
     progress : callable, optional
         ``progress(chunk, done, total)`` after each chunk.
+    on_rejected : callable, optional
+        ``on_rejected(path, reason)`` for each saved chunk that is not reused.
 
     Returns
     -------
@@ -413,14 +340,21 @@ def pruned_census(n_states: int, n_letters: int, min_rt: int, *, n_jobs: int = 1
     result = PrunedCensus(n, k, min_rt)
     folder = None if out_dir is None else Path(out_dir)
     if folder is not None:
-        _prepare_dir(folder, _manifest(n, k, min_rt), resume)
+        prepare_dir(folder, manifest(n, k, min_rt), resume)
         if resume:
             for i in wanted:
-                path = _chunk_path(folder, i)
-                if path.exists():
-                    chunk = _load_chunk(path, reps[i].tolist())
-                    if chunk is not None and chunk.index == i:
-                        result.add(chunk)
+                path = chunk_path(folder, i)
+                if not path.exists():
+                    continue
+                chunk, reason = load_chunk(path, i, reps[i].tolist(), n, k, min_rt)
+                if chunk is not None:
+                    result.add(chunk)
+                else:
+                    # recomputed below; said aloud, since a silently redone chunk hides
+                    # a damaged or edited file
+                    result.rejected[i] = reason
+                    if on_rejected is not None:
+                        on_rejected(path, reason)
     todo = _order(n, [i for i in wanted if i not in result.chunks_done])
     done = len(wanted) - len(todo)
     with contextlib.ExitStack() as stack:
@@ -437,7 +371,7 @@ def pruned_census(n_states: int, n_letters: int, min_rt: int, *, n_jobs: int = 1
                 joblib.delayed(census_chunk)(n, k, min_rt, i) for i in todo)
         for chunk in stream:
             if folder is not None:
-                _save_chunk(folder, chunk)
+                save_chunk(folder, chunk)
             result.add(chunk)
             done += 1
             if progress is not None:

@@ -58,7 +58,9 @@ def _run(n: int, k: int, min_rt: int, jobs: int, chunks=None, out=None, resume=F
                 last_line[0] = time.perf_counter()
 
         result = pruned_census(n, k, min_rt, n_jobs=jobs, chunks=chunks, out_dir=out,
-                               resume=resume, progress=advance)
+                               resume=resume, progress=advance,
+                               on_rejected=lambda path, why: err.print(
+                                   f"warning: {path}: {why}; recomputing", highlight=False))
     return result, time.perf_counter() - started
 
 
