@@ -69,6 +69,7 @@ from automata.canon import canonical_tables
 from automata.census_files import PrunedChunk, chunk_path, load_chunk, manifest, prepare_dir, save_chunk
 from automata.census_maps import MAX_MAP_STATES, map_automorphisms, map_classes
 from automata.dfa import DFA
+from automata.dirlock import DirectoryLock
 from automata.errors import AutomatonError
 from automata.formats import format_compact, parse_compact
 from automata.sync import reset_lengths
@@ -320,7 +321,9 @@ def pruned_census(n_states: int, n_letters: int, min_rt: int, *, n_jobs: int = 1
     Raises
     ------
     AutomatonError
-        On bad arguments or an ``out_dir`` holding a different census.
+        On bad arguments or an ``out_dir`` holding a different census;
+        :class:`automata.dirlock.DirectoryLockedError` while another process writes
+        into ``out_dir``.
 
     Examples
     --------
@@ -337,8 +340,18 @@ def pruned_census(n_states: int, n_letters: int, min_rt: int, *, n_jobs: int = 1
     for i in wanted:
         if not 0 <= i < total:
             raise AutomatonError(f"chunk index {i} out of range 0..{total - 1}")
-    result = PrunedCensus(n, k, min_rt)
     folder = None if out_dir is None else Path(out_dir)
+    with contextlib.ExitStack() as held:
+        if folder is not None:  # one census writes a directory at a time
+            held.enter_context(DirectoryLock(folder, what=f"census n={n} k={k} L={min_rt}"))
+        return _census(n, k, min_rt, reps, wanted, folder, resume, n_jobs, backend, progress,
+                       on_rejected)
+
+
+def _census(n, k, min_rt, reps, wanted, folder, resume, n_jobs, backend, progress,
+            on_rejected) -> PrunedCensus:
+    total = len(reps)
+    result = PrunedCensus(n, k, min_rt)
     if folder is not None:
         prepare_dir(folder, manifest(n, k, min_rt), resume)
         if resume:

@@ -1,0 +1,61 @@
+"""One writer per directory: a second writer is refused in one line; a dead holder's lock is taken."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from automata.census_pruned import pruned_census
+from automata.dirlock import LOCK_NAME, DirectoryLock, DirectoryLockedError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _holder(directory: Path) -> subprocess.Popen:
+    """A separate process that takes the lock and sleeps (as a running job would)."""
+    code = ("import sys, time; from automata.dirlock import DirectoryLock; "
+            "DirectoryLock(sys.argv[1], what='test holder').acquire(); print('held', flush=True); "
+            "time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(directory)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_process_is_refused_and_a_killed_holder_releases(tmp_path):
+    out = tmp_path / "census"
+    proc = _holder(out)
+    try:
+        with pytest.raises(DirectoryLockedError, match=rf"in use by process {proc.pid} \(test holder\)"):
+            pruned_census(5, 2, 12, out_dir=out)
+        assert json.loads((out / LOCK_NAME).read_text())["pid"] == proc.pid
+        assert not (out / "census.json").exists()  # nothing was written by the refused run
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # kill -9 left the lock file behind; the lock itself died with its process
+    assert (out / LOCK_NAME).exists()
+    result = pruned_census(5, 2, 12, out_dir=out)
+    assert result.histogram == pruned_census(5, 2, 12).histogram
+
+
+def test_the_lock_is_released_after_the_job_even_on_error(tmp_path):
+    with pytest.raises(ZeroDivisionError):
+        with DirectoryLock(tmp_path):
+            1 / 0
+    started = time.perf_counter()
+    with DirectoryLock(tmp_path):
+        pass
+    assert time.perf_counter() - started < 1
+
+
+def test_the_lock_is_reentrant_for_its_holder_object(tmp_path):
+    lock = DirectoryLock(tmp_path)
+    assert lock.acquire() is lock.acquire()
+    lock.release()
+    lock.release()
