@@ -55,6 +55,7 @@ from seqvae.errors import DataError
 from seqvae.model import iwae_nll, kl_divergence
 from seqvae.runs import Run
 from seqvae.scoring import ScoreCache, score_decodes
+from seqvae.screening import screen_items
 from seqvae.train import pad_sequences
 
 __all__ = ["REQUIRED_KEYS", "evaluate", "sample_items", "reconstruction", "reconstruction_sampled",
@@ -276,7 +277,14 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
         Called with the number of finished stages (of 5).
     """
     t0 = time.perf_counter()
-    items = sample_items(list(run.heldout_items if items is None else items), max_items, seed)
+    stored = items is None
+    items = sample_items(list(run.heldout_items if stored else items), max_items, seed)
+    skipped = 0
+    if stored:
+        # Items stored in a run directory are data: one that can no longer be prepared
+        # (an edited file, an over-limit molecule) is skipped and counted, not fatal.
+        screened = screen_items(run.domain, items, max_tokens=run.model_config.max_len)
+        items, skipped = screened.items, screened.n_skipped
     ref = _token_ids(run, items)  # canonicalised and tokenized once for every metric
     done = 0
 
@@ -286,7 +294,8 @@ def evaluate(run: Run, items: Sequence | None = None, *, max_items: int = 2000,
         if progress is not None:
             progress(done)
 
-    out: dict = {"eval_items": len(items), "decoding": run.decoding.to_dict()}
+    out: dict = {"eval_items": len(items), "eval_items_skipped": skipped,
+                 "decoding": run.decoding.to_dict()}
     out["reconstruction_exact"] = _reconstruction(run, ref) if ref else None
     out["reconstruction_exact_unconstrained"] = (_reconstruction(run, ref, constrained=False)
                                                  if ref else None)

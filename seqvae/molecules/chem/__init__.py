@@ -37,6 +37,7 @@ from seqvae.molecules.chem.errors import (
     MoleculeFileError,
 )
 from seqvae.molecules.chem.filters import MosesFilters, load_moses_filters
+from seqvae.molecules.chem.limits import SmilesLimits, set_default_limits, smiles_limit_reason
 from seqvae.molecules.chem.metrics import moses_metrics
 from seqvae.molecules.chem.molfile import clean_molecules, load_molecules, read_molecule_file
 from seqvae.molecules.chem.moses_data import fetch_moses, moses_cache_dir, moses_file
@@ -60,6 +61,7 @@ __all__ = [
     "CHEM_EXTRA_HINT", "ChemError", "ChemistryUnavailableError", "MoleculeFileError",
     "as_mol", "canonical_smiles", "canonical_smiles_many", "is_valid_smiles", "mol_from_smiles",
     "rdkit_available", "require_rdkit", "require_selfies",
+    "SmilesLimits", "set_default_limits", "smiles_limit_reason",
     "read_molecule_file", "clean_molecules", "load_molecules",
     "murcko_scaffold", "random_split", "scaffold_split", "molecule_statistics",
     "REPRESENTATIONS", "SPLIT_METHODS", "MoleculeDataset", "prepare_molecule_dataset",

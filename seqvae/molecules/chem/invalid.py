@@ -25,12 +25,14 @@ import re
 from collections import Counter
 from typing import Iterable
 
+from seqvae.molecules.chem.limits import smiles_limit_reason
 from seqvae.molecules.chem.rdkit_support import quiet_rdkit, require_rdkit
 from seqvae.tokenizers import SMILES_PATTERN
 
 __all__ = ["INVALID_REASONS", "invalid_reason", "invalid_reason_counts"]
 
-INVALID_REASONS = ("empty", "parentheses", "ring_open", "syntax", "kekulize", "valence", "other")
+INVALID_REASONS = ("empty", "too_large", "parentheses", "ring_open", "syntax", "kekulize", "valence",
+                   "other")
 
 # The SMILES tokens: bracket atoms come whole, so that digits inside them ([13C],
 # [nH2]) are not ring labels.
@@ -65,6 +67,8 @@ def invalid_reason(smiles: str) -> str | None:
     Chem = require_rdkit()
     if not smiles.strip():
         return "empty"
+    if smiles_limit_reason(smiles) is not None:
+        return "too_large"  # never handed to RDKit (chem.limits)
     with quiet_rdkit():
         try:
             mol = Chem.MolFromSmiles(smiles, sanitize=False)

@@ -19,6 +19,7 @@ import functools
 from typing import Any, Iterable
 
 from seqvae.molecules.chem.errors import CHEM_EXTRA_HINT, ChemError, ChemistryUnavailableError
+from seqvae.molecules.chem.limits import smiles_limit_reason
 
 __all__ = ["require_rdkit", "quiet_rdkit", "require_selfies", "rdkit_available", "mol_from_smiles",
            "is_valid_smiles", "canonical_smiles", "canonical_smiles_many", "as_mol",
@@ -116,8 +117,8 @@ def mol_from_smiles(smiles: str):
     """
     if not isinstance(smiles, str):
         raise ChemError(f"expected a SMILES string, got {type(smiles).__name__}")
-    if not smiles.strip():
-        return None
+    if not smiles.strip() or smiles_limit_reason(smiles) is not None:
+        return None  # over a bound: RDKit could crash or stall on it (chem.limits)
     Chem = require_rdkit()
     try:
         with quiet_rdkit():

@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from seqvae.errors import TokenizerError
 from seqvae.molecules.chem.errors import ChemError, ChemistryUnavailableError
+from seqvae.molecules.chem.limits import smiles_limit_reason
 from seqvae.molecules.chem.rdkit_support import require_selfies
 from seqvae.tokenizers import DecodeError, EncodeError, StringTokenizer, sequence_body
 
@@ -43,6 +45,9 @@ def smiles_to_selfies(smiles: str) -> str:
     """
     if not isinstance(smiles, str) or not smiles:
         raise ChemError(f"expected a non-empty SMILES string, got {smiles!r}")
+    over = smiles_limit_reason(smiles)
+    if over is not None:  # the encoder recurses on branches, as RDKit does
+        raise ChemError(f"cannot write a SMILES of {len(smiles)} characters as SELFIES: {over}")
     sf = require_selfies()
     try:
         return sf.encoder(smiles, strict=True)
@@ -127,7 +132,7 @@ class SelfiesTokenizer(StringTokenizer):
         for symbol in vocab:
             # Only bracketed symbols: anything else would change meaning when joined.
             if not (isinstance(symbol, str) and _SYMBOL.fullmatch(symbol)):
-                raise ValueError(f"not a SELFIES symbol: {symbol!r}")
+                raise TokenizerError(f"not a SELFIES symbol: {symbol!r}")
         super().__init__(vocab, unk=unk)
 
     def split(self, text: str) -> list[str]:

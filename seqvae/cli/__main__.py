@@ -1,0 +1,4 @@
+"""``python -m seqvae.cli``: the command line, as the ``seqvae`` script runs it."""
+from seqvae.cli import main
+
+main()
