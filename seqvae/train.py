@@ -18,9 +18,11 @@ process group (gloo on CPU, NCCL on CUDA with one GPU per rank, ``cuda:LOCAL_RAN
 wraps the model in DistributedDataParallel, gives
 each rank every ``world``-th batch, and lets only rank 0 write.
 
-The module is longer than most because the trainer's parts (schedules, batches,
-the step, validation, checkpoints, the Ctrl-C guard, the loop) share one state
-and are only correct together; split, each piece would need the others to test.
+The trainer's parts that share its state (the step, checkpoints, the Ctrl-C
+guard, the loop) stay together here; the pure pieces live beside it and are
+importable from here: the schedules and batches in :mod:`seqvae.train_schedule`,
+the batch and validation metrics in :mod:`seqvae.train_metrics`, the process
+group in :mod:`seqvae.train_distributed`.
 """
 from __future__ import annotations
 
@@ -39,189 +41,13 @@ from seqvae.errors import RunError, TrainingError
 from seqvae.model import SeqVAE, property_mse
 from seqvae.rundir import CHECKPOINT_FORMAT, RunDir, make_checkpoint, read_checkpoint, write_checkpoint
 from seqvae.signals import ImmediateInterrupt, deferred_stop
+from seqvae.train_distributed import distributed_backend, init_distributed, rank_device
+from seqvae.train_metrics import batch_stats, validation_metrics
+from seqvae.train_schedule import _targets, epoch_batches, kl_weight, learning_rate, pad_sequences
 
 __all__ = ["Trainer", "ImmediateInterrupt", "kl_weight", "learning_rate", "pad_sequences",
            "epoch_batches", "init_distributed", "distributed_backend", "rank_device"]
 
-
-# ---------------------------------------------------------------------------
-# schedules
-# ---------------------------------------------------------------------------
-def kl_weight(cfg: TrainConfig, step: int, total_steps: int) -> float:
-    """KL weight (beta) at optimiser step ``step``.
-
-    >>> cfg = TrainConfig(kl_schedule="linear", kl_warmup_steps=100, kl_max=1.0)
-    >>> kl_weight(cfg, 0, 1000), kl_weight(cfg, 50, 1000), kl_weight(cfg, 500, 1000)
-    (0.0, 0.5, 1.0)
-    """
-    s = cfg.kl_schedule
-    if s == "constant":
-        return float(cfg.kl_max)
-    if s == "linear":
-        return float(cfg.kl_max * min(1.0, step / max(1, cfg.kl_warmup_steps)))
-    if s == "sigmoid":
-        x = -cfg.kl_sigmoid_k * (step - cfg.kl_warmup_steps / 2)
-        return float(cfg.kl_max / (1.0 + math.exp(min(x, 700.0))))
-    period = max(1.0, total_steps / cfg.kl_cycles)
-    tau = (step % period) / period
-    return float(cfg.kl_max * min(1.0, tau / cfg.kl_ratio))
-
-
-def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
-    """Learning rate at ``step``: linear warm-up, then constant or cosine decay."""
-    if cfg.warmup_steps and step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    if cfg.lr_schedule == "constant":
-        return cfg.lr
-    span = max(1, total_steps - cfg.warmup_steps)
-    t = min(1.0, (step - cfg.warmup_steps) / span)
-    floor = cfg.lr * cfg.lr_min_factor
-    return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * t))
-
-
-# ---------------------------------------------------------------------------
-# data plumbing
-# ---------------------------------------------------------------------------
-def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists into a LongTensor (N, T_max) and their lengths (N,); empty gives (0, 1).
-
-    >>> ids, lengths = pad_sequences([[1, 4, 2], [1, 2]], pad_id=0)
-    >>> ids.tolist(), lengths.tolist()
-    ([[1, 4, 2], [1, 2, 0]], [3, 2])
-    """
-    if len(seqs) == 0:
-        return torch.zeros((0, 1), dtype=torch.long), torch.zeros(0, dtype=torch.long)
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    out = torch.full((len(seqs), int(lengths.max())), int(pad_id), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        out[i, :len(s)] = torch.as_tensor(np.asarray(s, dtype=np.int64))
-    return out, lengths
-
-
-def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
-    g = torch.Generator()
-    g.manual_seed((int(seed) * 1_000_003 + int(epoch) * 7919 + 17) % (2**63 - 1))
-    return g
-
-
-def epoch_batches(lengths: torch.Tensor, batch_size: int, seed: int, epoch: int, *,
-                  bucket: bool = True, weights: torch.Tensor | None = None,
-                  samples: int | None = None) -> list[torch.Tensor]:
-    """The batches (index tensors) of one epoch, a pure function of its arguments.
-
-    With ``bucket`` the shuffled items are grouped in pools of 50 batches, each
-    pool sorted by length so a batch pads only to its own longest item, and
-    the batches are shuffled again. With ``weights`` the epoch draws
-    ``samples`` items with replacement, proportionally to the weights.
-    """
-    g = _epoch_generator(seed, epoch)
-    n = int(lengths.shape[0])
-    if weights is not None:
-        order = torch.multinomial(weights.double(), samples or n, replacement=True, generator=g)
-    else:
-        order = torch.randperm(n, generator=g)
-    if bucket:
-        pool = batch_size * 50
-        parts = []
-        for start in range(0, len(order), pool):
-            chunk = order[start:start + pool]
-            parts.append(chunk[torch.argsort(lengths[chunk], stable=True)])
-        order = torch.cat(parts) if parts else order
-    batches = list(torch.split(order, batch_size))
-    if bucket and len(batches) > 1:
-        perm = torch.randperm(len(batches), generator=g).tolist()
-        batches = [batches[i] for i in perm]
-    return batches
-
-
-def _targets(values, n: int, width: int) -> torch.Tensor | None:
-    """Property targets as a float tensor (n, width), or None (no targets or no head)."""
-    if values is None or width == 0:
-        return None
-    y = torch.as_tensor(np.asarray(values, dtype=np.float32))
-    if y.shape != (n, width):
-        raise TrainingError(f"property targets must have shape ({n}, {width}), got "
-                            f"{tuple(y.shape)}")
-    if torch.isinf(y).any():
-        raise TrainingError("property targets must be finite or NaN (unknown)")
-    return y
-
-
-# ---------------------------------------------------------------------------
-# distributed helpers
-# ---------------------------------------------------------------------------
-def _dist():
-    import torch.distributed as dist
-
-    return dist if dist.is_available() and dist.is_initialized() else None
-
-
-def _world_size() -> int:
-    try:
-        return int(os.environ.get("WORLD_SIZE", "1"))
-    except ValueError:
-        raise TrainingError(f"WORLD_SIZE must be an integer, got "
-                            f"{os.environ.get('WORLD_SIZE')!r}") from None
-
-
-def distributed_backend(device) -> str:
-    """The process-group backend for training on ``device``: NCCL on CUDA, gloo elsewhere.
-
-    >>> distributed_backend("cpu"), distributed_backend(torch.device("cuda", 1))
-    ('gloo', 'nccl')
-    """
-    return "nccl" if torch.device(device).type == "cuda" else "gloo"
-
-
-def rank_device(device=None) -> torch.device:
-    """The device this process trains on: under torchrun on CUDA, its own ``cuda:LOCAL_RANK``.
-
-    One process per GPU is what DDP over NCCL expects; a CUDA device asked for on
-    the command line (``cuda``, ``cuda:0``) names the kind, and torchrun's
-    ``LOCAL_RANK`` picks the GPU. CPU devices and single-process runs are kept.
-
-    >>> rank_device("cpu")
-    device(type='cpu')
-    """
-    device = torch.device(device) if device is not None else torch.device("cpu")
-    if device.type != "cuda" or _world_size() <= 1:
-        return device
-    text = os.environ.get("LOCAL_RANK", "0")
-    try:
-        local = int(text)
-    except ValueError:
-        raise TrainingError(f"LOCAL_RANK must be an integer, got {text!r}") from None
-    if local < 0:
-        raise TrainingError(f"LOCAL_RANK must be >= 0, got {local}")
-    return torch.device("cuda", local)
-
-
-def init_distributed(device=None) -> tuple[int, int]:
-    """Join the process group when launched by torchrun; returns (rank, world_size).
-
-    The backend follows ``device`` (:func:`distributed_backend`: NCCL for CUDA,
-    gloo for the CPU); on CUDA this process first binds its own GPU
-    (:func:`rank_device`), as NCCL requires. The first call decides; later calls
-    only read the rank.
-    """
-    import torch.distributed as dist
-
-    world = _world_size()
-    if world > 1 and dist.is_available() and not dist.is_initialized():
-        local = rank_device(device)
-        if local.type == "cuda":
-            if local.index >= torch.cuda.device_count():
-                raise TrainingError(f"LOCAL_RANK {local.index}: only "
-                                    f"{torch.cuda.device_count()} CUDA device(s) here")
-            torch.cuda.set_device(local)
-        dist.init_process_group(backend=distributed_backend(local))
-    d = _dist()
-    return (d.get_rank(), d.get_world_size()) if d else (0, 1)
-
-
-# ---------------------------------------------------------------------------
-# the trainer
-# ---------------------------------------------------------------------------
 
 class Trainer:
     """Optimises a :class:`SeqVAE` on token id lists.
@@ -366,23 +192,7 @@ class Trainer:
         if targets is not None and "properties" in out:
             prop = property_mse(out["properties"].float(), targets.to(self.device))
             loss = loss + self.cfg.property_weight * prop
-        with torch.no_grad():
-            target = out["target"]
-            mask = target != self.mcfg.pad_id
-            hit = (out["logits"].argmax(-1) == target) | ~mask
-            stats = {
-                "loss": float(loss), "rec": float(rec), "kl": float(kl), "elbo": float(rec + kl),
-                "beta": beta,
-                "token_acc": float(((hit & mask).sum()) / mask.sum().clamp_min(1)),
-                "exact": float(hit.all(1).float().mean()),
-                "kl_per_dim": [round(float(v), 5) for v in kl_dim],
-                # batch estimate; the epoch record has the one over the validation set
-                "active_units": (int((out["mu"].float().var(0) > 0.01).sum())
-                                 if ids.shape[0] > 1 else 0),
-                "n": int(ids.shape[0]),
-            }
-            if prop is not None:
-                stats["prop"] = float(prop)
+        stats = batch_stats(out, loss, rec, kl, kl_dim, beta, self.mcfg.pad_id, ids, prop)
         return loss, stats
 
     @contextlib.contextmanager
@@ -449,47 +259,9 @@ class Trainer:
         if ids.shape[0] == 0:
             return {}
         self.model.eval()
-        sums: dict[str, float] = {}
-        kl_dim = torch.zeros(self.mcfg.d_z)
-        mus = []
-        n = ids.shape[0]
-        order = torch.argsort(lengths, stable=True)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            batch = ids[idx, : int(lengths[idx].max())].to(self.device)
-            out = self.model(batch, sample=False)
-            target = out["target"]
-            mask = target != self.mcfg.pad_id
-            hit = (out["logits"].argmax(-1) == target) | ~mask
-            sums["rec"] = sums.get("rec", 0.0) + float(out["rec"].sum())
-            sums["kl"] = sums.get("kl", 0.0) + float(out["kl"].sum())
-            sums["tok_hit"] = sums.get("tok_hit", 0.0) + float((hit & mask).sum())
-            sums["tok_all"] = sums.get("tok_all", 0.0) + float(mask.sum())
-            sums["exact"] = sums.get("exact", 0.0) + float(hit.all(1).sum())
-            kl_dim += out["kl"].sum(0).float().cpu()
-            mus.append(out["mu"].float().cpu())
-            if targets is not None and "properties" in out:
-                y = targets[idx].to(self.device)
-                known = ~torch.isnan(y)
-                sums["prop_n"] = sums.get("prop_n", 0.0) + float(known.sum())
-                sums["prop_se"] = sums.get("prop_se", 0.0) + float(
-                    property_mse(out["properties"].float(), y) * known.sum())
-                sums["prop_base"] = sums.get("prop_base", 0.0) + float(
-                    torch.nan_to_num(y).pow(2).sum())
-        mu = torch.cat(mus)
-        var = mu.var(0, unbiased=True) if n > 1 else torch.zeros(self.mcfg.d_z)
+        result = validation_metrics(self.model, ids, lengths, self.mcfg, self.device,
+                                    batch_size=batch_size, targets=targets)
         self.model.train()
-        result = {"rec": sums["rec"] / n, "kl": sums["kl"] / n,
-                  "elbo": (sums["rec"] + sums["kl"]) / n,
-                  "token_acc": sums["tok_hit"] / max(1.0, sums["tok_all"]),
-                  "exact": sums["exact"] / n,
-                  "kl_per_dim": [round(float(v), 5) for v in kl_dim / n],
-                  "active_units": int((var > 0.01).sum())}
-        if sums.get("prop_n"):
-            # targets are standardised with the training mean, so predicting 0 is the
-            # mean predictor
-            result["prop_mse"] = sums["prop_se"] / sums["prop_n"]
-            result["prop_mse_mean_predictor"] = sums["prop_base"] / sums["prop_n"]
         return result
 
     # -- checkpoints -------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-import seqvae.train as train_module
+import seqvae.train_distributed as distributed_module
 from seqvae.cli import app
 from seqvae.cli.search_cmd import _device_options
 from seqvae.errors import TrainingError
@@ -145,7 +145,7 @@ def test_init_distributed_chooses_backend_and_binds_the_gpu(monkeypatch, device,
     bound_to = []
     for name in ("is_available", "is_initialized", "init_process_group"):
         monkeypatch.setattr(dist, name, getattr(fake, name))
-    monkeypatch.setattr(train_module, "_dist", lambda: None)
+    monkeypatch.setattr(distributed_module, "_dist", lambda: None)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     monkeypatch.setattr(torch.cuda, "set_device", bound_to.append)
     monkeypatch.setenv("WORLD_SIZE", "2")
