@@ -100,7 +100,7 @@ def test_plain_text_sample_marks_invalid_decodes_with_their_text(run_dir):
     assert result.exit_code == 0 and len(plain) == 3
     run = load_run(run_dir, validity="t_never")
     rows = run.sample(3, seed=0)
-    from seqvae.cli.model_cmd import _plain_row
+    from seqvae.cli.latents_cmd import _plain_row
 
     lines = [_plain_row({"ok": p.ok, "item": p.item, "error": p.error}) for p in rows]
     assert all(line.startswith("# invalid (rejected by validity function t_never): ")
