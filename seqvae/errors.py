@@ -13,8 +13,9 @@ True
 from __future__ import annotations
 
 __all__ = [
-    "SeqVAEError", "ConfigError", "DataError", "TokenizerError", "EncodeError", "DecodeError",
-    "DecodingError", "DomainError", "LatentError", "RunError", "TrainingError", "SearchError",
+    "SeqVAEError", "ConfigError", "DataError", "TokenizerError", "TokenizerTypeError",
+    "EncodeError", "DecodeError", "DecodingError", "DomainError", "DomainTypeError",
+    "LatentError", "RunError", "TrainingError", "SearchError",
 ]
 
 
@@ -34,6 +35,13 @@ class TokenizerError(SeqVAEError):
     """An item or a token sequence does not fit a tokenizer."""
 
 
+class TokenizerTypeError(TokenizerError, TypeError):
+    """A tokenizer was given something other than strings (to fit its vocabulary, say).
+
+    Also a :class:`TypeError`, so callers that check the kind of input keep working.
+    """
+
+
 class EncodeError(TokenizerError):
     """An item cannot be encoded (unknown symbol, too large for the vocabulary)."""
 
@@ -48,6 +56,14 @@ class DecodingError(SeqVAEError):
 
 class DomainError(SeqVAEError):
     """A domain cannot be built or rebuilt (unknown name, broken description, bad items)."""
+
+
+class DomainTypeError(DomainError, TypeError):
+    """A domain was given an object of the wrong kind (a validity that is neither a
+    callable nor a registered name, say).
+
+    Also a :class:`TypeError`, so callers that check the kind of input keep working.
+    """
 
 
 class LatentError(SeqVAEError):

@@ -21,7 +21,7 @@ from seqvae import __version__
 from seqvae.constraints import DecodeConstraint, StringConstraint
 from seqvae.data import load_strings_report
 from seqvae.domains import Domain, Parsed, domain_from_dict, register_domain
-from seqvae.errors import DataError, DomainError
+from seqvae.errors import DataError, DomainError, DomainTypeError
 from seqvae.tokenizers import CharTokenizer, DecodeError, RegexTokenizer, StringTokenizer, tokenizer_from_dict
 from seqvae.validators import get_validator, name_of
 
@@ -78,7 +78,7 @@ class StringDomain(Domain):
                 raise DomainError(f"validator {spec!r} has no {part} function")
             return func, spec
         if not callable(spec):
-            raise TypeError(f"expected a callable or a registered validator name, got {spec!r}")
+            raise DomainTypeError(f"expected a callable or a registered validator name, got {spec!r}")
         return spec, name_of(spec, part)
 
     def parse(self, ids) -> Parsed:

@@ -32,7 +32,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from seqvae.applications import load_builtin
-from seqvae.errors import DecodeError, EncodeError, TokenizerError
+from seqvae.errors import DecodeError, EncodeError, TokenizerError, TokenizerTypeError
 
 __all__ = [
     "TokenizerError", "EncodeError", "DecodeError",
@@ -131,7 +131,7 @@ class StringTokenizer:
         seen: set[str] = set()
         for s in strings:
             if not isinstance(s, str):
-                raise TypeError(f"fit expects strings, got {type(s).__name__}")
+                raise TokenizerTypeError(f"fit expects strings, got {type(s).__name__}")
             seen.update(splitter(s))
         clash = seen & set(cls._specials)
         if clash:
