@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import automata._bidir as _bidir
+import automata._bidir_deep as _bidir_deep
 import automata.sync as sync
 from automata import DFA, AutomatonError, MemoryBudgetExceeded, NotSynchronizingError, TimeLimitExceeded
 from automata._limits import Limits
@@ -695,16 +696,16 @@ def test_unstored_forward_level_before_depth_first_agrees_with_reference_bfs(k, 
     # stored runs when they pay; here always (gain 0), as far as the bound
     # allows. The words must stay shortest (against the plain BFS) on >= 1,000
     # automata.
-    monkeypatch.setattr(_bidir, "_FORWARD_STEP_GAIN", 0.0)
+    monkeypatch.setattr(_bidir_deep, "_FORWARD_STEP_GAIN", 0.0)
     taken = []
-    real = _bidir._unstored_forward_steps
+    real = _bidir_deep._unstored_forward_steps
 
     def spy(*args):
         out = real(*args)
         taken.append(out is not None)
         return out
 
-    monkeypatch.setattr(_bidir, "_unstored_forward_steps", spy)
+    monkeypatch.setattr(_bidir_deep, "_unstored_forward_steps", spy)
     checked = _depth_first_agrees_with_bfs(np.random.default_rng(300 + k), k, range(3, 11), 140,
                                            with_unbounded=False)
     assert checked > 500
@@ -749,9 +750,9 @@ def test_reducer_pruning_agrees_with_reference_bfs(k, monkeypatch):
     # forced on tiny automata (a handful of reducers from the first set on):
     # on >= 1,000 automata per alphabet (n <= 10) the words must stay
     # shortest, with and without a bound.
-    monkeypatch.setattr(_bidir, "_REDUCE_MIN_ROWS", 1)
-    monkeypatch.setattr(_bidir, "_DFS_REDUCERS_NEAR", 6)
-    monkeypatch.setattr(_bidir, "_DFS_REDUCERS_FAR", 16)
+    monkeypatch.setattr(_bidir_deep, "_REDUCE_MIN_ROWS", 1)
+    monkeypatch.setattr(_bidir_deep, "_DFS_REDUCERS_NEAR", 6)
+    monkeypatch.setattr(_bidir_deep, "_DFS_REDUCERS_FAR", 16)
     from automata import _kernels_bidir as KB
     real = KB._dominated_in_family
     dropped = []
@@ -776,7 +777,7 @@ def test_depth_first_on_the_explicit_trie_agrees_with_reference_bfs(k, monkeypat
     # (n <= 10) the words must stay shortest, with and without a bound, and
     # on the families.
     from automata import _kernels_trie
-    monkeypatch.setattr(_bidir, "_TRIE_MIN_QUERIES_PER_KEY", 0)
+    monkeypatch.setattr(_bidir_deep, "_TRIE_MIN_QUERIES_PER_KEY", 0)
     built = []
     real = _kernels_trie.SubsetTrie
 
@@ -785,7 +786,7 @@ def test_depth_first_on_the_explicit_trie_agrees_with_reference_bfs(k, monkeypat
             super().__init__(keys)
             built.append(len(keys))
 
-    monkeypatch.setattr(_bidir, "SubsetTrie", Spy)
+    monkeypatch.setattr(_bidir_deep, "SubsetTrie", Spy)
     assert _depth_first_agrees_with_bfs(np.random.default_rng(500 + k), k, range(2, 11),
                                         130) > 500
     assert len(built) > 30, "the trie was hardly used"
