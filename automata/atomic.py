@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from automata.errors import AutomatonError
+
 __all__ = ["UnsafeTargetError", "atomic_path", "atomic_write_bytes", "atomic_write_text",
            "remove_stale_temps", "file_sha256"]
 
@@ -266,7 +268,7 @@ def file_sha256(path: str | os.PathLike, *, chunk_size: int = 1 << 20) -> str:
     'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
     """
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+        raise AutomatonError(f"chunk_size must be positive, got {chunk_size}")
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(chunk_size), b""):

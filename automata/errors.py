@@ -6,13 +6,22 @@ numba kernels underneath never check anything.
 from __future__ import annotations
 
 __all__ = [
-    "AutomatonError", "FormatError", "NotSynchronizingError", "ResourceLimitError",
+    "AutomatonError", "AutomatonTypeError", "FormatError", "NotSynchronizingError",
+    "ResourceLimitError",
     "MemoryBudgetExceeded", "TimeLimitExceeded",
 ]
 
 
 class AutomatonError(ValueError):
-    """An automaton (or its description) is malformed."""
+    """An automaton (or its description) is malformed, or an argument is out of range."""
+
+
+class AutomatonTypeError(AutomatonError, TypeError):
+    """An argument is of the wrong kind (an unknown keyword, say).
+
+    Also a :class:`TypeError`, which is what Python itself raises for such calls,
+    so callers that catch either keep working.
+    """
 
 
 class FormatError(AutomatonError):

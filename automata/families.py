@@ -42,15 +42,11 @@ __all__ = [
 
 def _check_n(name: str, n, min_n: int) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
-        try:
-            import numpy as np
+        import numpy as np
 
-            if isinstance(n, np.integer):
-                n = int(n)
-            else:
-                raise TypeError
-        except TypeError:
-            raise AutomatonError(f"{name}: n must be an integer, got {n!r}") from None
+        if not isinstance(n, np.integer):
+            raise AutomatonError(f"{name}: n must be an integer, got {n!r}")
+        n = int(n)
     if n < min_n:
         raise AutomatonError(f"{name}: needs n >= {min_n} states, got {n}")
     return n

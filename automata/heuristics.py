@@ -87,7 +87,7 @@ def beam_search(dfa: DFA, width: int = 64) -> list[int]:
     """
     width = int(width)
     if width < 1:
-        raise ValueError(f"width must be at least 1, got {width}")
+        raise AutomatonError(f"width must be at least 1, got {width}")
     dfa = _as_sync_dfa(dfa)
     n = dfa.n_states
     if n == 1:

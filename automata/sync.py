@@ -31,7 +31,7 @@ from automata import _kernels as K
 from automata import _kernels_bidir as KB
 from automata._limits import Limits
 from automata.dfa import DFA
-from automata.errors import AutomatonError, NotSynchronizingError
+from automata.errors import AutomatonError, AutomatonTypeError, NotSynchronizingError
 from automata.heuristics import _dynamic_beam_bound
 
 __all__ = [
@@ -47,9 +47,10 @@ def _as_dfa(dfa) -> DFA:
 
 def _check_limits(memory_gib, time_limit):
     if not (isinstance(memory_gib, (int, float)) and math.isfinite(memory_gib) and memory_gib > 0):
-        raise ValueError(f"memory_gib must be a positive number, got {memory_gib!r}")
+        raise AutomatonError(f"memory_gib must be a positive number, got {memory_gib!r}")
     if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
+        raise AutomatonError(
+            f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
 
 
 def cerny_bound(n_states: int) -> int:
@@ -269,7 +270,7 @@ def cerny_report(dfa: DFA, **limits) -> CernyReport:
     dfa = _as_dfa(dfa)
     unknown = set(limits) - {"memory_gib", "time_limit"}
     if unknown:
-        raise TypeError(f"unknown limits: {sorted(unknown)}")
+        raise AutomatonTypeError(f"unknown limits: {sorted(unknown)}")
     memory_gib = limits.get("memory_gib", 4.0)
     time_limit = limits.get("time_limit")
     _check_limits(memory_gib, time_limit)
