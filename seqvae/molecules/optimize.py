@@ -1,11 +1,10 @@
 """Property-guided search for molecules in a trained run's latent space (``seqvae optimize``).
 
-The machinery of the automata search (:mod:`seqvae.hunt.search.latent_search`) pointed
+The latent proposals every latent search shares (:mod:`seqvae.proposals`) pointed
 at a molecular objective (:data:`seqvae.molecules.chem.OBJECTIVES`: qed, logp, sas, plogp):
 
 1. encode a random sample of the training molecules and score them with RDKit;
-   fit a :class:`~seqvae.hunt.search.latent_search.PropertyHead` (an MLP z -> score)
-   on them;
+   fit a :class:`~seqvae.proposals.PropertyHead` (an MLP z -> score) on them;
 2. each round, propose latent points three ways — perturbed elites, samples of
    a Gaussian fitted to the elites (CEM), and gradient ascent on the head from
    the elites — decode them greedily, and score every new valid molecule
@@ -31,6 +30,7 @@ import time
 import numpy as np
 
 from seqvae.errors import SearchError
+from seqvae.proposals import PropertyHead, ascend_within, cem_samples, head_ascent, perturbed_elites
 
 __all__ = ["optimize_molecules", "joint_head", "JointHead"]
 
@@ -84,7 +84,6 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     """
     from seqvae.molecules.chem import get_objective
     from seqvae.molecules.chem.rdkit_support import mol_from_smiles
-    from seqvae.proposals import PropertyHead
 
     run.domain.require_molecular("optimize", SearchError)
     obj = get_objective(objective)
@@ -165,7 +164,7 @@ class JointHead:
 
     ``weights`` combine the head's standardised outputs linearly (the objective
     is a signed sum of properties); the search only needs :meth:`predict` and
-    :meth:`ascend`, as of :class:`~seqvae.hunt.search.latent_search.PropertyHead`.
+    :meth:`ascend`, as of :class:`~seqvae.proposals.PropertyHead`.
     """
 
     def __init__(self, run, weights: dict[str, float], offset: float = 0.0):
@@ -195,8 +194,6 @@ class JointHead:
     def ascend(self, z: np.ndarray, steps: int, lr: float, radius: float) -> np.ndarray:
         """Normalised gradient steps on the prediction, each point kept within ``radius``
         of its start (the search's other head does the same)."""
-        from seqvae.proposals import ascend_within
-
         return ascend_within(self._value, z, steps, lr, radius, device=self._device)
 
 
@@ -224,19 +221,14 @@ def joint_head(run, objective: str) -> JointHead | None:
 
 def _proposals(elites: np.ndarray, head, n: int, rng: np.random.Generator,
                sigma: float) -> np.ndarray:
-    """``n`` latent points: a third perturbed elites, a third CEM samples, a third head
-    ascent from elites (the first kind takes the remainder)."""
-    d = elites.shape[1]
+    """``n`` latent points from the shared proposals (:mod:`seqvae.proposals`): a third
+    perturbed elites, a third CEM samples, a third head ascent from elites (the first kind
+    takes the remainder)."""
     n_cem = n // 3
     n_grad = n // 3
-    n_pert = n - n_cem - n_grad
-    parents = elites[rng.integers(0, len(elites), n_pert)]
-    pert = parents + sigma * rng.standard_normal((n_pert, d))
-    mean, std = elites.mean(0), elites.std(0) + 0.05
-    cem = mean + std * rng.standard_normal((n_cem, d))
-    out = [pert, cem]
+    out = [perturbed_elites(elites, n - n_cem - n_grad, sigma, rng),
+           cem_samples(elites, n_cem, rng, 0.05)]
     if n_grad:
-        seeds = elites[rng.integers(0, len(elites), n_grad)]
-        seeds = seeds + 0.05 * rng.standard_normal(seeds.shape)
-        out.append(head.ascend(seeds.astype(np.float32), steps=10, lr=0.1, radius=1.0))
+        out.append(head_ascent(head, elites, n_grad, rng, steps=10, lr=0.1, radius=1.0,
+                               jitter=0.05))
     return np.concatenate(out).astype(np.float32)

@@ -84,7 +84,7 @@ def test_evolve_beats_random_and_finds_cerny_5():
 
 
 def test_near_identity_keeps_the_permutation_and_merges_one_pair():
-    from seqvae.hunt.search.baselines import near_identity
+    from seqvae.hunt.search.moves import near_identity
 
     rng = np.random.default_rng(0)
     m, n = 40, 7

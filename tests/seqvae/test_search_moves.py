@@ -7,8 +7,8 @@ from automata.canon import canonical_key
 from automata.families import cerny, wielandt
 from seqvae.errors import SearchError
 from seqvae.hunt.search import SearchContext, h_level, search_extreme
-from seqvae.hunt.search.baselines import (
-    EvolutionarySearch,
+from seqvae.hunt.search.evolve import EvolutionarySearch
+from seqvae.hunt.search.moves import (
     copy_letter,
     copy_neighbourhood,
     neighbourhood,
@@ -159,7 +159,7 @@ def test_cli_closure_options(tmp_path):
 
 
 def test_high_rank_tables_have_letters_of_rank_at_least_n_minus_2():
-    from seqvae.hunt.search.baselines import high_rank_tables
+    from seqvae.hunt.search.moves import high_rank_tables
 
     n, k = 7, 3
     tables = high_rank_tables(300, n, k, np.random.default_rng(5))
@@ -172,7 +172,7 @@ def test_high_rank_tables_have_letters_of_rank_at_least_n_minus_2():
 
 @pytest.mark.parametrize("k,n", [(2, 4), (3, 3)])
 def test_lift_neighbourhood_adds_one_state_taking_over_one_arrow(k, n):
-    from seqvae.hunt.search.baselines import lift_neighbourhood
+    from seqvae.hunt.search.lifts import lift_neighbourhood
 
     table = _random_tables(np.random.default_rng(3 * k + n), 1, k, n)[0]
     lifts = lift_neighbourhood(table)
@@ -209,14 +209,14 @@ def test_lift_neighbourhood_adds_one_state_taking_over_one_arrow(k, n):
 
 
 def test_cerny_is_a_lift_of_the_smaller_cerny_automaton():
-    from seqvae.hunt.search.baselines import lift_neighbourhood
+    from seqvae.hunt.search.lifts import lift_neighbourhood
 
     keys = {canonical_key(DFA(t)) for t in lift_neighbourhood(cerny(7).delta)}
     assert canonical_key(cerny(8)) in keys
 
 
 def test_lift_sources_keep_one_size_slowest_first_and_check_it():
-    from seqvae.hunt.search.baselines import lift_sources
+    from seqvae.hunt.search.lifts import lift_sources
 
     mixed = [DFA([[1, 2, 3, 0], [0, 1, 2, 0]]), cerny(4), wielandt(4), cerny(5),
              DFA([[1, 0, 2, 3], [0, 1, 2, 3]])]          # the last does not synchronize
@@ -298,14 +298,14 @@ def _slow_sources(n, count, seed):
 
 def _canonical_lifts(table):
     from automata.canon import canonical_tables
-    from seqvae.hunt.search.baselines import lift_neighbourhood
+    from seqvae.hunt.search.lifts import lift_neighbourhood
 
     return canonical_tables(lift_neighbourhood(table))
 
 
 def test_lift_ranker_puts_slower_lifts_first():
     from automata.sync import reset_lengths
-    from seqvae.hunt.search.baselines import NOT_LIFTED, LiftRanker, lift_sources
+    from seqvae.hunt.search.lifts import NOT_LIFTED, LiftRanker, lift_sources
 
     sources = lift_sources(_slow_sources(5, 30, 1), 6, 2)
     pool = np.unique(np.concatenate([_canonical_lifts(s) for s in sources]), axis=0)
@@ -348,7 +348,7 @@ def test_boost_ranks_lifts_with_its_surrogate_and_resumes_exactly(tmp_path, rank
             boost.step()
         search = boost.evolve
         assert search.closure_ranked and search.expanded.any()
-        assert len(search.lift_pool) > len({k for t in search.lift_sources
+        assert len(search.lifts.tables) > len({k for t in search.lifts.sources
                                             for k in map(bytes, np.asarray(
                                                 _canonical_lifts(t), dtype=np.int8))})
     plain = dict(opts, rank_lifts=False)

@@ -4,6 +4,7 @@ import pytest
 
 from automata.families import cerny
 from automata.sync import reset_lengths
+from seqvae.errors import SearchError
 from seqvae.hunt.search.surrogate import RtSurrogate, word_rank_features
 
 
@@ -24,7 +25,7 @@ def test_features_follow_the_images_of_the_words():
     assert f.shape == (1, 9)
     assert f[0, 0] == pytest.approx(4 / 5)        # least image after one letter
     assert f[0, 2] == pytest.approx(1 / 2)        # one of the two letters attains it
-    with pytest.raises(ValueError):
+    with pytest.raises(SearchError):
         word_rank_features(np.zeros((2, 3)))
 
 
@@ -39,5 +40,5 @@ def test_surrogate_learns_the_reset_length_and_round_trips():
     copy = RtSurrogate(hidden=32, seed=5)
     copy.load(model.state())
     np.testing.assert_allclose(copy.predict(tables[1000:]), pred)
-    with pytest.raises(ValueError):
+    with pytest.raises(SearchError):
         model.fit(tables[:1], rts[:1])

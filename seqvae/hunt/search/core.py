@@ -7,24 +7,32 @@
   candidate tables, drops the ones already known, charges the budget only for
   new distinct automata, scores them exactly and re-checks any reset length
   above Černý's bound with an independent plain BFS.
-* checkpoints — the whole state (archive, method state, random generator) in
-  one ``.npz`` written atomically at step boundaries, so a resumed run ends
-  exactly where an uninterrupted one with the same seed would.
+* checkpoints (:mod:`.checkpoint`, re-exported here) — the whole state (archive,
+  method state, random generator) in one ``.npz`` written atomically at step
+  boundaries, so a resumed run ends exactly where an uninterrupted one with the
+  same seed would.
 """
 from __future__ import annotations
 
-import io
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from automata.atomic import atomic_write_bytes, atomic_write_text
+from automata.atomic import atomic_write_text
 from automata.dfa import DFA
 from automata.sync import cerny_bound
 from seqvae.errors import SearchError
+
+# The checkpoint format lives in its own module; its names were read from here first.
+from seqvae.hunt.search.checkpoint import (
+    CHECKPOINT_NAME,
+    CHECKPOINT_VERSION,
+    Snapshot,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 __all__ = [
     "NOT_EVALUATED", "CHECKPOINT_NAME", "CHECKPOINT_VERSION", "Evaluator", "Canonicaliser",
@@ -42,8 +50,6 @@ Verifier = Callable[[DFA], "list[int] | None"]
 
 #: Reset length recorded for candidates the budget did not allow to evaluate.
 NOT_EVALUATED = -2
-CHECKPOINT_NAME = "checkpoint.npz"
-CHECKPOINT_VERSION = 1
 
 
 def h_level(n_states: int) -> int:
@@ -266,7 +272,7 @@ class SearchContext:
             fresh = canon[new_rows]
             values = np.asarray(self.evaluator(fresh), dtype=np.int64).copy()
             if values.shape != (len(new_rows),):
-                raise RuntimeError("the evaluator returned the wrong number of reset lengths")
+                raise SearchError("the evaluator returned the wrong number of reset lengths")
             self._check_bound(fresh, values)
             start = self.archive.size
             self.archive.add(fresh, values)
@@ -335,167 +341,3 @@ class SearchContext:
         self.proposed = int(d["proposed"])
         self.duplicates = int(d["duplicates"])
         self.counterexamples = [Counterexample(**c) for c in d["counterexamples"]]
-
-
-# ---------------------------------------------------------------------------
-# Checkpoints: one npz holding arrays, plus a JSON document for the rest.
-def _split_state(state: dict, prefix: str, arrays: dict) -> dict:
-    """Move numpy arrays out of a (nested) state dict into ``arrays``; return the JSON part."""
-    out: dict[str, Any] = {}
-    for key, value in state.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, np.ndarray):
-            arrays[name] = value
-            out[key] = {"__array__": name}
-        elif isinstance(value, dict):
-            out[key] = _split_state(value, name + ".", arrays)
-        elif isinstance(value, (bytes, bytearray)):
-            arrays[name] = np.frombuffer(bytes(value), dtype=np.uint8)
-            out[key] = {"__bytes__": name}
-        else:
-            out[key] = value
-    return out
-
-
-def _join_state(doc: dict, arrays) -> dict:
-    out: dict[str, Any] = {}
-    for key, value in doc.items():
-        if isinstance(value, dict) and "__array__" in value:
-            out[key] = np.array(arrays[value["__array__"]])
-        elif isinstance(value, dict) and "__bytes__" in value:
-            out[key] = np.array(arrays[value["__bytes__"]]).tobytes()
-        elif isinstance(value, dict):
-            out[key] = _join_state(value, arrays)
-        else:
-            out[key] = value
-    return out
-
-
-@dataclass
-class Snapshot:
-    """The state at a step boundary: enough to continue exactly from there."""
-
-    archive_size: int
-    counters: dict
-    rng_state: dict
-    method_state: dict
-    steps: int
-    elapsed: float
-    meta: dict = field(default_factory=dict)
-
-
-#: Largest checkpoint content read back (bytes, uncompressed): checked in the zip
-#: directory and in every array header before anything is decompressed, so a small
-#: crafted file (a zip bomb) cannot make ``--resume`` allocate gigabytes.
-MAX_CHECKPOINT_BYTES = 2 << 30
-
-
-def _arrays_digest(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 over the arrays' names, dtypes, shapes and bytes (in name order)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in sorted(arrays):
-        value = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}|{value.dtype.str}|{value.shape}|".encode())
-        digest.update(value.tobytes())
-    return digest.hexdigest()
-
-
-def save_checkpoint(path: str | Path, ctx: SearchContext, snap: Snapshot) -> None:
-    """Write the search state atomically; the JSON part carries a SHA-256 of the arrays."""
-    arrays: dict[str, np.ndarray] = {
-        "archive_tables": np.array(ctx.archive.tables[: snap.archive_size]),
-        "archive_rts": np.array(ctx.archive.rts[: snap.archive_size]),
-    }
-    doc = {
-        "version": CHECKPOINT_VERSION,
-        "archive_size": snap.archive_size,
-        "counters": snap.counters,
-        "rng_state": snap.rng_state,
-        "steps": snap.steps,
-        "elapsed": snap.elapsed,
-        "meta": snap.meta,
-        "method_state": _split_state(snap.method_state, "m.", arrays),
-    }
-    doc["sha256"] = _arrays_digest(arrays)
-    arrays["__doc__"] = np.frombuffer(json.dumps(doc).encode(), dtype=np.uint8)
-    # The candidate log is written first: it may run ahead of the checkpoint, never behind.
-    from seqvae.hunt.search.candidate_log import append_candidate_log
-
-    append_candidate_log(Path(path).parent, arrays["archive_tables"], arrays["archive_rts"],
-                         snap.archive_size)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    try:
-        atomic_write_bytes(path, buffer.getvalue())
-    except OSError as exc:
-        raise SearchError(f"cannot save the search checkpoint {path}: "
-                          f"{exc.strerror or exc}") from None
-
-
-def _check_sizes(path: Path) -> None:
-    """SearchError unless every member of the archive declares a size within
-    :data:`MAX_CHECKPOINT_BYTES` and holds an array no larger than it declares."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        total = sum(info.file_size for info in members)
-        if total > MAX_CHECKPOINT_BYTES:
-            raise SearchError(f"{path}: declares {total} bytes of content, more than the "
-                              f"{MAX_CHECKPOINT_BYTES} a search checkpoint may hold")
-        for info in members:
-            with archive.open(info) as member:
-                version = np.lib.format.read_magic(member)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-                else:
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-            if dtype.hasobject:
-                raise SearchError(f"{path}: {info.filename} holds Python objects")
-            need = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            if need > info.file_size:
-                raise SearchError(f"{path}: {info.filename} declares a {need}-byte array in "
-                                  f"{info.file_size} bytes")
-
-
-def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Returns ``(doc, archive_tables, archive_rts)`` with the method state re-joined.
-
-    Raises
-    ------
-    SearchError
-        When the file is not a readable search checkpoint of this version, asks for
-        more memory than :data:`MAX_CHECKPOINT_BYTES`, or fails its SHA-256.
-    """
-    import zipfile
-    import zlib
-
-    path = Path(path)
-    try:
-        _check_sizes(path)
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: np.array(data[name]) for name in data.files}
-        doc = json.loads(bytes(arrays.pop("__doc__")).decode())
-        if not isinstance(doc, dict):
-            raise SearchError(f"{path}: not a search checkpoint")
-        if doc.get("version") != CHECKPOINT_VERSION:
-            raise SearchError(f"{path}: unsupported checkpoint version "
-                              f"{str(doc.get('version'))[:40]}")
-        if "sha256" in doc and doc["sha256"] != _arrays_digest(arrays):
-            raise SearchError(f"{path} is corrupt or was changed: its arrays do not match "
-                              "the SHA-256 recorded in it")
-        tables = np.asarray(arrays["archive_tables"])
-        rts = np.asarray(arrays["archive_rts"])
-        doc["method_state"] = _join_state(doc["method_state"], arrays)
-    except SearchError:
-        raise
-    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            zipfile.BadZipFile, zipfile.LargeZipFile, RecursionError, OverflowError,
-            zlib.error, NotImplementedError, RuntimeError) as exc:
-        # zipfile: NotImplementedError for an unsupported method or version,
-        # RuntimeError for a member marked as encrypted
-        raise SearchError(f"{path}: not a readable search checkpoint "
-                          f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
-    return doc, tables, rts

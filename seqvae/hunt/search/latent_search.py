@@ -22,11 +22,12 @@ synchronizing automata of the searched size; their reset lengths are never
 used (only the automata), so that data costs no budget.
 
 ``hybrid`` runs the same proposals and polishes them with the evolutionary
-search of :mod:`.baselines`, which shares the archive and so mutates
+search of :mod:`.evolve`, which shares the archive and so mutates
 whatever the decoder found.
 
-The proposal sources, the property head and weighted retraining are one
-method's parts that share its state; the module keeps them together.
+The proposal sources are the ones every latent search shares
+(:mod:`seqvae.proposals`); this module mixes them, and keeps the property head
+and weighted retraining, which share the method's state.
 """
 from __future__ import annotations
 
@@ -37,22 +38,23 @@ from typing import Callable
 import numpy as np
 
 from seqvae.errors import SearchError
-from seqvae.hunt.search.baselines import EvolutionarySearch, SearchMethod
+from seqvae.hunt.search.baselines import SearchMethod
+from seqvae.hunt.search.config import HybridConfig, LatentConfig
 from seqvae.hunt.search.core import SearchContext
-from seqvae.proposals import PropertyHead, rank_weights
+from seqvae.hunt.search.evolve import EvolutionarySearch
+from seqvae.proposals import (
+    PropertyHead,
+    cem_samples,
+    head_ascent,
+    perturbed_elites,
+    polar_interpolation,
+    rank_weights,
+)
 
 __all__ = ["START_MODEL", "LatentSearch", "HybridSearch", "train_start_model"]
 
 #: Training set and schedule of the starting model when no --model is given.
 START_MODEL = dict(count=3000, epochs=4, d_z=16, dec_hidden=128, enc_hidden=128, batch_size=64)
-
-
-def _torch():
-    # torch is imported on first use: the baselines never pay for it. The thread
-    # count is the caller's choice (the command line sets it), never set here.
-    import torch
-
-    return torch
 
 
 def train_start_model(n_states: int, n_letters: int, seed: int, *, count: int | None = None,
@@ -64,7 +66,6 @@ def train_start_model(n_states: int, n_letters: int, seed: int, *, count: int | 
     from seqvae.hunt.tokenizer import AutomatonTokenizer
     from seqvae.runs import train
 
-    _torch()
     cfg = dict(START_MODEL)
     count = int(count or cfg["count"])
     epochs = int(epochs or cfg["epochs"])
@@ -99,35 +100,33 @@ def train_start_model(n_states: int, n_letters: int, seed: int, *, count: int | 
 
 
 class LatentSearch(SearchMethod):
-    """Latent-space search with a property head and weighted retraining (see module doc)."""
+    """Latent-space search with a property head and weighted retraining (see module doc).
+
+    Parameters
+    ----------
+    ctx : SearchContext
+    config : LatentConfig, optional
+        The options (keywords of :class:`~seqvae.hunt.search.config.LatentConfig`
+        apply over it).
+    model : path, optional
+        Trained run directory; without it a starting model is trained first.
+    log : callable, optional
+    device : torch.device, optional
+        Where the VAE runs (None: where it was loaded, the CPU).
+    """
 
     name = "vae"
+    config_class: type = LatentConfig
 
-    def __init__(self, ctx: SearchContext, model: str | None = None,
-                 log: Callable[[str], None] | None = None, batch: int = 256, pool_factor: int = 4,
-                 elite_size: int = 64, sigma: float = 0.5, prior_share: float = 0.15,
-                 head_every: int = 3, retrain_every: int = 25, retrain_steps: int = 60,
-                 retrain_top: int = 2000, retrain_k: float = 1e-3, ascent_steps: int = 5,
-                 sample_share: float = 0.3, start_count: int | None = None,
-                 start_epochs: int | None = None, device=None, **options):
-        super().__init__(ctx, **options)
+    def __init__(self, ctx: SearchContext, config: LatentConfig | None = None, *,
+                 model: str | None = None, log: Callable[[str], None] | None = None,
+                 device=None, **options):
+        super().__init__(ctx, config, **options)
         self.model_dir = model
-        self.device = device  # where the VAE runs (None: where it was loaded, the CPU)
+        self.device = device
         self.log = log
-        self.batch = int(batch)
-        self.pool_factor = int(pool_factor)
-        self.elite_size = int(elite_size)
-        self.sigma = float(sigma)
-        self.prior_share = float(prior_share)
-        self.head_every = int(head_every)
-        self.retrain_every = int(retrain_every)
-        self.retrain_steps = int(retrain_steps)
-        self.retrain_top = int(retrain_top)
-        self.retrain_k = float(retrain_k)
-        self.ascent_steps = int(ascent_steps)
-        self.sample_share = float(sample_share)
-        self.start_count = start_count
-        self.start_epochs = start_epochs
+        # sigma adapts as the search goes (it is state); the rest stays the config's.
+        self.sigma = float(self.config.sigma)
         self.run = None
         self.head: PropertyHead | None = None
         self.step_no = 0
@@ -163,10 +162,12 @@ class LatentSearch(SearchMethod):
     def _ensure_model(self) -> None:
         if self.run is not None:
             return
-        torch = _torch()
+        import torch
+
         from seqvae.runs import load_run
 
         ctx = self.ctx
+        c = self.config
         if self.model_dir is not None:
             run = load_run(self.model_dir)
         elif self.start_dir is not None:
@@ -174,8 +175,8 @@ class LatentSearch(SearchMethod):
         else:
             out = ctx.out_dir / "start_model" if ctx.out_dir is not None else None
             seed = int(ctx.rng.integers(2**31))
-            run = train_start_model(ctx.n_states, ctx.n_letters, seed, count=self.start_count,
-                                    epochs=self.start_epochs, log=self.log, out_dir=out)
+            run = train_start_model(ctx.n_states, ctx.n_letters, seed, count=c.start_count,
+                                    epochs=c.start_epochs, log=self.log, out_dir=out)
             self.start_dir = str(out) if out is not None else None
             if out is None:
                 # Nowhere to reload it from: keep its weights in the state.
@@ -207,7 +208,8 @@ class LatentSearch(SearchMethod):
 
     @staticmethod
     def _serialise(model) -> bytes:
-        torch = _torch()
+        import torch
+
         buf = io.BytesIO()
         torch.save(model.state_dict(), buf)
         return buf.getvalue()
@@ -258,7 +260,7 @@ class LatentSearch(SearchMethod):
         if len(self.z_index) == 0:
             return np.zeros((0, self.run.d_z), dtype=np.float32), np.zeros(0, dtype=np.int64)
         rts = self.ctx.archive.rts[self.z_index]
-        order = np.lexsort((self.z_index, -rts))[: self.elite_size]
+        order = np.lexsort((self.z_index, -rts))[: self.config.elite_size]
         order = order[rts[order] >= 0]
         return self.z_data[order], rts[order]
 
@@ -284,14 +286,15 @@ class LatentSearch(SearchMethod):
         from seqvae.runs import fine_tune
 
         archive = self.ctx.archive
-        order = archive.top(min(self.retrain_top, archive.size))
+        order = archive.top(min(self.config.retrain_top, archive.size))
         order = [i for i in order if archive.rts[i] >= 0]
         if len(order) < 16:
             return
         items = [DFA(archive.tables[i].astype(np.int32)) for i in order]
-        weights = rank_weights(len(items), self.retrain_k)
+        weights = rank_weights(len(items), self.config.retrain_k)
         seed = int(self.ctx.rng.integers(2**31))
-        self.run = fine_tune(self.run, items, weights, steps=self.retrain_steps, seed=seed)
+        self.run = fine_tune(self.run, items, weights, steps=self.config.retrain_steps,
+                             seed=seed)
         self.run.model.eval()
         self.model_bytes = self._serialise(self.run.model)
         self.retrains += 1
@@ -310,42 +313,36 @@ class LatentSearch(SearchMethod):
 
     # -- proposals ---------------------------------------------------------------
     def _pool(self, size: int) -> np.ndarray:
+        """``size`` latent points: prior draws, and around the elites a third Gaussian steps
+        (better elites chosen more often), a quarter polar interpolations and the rest
+        draws of a CEM Gaussian fitted to the top quarter of the elites."""
         rng = self.ctx.rng
-        d = self.run.d_z
-        elite_z, elite_rt = self._elite()
-        n_prior = max(1, int(round(size * self.prior_share))) if len(elite_z) else size
-        parts = [rng.standard_normal((n_prior, d))]
+        elite_z, _ = self._elite()
+        n_prior = (max(1, int(round(size * self.config.prior_share))) if len(elite_z)
+                   else size)
+        parts = [rng.standard_normal((n_prior, self.run.d_z))]
         rest = size - n_prior
         if rest > 0 and len(elite_z):
-            n_local = rest // 3
-            n_polar = rest // 4
-            n_cem = rest - n_local - n_polar
-            # Gaussian steps around elites, better ones chosen more often.
+            n_local, n_polar = rest // 3, rest // 4
             w = rank_weights(len(elite_z), 0.05)
-            pick = rng.choice(len(elite_z), n_local, p=w)
-            parts.append(elite_z[pick] + self.sigma * rng.standard_normal((n_local, d)))
-            # Polar interpolation between two elites.
-            a = rng.random((n_polar, 1))
-            i1 = rng.choice(len(elite_z), n_polar, p=w)
-            i2 = rng.choice(len(elite_z), n_polar)
-            parts.append(np.sqrt(a) * elite_z[i1] + np.sqrt(1 - a) * elite_z[i2])
-            # Cross-entropy method: a Gaussian fitted to the top quarter of the elite.
+            parts.append(perturbed_elites(elite_z, n_local, self.sigma, rng, w))
+            parts.append(polar_interpolation(elite_z, n_polar, rng, w))
             top = elite_z[: max(2, len(elite_z) // 4)]
-            mean, std = top.mean(axis=0), top.std(axis=0) + 0.1 * self.sigma
-            parts.append(mean + std * rng.standard_normal((n_cem, d)))
+            parts.append(cem_samples(top, rest - n_local - n_polar, rng, 0.1 * self.sigma))
         return np.concatenate(parts).astype(np.float32)
 
     def propose(self, count: int) -> np.ndarray:
         """``count`` decoded candidate tables (canonical, possibly repeating)."""
         self._ensure_model()
         rng = self.ctx.rng
-        pool = self._pool(count * self.pool_factor if self.head.trained else count)
+        c = self.config
+        pool = self._pool(count * c.pool_factor if self.head.trained else count)
         if self.head.trained:
             elite_z, _ = self._elite()
-            if len(elite_z) and self.ascent_steps:
-                start = elite_z[rng.choice(len(elite_z), max(1, count // 8))]
-                climbed = self.head.ascend(start, self.ascent_steps, 0.3 * self.sigma,
-                                           2 * self.sigma)
+            if len(elite_z) and c.ascent_steps:
+                climbed = head_ascent(self.head, elite_z, max(1, count // 8), rng,
+                                      steps=c.ascent_steps, lr=0.3 * self.sigma,
+                                      radius=2 * self.sigma)
                 pool = np.concatenate([pool, climbed.astype(np.float32)])
             # The head ranks the pool; a quarter is kept at random for exploration.
             score = self.head.predict(pool)
@@ -354,7 +351,7 @@ class LatentSearch(SearchMethod):
             others = np.setdiff1d(np.arange(len(pool)), best)
             extra = rng.choice(others, min(len(others), count - n_best), replace=False)
             pool = pool[np.concatenate([best, extra])]
-        sample_mask = rng.random(len(pool)) < self.sample_share
+        sample_mask = rng.random(len(pool)) < c.sample_share
         tables = self._decode(pool, sample_mask)
         # Encode–decode refinement of a few prior-like points pulls them onto the data manifold.
         n_ref = min(len(tables), count // 8)
@@ -369,7 +366,7 @@ class LatentSearch(SearchMethod):
         ctx = self.ctx
         self.step_no += 1
         start = ctx.archive.size
-        tables = self.propose(self.batch)
+        tables = self.propose(self.config.batch)
         if len(tables):
             dup_before = ctx.duplicates
             ctx.evaluate(tables)
@@ -377,9 +374,9 @@ class LatentSearch(SearchMethod):
             # Mostly known automata: look further afield.
             self.sigma = float(np.clip(self.sigma * (1.1 if dup_rate > 0.6 else 0.97), 0.05, 2.0))
         self._record(start)
-        if self.step_no % self.head_every == 0:
+        if self.step_no % self.config.head_every == 0:
             self._fit_head()
-        if self.retrain_every and self.step_no % self.retrain_every == 0:
+        if self.config.retrain_every and self.step_no % self.config.retrain_every == 0:
             self._retrain()
 
 
@@ -387,12 +384,13 @@ class HybridSearch(LatentSearch):
     """Latent proposals polished by the evolutionary search (shared archive)."""
 
     name = "hybrid"
+    config_class = HybridConfig
 
-    def __init__(self, ctx: SearchContext, model: str | None = None,
-                 log: Callable[[str], None] | None = None, batch: int = 128,
-                 evolve_options: dict | None = None, **options):
-        super().__init__(ctx, model=model, log=log, batch=batch, **options)
-        self.evolve = EvolutionarySearch(ctx, **(evolve_options or {}))
+    def __init__(self, ctx: SearchContext, config: HybridConfig | None = None, *,
+                 model: str | None = None, log: Callable[[str], None] | None = None,
+                 device=None, **options):
+        super().__init__(ctx, config, model=model, log=log, device=device, **options)
+        self.evolve = EvolutionarySearch(ctx, self.config.evolve)
 
     def state_dict(self) -> dict:
         state = super().state_dict()

@@ -36,15 +36,16 @@ from seqvae.signals import sigterm_as_interrupt
 
 __all__ = [
     "METHODS", "METHOD_CLASSES", "SearchResult", "search_extreme", "check_arguments",
-    "load_start_automata", "method_class",
+    "load_start_automata", "method_class", "method_config",
 ]
 
 #: The search methods: name -> (module of this package, class). A new method is a
-#: :class:`~seqvae.hunt.search.baselines.SearchMethod` subclass added here. Imported on
-#: first use, so that the baselines never import torch.
+#: :class:`~seqvae.hunt.search.baselines.SearchMethod` subclass with its config class
+#: (:mod:`.config`), added here. Imported on first use, so that the baselines never
+#: import torch.
 METHOD_CLASSES = {
     "random": ("baselines", "RandomSearch"),
-    "evolve": ("baselines", "EvolutionarySearch"),
+    "evolve": ("evolve", "EvolutionarySearch"),
     "vae": ("latent_search", "LatentSearch"),
     "hybrid": ("latent_search", "HybridSearch"),
     "boost": ("boost", "BoostSearch"),
@@ -61,6 +62,15 @@ def method_class(name: str):
         raise SearchError(f"unknown search method {name!r}; choose one of {', '.join(METHODS)}")
     module, cls = METHOD_CLASSES[name]
     return getattr(importlib.import_module(f".{module}", __package__), cls)
+
+
+def method_config(name: str, options: dict | None = None):
+    """The config of method ``name`` from its keyword options (validated).
+
+    >>> method_config("evolve", {"population": 64}).population
+    64
+    """
+    return method_class(name).config_class.from_options(options)
 
 
 @dataclass
@@ -210,7 +220,8 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
                    status: Callable[[dict], None] | None = None,
                    log: Callable[[str], None] | None = None,
                    checkpoint_seconds: float = 30.0, checkpoint_steps: int = 0, top: int = 10,
-                   method_options: dict | None = None, write_results: bool = True) -> SearchResult:
+                   method_options: dict | None = None, write_results: bool = True,
+                   config=None, device=None) -> SearchResult:
     """Search for automata with the longest shortest reset words.
 
     Parameters
@@ -256,7 +267,13 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
         stops the search like Ctrl-C: back to the last step boundary, checkpoint
         written, KeyboardInterrupt raised.
     method_options : dict, optional
-        Keyword options of the method class (population size, ...).
+        The method's options as keywords (``{"population": 64}``; ``boost`` and
+        ``hybrid`` take evolve's under ``"evolve_options"``), applied over ``config``.
+    config : optional
+        The method's options as its config (:class:`~.config.EvolveConfig`,
+        :class:`~.config.BoostConfig`, ... see :func:`method_config`).
+    device : torch.device, optional
+        Where the VAE of ``vae``, ``hybrid`` and ``boost`` runs (default: the CPU).
 
     Returns
     -------
@@ -265,8 +282,9 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     Raises
     ------
     SearchError
-        On bad sizes, an unknown method, a bad start file or a checkpoint of
-        another search.
+        On bad sizes, an unknown method, a bad method option
+        (:class:`~.config.OptionError`), a bad start file or a checkpoint of another
+        search.
 
     Examples
     --------
@@ -298,7 +316,9 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     if method in ("vae", "hybrid", "boost"):
         options.setdefault("model", model)
         options.setdefault("log", log)
-    driver = _Driver(ctx, method_class(method)(ctx, **options), rng,
+        if device is not None:
+            options.setdefault("device", device)
+    driver = _Driver(ctx, method_class(method)(ctx, config, **options), rng,
                      {"method": method, "n_states": n_states, "n_letters": n_letters,
                       "seed": seed},
                      out / CHECKPOINT_NAME if out is not None else None)

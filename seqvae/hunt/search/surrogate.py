@@ -1,6 +1,6 @@
 """A learned reset-length surrogate that orders a pool of candidates before they are evaluated.
 
-The evolutionary search's lifts (:func:`~seqvae.hunt.search.baselines.lift_neighbourhood`)
+The evolutionary search's lifts (:func:`~seqvae.hunt.search.lifts.lift_neighbourhood`)
 make a large fixed pool of candidates (about 60,000 distinct automata of 8 states
 from the 257 slow ones of 7 states), of which a few dozen are slow. Taken in the
 order of their sources' reset lengths they are found late; a regression model
@@ -19,15 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqvae.smallnets import NetStateMixin
+from seqvae.errors import SearchError
+from seqvae.smallnets import SmallNet, seeded_init
 
 __all__ = ["word_rank_features", "RtSurrogate"]
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def word_rank_features(tables: np.ndarray, max_length: int = 6) -> np.ndarray:
@@ -43,7 +38,7 @@ def word_rank_features(tables: np.ndarray, max_length: int = 6) -> np.ndarray:
     """
     tables = np.asarray(tables)
     if tables.ndim != 3 or max_length < 1:
-        raise ValueError("tables must be (m, k, n) and max_length >= 1")
+        raise SearchError("tables must be (m, k, n) and max_length >= 1")
     m, k, n = tables.shape
     words = [np.broadcast_to(np.arange(n), (m, n))]
     feats = []
@@ -62,7 +57,7 @@ def _image_sizes(images: np.ndarray) -> np.ndarray:
     return 1 + (s[:, 1:] != s[:, :-1]).sum(axis=1)
 
 
-class RtSurrogate(NetStateMixin):
+class RtSurrogate(SmallNet):
     """An MLP from :func:`word_rank_features` to the standardised reset length.
 
     Non-synchronizing automata count as reset length 0. :meth:`fit` warm-starts
@@ -82,15 +77,15 @@ class RtSurrogate(NetStateMixin):
 
     def __init__(self, *, hidden: int = 64, max_length: int = 6, first_steps: int = 1500,
                  steps: int = 300, batch_size: int = 256, seed: int = 0):
-        torch = _torch()
+        import torch
+
         if hidden < 1 or max_length < 1 or first_steps < 1 or steps < 1 or batch_size < 1:
-            raise ValueError("hidden, max_length, first_steps, steps and batch_size must be "
-                             "positive")
+            raise SearchError("hidden, max_length, first_steps, steps and batch_size must be "
+                              "positive")
         self.max_length = int(max_length)
         self.first_steps, self.steps, self.batch_size = int(first_steps), int(steps), int(batch_size)
         nn = torch.nn
-        with torch.random.fork_rng(devices=[]):  # seeded weights; the global generator untouched
-            torch.manual_seed(int(seed))
+        with seeded_init(seed):
             self.net = nn.Sequential(nn.Linear(3 * self.max_length, hidden), nn.ReLU(),
                                      nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
         self.opt = torch.optim.Adam(self.net.parameters(), lr=3e-3)
@@ -102,32 +97,29 @@ class RtSurrogate(NetStateMixin):
     def fit(self, tables: np.ndarray | None, rts: np.ndarray, *, features: np.ndarray | None = None,
             seed: int = 0) -> float:
         """Train on ``(tables, rts)`` (or precomputed ``features``); returns the last loss."""
-        torch = _torch()
+        import torch
+
         x = self.features(tables) if features is None else np.asarray(features, np.float32)
         y = np.maximum(np.asarray(rts, dtype=np.float32), 0.0)
         if len(x) != len(y) or len(y) < 2:
-            raise ValueError("fit needs at least two automata with their reset lengths")
+            raise SearchError("fit needs at least two automata with their reset lengths")
         y = (y - y.mean()) / max(float(y.std()), 1e-6)
         xt, yt = torch.as_tensor(x), torch.as_tensor(y)
         gen = torch.Generator().manual_seed(int(seed))
-        steps = self.first_steps if self.trained_steps == 0 else self.steps
-        self.net.train()
-        loss_value = 0.0
-        for _ in range(steps):
-            batch = torch.randint(0, len(yt), (min(self.batch_size, len(yt)),), generator=gen)
-            loss = ((self.net(xt[batch])[:, 0] - yt[batch]) ** 2).mean()
-            self.opt.zero_grad()
-            loss.backward()
-            self.opt.step()
-            loss_value = float(loss.detach())
-        self.trained_steps += steps
-        self.net.eval()
-        return loss_value
+        size = min(self.batch_size, len(yt))
+
+        def batch_loss():
+            batch = torch.randint(0, len(yt), (size,), generator=gen)
+            return ((self.net(xt[batch])[:, 0] - yt[batch]) ** 2).mean()
+
+        return self.fit_steps(batch_loss, self.first_steps if self.trained_steps == 0
+                              else self.steps)
 
     def predict(self, tables: np.ndarray | None, *, features: np.ndarray | None = None
                 ) -> np.ndarray:
         """Predicted standardised reset lengths (larger: slower), one per table."""
-        torch = _torch()
+        import torch
+
         x = self.features(tables) if features is None else np.asarray(features, np.float32)
         with torch.no_grad():
             return self.net(torch.as_tensor(x))[:, 0].numpy().astype(np.float64)
