@@ -92,3 +92,21 @@ def test_a_config_and_its_keywords_give_the_same_search():
     b = search_extreme(5, 2, "evolve", budget=300, seed=3, write_results=False,
                        method_options={"population": 16, "closure_margin": None})
     np.testing.assert_array_equal(a.tables, b.tables)
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--restarts", "sideways"], "--restarts must be one of uniform, high-rank"),
+    (["--closure-margin", "-3"], "--closure-margin must be an integer >= 0"),
+    (["--lift-share", "0.3"], "--lift-share only applies with --lift-from"),
+    (["-m", "boost", "--transfer-from", "/no/such.txt"], "--transfer-from has no such file"),
+    (["-m", "random", "--copy-moves"], "--copy-moves only applies to --method evolve, hybrid "
+                                      "or boost"),
+])
+def test_the_command_line_reports_the_configs_checks_with_its_flags(flags, message):
+    from typer.testing import CliRunner
+
+    from seqvae.cli import app
+
+    result = CliRunner().invoke(app, ["search-extreme", "-n", "5", "-b", "10", *flags])
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
