@@ -47,9 +47,18 @@ def _census_client(backend: "CensusBackend", scheduler: Optional[str], jobs: Opt
         raise fail(f"cannot reach the Dask scheduler {scheduler}: {exc}", 1) from None
 
 
+def _save_automata(path: Path, dfas: list) -> None:
+    """The automata found, one compact line each (slowest first): a file that
+    ``search-extreme --lift-from`` and ``--transfer-from`` read as it is."""
+    from automata.formats import write_automata
+
+    write_automata(path, dfas, "compact")
+    err_console.print(f"{len(dfas)} automata written to {path}", highlight=False)
+
+
 def _pruned_census(n: int, k: int, min_rt: int, top: int, json_out: bool, out: Optional[Path],
                    jobs: Optional[int], resume: bool, backend: "CensusBackend",
-                   scheduler: Optional[str]) -> None:
+                   scheduler: Optional[str], save: Optional[Path]) -> None:
     import time
 
     from automata.census_pruned import chunk_count, pruned_census
@@ -68,13 +77,19 @@ def _pruned_census(n: int, k: int, min_rt: int, top: int, json_out: bool, out: O
                 found[0] += len(chunk.automata)
                 bar.update(task, completed=done, status=f"{found[0]} hits")
 
+            def rejected(path, why):
+                err_console.print(f"warning: {path}: {why}; recomputing it", highlight=False)
+
             result = pruned_census(n, k, min_rt, n_jobs=n_jobs,
                                    backend="dask" if client is not None else None,
-                                   out_dir=out, resume=resume, progress=advance)
+                                   out_dir=out, resume=resume, progress=advance,
+                                   on_rejected=rejected)
     finally:
         if client is not None:
             client.close()
     seconds = time.perf_counter() - started
+    if save is not None:
+        _save_automata(save, [dfa for dfa, _ in result.ranked()])
     data = result.to_dict()
     err_console.print(f"{len(result.automata)} classes with rt >= {min_rt} in {total} chunks; "
                       f"{result.nodes:,} search nodes, {seconds:.1f} s wall, "
@@ -115,7 +130,13 @@ def census_command(
                                        "chunk in this directory (resumable)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", help="With --min-rt: parallel workers "
                                        "(default 1; with --backend dask all the cluster's)."),
-    resume: bool = typer.Option(False, "--resume", help="With --out: reuse its finished chunks."),
+    resume: bool = typer.Option(False, "--resume", help="With --out: reuse its finished chunks "
+                                "(each re-verified: a damaged or edited one is recomputed, "
+                                "with a warning)."),
+    save: Optional[Path] = typer.Option(None, "--save", help="Write the automata found (with "
+                                        "--min-rt: every class; else the --top slowest) to this "
+                                        "file, one compact line each, slowest first: the input "
+                                        "of search-extreme --lift-from / --transfer-from."),
     backend: CensusBackend = typer.Option(CensusBackend.loky, "--backend", help="With --min-rt: "
                                           "local processes (loky) or a Dask cluster."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --backend dask: the "
@@ -146,13 +167,15 @@ def census_command(
             raise InputError("--scheduler needs --backend dask")
         if out is not None and out.exists() and not out.is_dir():
             raise InputError(f"--out {out} is not a directory")
-        _pruned_census(n, k, min_rt, top, json_out, out, jobs, resume, backend, scheduler)
+        _pruned_census(n, k, min_rt, top, json_out, out, jobs, resume, backend, scheduler, save)
         return
     from automata.census import census, census_size
 
     with progress_bar(transient=True) as bar:
         task = bar.add_task(f"census n={n} k={k}", total=census_size(n, k), status="")
         result = census(n, k, top=top, progress=lambda done: bar.advance(task, done))
+    if save is not None:
+        _save_automata(save, [dfa for dfa, _ in result.top])
     data = result.to_dict()
     if json_out:
         print_json(data)

@@ -78,3 +78,39 @@ def test_dask_backend_local_cluster():
     result = run("-n", 4, "--min-rt", 8, "--backend", "dask", "--jobs", 2, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["histogram"] == {"8": 5, "9": 2}
+
+
+def test_save_writes_an_automata_file_that_lifts_read(tmp_path):
+    from automata.formats import read_automata
+    from seqvae.hunt.search.sources import load_transfer_tables
+
+    result = run("-n", 5, "-k", 2, "--min-rt", 13, "--save", tmp_path / "slow5.txt")
+    assert result.exit_code == 0, result.output
+    saved = read_automata(tmp_path / "slow5.txt")
+    expected = pruned_census(5, 2, 13)
+    assert [d for d, _ in expected.ranked()] == saved
+    assert len(load_transfer_tables([tmp_path / "slow5.txt"], 2)[0]) == len(expected.automata)
+    full = run("-n", 4, "-k", 2, "--top", 2, "--save", tmp_path / "top4.txt")
+    assert full.exit_code == 0, full.output
+    assert len(read_automata(tmp_path / "top4.txt")) == 2
+
+
+def test_resume_warns_about_a_forged_chunk_and_recomputes_it(tmp_path):
+    import hashlib
+
+    out = tmp_path / "census"
+    assert run("-n", 5, "-k", 2, "--min-rt", 13, "--out", out).exit_code == 0
+    path = next(p for p in sorted((out / "chunks").iterdir())
+                if json.loads(p.read_text())["chunk"]["automata"])
+    obj = json.loads(path.read_text())
+    obj["chunk"]["automata"] = {key: rt + 1 for key, rt in obj["chunk"]["automata"].items()}
+    obj["sha256"] = hashlib.sha256(json.dumps(obj["chunk"], sort_keys=True,
+                                              separators=(",", ":")).encode()).hexdigest()
+    path.write_text(json.dumps(obj))
+    result = run("-n", 5, "-k", 2, "--min-rt", 13, "--out", out, "--resume", "--json")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and path.name in warnings[0] and "exact reset length" in warnings[0]
+    data = json.loads(result.stdout)
+    assert {row["automaton"]: row["reset_length"] for row in data["automata"]} == \
+        pruned_census(5, 2, 13).automata
