@@ -176,6 +176,8 @@ def search_extreme_cmd(
                                       help="Output directory (results, checkpoint)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the search saved in --out "
+                                   "(without it, a directory that holds a search is refused)."),
     start_from: Optional[str] = typer.Option(
         None, "--start-from", help="File of automata to start from (any automata format)."),
     top: int = typer.Option(10, "--top", help="Leaderboard size."),
@@ -235,7 +237,7 @@ def search_extreme_cmd(
         "--lift-free": lift_any_images, "--transfer-from": transfer_from,
         "--rank-lifts": rank_lifts})
     check_arguments(n_states, n_letters, method, budget, time_limit=time_limit, resume=resume,
-                    out_dir=out)
+                    out_dir=out, overwrite=overwrite)
     _check_resources(method, model, jobs, top, backend)
     if method in _LATENT_METHODS:
         set_threads(threads, default=1)
@@ -244,7 +246,7 @@ def search_extreme_cmd(
     result = _run(dict(
         n_states=n_states, n_letters=n_letters, method=method, budget=budget, seed=seed,
         time_limit=time_limit, model=model, jobs=jobs, out_dir=out, resume=resume,
-        start_from=start, top=top, config=config,
+        overwrite=overwrite, start_from=start, top=top, config=config,
         method_options=_device_options(method, resolve_device(device), None),
         **_checkpoint_interval(checkpoint_every)), backend, scheduler)
     _report(result, as_json, out)

@@ -112,7 +112,7 @@ def _npy_header(shape, dtype="<i8") -> bytes:
 
 
 def test_a_zip_bomb_checkpoint_is_refused_before_decompressing(tmp_path, monkeypatch):
-    import seqvae.hunt.search.core as core
+    import seqvae.hunt.search.checkpoint as core
 
     lying = tmp_path / "lying.npz"  # an array header asking for 80 GB, in a few bytes
     lying.write_bytes(_npz({"archive_tables.npy": _npy_header((10 ** 10,)) + b"\0" * 64}))

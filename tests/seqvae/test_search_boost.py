@@ -107,7 +107,7 @@ def test_the_log_is_cut_back_to_the_checkpoint_and_a_fresh_run_restarts_it(tmp_p
     # Behind the checkpoint: the missing rows are appended.
     repair_candidate_log(tmp_path, tables, rts)
     assert read_candidate_log(tmp_path)["evaluation"].tolist() == list(range(1, 11))
-    search_extreme(4, 2, "evolve", budget=30, seed=0, out_dir=tmp_path)
+    search_extreme(4, 2, "evolve", budget=30, seed=0, out_dir=tmp_path, overwrite=True)
     assert read_candidate_log(tmp_path)["evaluation"].tolist() == list(range(1, 31))
 
 

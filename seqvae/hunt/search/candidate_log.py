@@ -81,21 +81,33 @@ def append_candidate_log(out_dir: str | Path, tables: np.ndarray, rts: np.ndarra
     return upto - start
 
 
-def repair_candidate_log(out_dir: str | Path, tables: np.ndarray, rts: np.ndarray) -> None:
-    """Make the log cover exactly the archive ``tables``/``rts`` restored from a checkpoint.
+def repair_candidate_log(out_dir: str | Path, tables: np.ndarray, rts: np.ndarray) -> int:
+    """Make the log cover exactly the archive ``tables``/``rts`` (in evaluation order, e.g.
+    restored from a checkpoint); returns the number of rows rewritten.
 
-    Chunks beyond it are removed, a chunk straddling its end is cut, and
-    rows it lacks are appended.
+    Parts beyond the archive are removed, a part straddling its end is cut, a part that
+    overlaps the one before is replaced, rows missing between parts (a deleted part
+    file) are written again from the archive, and rows it lacks at the end are appended.
     """
     out_dir = Path(out_dir)
     size = len(rts)
+    covered = rewritten = 0
     for first, last, path in _parts(out_dir):
-        if first >= size:
-            path.unlink()
-        elif last > size:
+        if first >= size or first < covered or last <= first:
+            path.unlink()  # beyond the archive, overlapping, or empty
+            continue
+        if first > covered:  # a gap: the rows of a lost part
+            _write_part(out_dir, tables[covered:first], rts[covered:first], covered)
+            rewritten += first - covered
+        if last > size:
             path.unlink()
             _write_part(out_dir, tables[first:size], rts[first:size], first)
-    append_candidate_log(out_dir, tables, rts, size)
+            last = size
+        covered = last
+    if covered < size:
+        _write_part(out_dir, tables[covered:size], rts[covered:size], covered)
+        rewritten += size - covered
+    return rewritten
 
 
 def read_candidate_log(out_dir: str | Path):

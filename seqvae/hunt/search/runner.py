@@ -1,6 +1,7 @@
 """``search_extreme``: run one search method under a budget, with checkpoints and results."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import json
@@ -14,9 +15,10 @@ import numpy as np
 
 from automata.atomic import atomic_path, atomic_write_text, remove_stale_temps
 from automata.dfa import DFA
+from automata.dirlock import DirectoryLock
 from automata.errors import AutomatonError
 from seqvae.errors import SearchError
-from seqvae.hunt.search.candidate_log import repair_candidate_log
+from seqvae.hunt.search.candidate_log import logged_count, repair_candidate_log
 from seqvae.hunt.search.core import (
     CHECKPOINT_NAME,
     Canonicaliser,
@@ -175,9 +177,16 @@ def load_start_automata(start_from, n_states: int, n_letters: int) -> list[DFA]:
     return dfas
 
 
+def holds_a_search(out_dir) -> bool:
+    """Whether ``out_dir`` holds (part of) a search: a checkpoint, a candidate log or results."""
+    out = Path(out_dir)
+    return any((out / name).exists() for name in (CHECKPOINT_NAME, "leaderboard.json")) or \
+        logged_count(out) > 0
+
+
 def check_arguments(n_states: int, n_letters: int, method: str, budget: int, *,
                     time_limit: float | None = None, resume: bool = False,
-                    out_dir=None) -> None:
+                    out_dir=None, overwrite: bool = False) -> None:
     """Raise SearchError on arguments :func:`search_extreme` would refuse."""
     if not isinstance(n_states, (int, np.integer)) or not 2 <= n_states <= 64:
         raise SearchError(f"n_states must be between 2 and 64, got {n_states}")
@@ -191,6 +200,11 @@ def check_arguments(n_states: int, n_letters: int, method: str, budget: int, *,
         raise SearchError(f"time limit must be positive, got {time_limit}")
     if resume and out_dir is None:
         raise SearchError("resuming needs the output directory of the run to continue")
+    if resume and overwrite:
+        raise SearchError("resume and overwrite exclude each other")
+    if out_dir is not None and not resume and not overwrite and holds_a_search(out_dir):
+        raise SearchError(f"{out_dir} holds a search: continue it (--resume) or replace it "
+                          "(--overwrite)")
 
 
 def check_model_run(model) -> None:
@@ -221,7 +235,7 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
                    log: Callable[[str], None] | None = None,
                    checkpoint_seconds: float = 30.0, checkpoint_steps: int = 0, top: int = 10,
                    method_options: dict | None = None, write_results: bool = True,
-                   config=None, device=None) -> SearchResult:
+                   config=None, device=None, overwrite: bool = False) -> SearchResult:
     """Search for automata with the longest shortest reset words.
 
     Parameters
@@ -293,15 +307,32 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
     9
     """
     check_arguments(n_states, n_letters, method, budget, time_limit=time_limit, resume=resume,
-                    out_dir=out_dir)
+                    out_dir=out_dir, overwrite=overwrite)
     if model is not None and method in ("vae", "hybrid"):
         check_model_run(model)
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        if not resume:  # a fresh run starts a fresh candidate log
-            repair_candidate_log(out, np.zeros((0, n_letters, n_states), np.int8), np.zeros(0))
-        remove_stale_temps(out)  # what a killed save left behind
+    with contextlib.ExitStack() as held:
+        if out is not None:  # one search writes a directory at a time
+            held.enter_context(DirectoryLock(out, what=f"search-extreme n={n_states} {method}"))
+            # checked again under the lock: another search may have started meanwhile
+            check_arguments(n_states, n_letters, method, budget, resume=resume, out_dir=out,
+                            overwrite=overwrite)
+            if not resume:  # a fresh run starts a fresh candidate log and results
+                repair_candidate_log(out, np.zeros((0, n_letters, n_states), np.int8),
+                                     np.zeros(0))
+                for name in (CHECKPOINT_NAME, "leaderboard.json"):
+                    (out / name).unlink(missing_ok=True)
+            remove_stale_temps(out)  # what a killed save left behind
+        return _search(n_states, n_letters, method, budget, seed, time_limit, model, jobs, out,
+                       resume, start_from, evaluator, canonicaliser, verifier, progress, status,
+                       log, checkpoint_seconds, checkpoint_steps, top, method_options,
+                       write_results, config, device)
+
+
+def _search(n_states, n_letters, method, budget, seed, time_limit, model, jobs, out, resume,
+            start_from, evaluator, canonicaliser, verifier, progress, status, log,
+            checkpoint_seconds, checkpoint_steps, top, method_options, write_results, config,
+            device) -> SearchResult:
     start_tables = None
     if start_from is not None:
         dfas = load_start_automata(start_from, n_states, n_letters)
@@ -336,6 +367,8 @@ def search_extreme(n_states: int, n_letters: int = 2, method: str = "evolve", bu
                                         snap.elapsed, top, out))
         raise
     driver.save()
+    if out is not None:  # the log must hold every evaluation, whatever happened to its files
+        repair_candidate_log(out, ctx.archive.tables, ctx.archive.rts)
     result = _result(ctx, method, budget, seed, stopped, driver.steps, driver.elapsed(), top, out)
     if out is not None and write_results:
         _write_results(out, result)
