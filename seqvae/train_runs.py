@@ -8,12 +8,14 @@ new run come from :func:`split_items` (random, seeded) or :func:`given_split`
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from typing import Callable, Sequence
 
 import numpy as np
 
+from automata.dirlock import DirectoryLock
 from seqvae import __version__
 from seqvae.config import ModelConfig, TrainConfig
 from seqvae.domains import Domain
@@ -188,40 +190,46 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
     >>> run.d_z
     4
     """
-    store = RunDir(out_dir) if out_dir is not None else None
-    keys = None
-    if store is not None and init_distributed(device)[0] == 0:
-        store.remove_stale_temps()
-    if resume:
-        state, mcfg, tcfg, config, splits, ids = _resumed_run_setup(store, domain)
-        tcfg = _extended(tcfg, train_config)
-        meta = state["meta"]
-        targets = property_targets(domain, splits, config.get("properties"))
-    else:
-        names = None
-        if properties:
-            domain.require_molecular("a property head", TrainingError)
-            names = domain.parse_property_names(properties)
-            model_config = (model_config.replace(n_properties=len(names))
-                            if isinstance(model_config, ModelConfig)
-                            else {**(model_config or {}), "n_properties": len(names)})
-        mcfg, tcfg, config, splits, ids = _new_run_setup(items, domain, model_config,
-                                                         train_config, data_info, split)
-        targets = property_targets(domain, splits, names)
-        if targets:
-            config["properties"] = targets.pop("scale")
-        keys = domain.canonical_keys(splits["train"])
-        meta = {"domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
-                "version": __version__}
+    with contextlib.ExitStack() as held:
+        store = RunDir(out_dir) if out_dir is not None else None
+        keys = None
         if store is not None and init_distributed(device)[0] == 0:
-            _write_new_run(store, domain, config, splits, keys, command)
-    trainer = Trainer(mcfg, tcfg, ids["train"], ids["val"], out_dir=out_dir, meta=meta,
-                      progress=progress, on_log=on_log, on_start=on_start, device=device,
-                      train_targets=targets.get("train"), val_targets=targets.get("val"))
-    if resume:
-        trainer.restore(state)
-    trainer.fit()
-    return _finished_run(trainer, domain, config, store, keys, splits)
+            # one training writes a run directory at a time (rank 0 writes for all ranks)
+            held.enter_context(DirectoryLock(store.path, what="train"))
+            if not resume and store.has_checkpoint():  # checked again now that the lock is held
+                raise TrainingError(f"{store.path} already holds a run: resume it or choose "
+                                    "another directory")
+            store.remove_stale_temps()
+        if resume:
+            state, mcfg, tcfg, config, splits, ids = _resumed_run_setup(store, domain)
+            tcfg = _extended(tcfg, train_config)
+            meta = state["meta"]
+            targets = property_targets(domain, splits, config.get("properties"))
+        else:
+            names = None
+            if properties:
+                domain.require_molecular("a property head", TrainingError)
+                names = domain.parse_property_names(properties)
+                model_config = (model_config.replace(n_properties=len(names))
+                                if isinstance(model_config, ModelConfig)
+                                else {**(model_config or {}), "n_properties": len(names)})
+            mcfg, tcfg, config, splits, ids = _new_run_setup(items, domain, model_config,
+                                                             train_config, data_info, split)
+            targets = property_targets(domain, splits, names)
+            if targets:
+                config["properties"] = targets.pop("scale")
+            keys = domain.canonical_keys(splits["train"])
+            meta = {"domain": domain.to_dict(), "tokenizer": domain.tokenizer.to_dict(),
+                    "version": __version__}
+            if store is not None and init_distributed(device)[0] == 0:
+                _write_new_run(store, domain, config, splits, keys, command)
+        trainer = Trainer(mcfg, tcfg, ids["train"], ids["val"], out_dir=out_dir, meta=meta,
+                          progress=progress, on_log=on_log, on_start=on_start, device=device,
+                          train_targets=targets.get("train"), val_targets=targets.get("val"))
+        if resume:
+            trainer.restore(state)
+        trainer.fit()
+        return _finished_run(trainer, domain, config, store, keys, splits)
 
 
 def _finished_run(trainer: Trainer, domain: Domain, config: dict, store: RunDir | None,
