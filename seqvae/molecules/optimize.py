@@ -31,6 +31,7 @@ import numpy as np
 
 from seqvae.errors import SearchError
 from seqvae.proposals import PropertyHead, ascend_within, cem_samples, head_ascent, perturbed_elites
+from seqvae.screening import screen_items
 
 __all__ = ["optimize_molecules", "joint_head", "JointHead"]
 
@@ -105,7 +106,12 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
     if len(train) < 2:
         raise SearchError("the run has fewer than two training molecules to start from")
     pick = rng.permutation(len(train))[:start_items]
-    start = [train[i] for i in pick]
+    # Stored items are data: one the run can no longer encode (an edited file, a molecule
+    # over the SMILES bounds) is left out of the start set, not fatal.
+    start = screen_items(run.domain, [train[i] for i in pick],
+                         max_tokens=run.model_config.max_len).items
+    if len(start) < 2:
+        raise SearchError("fewer than two of the run's stored training molecules can be encoded")
     z_seen, _ = run.encode(start)
     y_seen = np.array([exact(s) for s in start])
     start_signed = _signed(y_seen, obj.maximize)

@@ -83,4 +83,9 @@ def test_eval_survives_a_crashing_line_stored_in_the_run(tmp_path):
     assert report["reconstruction_exact"] is not None
     if len(heldout.read_text().splitlines()) <= 20:   # the sample holds every stored item
         assert report["eval_items_skipped"] == 1
+    train_txt = run / "items" / "train.txt"
+    train_txt.write_text(BRANCHES + "\n" + train_txt.read_text())
+    out = _cli("optimize", str(run), "--budget", "40", "--json", "--threads", "1", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout)
 
