@@ -1,5 +1,6 @@
 import stat
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,24 +63,44 @@ def _fake_python(tmp_path, body: str):
     return str(script)
 
 
-def test_fetch_unpacks_the_wheel_into_the_cache(tmp_path):
-    # A stand-in for `python -m pip download -d DIR molsets==0.3.1` that writes a small wheel.
-    members = {inside: f"content of {name}" for name, inside in MOSES_FILES.items()}
-    python = _fake_python(tmp_path, f"""
-import sys, zipfile, os
+def _stand_in_wheel(tmp_path) -> tuple[Path, str]:
+    import hashlib
+    import zipfile
+
+    wheel = tmp_path / "prebuilt.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        for name, inside in MOSES_FILES.items():
+            z.writestr(inside, f"content of {name}")
+    return wheel, hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def _pip_copying(tmp_path, wheel: Path) -> str:
+    # A stand-in for `python -m pip download -d DIR molsets==0.3.1` that copies a small wheel.
+    return _fake_python(tmp_path, f"""
+import shutil, sys, os
 folder = sys.argv[sys.argv.index('-d') + 1]
 assert sys.argv[-1] == 'molsets==0.3.1' and '--no-deps' in sys.argv
-with zipfile.ZipFile(os.path.join(folder, 'molsets-0.3.1-py3-none-any.whl'), 'w') as z:
-    for inside, text in {members!r}.items():
-        z.writestr(inside, text)
+shutil.copy({str(wheel)!r}, os.path.join(folder, 'molsets-0.3.1-py3-none-any.whl'))
 """)
+
+
+def test_fetch_unpacks_the_wheel_into_the_cache(tmp_path):
+    wheel, digest = _stand_in_wheel(tmp_path)
     cache = tmp_path / "cache"
-    files = fetch_moses(cache, python=python)
+    files = fetch_moses(cache, python=_pip_copying(tmp_path, wheel), sha256=digest)
     assert set(files) == set(MOSES_FILES)
     assert (cache / "mcf.csv").read_text() == "content of mcf.csv"
     assert moses_file("train.csv.gz", cache) == cache / "train.csv.gz"
     # A second call finds everything cached and does not run pip at all.
     assert fetch_moses(cache, python="/nonexistent/python") == files
+
+
+def test_a_wheel_other_than_the_pinned_one_is_refused(tmp_path):
+    wheel, digest = _stand_in_wheel(tmp_path)
+    cache = tmp_path / "cache"
+    with pytest.raises(ChemError, match=f"SHA-256 {digest}, not the pinned"):
+        fetch_moses(cache, python=_pip_copying(tmp_path, wheel))   # the real pin
+    assert moses_file("mcf.csv", cache) is None   # nothing of it was unpacked
 
 
 def test_fetch_offline_gives_one_clear_error(tmp_path):

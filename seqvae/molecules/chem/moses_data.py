@@ -10,6 +10,7 @@ The cache folder is ``$SEQVAE_CACHE/moses`` (default ``~/.cache/seqvae/moses``).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -25,6 +26,9 @@ __all__ = ["MOSES_PACKAGE", "MOSES_FILES", "MOSES_SPLITS", "moses_cache_dir", "m
 
 #: The pip requirement that carries the data.
 MOSES_PACKAGE = "molsets==0.3.1"
+#: SHA-256 of ``molsets-0.3.1-py3-none-any.whl`` as PyPI serves it (51,584,291 bytes):
+#: any other file is refused, whatever index or mirror pip reached.
+MOSES_WHEEL_SHA256 = "7f4450e3ebecebe79c3a2a55950c93daddee071120daf64a163d03481e811d34"
 #: Files taken from the wheel: cache name -> path inside the wheel.
 MOSES_FILES = {
     "train.csv.gz": "moses/dataset/data/train.csv.gz",
@@ -66,23 +70,27 @@ def moses_file(name: str, cache_dir: str | os.PathLike | None = None) -> Path | 
 
 
 def fetch_moses(cache_dir: str | os.PathLike | None = None, *, python: str | None = None,
-                timeout: float = 600.0) -> dict[str, Path]:
+                timeout: float = 600.0, sha256: str = MOSES_WHEEL_SHA256) -> dict[str, Path]:
     """Download the ``molsets`` wheel with pip and unpack the MOSES files into the cache.
 
     Files already in the cache are kept. Returns ``{name: path}`` for every file of
     :data:`MOSES_FILES`.
 
+    The wheel must have the pinned SHA-256 (:data:`MOSES_WHEEL_SHA256`; ``sha256``
+    exists for tests that stand a small wheel in for it).
+
     Raises
     ------
     ChemError
-        pip cannot fetch the wheel (no network, no package index), or the wheel
-        lacks a file.
+        pip cannot fetch the wheel (no network, no package index), the wheel is not
+        the pinned one, or it lacks a file.
     """
     target = moses_cache_dir(cache_dir)
     missing = [name for name in MOSES_FILES if not (target / name).is_file()]
     if missing:
         with tempfile.TemporaryDirectory(prefix="seqvae-moses-") as tmp:
             wheel = _download_wheel(Path(tmp), python or sys.executable, timeout)
+            _check_digest(wheel, sha256)
             _unpack(wheel, target, missing)
     return {name: target / name for name in MOSES_FILES}
 
@@ -101,6 +109,16 @@ def _download_wheel(folder: Path, python: str, timeout: float) -> Path:
         raise ChemError(f"could not download {MOSES_PACKAGE} with pip (offline, or no package "
                         f"index reachable?): {reason}")
     return wheels[0]
+
+
+def _check_digest(wheel: Path, expected: str) -> None:
+    digest = hashlib.sha256()
+    with open(wheel, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise ChemError(f"the downloaded {wheel.name} has SHA-256 {digest.hexdigest()}, not the "
+                        f"pinned {expected}: refused (a changed package or a tampered mirror)")
 
 
 def _unpack(wheel: Path, target: Path, names: list[str]) -> None:
