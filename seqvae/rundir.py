@@ -37,7 +37,8 @@ from automata.atomic import atomic_path, atomic_write_text, file_sha256, remove_
 from seqvae import __version__
 from seqvae.errors import RunError
 
-__all__ = ["CHECKPOINT_FORMAT", "SPLITS", "DIGEST_KEY", "PREVIOUS_DIGEST_KEY", "RunDir",
+__all__ = ["CHECKPOINT_FORMAT", "SPLITS", "DIGEST_KEY", "PREVIOUS_DIGEST_KEY", "ALLOW_UNVERIFIED_ENV",
+           "RunDir",
            "make_checkpoint", "read_checkpoint", "save_torch_file", "write_checkpoint"]
 
 #: The one format marker of the checkpoint dict.
@@ -55,6 +56,8 @@ _TRAIN_KEYS = "train_keys.txt"
 #: ``config.json`` keys of the weights file's digest (the current one, the one it replaced).
 DIGEST_KEY = "checkpoint_sha256"
 PREVIOUS_DIGEST_KEY = "checkpoint_sha256_previous"
+#: Set to 1 to load runs whose config.json records no checkpoint digest.
+ALLOW_UNVERIFIED_ENV = "SEQVAE_ALLOW_UNVERIFIED_RUNS"
 
 
 def make_checkpoint(model_state: dict, model_config: dict, meta: dict, *,
@@ -242,14 +245,27 @@ class RunDir:
                 atomic_write_text(self.config_path, json.dumps(config, indent=2) + "\n")
         return self.checkpoint_path
 
-    def verify_checkpoint(self) -> None:
-        """RunError unless the weights file matches a digest recorded in ``config.json``
-        (a run without a recorded digest, from an older version, is not checked)."""
+    def verify_checkpoint(self, allow_unverified: bool | None = None) -> None:
+        """RunError unless the weights file matches a digest recorded in ``config.json``.
+
+        Every run this package writes records its digest, so a ``config.json`` without
+        one (deleted, or a run of a version before digests) is refused as well, unless
+        ``allow_unverified`` (default: the environment variable
+        :data:`ALLOW_UNVERIFIED_ENV` set to 1, which ``seqvae --allow-unverified-runs``
+        sets) says to load such a run anyway.
+        """
         if not self.has_config() or not self.has_checkpoint():
             return
         config = self.read_config()
         recorded = {config.get(DIGEST_KEY), config.get(PREVIOUS_DIGEST_KEY)} - {None}
         if not recorded:
+            if allow_unverified is None:
+                allow_unverified = os.environ.get(ALLOW_UNVERIFIED_ENV) == "1"
+            if not allow_unverified:
+                raise RunError(f"{self.path}/{_CONFIG} records no SHA-256 of {_CHECKPOINT}, so "
+                               "the weights cannot be checked; load it only if you trust it "
+                               "(seqvae --allow-unverified-runs ..., or "
+                               "load_run(..., allow_unverified=True))")
             return
         actual = file_sha256(self.checkpoint_path)
         if actual not in recorded:
@@ -257,9 +273,9 @@ class RunDir:
                            f"{actual[:16]}... is not the one recorded in {_CONFIG} "
                            f"({str(config.get(DIGEST_KEY))[:16]}...)")
 
-    def load_checkpoint(self) -> dict:
+    def load_checkpoint(self, allow_unverified: bool | None = None) -> dict:
         """The checkpoint dict, after :meth:`verify_checkpoint`."""
-        self.verify_checkpoint()
+        self.verify_checkpoint(allow_unverified)
         return read_checkpoint(self.checkpoint_path)
 
     def remove_stale_temps(self) -> list[Path]:

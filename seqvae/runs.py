@@ -70,7 +70,8 @@ def _domain_description(config: dict, validity) -> dict:
     return {**described, "validity": None, "canonical": None}
 
 
-def load_run(run_dir: str | os.PathLike, *, validity=STORED) -> Run:
+def load_run(run_dir: str | os.PathLike, *, validity=STORED,
+             allow_unverified: bool | None = None) -> Run:
     """Load a run directory written by :func:`train` or :meth:`Run.save`.
 
     Parameters
@@ -82,11 +83,15 @@ def load_run(run_dir: str | os.PathLike, *, validity=STORED) -> Run:
         which must be registered in :mod:`seqvae.validators`; None loads without
         validity (and canonical) functions; a callable or a registered name uses
         that one instead.
+    allow_unverified
+        Load a run whose ``config.json`` records no checkpoint digest (refused by
+        default: :meth:`seqvae.rundir.RunDir.verify_checkpoint`).
 
     Raises
     ------
     RunError
-        When the directory, its config or its checkpoint is missing or unreadable.
+        When the directory, its config or its checkpoint is missing, unreadable, or
+        does not match its recorded digest.
     UnknownValidatorError
         When the run names a validator that is not registered.
     """
@@ -96,7 +101,7 @@ def load_run(run_dir: str | os.PathLike, *, validity=STORED) -> Run:
     if not store.is_run():
         raise RunError(f"{store.path} is not a trained run (needs its config and checkpoint)")
     config = store.read_config()
-    state = store.load_checkpoint()
+    state = store.load_checkpoint(allow_unverified)
     try:
         mcfg = ModelConfig.from_dict(state.get("model_config") or config["model"])
         weights = _shipped_weights(state)

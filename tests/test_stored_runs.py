@@ -56,3 +56,26 @@ def test_a_fresh_process_loads_a_stored_run_through_the_registries(name, tmp_pat
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [EXPECTED["runs"][name]["domain"],
                                   {"automata": "AutomatonTokenizer", "strings": "CharTokenizer"}[name]]
+
+
+def test_a_run_whose_digest_was_deleted_is_refused_unless_allowed(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from seqvae.cli import app
+    from seqvae.errors import RunError
+    from seqvae.rundir import ALLOW_UNVERIFIED_ENV
+
+    monkeypatch.delenv(ALLOW_UNVERIFIED_ENV, raising=False)
+    run_dir = shutil.copytree(DATA / "automata", tmp_path / "run")
+    config = json.loads((run_dir / "config.json").read_text())
+    del config["checkpoint_sha256"], config["checkpoint_sha256_previous"]
+    (run_dir / "config.json").write_text(json.dumps(config))
+    with pytest.raises(RunError, match="records no SHA-256"):
+        load_run(run_dir)
+    assert load_run(run_dir, allow_unverified=True).d_z == 4
+    refused = CliRunner().invoke(app, ["sample", str(run_dir), "--count", "2"])
+    assert refused.exit_code == 2 and "records no SHA-256" in refused.stderr
+    allowed = CliRunner().invoke(app, ["--allow-unverified-runs", "sample", str(run_dir),
+                                       "--count", "2"])
+    assert allowed.exit_code == 0, allowed.output
+    monkeypatch.delenv(ALLOW_UNVERIFIED_ENV, raising=False)  # the CLI set it in this process

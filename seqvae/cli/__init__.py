@@ -36,7 +36,16 @@ for module in (automata_cmd, data_cmd, model_cmd, interpolate_cmd, search_cmd, c
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the package version and exit.",
                                  is_eager=True),
+    allow_unverified_runs: bool = typer.Option(
+        False, "--allow-unverified-runs", help="Load run directories whose config.json records "
+        "no SHA-256 of the weights (older runs, or an edited config). Only for runs you trust: "
+        "without the digest a changed checkpoint cannot be detected."),
 ):
+    if allow_unverified_runs:
+        from seqvae.rundir import ALLOW_UNVERIFIED_ENV
+
+        # The command line owns the process: every run this command loads may skip the check.
+        os.environ[ALLOW_UNVERIFIED_ENV] = "1"
     if version:
         from seqvae import __version__
 
