@@ -48,14 +48,21 @@ class UnsafeTargetError(PermissionError):
     """
 
 
-def _resolve(path: str | os.PathLike) -> Path:
-    """The path a write must land on: symlinks followed to their final target."""
+def _resolve(path: str | os.PathLike, within: str | os.PathLike | None = None) -> Path:
+    """The path a write must land on: symlinks followed to their final target, which must
+    stay inside ``within`` when it is given (a link planted in a run directory must not
+    send the run's files elsewhere)."""
     given = Path(path)
     if not given.is_symlink():
         return given
     real = Path(os.path.realpath(given))
     if real.is_symlink():  # realpath gives up on a loop and returns a link
         raise UnsafeTargetError(f"{given}: symbolic link loop; refusing to write")
+    if within is not None:
+        home = Path(os.path.realpath(within))
+        if home != real and home not in real.parents:
+            raise UnsafeTargetError(f"{given} is a link to {real}, outside {within}; "
+                                    "refusing to write through it")
     return real
 
 
@@ -98,7 +105,8 @@ def _fsync_directory(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, force: bool = False,
+                within: str | os.PathLike | None = None) -> Iterator[Path]:
     """Yield a temporary path; when the block succeeds, its content lands on ``path``.
 
     Use it for writers that insist on a file name (pandas, torch.save,
@@ -112,12 +120,15 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
         The file to write. Missing parent directories are created.
     force : bool
         Replace a read-only file (it stays read-only).
+    within : path-like, optional
+        The directory being written: a symlink at ``path`` may only lead inside it.
 
     Raises
     ------
     UnsafeTargetError
         If ``path`` is read-only (and ``force`` is false), a block device, a
-        socket or a symlink loop; raised before the block runs.
+        socket, a symlink loop, or a link out of ``within``; raised before the
+        block runs.
 
     Examples
     --------
@@ -128,7 +139,7 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
     >>> target.read_text()
     'hello'
     """
-    target = _resolve(path)
+    target = _resolve(path, within)
     kind, st = _kind(target, force)
     if kind == "stream":
         with _staged_stream(target) as tmp:
@@ -174,10 +185,11 @@ def _staged_stream(target: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, force: bool = False) -> None:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, force: bool = False,
+                       within: str | os.PathLike | None = None) -> None:
     """Write ``data`` to ``path`` atomically (written through to a device or FIFO).
 
-    Raises :class:`UnsafeTargetError` as :func:`atomic_path` does.
+    Raises :class:`UnsafeTargetError` as :func:`atomic_path` does (``within`` as there).
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
@@ -185,7 +197,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, force: bool = Fa
     >>> target.read_bytes()
     b'\\x00\\x01'
     """
-    target = _resolve(path)
+    target = _resolve(path, within)
     if _kind(target, force)[0] == "stream":
         with open(target, "wb") as sink:
             sink.write(data)
@@ -194,7 +206,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, force: bool = Fa
         tmp.write_bytes(data)
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, *, force: bool = False) -> None:
+def atomic_write_text(path: str | os.PathLike, text: str, *, force: bool = False,
+                      within: str | os.PathLike | None = None) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`.
 
     >>> import tempfile, pathlib
@@ -203,7 +216,7 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, force: bool = False
     >>> target.read_text(encoding="utf-8")
     'é'
     """
-    atomic_write_bytes(path, text.encode("utf-8"), force=force)
+    atomic_write_bytes(path, text.encode("utf-8"), force=force, within=within)
 
 
 def remove_stale_temps(directory: str | os.PathLike, name: str | None = None, *,

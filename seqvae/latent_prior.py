@@ -119,9 +119,10 @@ class GaussianMixture:
         np.savez(buf, weights=self.weights, means=self.means, chols=self.chols)
         return buf.getvalue()
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the mixture atomically as an ``.npz``; returns the path."""
-        atomic_write_bytes(path, self.to_bytes())
+    def save(self, path: str | os.PathLike, *, within: str | os.PathLike | None = None) -> Path:
+        """Write the mixture atomically as an ``.npz``; returns the path. With ``within``, a
+        symlink at ``path`` may only lead inside that directory."""
+        atomic_write_bytes(path, self.to_bytes(), within=within)
         return Path(path)
 
     @classmethod
@@ -265,7 +266,8 @@ def fit_run_prior(run, *, n_components: int = 10, items: int = 20000, seed: int 
         train = [train[i] for i in sorted(rng.choice(len(train), size=items, replace=False))]
     mu, _ = run.encode(train)
     gmm = fit_gmm(mu, n_components, seed=seed, max_iter=max_iter)
-    return gmm, gmm.save(Path(run.run_dir) / PRIOR_FILE)
+    # A link planted in the run directory must not send the prior elsewhere.
+    return gmm, gmm.save(Path(run.run_dir) / PRIOR_FILE, within=run.run_dir)
 
 
 def load_fitted_prior(run_dir: str | os.PathLike) -> GaussianMixture:

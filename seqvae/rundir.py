@@ -187,7 +187,8 @@ class RunDir:
             for key in (DIGEST_KEY, PREVIOUS_DIGEST_KEY):
                 if key in old:
                     config[key] = old[key]
-        atomic_write_text(self.config_path, json.dumps(config, indent=2) + "\n")
+        atomic_write_text(self.config_path, json.dumps(config, indent=2) + "\n",
+                          within=self.path)
 
     def read_config(self) -> dict:
         """``config.json`` as a dict; RunError when missing or not JSON."""
@@ -206,9 +207,9 @@ class RunDir:
     def write_provenance(self, command: str | None = None) -> None:
         """``version.txt`` and, when given, ``command.txt``."""
         self.path.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path / _VERSION, __version__ + "\n")
+        atomic_write_text(self.path / _VERSION, __version__ + "\n", within=self.path)
         if command is not None:
-            atomic_write_text(self.path / _COMMAND, command + "\n")
+            atomic_write_text(self.path / _COMMAND, command + "\n", within=self.path)
 
     # -- items and keys ---------------------------------------------------------------------
     def write_items(self, split: str, lines: Iterable[str]) -> None:
@@ -236,13 +237,14 @@ class RunDir:
         """Write the checkpoint atomically and record its SHA-256 in ``config.json``
         (when the run has one) before the new file takes the old one's place."""
         self.path.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.checkpoint_path) as tmp:
+        with atomic_path(self.checkpoint_path, within=self.path) as tmp:
             save_torch_file(state, tmp, self.checkpoint_path)
             if self.has_config():
                 config = self.read_config()
                 config[PREVIOUS_DIGEST_KEY] = config.get(DIGEST_KEY)
                 config[DIGEST_KEY] = file_sha256(tmp)
-                atomic_write_text(self.config_path, json.dumps(config, indent=2) + "\n")
+                atomic_write_text(self.config_path, json.dumps(config, indent=2) + "\n",
+                          within=self.path)
         return self.checkpoint_path
 
     def verify_checkpoint(self, allow_unverified: bool | None = None) -> None:
@@ -307,4 +309,4 @@ class RunDir:
             if rec.get("step", 0) <= step and rec.get("kind") != "final" and not (
                     rec.get("kind") == "epoch" and rec.get("epoch", -1) >= epoch):
                 keep.append(line)
-        atomic_write_text(self.metrics_path, "".join(k + "\n" for k in keep))
+        atomic_write_text(self.metrics_path, "".join(k + "\n" for k in keep), within=self.path)

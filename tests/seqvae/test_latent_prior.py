@@ -229,3 +229,23 @@ def test_prior_scale_on_the_command_line(mol_run):
                               "0.5", "--prior-count", "5", "--max-items", "5",
                               "--iwae-samples", "2"])
     assert out.exit_code == 0 and json.loads(out.stdout)["prior_scale"] == 0.5
+
+
+def test_fit_prior_never_writes_through_a_link_out_of_the_run(tmp_path):
+    """A latent_prior.npz planted as a link to a file elsewhere is refused, not overwritten."""
+    from automata.atomic import UnsafeTargetError
+    from seqvae.latent_prior import PRIOR_FILE, fit_gmm
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    victim = tmp_path / "elsewhere.txt"
+    victim.write_text("keep me")
+    (run_dir / PRIOR_FILE).symlink_to(victim)
+    gmm = fit_gmm(np.arange(20.0).reshape(10, 2), 1)
+    with pytest.raises(UnsafeTargetError, match="outside"):
+        gmm.save(run_dir / PRIOR_FILE, within=run_dir)
+    assert victim.read_text() == "keep me"
+    inside = run_dir / "prior_v2.npz"
+    (run_dir / "link.npz").symlink_to(inside)
+    gmm.save(run_dir / "link.npz", within=run_dir)   # a link within the run is fine
+    assert inside.exists()
