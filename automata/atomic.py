@@ -33,7 +33,7 @@ from typing import Iterator
 from automata.errors import AutomatonError
 
 __all__ = ["UnsafeTargetError", "atomic_path", "atomic_write_bytes", "atomic_write_text",
-           "remove_stale_temps", "file_sha256"]
+           "remove_stale_temps", "file_sha256", "FileTooLargeError", "read_bytes_limited"]
 
 # tempfile.mkstemp draws 8 characters from this alphabet between our prefix and suffix.
 _TEMP_NAME = r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp"
@@ -287,3 +287,47 @@ def file_sha256(path: str | os.PathLike, *, chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class FileTooLargeError(AutomatonError):
+    """A file is larger than its reader allows, or not a regular file (a device, a FIFO)."""
+
+
+def read_bytes_limited(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, checked before reading.
+
+    ``/dev/zero``, a FIFO or a device given as a data file would otherwise be read until
+    memory runs out (or block forever): they are refused, and so is a regular file over
+    ``limit``, with one line naming the file.
+
+    Raises
+    ------
+    FileTooLargeError
+        Not a regular file, or larger than ``limit``.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        As ``open`` does.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
+    >>> _ = p.write_bytes(b"abc")
+    >>> read_bytes_limited(p, 3)
+    b'abc'
+    >>> read_bytes_limited(p, 2)
+    Traceback (most recent call last):
+    ...
+    automata.atomic.FileTooLargeError: ... holds 3 bytes, more than the 2 its reader allows
+    """
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise FileTooLargeError(f"{path} is not a regular file (a device, a FIFO or a socket); "
+                                "refusing to read it")
+    if st.st_size > limit:
+        raise FileTooLargeError(f"{path} holds {st.st_size} bytes, more than the {limit} its "
+                                "reader allows")
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # it grew while being read
+        raise FileTooLargeError(f"{path} holds more than the {limit} bytes its reader allows")
+    return data

@@ -31,7 +31,6 @@ FormatErrors like any other.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Iterable, Sequence
 
 from automata._formats_base import (
@@ -45,16 +44,19 @@ from automata._formats_base import (
 from automata._formats_compact import _parse_compact_lines, format_compact, parse_compact
 from automata._formats_json import format_json, from_json_obj, parse_json, to_json_obj
 from automata._formats_text import format_text, parse_text
-from automata.atomic import atomic_write_text
+from automata.atomic import atomic_write_text, read_bytes_limited
 from automata.dfa import DFA
 from automata.errors import AutomatonError, FormatError
 
 __all__ = [
-    "FORMATS", "MAX_TABLE_ENTRIES", "MAX_INT_DIGITS",
+    "FORMATS", "MAX_TABLE_ENTRIES", "MAX_INT_DIGITS", "MAX_AUTOMATA_FILE_BYTES",
     "parse_text", "format_text", "parse_compact", "format_compact",
     "to_json_obj", "from_json_obj", "parse_json", "format_json",
     "detect_format", "parse_automata", "format_automata", "read_automata", "write_automata",
 ]
+
+#: Largest automata file read (bytes): a million binary 64-state automata in compact form.
+MAX_AUTOMATA_FILE_BYTES = 256 << 20
 
 
 def detect_format(text: str) -> str:
@@ -115,10 +117,12 @@ def format_automata(dfas: DFA | Iterable[DFA], fmt: str = "text") -> str:
 def read_automata(path: str | os.PathLike, fmt: str | None = None) -> list[DFA]:
     """Read all automata from a file (format auto-detected unless ``fmt`` is given).
 
-    A leading UTF-8 byte order mark is ignored.
+    A leading UTF-8 byte order mark is ignored. A file over
+    :data:`MAX_AUTOMATA_FILE_BYTES`, or one that is not a regular file (``/dev/zero``,
+    a FIFO), is refused before it is read.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_bytes_limited(path, MAX_AUTOMATA_FILE_BYTES).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
     return parse_automata(text, fmt)

@@ -17,12 +17,14 @@ Building data sets (random automata, strings with provenance) is
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
 
-from automata.atomic import atomic_path, atomic_write_text
+from automata.atomic import FileTooLargeError, atomic_path, atomic_write_text, read_bytes_limited
 from seqvae.applications import load_builtin
 from seqvae.errors import DataError
 from seqvae.jsonable import json_default
@@ -69,6 +71,62 @@ def save_dataset(df: pd.DataFrame, path: str | Path, meta: dict | None = None) -
     return side
 
 
+#: Bounds of a Parquet data set, read from its footer before any row is decoded: a few
+#: hundred kB of well-compressed rows can expand to gigabytes. MOSES (1.9 M SMILES) is
+#: about 100 MB uncompressed.
+MAX_PARQUET_ROWS = 20_000_000
+MAX_PARQUET_BYTES = 1 << 30
+
+
+def read_parquet_checked(path: Path) -> pd.DataFrame:
+    """A Parquet file as a table, after its footer shows it within :data:`MAX_PARQUET_ROWS`
+    rows and :data:`MAX_PARQUET_BYTES` uncompressed bytes (and it is a regular file).
+
+    Raises
+    ------
+    DataError
+        Not Parquet, over a bound, or unreadable.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise DataError(f"{path} is not a regular file")
+        meta = pq.ParquetFile(path).metadata
+        rows = meta.num_rows
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
+        raise DataError(f"{path}: not a readable Parquet file "
+                        f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
+    if rows > MAX_PARQUET_ROWS or size > MAX_PARQUET_BYTES:
+        raise DataError(f"{path}: {rows:,} rows and {size:,} bytes uncompressed, over the "
+                        f"{MAX_PARQUET_ROWS:,} rows or {MAX_PARQUET_BYTES:,} bytes a data set "
+                        "may hold")
+    # Dictionary-encoded columns decode to more than the footer counts (one long value
+    # repeated on every row): read in small batches and stop at the bound.
+    try:
+        batches, decoded = [], 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            decoded += batch.nbytes
+            if decoded > MAX_PARQUET_BYTES:
+                raise DataError(f"{path}: decodes to more than {MAX_PARQUET_BYTES:,} bytes "
+                                "uncompressed, over the bound a data set may hold")
+            batches.append(batch)
+        import pyarrow as pa
+
+        table = (pa.Table.from_batches(batches) if batches
+                 else pq.ParquetFile(path).schema_arrow.empty_table())
+        return table.to_pandas()
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
+        raise DataError(f"{path}: not a readable Parquet file "
+                        f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
+
+
 def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:
     """Read a data set written by :func:`save_dataset`: ``(df, meta)``.
 
@@ -77,17 +135,13 @@ def load_dataset(path: str | Path) -> tuple[pd.DataFrame, dict]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
-    try:
-        df = pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
-        raise DataError(f"{path}: not a readable Parquet file "
-                        f"({type(exc).__name__}: {exc})") from None
+    df = read_parquet_checked(path)
     side = sidecar_path(path)
     meta: dict = {}
     if side.exists():
         try:
-            meta = json.loads(side.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+            meta = json.loads(read_bytes_limited(side, 64 << 20))
+        except (UnicodeDecodeError, RecursionError, ValueError, FileTooLargeError) as exc:
             # ValueError: broken JSON, or an integer literal past Python's digit limit
             raise DataError(f"{side}: broken JSON sidecar "
                             f"({' '.join(str(exc).split())[:120]})") from None
@@ -194,10 +248,7 @@ def load_strings(path: str | Path, column: str | None = None, *,
 
 
 def _parquet_column(path: Path, column: str | None) -> list[str]:
-    try:
-        df = pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+    df = read_parquet_checked(path)
     if column is None:
         if len(df.columns) == 1:
             column = str(df.columns[0])

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +28,16 @@ import numpy as np
 
 from automata.atomic import atomic_write_bytes
 from seqvae.errors import LatentError, RunError
+from seqvae.npzfiles import check_npz
 
 __all__ = ["GaussianMixture", "fit_gmm", "fit_run_prior", "load_fitted_prior", "PRIOR_FILE",
            "PRIORS"]
 
 #: Name of the fitted prior inside a run directory.
 PRIOR_FILE = "latent_prior.npz"
+#: Largest fitted prior read: 10,000 components of 512 dimensions with full covariances
+#: would be 21 GB; real ones (K <= 100, d_z <= 256) are a few MB.
+MAX_PRIOR_BYTES = 256 << 20
 #: The priors ``sample`` and ``eval`` accept.
 PRIORS = ("standard", "fitted")
 #: Added to every covariance diagonal: keeps a component that sits on a few
@@ -135,6 +138,7 @@ class GaussianMixture:
             The file is not an ``.npz`` of the three float arrays (object arrays,
             i.e. pickles, are refused), or the arrays are not a valid mixture.
         """
+        check_npz(path, MAX_PRIOR_BYTES, LatentError, "fitted prior file")  # headers first: no bomb is inflated
         try:
             with np.load(path, allow_pickle=False) as data:
                 if set(data.files) != {"weights", "means", "chols"}:
@@ -143,9 +147,9 @@ class GaussianMixture:
                 arrays = {k: data[k] for k in ("weights", "means", "chols")}
         except LatentError:
             raise
-        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            # np.load raises ValueError for pickled (object) arrays with allow_pickle=False
-            raise LatentError(f"{path}: not a fitted prior file ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - numpy's header parser raises many kinds
+            raise LatentError(f"{path}: not a fitted prior file ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:120]})") from None
         for name, arr in arrays.items():
             if arr.dtype.kind != "f":
                 raise LatentError(f"{path}: {name} must be a float array, got {arr.dtype}")

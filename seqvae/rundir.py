@@ -33,7 +33,14 @@ from typing import Iterable
 
 import torch
 
-from automata.atomic import atomic_path, atomic_write_text, file_sha256, remove_stale_temps
+from automata.atomic import (
+    FileTooLargeError,
+    atomic_path,
+    atomic_write_text,
+    file_sha256,
+    read_bytes_limited,
+    remove_stale_temps,
+)
 from seqvae import __version__
 from seqvae.errors import RunError
 
@@ -54,6 +61,12 @@ _VERSION = "version.txt"
 _ITEMS = "items"
 _TRAIN_KEYS = "train_keys.txt"
 #: ``config.json`` keys of the weights file's digest (the current one, the one it replaced).
+#: Bounds of the files a run directory holds, checked before they are read: items (one
+#: per line; MOSES's 1.6 M training molecules take 80 MB), config.json, metrics.jsonl.
+MAX_ITEMS_FILE_BYTES = 2 << 30
+MAX_JSON_FILE_BYTES = 64 << 20
+MAX_METRICS_FILE_BYTES = 512 << 20
+
 DIGEST_KEY = "checkpoint_sha256"
 PREVIOUS_DIGEST_KEY = "checkpoint_sha256_previous"
 #: Set to 1 to load runs whose config.json records no checkpoint digest.
@@ -133,7 +146,11 @@ def _write_lines(path: Path, lines: Iterable[str]) -> None:
 def _read_lines(path: Path) -> list[str]:
     if not path.exists():
         return []
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+    try:
+        text = read_bytes_limited(path, MAX_ITEMS_FILE_BYTES).decode("utf-8")
+    except (FileTooLargeError, UnicodeDecodeError) as exc:
+        raise RunError(f"cannot read {path}: {' '.join(str(exc).split())[:160]}") from None
+    return [line for line in text.splitlines() if line]
 
 
 class RunDir:
@@ -195,8 +212,8 @@ class RunDir:
         if not self.has_config():
             raise RunError(f"{self.path} is not a run directory (no {_CONFIG})")
         try:
-            config = json.loads(self.config_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+            config = json.loads(read_bytes_limited(self.config_path, MAX_JSON_FILE_BYTES))
+        except (OSError, UnicodeDecodeError, RecursionError, ValueError, FileTooLargeError) as exc:
             # ValueError: broken JSON, or an integer literal past Python's digit limit
             raise RunError(f"cannot read {self.config_path}: "
                            f"{' '.join(str(exc).split())[:120]}") from None
@@ -300,7 +317,12 @@ class RunDir:
         if not self.metrics_path.exists():
             return
         keep = []
-        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
+        try:
+            text = read_bytes_limited(self.metrics_path, MAX_METRICS_FILE_BYTES).decode("utf-8")
+        except (FileTooLargeError, UnicodeDecodeError) as exc:
+            raise RunError(f"cannot read {self.metrics_path}: "
+                           f"{' '.join(str(exc).split())[:160]}") from None
+        for line in text.splitlines():
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:

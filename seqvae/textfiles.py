@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 from pathlib import Path
 from typing import Iterator
 
@@ -19,15 +20,22 @@ __all__ = ["MAX_DECOMPRESSED_BYTES", "read_file_bytes", "decoded_lines"]
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 #: Largest decompressed text file read (bytes): a small .gz must not expand without bound.
-MAX_DECOMPRESSED_BYTES = 4 << 30
+MAX_DECOMPRESSED_BYTES = 512 << 20
+#: Most lines a file of items may hold: each becomes a Python string (about 60 bytes
+#: even when short), so 50 M one-character lines, 100 MB of text, would take gigabytes.
+#: MOSES holds 1.9 M molecules, ZINC-250k a quarter million, ChEMBL about 2.4 M.
+MAX_LINES = 10_000_000
 
 
 def read_file_bytes(path: Path, max_bytes: int = MAX_DECOMPRESSED_BYTES, *,
-                    error: type[Exception] = DataError) -> bytes:
+                    error: type[Exception] = DataError, max_lines: int = MAX_LINES) -> bytes:
     """The bytes of a text file, gunzipped when it starts with gzip's magic bytes (whatever
-    its name); ``error`` (a :class:`DataError` by default) when it cannot be read or holds more than
-    ``max_bytes`` once decompressed. The one reader of strings and molecule files."""
+    its name). ``error`` (a :class:`DataError` by default) when it is not a regular file,
+    cannot be read, holds more than ``max_bytes`` once decompressed or more than
+    ``max_lines`` lines. The one reader of strings and molecule files."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+            raise error(f"{path} is not a regular file (a device, a FIFO or a socket)")
         with open(path, "rb") as handle:
             head = handle.read(2)
             handle.seek(0)
@@ -47,6 +55,10 @@ def read_file_bytes(path: Path, max_bytes: int = MAX_DECOMPRESSED_BYTES, *,
         raise error(f"{path}: cannot read: {exc}") from None
     if len(data) > max_bytes:
         raise error(f"{path}: decompresses to more than {max_bytes} bytes")
+    lines = data.count(b"\n")
+    if lines > max_lines:
+        raise error(f"{path}: holds {lines:,} lines, more than the {max_lines:,} a file of "
+                    "items may hold")
     return data
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from automata.atomic import atomic_write_bytes
 from seqvae.errors import SearchError
+from seqvae.npzfiles import check_npz
 
 __all__ = ["CHECKPOINT_NAME", "CHECKPOINT_VERSION", "MAX_CHECKPOINT_BYTES", "Snapshot",
            "save_checkpoint", "load_checkpoint"]
@@ -129,27 +130,7 @@ def save_checkpoint(path: str | Path, ctx, snap: Snapshot) -> None:
 def _check_sizes(path: Path) -> None:
     """SearchError unless every member of the archive declares a size within
     :data:`MAX_CHECKPOINT_BYTES` and holds an array no larger than it declares."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        total = sum(info.file_size for info in members)
-        if total > MAX_CHECKPOINT_BYTES:
-            raise SearchError(f"{path}: declares {total} bytes of content, more than the "
-                              f"{MAX_CHECKPOINT_BYTES} a search checkpoint may hold")
-        for info in members:
-            with archive.open(info) as member:
-                version = np.lib.format.read_magic(member)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-                else:
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-            if dtype.hasobject:
-                raise SearchError(f"{path}: {info.filename} holds Python objects")
-            need = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            if need > info.file_size:
-                raise SearchError(f"{path}: {info.filename} declares a {need}-byte array in "
-                                  f"{info.file_size} bytes")
+    check_npz(path, MAX_CHECKPOINT_BYTES, SearchError, "readable search checkpoint")
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
