@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from automata.atomic import atomic_write_text
+from automata.atomic import atomic_write_text, read_bytes_limited
 from automata.canon import canonical_tables
 from automata.errors import AutomatonError, FormatError
 from automata.formats import parse_compact
@@ -77,14 +75,7 @@ def read_json_file(path: Path, limit: int = MAX_CENSUS_FILE_BYTES):
         Not a regular file, too large, unreadable, or not JSON (nesting too deep included).
     """
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise AutomatonError(f"{path} is not a regular file")
-        if info.st_size > limit:
-            raise AutomatonError(f"{path} holds {info.st_size} bytes, more than {limit}")
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-        return json.loads(data)
+        return json.loads(read_bytes_limited(path, limit))
     except AutomatonError:
         raise
     except (OSError, ValueError, RecursionError) as exc:
