@@ -148,5 +148,5 @@ def test_a_fifo_as_chunk_or_manifest_never_blocks(tmp_path):
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
     big = tmp_path / "big.json"
     big.write_bytes(b" " * 2048)
-    with pytest.raises(AutomatonError, match="more than 1024"):
+    with pytest.raises(AutomatonError, match="more than the 1024"):
         read_json_file(big, limit=1024)
