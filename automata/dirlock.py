@@ -81,9 +81,11 @@ class DirectoryLock:
     ...     pass
     """
 
-    def __init__(self, directory: str | os.PathLike, *, what: str = "job"):
+    def __init__(self, directory: str | os.PathLike, *, what: str = "job", name: str = LOCK_NAME):
+        # ``name``: a data set is a file pair in a shared folder, so it locks a file of its
+        # own there (``.NAME.lock``) rather than the whole folder.
         self.directory = Path(directory)
-        self.path = self.directory / LOCK_NAME
+        self.path = self.directory / name
         self.what = what
         self._fd: int | None = None
 

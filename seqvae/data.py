@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from automata.atomic import FileTooLargeError, atomic_path, atomic_write_text, read_bytes_limited
+from automata.dirlock import DirectoryLock
 from seqvae.applications import load_builtin
 from seqvae.errors import DataError
 from seqvae.jsonable import json_default
@@ -64,10 +65,12 @@ def save_dataset(df: pd.DataFrame, path: str | Path, meta: dict | None = None) -
         raise DataError(f"metadata is not JSON-serializable: {exc}") from None
     frame = df.copy()
     frame.attrs = {}  # pyarrow would store attrs in the schema; the sidecar holds metadata
-    with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False)
     side = sidecar_path(path)
-    atomic_write_text(side, text + "\n")
+    # Two writers of one data set would leave one's table beside the other's sidecar.
+    with DirectoryLock(path.parent, what=f"data set {path.name}", name=f".{path.name}.lock"):
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
+        atomic_write_text(side, text + "\n")
     return side
 
 

@@ -59,3 +59,21 @@ def test_the_lock_is_reentrant_for_its_holder_object(tmp_path):
     assert lock.acquire() is lock.acquire()
     lock.release()
     lock.release()
+
+
+def test_a_data_set_write_waits_for_no_one_but_refuses_a_live_writer(tmp_path):
+    import pandas as pd
+
+    from seqvae.data import load_dataset, save_dataset
+
+    target = tmp_path / "d.parquet"
+    with DirectoryLock(tmp_path, what="data set d.parquet", name=".d.parquet.lock"):
+        holder = subprocess.run(
+            [sys.executable, "-c", "import sys, pandas as pd; from seqvae.data import save_dataset; "
+             "save_dataset(pd.DataFrame({'item': ['x']}), sys.argv[1])", str(target)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert holder.returncode != 0 and "in use by process" in holder.stderr
+    save_dataset(pd.DataFrame({"item": ["a", "b"]}), target, {"note": "mine"})
+    df, meta = load_dataset(target)
+    assert df["item"].tolist() == ["a", "b"] and meta["note"] == "mine"
+    save_dataset(pd.DataFrame({"item": ["c"]}), tmp_path / "other.parquet")  # another set: free
