@@ -211,7 +211,7 @@ def _record(delta, k, n, reset, out_tables, out_resets, count):
     return count + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # run off the main thread so that Ctrl-C acts (_interruptible)
 def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets, stats):
     """Every table ``(f, g_1, …)`` with reset length >= L and every ``g`` of rank
     >= ``min_rank``, up to the cuts. ``pop[S]``: size of the set S; ``limit[m]``:

@@ -63,6 +63,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from automata._interruptible import run_interruptibly
 from automata._kernels_census import _search
 from automata.atomic import atomic_write_text
 from automata.canon import canonical_tables
@@ -150,8 +151,8 @@ def _run_kernel(f: np.ndarray, n_letters: int, min_rt: int) -> tuple[np.ndarray,
     while True:
         tables = np.empty((size, n_letters, n), dtype=np.int64)
         resets = np.empty(size, dtype=np.int64)
-        count = _search(f, n_letters, min_rank, pop, limit, fire, autos, tables, resets,
-                        stats)
+        count = run_interruptibly(_search, f, n_letters, min_rank, pop, limit, fire, autos,
+                                  tables, resets, stats)
         if count <= size:
             return tables[:count], resets[:count], stats
         size = int(count)  # the exact count is known now: one more pass fits it
