@@ -10,7 +10,7 @@ The engine lives in the top-level modules; the automata application in
 Everything that pulls in torch or pandas is imported on first use, so that
 ``import seqvae`` (and every command-line start) stays fast.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from seqvae.errors import (
     ConfigError,
