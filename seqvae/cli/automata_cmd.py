@@ -24,6 +24,7 @@ from seqvae.cli._common import (
     progress_bar,
 )
 from seqvae.cli.census_cmd import census_command
+from seqvae.cli.expected_cmd import expected_command
 
 __all__ = ["automata_app", "register"]
 
@@ -302,6 +303,7 @@ def random_command(
 # Registered here, between ``random`` and ``convert``, so the help lists the
 # commands in the order they have always had.
 automata_app.command("census")(census_command)
+automata_app.command("expected")(expected_command)
 
 
 @automata_app.command("convert")
