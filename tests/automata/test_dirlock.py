@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -12,32 +11,18 @@ import pytest
 
 from automata.census_pruned import pruned_census
 from automata.dirlock import LOCK_NAME, DirectoryLock, DirectoryLockedError
+from tests.lock_helpers import held_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _holder(directory: Path) -> subprocess.Popen:
-    """A separate process that takes the lock and sleeps (as a running job would)."""
-    code = ("import sys, time; from automata.dirlock import DirectoryLock; "
-            "DirectoryLock(sys.argv[1], what='test holder').acquire(); print('held', flush=True); "
-            "time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(directory)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "held"
-    return proc
-
-
 def test_a_second_process_is_refused_and_a_killed_holder_releases(tmp_path):
     out = tmp_path / "census"
-    proc = _holder(out)
-    try:
-        with pytest.raises(DirectoryLockedError, match=rf"in use by process {proc.pid} \(test holder\)"):
+    with held_lock(out, "test holder") as pid:
+        with pytest.raises(DirectoryLockedError, match=rf"in use by process {pid} \(test holder\)"):
             pruned_census(5, 2, 12, out_dir=out)
-        assert json.loads((out / LOCK_NAME).read_text())["pid"] == proc.pid
+        assert json.loads((out / LOCK_NAME).read_text())["pid"] == pid
         assert not (out / "census.json").exists()  # nothing was written by the refused run
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
     # kill -9 left the lock file behind; the lock itself died with its process
     assert (out / LOCK_NAME).exists()
     result = pruned_census(5, 2, 12, out_dir=out)

@@ -2,9 +2,6 @@
 is taken over, and a finished run is never trained over without --resume."""
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from seqvae.cli import app
 from seqvae.errors import TrainingError
 from seqvae.hunt.domain import AutomataDomain
 from seqvae.runs import train
+from tests.lock_helpers import held_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = ["a:10 b:00", "a:01 b:10", "a:00 b:01", "a:10 b:11", "a:11 b:00", "a:01 b:11"] * 3
@@ -30,21 +28,12 @@ def _train(out, **kw):
 
 def test_a_second_training_into_a_busy_run_is_refused(tmp_path):
     out = tmp_path / "run"
-    code = ("import sys, time; from automata.dirlock import DirectoryLock; "
-            "DirectoryLock(sys.argv[1], what='train').acquire(); print('held', flush=True); "
-            "time.sleep(60)")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(DirectoryLockedError, match=rf"in use by process {holder.pid} \(train\)"):
+    with held_lock(out, "train") as pid:
+        with pytest.raises(DirectoryLockedError, match=rf"in use by process {pid} \(train\)"):
             _train(out)
         assert not (out / "config.json").exists()
         result = CliRunner().invoke(app, ["train", "automata", "--data", "x.parquet", "--out", str(out)])
         assert result.exit_code != 0
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
     assert _train(out).d_z == 2  # the killed holder's lock is taken over
 
 

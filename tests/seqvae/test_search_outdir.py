@@ -2,9 +2,6 @@
 candidate log always holds every evaluation."""
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from seqvae.cli import app
 from seqvae.errors import SearchError
 from seqvae.hunt.search.candidate_log import LOG_DIR, read_candidate_log
 from seqvae.hunt.search.runner import search_extreme
+from tests.lock_helpers import held_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,19 +47,10 @@ def test_the_command_refuses_in_one_line_and_overwrites_on_request(tmp_path):
 
 def test_a_second_search_into_a_busy_directory_is_refused(tmp_path):
     out = tmp_path / "busy"
-    code = ("import sys, time; from automata.dirlock import DirectoryLock; "
-            "DirectoryLock(sys.argv[1], what='search-extreme').acquire(); print('held', flush=True); "
-            "time.sleep(60)")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(DirectoryLockedError, match=f"in use by process {holder.pid}"):
+    with held_lock(out, "search-extreme") as pid:
+        with pytest.raises(DirectoryLockedError, match=f"in use by process {pid}"):
             _search(out)
         assert not (out / LOG_DIR).exists()
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
     assert len(read_candidate_log(_search(out).out_dir)) == 300  # the dead holder's lock is taken
 
 
