@@ -327,7 +327,13 @@ def read_bytes_limited(path: str | os.PathLike, limit: int) -> bytes:
         raise FileTooLargeError(f"{path} holds {st.st_size} bytes, more than the {limit} its "
                                 "reader allows")
     with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
+        # read(limit + 1) would allocate the whole bound (GiBs) for a file of a few bytes
+        data = handle.read(st.st_size + 1)
+        if len(data) > st.st_size:  # it grew after the stat: read on, within the bound
+            parts = [data]
+            while len(data) <= limit and (part := handle.read(min(1 << 20, limit + 1 - len(data)))):
+                parts.append(part)
+                data = b"".join(parts)
     if len(data) > limit:  # it grew while being read
         raise FileTooLargeError(f"{path} holds more than the {limit} bytes its reader allows")
     return data

@@ -1,16 +1,24 @@
-"""Fuzz the file parsers: generated and mutated inputs, only typed errors allowed.
+"""Fuzz every file reader: generated and mutated inputs, only typed errors allowed.
 
 Each parser of :data:`PARSERS` gets ``--count`` inputs (10^5 by default), half
 generated from its alphabet and half made by mutating valid files (inserted,
 deleted and repeated bytes, bit flips, splices, huge integers, deep nesting,
-byte order marks, truncation). An input may parse or raise one of the
-parser's typed errors; anything else is a finding:
+long lines, byte order marks, truncation). Archives are also mutated inside:
+for a ``.npz`` (zip) the members are unpacked, one member's bytes (its ``.npy``
+header in particular) are mutated and the archive is packed again; a ``.gz`` is
+decompressed, mutated and compressed again. An input may parse (``ok``) or
+raise one of the parser's typed errors; anything else is a finding:
 
-* **other exceptions**: any other exception, ``MemoryError`` included (each
-  worker runs under an address-space limit of ``--memory-mb`` above what it
-  holds at start) and a worker that dies;
+* **untyped**: any other exception;
+* **crashes**: the worker process died (a signal such as SIGSEGV, or an exit);
+* **over memory**: a ``MemoryError`` (each worker runs under an address-space
+  limit of ``--memory-mb`` above what it holds at start, 1 GiB by default), or
+  a peak resident size (``VmHWM``) grown by more than that over one input;
 * **hangs**: an input still running after ``--timeout`` seconds (2 s); the
   worker is killed and restarted at the next input.
+
+Every input runs in a worker process, never in this one, so a reader that
+crashes (RDKit on a pathological SMILES) costs one worker, not the run.
 
 Input ``i`` of a parser depends only on ``--seed``, the parser and ``i``, so
 ``--replay PARSER INDEX`` shows it and reruns it here with the traceback.
@@ -26,15 +34,15 @@ Usage::
     python scripts/fuzz.py --count 2000 --parsers automata-text,automata-json
     python scripts/fuzz.py --replay automata-json 1234
 
-The table lists, per parser: inputs, parsed, typed errors, other exceptions,
-hangs and seconds; then one line per distinct finding. Exit code 1 when there
-is any finding.
+The table lists, per parser: inputs, ok, typed errors, untyped, crashes, over
+memory, hangs, the worker's peak resident memory (MB) and seconds; then one line
+per distinct finding. Exit code 1 when there is any finding.
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import io
-import json
 import multiprocessing as mp
 import random
 import re
@@ -44,6 +52,8 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +66,8 @@ if str(ROOT) not in sys.path:
 __all__ = ["Parser", "PARSERS", "register", "make_input", "main"]
 
 # Outcome codes kept per input in shared memory, so a killed worker loses nothing.
-PENDING, PARSED, TYPED, OTHER, HANG = 0, 1, 2, 3, 4
+PENDING, PARSED, TYPED, OTHER, HANG, CRASH, OVERMEM = 0, 1, 2, 3, 4, 5, 6
+OK, UNTYPED = PARSED, OTHER
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,9 @@ class Parser:
     setup : callable, optional
         ``setup(workdir)``, run once per worker before the first input
         (e.g. to write the fixed files an input is read beside).
+    container : {None, "zip", "gzip"}
+        The inputs are archives: three mutated inputs in four are made by
+        mutating inside a member (see :func:`_mutate_zip`, :func:`_mutate_gzip`).
     """
 
     name: str
@@ -92,6 +106,7 @@ class Parser:
     suffix: str = ".txt"
     setup: Callable[[Path], None] | None = None
     notes: str = field(default="")
+    container: str | None = None
 
 
 #: Every registered parser, by name, in registration order.
@@ -122,7 +137,7 @@ def _mutate(data: bytes, rng: random.Random, corpus: list[bytes]) -> bytes:
     for _ in range(rng.randint(1, 5)):
         data = data[:MAX_INPUT_BYTES]
         at = rng.randint(0, len(data))
-        kind = rng.randrange(11)
+        kind = rng.randrange(12)
         if kind == 0:  # insert random bytes
             noise = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
             data = data[:at] + noise + data[at:]
@@ -147,6 +162,10 @@ def _mutate(data: bytes, rng: random.Random, corpus: list[bytes]) -> bytes:
             data = data[:at]
         elif kind == 8:  # odd bytes: BOM, NUL, broken UTF-8, other scripts' digits, JSON words
             data = data[:at] + rng.choice(_ODD_BYTES) + data[at:]
+        elif kind == 11:  # a long line: a piece of the input repeated up to 900 kB, no newline
+            unit = data[max(0, at - rng.randint(1, 4)):at].replace(b"\n", b"") or b"C"
+            size = rng.choice([1000, 20_000, 100_000, 900_000])
+            data = data[:at] + unit * (size // len(unit)) + data[at:]
         elif kind == 9:  # swap two bytes
             if len(data) > 1:
                 i, j = rng.randrange(len(data)), rng.randrange(len(data))
@@ -158,6 +177,46 @@ def _mutate(data: bytes, rng: random.Random, corpus: list[bytes]) -> bytes:
                 i = rng.randrange(len(data))
                 data = data[:i] + bytes([rng.choice(corpus[0] or b"0")]) + data[i + 1:]
     return data[:MAX_INPUT_BYTES]
+
+
+def _mutate_npy(body: bytes, rng: random.Random, corpus: list[bytes]) -> bytes:
+    """Mutate an ``.npy`` member: half the time only its header (dtype, shape, order)."""
+    end = body.find(b"\n") + 1
+    if body.startswith(b"\x93NUMPY") and end > 0 and rng.random() < 0.5:
+        headers = [c[:c.find(b"\n") + 1] for c in corpus if c.startswith(b"\x93NUMPY")]
+        return _mutate(body[:end], rng, headers or [body[:end]]) + body[end:]
+    return _mutate(body, rng, corpus)
+
+
+def _mutate_zip(data: bytes, rng: random.Random) -> bytes:
+    """Unpack a zip, mutate one member (or drop, duplicate or rename one), pack it again."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [[info.filename, archive.read(info)] for info in archive.infolist()]
+    bodies = [body for _, body in members] or [b""]
+    op = rng.random()
+    if members and op < 0.8:
+        member = rng.choice(members)
+        member[1] = _mutate_npy(member[1], rng, bodies)
+    elif members and op < 0.87:
+        members.pop(rng.randrange(len(members)))
+    elif members and op < 0.94:
+        members.append(list(rng.choice(members)))
+    elif members:
+        member = rng.choice(members)
+        member[0] = _mutate(member[0].encode(), rng, [member[0].encode()]).decode("latin-1")
+    out = io.BytesIO()
+    method = rng.choice([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", method) as archive:
+        warnings.simplefilter("ignore")  # duplicated member names are meant
+        for name, body in members:
+            archive.writestr(name[:200] or "x", body[:MAX_INPUT_BYTES])
+    return out.getvalue()
+
+
+def _mutate_gzip(data: bytes, rng: random.Random, corpus: list[bytes]) -> bytes:
+    """Decompress, mutate the text, compress again."""
+    plain = [gzip.decompress(c) for c in corpus[:20]]
+    return gzip.compress(_mutate(gzip.decompress(data), rng, plain), compresslevel=1)
 
 
 def _generate(alphabet: bytes, rng: random.Random) -> bytes:
@@ -174,7 +233,12 @@ def make_input(parser: Parser, seed: int, index: int, corpus: list[bytes]) -> by
     rng = random.Random(f"{seed}:{parser.name}:{index}")
     if rng.random() < 0.5:
         return _generate(parser.alphabet, rng)
-    return _mutate(rng.choice(corpus), rng, corpus)
+    base = rng.choice(corpus)
+    if parser.container == "zip" and rng.random() < 0.75:
+        return _mutate_zip(base, rng)
+    if parser.container == "gzip" and rng.random() < 0.75:
+        return _mutate_gzip(base, rng, corpus)
+    return _mutate(base, rng, corpus)
 
 
 def _corpus(parser: Parser, seed: int) -> list[bytes]:
@@ -196,8 +260,14 @@ def _limit_memory(extra_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _hwm_kb() -> int:
+    """The peak resident size of this process so far (``VmHWM``, kB)."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
 def _worker(name: str, seed: int, start: int, stop: int, outcomes, current, started,
-            findings, memory_mb: int, workdir: str) -> None:
+            findings, memory_mb: int, workdir: str, peak_kb) -> None:
     parser = PARSERS[name]
     typed = parser.typed()
     corpus = _corpus(parser, seed)
@@ -212,6 +282,8 @@ def _worker(name: str, seed: int, start: int, stop: int, outcomes, current, star
     except Exception:  # noqa: BLE001 - only warming up; the loop judges every input
         pass
     _limit_memory(memory_mb)
+    base_kb = _hwm_kb()
+    peak_kb.value = max(peak_kb.value, base_kb)
     for index in range(start, stop):
         current.value = index
         started.value = time.monotonic()
@@ -221,11 +293,21 @@ def _worker(name: str, seed: int, start: int, stop: int, outcomes, current, star
             parser.parse(data, path)
         except typed:
             outcomes[index] = TYPED
+        except MemoryError as exc:
+            outcomes[index] = OVERMEM
+            findings.put((index, "MemoryError", " ".join(str(exc).split())[:160]))
         except BaseException as exc:  # noqa: BLE001 - every other exception is the finding
             outcomes[index] = OTHER
             findings.put((index, type(exc).__name__, " ".join(str(exc).split())[:160]))
         else:
             outcomes[index] = PARSED
+        hwm = _hwm_kb()
+        peak_kb.value = max(peak_kb.value, hwm)
+        if hwm - base_kb > memory_mb * 1024:
+            outcomes[index] = OVERMEM
+            findings.put((index, "OverMemory", f"peak resident size {hwm // 1024} MB"))
+            started.value = 0.0
+            sys.exit(3)  # a fresh worker starts with a fresh peak
         started.value = 0.0
 
 
@@ -236,6 +318,7 @@ class Result:
     counts: Counter
     seconds: float
     findings: list[tuple[int, str, str]]
+    peak_mb: float = 0.0
 
 
 def fuzz_parser(name: str, count: int, seed: int, timeout: float, memory_mb: int,
@@ -245,6 +328,7 @@ def fuzz_parser(name: str, count: int, seed: int, timeout: float, memory_mb: int
     outcomes = ctx.RawArray("b", count)
     current = ctx.RawValue("q", -1)
     started = ctx.RawValue("d", 0.0)
+    peak_kb = ctx.RawValue("q", 0)
     findings_queue = ctx.Queue()
     findings: list[tuple[int, str, str]] = []
     workdir = tempfile.mkdtemp(prefix=f"fuzz-{name}-")
@@ -254,7 +338,8 @@ def fuzz_parser(name: str, count: int, seed: int, timeout: float, memory_mb: int
         while start < count:
             current.value, started.value = start - 1, 0.0
             proc = ctx.Process(target=_worker, args=(name, seed, start, count, outcomes, current,
-                                                     started, findings_queue, memory_mb, workdir),
+                                                     started, findings_queue, memory_mb, workdir,
+                                                     peak_kb),
                                daemon=True)
             proc.start()
             while proc.is_alive():
@@ -273,11 +358,15 @@ def fuzz_parser(name: str, count: int, seed: int, timeout: float, memory_mb: int
             index = current.value
             if index < start:  # died before its first input: setup is broken
                 raise RuntimeError(f"{name}: worker failed to start (exit code {proc.exitcode})")
+            if index >= count:
+                break
             if outcomes[index] == PENDING:
                 killed = started.value and time.monotonic() - started.value > timeout
-                outcomes[index] = HANG if killed else OTHER
+                outcomes[index] = HANG if killed else CRASH
                 if not killed:
-                    findings.append((index, "WorkerDied", f"exit code {proc.exitcode}"))
+                    code = proc.exitcode
+                    how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                    findings.append((index, "Crash", f"worker died: {how}"))
             start = index + 1
             if progress:
                 print(f"  {name}: restarted after input {index}", file=sys.stderr)
@@ -286,14 +375,17 @@ def fuzz_parser(name: str, count: int, seed: int, timeout: float, memory_mb: int
     counts = Counter(bytes(outcomes))
     hangs = [i for i in range(count) if outcomes[i] == HANG]
     findings += [(i, "Hang", f"still running after {timeout:g} s") for i in hangs]
-    return Result(name, count, counts, time.monotonic() - t0, sorted(findings))
+    return Result(name, count, counts, time.monotonic() - t0, sorted(findings),
+                  peak_kb.value / 1024)
 
 
 # --------------------------------------------------------------------------- report
 def print_table(results: list[Result], out=sys.stdout) -> None:
-    head = ("parser", "inputs", "parsed", "typed errors", "other exceptions", "hangs", "seconds")
-    rows = [(r.parser, r.inputs, r.counts[PARSED], r.counts[TYPED], r.counts[OTHER],
-             r.counts[HANG], f"{r.seconds:.1f}") for r in results]
+    head = ("parser", "inputs", "ok", "typed errors", "untyped", "crashes", "over memory",
+            "hangs", "peak MB", "seconds")
+    rows = [(r.parser, r.inputs, r.counts[OK], r.counts[TYPED], r.counts[UNTYPED],
+             r.counts[CRASH], r.counts[OVERMEM], r.counts[HANG], f"{r.peak_mb:.0f}",
+             f"{r.seconds:.1f}") for r in results]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     cells = [f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths)]
     line = "| " + " | ".join(cells) + " |"
@@ -372,314 +464,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seed {args.seed}, timeout {args.timeout:g} s, memory +{args.memory_mb} MiB per worker")
     print_table(results)
     print_findings(results)
-    return 1 if any(r.counts[OTHER] or r.counts[HANG] for r in results) else 0
+    return 1 if any(r.counts[k] for r in results for k in (UNTYPED, CRASH, OVERMEM, HANG)) else 0
 
 
 # ===================================================================== the parsers
-# --- automata: the three formats and their detection --------------------------------
-def _automata_seeds(fmt: str | None) -> Callable[[random.Random], list[bytes]]:
-    def seeds(rng: random.Random) -> list[bytes]:
-        import numpy as np
-
-        from automata import DFA
-        from automata.formats import format_automata
-
-        out = []
-        for _ in range(60):
-            items = []
-            for _ in range(rng.randint(1, 3)):
-                n, k = rng.choice([1, 2, 3, 5, 9, 10, 11, 14]), rng.randint(1, 3)
-                items.append(DFA(np.array([rng.randrange(n) for _ in range(n * k)]).reshape(k, n)))
-            out.append(format_automata(items, fmt or rng.choice(["text", "compact", "json"]))
-                       .encode())
-        return out
-    return seeds
-
-
-def _automata_typed():
-    from automata.errors import AutomatonError
-
-    return (AutomatonError,)
-
-
-#: A typed error longer than this is a finding too: errors are one readable line.
-MAX_MESSAGE = 400
-
-
-def _short_messages(parse: Callable[[bytes, Path], object]) -> Callable[[bytes, Path], object]:
-    """``parse``, with typed errors whose message is too long turned into findings."""
-    def checked(data: bytes, path: Path) -> object:
-        from automata.errors import AutomatonError
-
-        try:
-            return parse(data, path)
-        except AutomatonError as exc:
-            if len(str(exc)) > MAX_MESSAGE:
-                raise AssertionError(f"error message of {len(str(exc))} characters") from exc
-            raise
-    return checked
-
-
-def _decoded(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
-
-
-def _parse_automata_as(fmt: str) -> Callable[[bytes, Path], object]:
-    def parse(data: bytes, path: Path) -> object:
-        from automata.formats import format_automata, parse_automata
-
-        result = parse_automata(_decoded(data), fmt)
-        # Whatever parses must come back exactly through its own format.
-        if parse_automata(format_automata(result, fmt), fmt) != result:
-            raise AssertionError("round trip changed the automata")
-        return result
-    return _short_messages(parse)
-
-
-@_short_messages
-def _detect(data: bytes, path: Path) -> object:
-    from automata.formats import detect_format
-
-    return detect_format(_decoded(data))
-
-
-@_short_messages
-def _read_automata_file(data: bytes, path: Path) -> object:
-    from automata.formats import read_automata
-
-    return read_automata(path)
-
-
-_TEXT = b"0123456789 \n#\t-+"
-_COMPACT = b"abcxz:,0123456789 \n#"
-_JSON = b'[]{}",:0123456789 -.eE\ndeltan_statesletrufl'
-for _fmt, _alphabet in (("text", _TEXT), ("compact", _COMPACT), ("json", _JSON)):
-    register(Parser(f"automata-{_fmt}", _automata_seeds(_fmt), _parse_automata_as(_fmt),
-                    _automata_typed, alphabet=_alphabet))
-register(Parser("automata-detect", _automata_seeds(None), _detect, _automata_typed,
-                alphabet=_TEXT + _COMPACT + _JSON))
-register(Parser("automata-file", _automata_seeds(None), _read_automata_file, _automata_typed,
-                alphabet=_TEXT + _COMPACT + _JSON))
-
-
-# --- seqvae: data files, data-set sidecars, search checkpoints, run configs -----------
-def _seqvae_typed():
-    from automata.errors import AutomatonError
-    from seqvae.data import DataError
-    from seqvae.errors import SeqVAEError
-    from seqvae.tokenizers import TokenizerError
-
-    return (SeqVAEError, DataError, TokenizerError, AutomatonError)
-
-
-def _strings_seeds(rng: random.Random) -> list[bytes]:
-    smiles = ["CCO", "c1ccccc1", "CC(=O)O", "N#N", "C1CC1Cl", "O=C=O", "[NH4+]", "CC(C)(C)Br"]
-    return ["\n".join(rng.choice(smiles) for _ in range(rng.randint(1, 8))).encode() + b"\n"
-            for _ in range(30)]
-
-
-def _csv_seeds(rng: random.Random) -> list[bytes]:
-    return [b"smiles,score\n" + b"".join(f"{s},{rng.random():.3f}\n".encode()
-                                        for s in (b.decode().split()))
-            for b in _strings_seeds(rng)]
-
-
-def _load_strings(data: bytes, path: Path) -> object:
-    from seqvae.data import load_strings
-
-    return load_strings(path)
-
-
-register(Parser("seqvae-strings-text", _strings_seeds, _load_strings, _seqvae_typed,
-                alphabet=b"CNOc1()=#[]+-\n \r\t"))
-register(Parser("seqvae-strings-csv", _csv_seeds, _load_strings, _seqvae_typed,
-                alphabet=b'CNOc1()=#,"\n.0123456789smile', suffix=".csv"))
-
-
-def _sidecar_seeds(rng: random.Random) -> list[bytes]:
-    from seqvae.data import DATASET_FORMAT
-
-    return [json.dumps({"format": DATASET_FORMAT, "domain": "strings", "rows": rng.randint(1, 9),
-                        "source": "x.smi", "column": None}).encode() for _ in range(20)]
-
-
-def _dataset_setup(work: Path) -> None:
-    import pandas as pd
-
-    pd.DataFrame({"item": ["CCO", "c1ccccc1"], "length": [3, 8]}).to_parquet(work / "set.parquet")
-
-
-def _load_dataset_sidecar(data: bytes, path: Path) -> object:
-    from seqvae.data import load_dataset, sidecar_path
-
-    table = path.parent / "set.parquet"
-    sidecar_path(table).write_bytes(data)
-    return load_dataset(table)
-
-
-register(Parser("seqvae-dataset-sidecar", _sidecar_seeds, _load_dataset_sidecar, _seqvae_typed,
-                alphabet=_JSON, suffix=".json", setup=_dataset_setup))
-
-
-def _checkpoint_seeds(rng: random.Random) -> list[bytes]:
-    import numpy as np
-
-    from seqvae.hunt.search.core import CHECKPOINT_VERSION
-
-    out = []
-    for _ in range(8):
-        m = rng.randint(0, 4)
-        doc = {"version": CHECKPOINT_VERSION, "archive_size": m, "counters": {"evaluated": m},
-               "rng_state": {"state": rng.randrange(2 ** 32)}, "steps": m, "elapsed": 0.5,
-               "meta": {"method": "ga"}, "method_state": {"pop": {"__array__": "m.pop"}}}
-        arrays = {"archive_tables": np.zeros((m, 2, 3), dtype=np.int32),
-                  "archive_rts": np.arange(m, dtype=np.int64),
-                  "m.pop": np.ones((2, 3), dtype=np.int32),
-                  "__doc__": np.frombuffer(json.dumps(doc).encode(), dtype=np.uint8)}
-        buffer = io.BytesIO()
-        (np.savez_compressed if rng.random() < 0.5 else np.savez)(buffer, **arrays)
-        out.append(buffer.getvalue())
-    return out
-
-
-def _load_search_checkpoint(data: bytes, path: Path) -> object:
-    from seqvae.hunt.search.core import load_checkpoint
-
-    return load_checkpoint(path)
-
-
-register(Parser("seqvae-search-checkpoint", _checkpoint_seeds, _load_search_checkpoint,
-                _seqvae_typed, alphabet=bytes(range(256)), suffix=".npz"))
-
-
-def _checkpoint_doc_seeds(rng: random.Random) -> list[bytes]:
-    import numpy as np
-
-    out = []
-    for blob in _checkpoint_seeds(rng):
-        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-            out.append(bytes(data["__doc__"]))
-    return out
-
-
-def _load_search_checkpoint_doc(data: bytes, path: Path) -> object:
-    """A well-formed archive around a fuzzed ``__doc__`` (the JSON part of a checkpoint)."""
-    import numpy as np
-
-    from seqvae.hunt.search.core import load_checkpoint
-
-    arrays = {"archive_tables": np.zeros((2, 2, 3), dtype=np.int32),
-              "archive_rts": np.arange(2, dtype=np.int64), "m.pop": np.ones((2, 3), np.int32),
-              "__doc__": np.frombuffer(data, dtype=np.uint8)}
-    with open(path, "wb") as handle:
-        np.savez(handle, **arrays)
-    return load_checkpoint(path)
-
-
-register(Parser("seqvae-search-checkpoint-doc", _checkpoint_doc_seeds,
-                _load_search_checkpoint_doc, _seqvae_typed, alphabet=_JSON, suffix=".npz"))
-
-
-def _run_setup(work: Path) -> None:
-    """A tiny trained-run directory; each input replaces its config.json."""
-    from seqvae.config import ModelConfig
-    from seqvae.model import SeqVAE
-    from seqvae.runs import Run
-    from seqvae.strings import StringDomain
-    from seqvae.tokenizers import CharTokenizer
-
-    tokenizer = CharTokenizer.fit(["CCO", "c1ccccc1"])
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, max_len=12, embed_dim=4,
-                         conv_channels=(4,), conv_kernels=(3,), enc_hidden=8, d_z=2, dec_z_dim=4,
-                         dec_hidden=8, dec_position_dim=2)
-    domain = StringDomain(tokenizer)
-    run = Run(SeqVAE(config), domain, {"domain": domain.to_dict(), "model": config.to_dict()},
-              train_keys=set(), heldout_items=[], train_items=[])
-    run.save(work / "run")
-    # The seed is the run's JSON without the checkpoint digests: each worker saves its own
-    # run (other random weights), and a stale digest would refuse every input at once.
-    from seqvae.rundir import DIGEST_KEY, PREVIOUS_DIGEST_KEY
-
-    seed = json.loads((work / "run" / "config.json").read_text())
-    for key in (DIGEST_KEY, PREVIOUS_DIGEST_KEY):
-        seed.pop(key, None)
-    (work / "run.seed.json").write_text(json.dumps(seed, indent=2) + "\n")
-
-
-def _run_seeds(rng: random.Random) -> list[bytes]:
-    work = Path(tempfile.mkdtemp(prefix="fuzz-run-seed-"))
-    try:
-        _run_setup(work)
-        return [(work / "run.seed.json").read_bytes()]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _load_run_config(data: bytes, path: Path) -> object:
-    from seqvae.runs import load_run
-
-    # A validity or canonical name in the file is only looked up in seqvae.validators,
-    # never imported, so every input runs.
-    (path.parent / "run" / "config.json").write_bytes(data)
-    return load_run(path.parent / "run")
-
-
-register(Parser("seqvae-run-config", _run_seeds, _load_run_config, _seqvae_typed,
-                alphabet=_JSON, suffix=".json", setup=_run_setup))
-
-
-# Latent files are read by the command line only (``seqvae decode RUN FILE``): fuzzed through
-# it, where exit code 2 is the typed outcome and exit code 1 an unexpected exception.
-class CommandRefused(Exception):
-    """The command line answered exit code 2: one line naming the bad input."""
-
-
-class CommandFailed(Exception):
-    """The command line answered anything but 0 or 2 (an unexpected exception inside)."""
-
-
-def _decode_latents(data: bytes, path: Path) -> object:
-    from typer.testing import CliRunner
-
-    from seqvae.cli import app
-
-    result = CliRunner().invoke(app, ["decode", str(path.parent / "run"), str(path)])
-    last = (result.stderr.strip().splitlines() or [""])[-1]
-    if result.exit_code == 2 and "Traceback" not in result.output:
-        raise CommandRefused(last)
-    if result.exit_code != 0:
-        raise CommandFailed(f"exit {result.exit_code}: {last}")
-    return result.stdout
-
-
-def _latent_json_seeds(rng: random.Random) -> list[bytes]:
-    out = []
-    for _ in range(20):
-        z = [[round(rng.gauss(0, 1), 3) for _ in range(2)] for _ in range(rng.randint(1, 3))]
-        out.append(json.dumps({"z": z} if rng.random() < 0.5 else z).encode())
-    return out
-
-
-def _latent_npy_seeds(rng: random.Random) -> list[bytes]:
-    import numpy as np
-
-    out = []
-    for _ in range(10):
-        buffer = io.BytesIO()
-        np.save(buffer, np.array([[rng.gauss(0, 1) for _ in range(2)]
-                                  for _ in range(rng.randint(1, 3))], dtype=np.float32))
-        out.append(buffer.getvalue())
-    return out
-
-
-def _cli_typed():
-    return (CommandRefused,)
-
-
-register(Parser("seqvae-latents-json", _latent_json_seeds, _decode_latents, _cli_typed,
-                alphabet=_JSON, suffix=".json", setup=_run_setup))
-register(Parser("seqvae-latents-npy", _latent_npy_seeds, _decode_latents, _cli_typed,
-                alphabet=bytes(range(256)), suffix=".npy", setup=_run_setup))
+# The targets live beside this file; each module lists its parsers in SPECS.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fuzz_targets  # noqa: E402
+import fuzz_targets_chem  # noqa: E402
+import fuzz_targets_files  # noqa: E402
+from fuzz_targets import _run_setup  # noqa: E402,F401 - the tests build a run with it
+
+for _module in (fuzz_targets, fuzz_targets_files, fuzz_targets_chem):
+    for _args, _kwargs in _module.SPECS:
+        register(Parser(*_args, **_kwargs))
 
 
 if __name__ == "__main__":

@@ -325,8 +325,11 @@ class RunDir:
         for line in text.splitlines():
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # a torn or nested-too-deep line
                 continue
+            if not isinstance(rec, dict) or not all(
+                    isinstance(rec.get(key, 0), (int, float)) for key in ("step", "epoch")):
+                continue  # not a record this package writes
             # a "final" record is the end of a run that the resumed run now extends
             if rec.get("step", 0) <= step and rec.get("kind") != "final" and not (
                     rec.get("kind") == "epoch" and rec.get("epoch", -1) >= epoch):

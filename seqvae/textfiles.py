@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -51,7 +52,7 @@ def read_file_bytes(path: Path, max_bytes: int = MAX_DECOMPRESSED_BYTES, *,
         raise error(f"{path}: no such file") from None
     except IsADirectoryError:
         raise error(f"{path}: is a directory, not a file") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise error(f"{path}: cannot read: {exc}") from None
     if len(data) > max_bytes:
         raise error(f"{path}: decompresses to more than {max_bytes} bytes")

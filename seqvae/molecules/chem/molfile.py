@@ -101,7 +101,10 @@ def _records_csv(lines, path: Path, column: str | None, delimiter: str, bad: lis
         _, first = next(lines)
     except StopIteration:
         return None, []
-    header = next(csv.reader([first], delimiter=delimiter))
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:  # a header field over csv's field size limit (128 kB)
+        raise MoleculeFileError(f"{path}: the header line is not CSV ({exc})") from None
     index = _pick_column(header, column, path)
     # Each physical line is one record: SMILES never span lines, and a broken quote
     # then costs one line instead of swallowing the rest of the file.
