@@ -11,7 +11,7 @@ from pathlib import Path
 from seqvae.cli._common import InputError, err_console
 
 __all__ = [
-    "BEAM_WIDTH_HELP", "DECODE_HELP", "GRAMMAR_HELP", "NO_VALIDITY_HELP", "PRIOR_HELP",
+    "BEAM_WIDTH_HELP", "DECODE_HELP", "DEFAULTS_NOTE", "METHOD_HELP", "GRAMMAR_HELP", "NO_VALIDITY_HELP", "PRIOR_HELP",
     "PRIOR_SCALE_HELP", "STRICT_HELP", "VALID_FIRST_HELP",
 ]
 
@@ -24,35 +24,62 @@ PRIOR_HELP = ("Where latent points come from: 'standard' is z ~ N(0, I); 'fitted
               "to valid items; check novelty beside validity).")
 PRIOR_SCALE_HELP = ("Standard deviations of the prior times this (1: the prior itself; below 1 "
                     "samples nearer its mode(s): more valid, fewer new and less diverse items).")
+DEFAULTS_NOTE = ("Default: beam search (8 beams) with --grammar and --valid-first for SMILES "
+                 "runs, greedy otherwise.")
 DECODE_HELP = ("Point decoder of the reconstruction, prior-sample and MOSES metrics: 'greedy' "
-               "(the default) or 'beam' (--beam-width beams, the best-scoring one wins).")
-BEAM_WIDTH_HELP = "Beams per latent point of beam search."
+               "or 'beam' (--beam-width beams, the best-scoring one wins). " + DEFAULTS_NOTE)
+METHOD_HELP = "greedy, sample or beam. " + DEFAULTS_NOTE
+BEAM_WIDTH_HELP = "Beams per latent point of beam search (default 8)."
 GRAMMAR_HELP = ("Decode under the tokenizer's grammar (SMILES runs: branches and ring labels "
-                "always closed, within the length limit) instead of the plain constraint.")
+                "always closed, within the length limit) instead of the plain constraint "
+                "(default: on for SMILES runs, off otherwise).")
 VALID_FIRST_HELP = ("Beam search only: return the best finished beam that is a valid item "
                     "(RDKit for molecules), the best beam when none is. A decode-time filter: "
-                    "check diversity and novelty beside validity.")
+                    "check diversity and novelty beside validity (default: on for SMILES runs "
+                    "decoding by beam search).")
 
 
-def _check_method(method: str, grammar: bool, unconstrained: bool) -> None:
+def _check_method(method: str | None, grammar: bool | None, unconstrained: bool) -> None:
     """``--method`` of sample/decode, and ``--grammar`` only on constrained decodes."""
     from seqvae.decode import METHODS
 
-    if method not in METHODS:
+    if method is not None and method not in METHODS:
         raise InputError(f"--method must be {', '.join(METHODS[:-1])} or {METHODS[-1]}, "
                          f"got {method!r}")
     if grammar and unconstrained:
         raise InputError("--grammar is a decode constraint: drop --unconstrained")
 
 
-def _use_decoding(run, method: str, beam_width: int, grammar: bool, valid_first: bool):
-    """Set the run's point decoder from the command line; returns the run."""
+def _domain_decoding(run) -> dict:
+    """The decoder a run's domain asks for when the user names none (molecules: valid-first
+    beam under the SMILES grammar); greedy for domains that ask for nothing."""
+    plain = {"method": "greedy", "beam_width": 8, "grammar": False, "valid_first": False}
+    ask = getattr(run.domain, "default_decoding", None)
+    return {**plain, **(ask() if callable(ask) else {})}
+
+
+def _use_decoding(run, method: str | None, beam_width: int | None, grammar: bool | None,
+                  valid_first: bool | None, unconstrained: bool = False) -> str:
+    """Set the run's point decoder from the command line; returns the decoding method.
+
+    An option left out (None) takes the domain's default: a SMILES run decodes by beam
+    search under the grammar, valid-first; naming another method drops valid-first
+    (beam only) unless it is asked for, and ``--unconstrained`` drops the grammar."""
+    defaults = _domain_decoding(run)
+    method = defaults["method"] if method is None else method
+    if beam_width is None:
+        beam_width = defaults["beam_width"]
+    if grammar is None:
+        grammar = defaults["grammar"] and not unconstrained
+    if valid_first is None:
+        valid_first = defaults["valid_first"] and method == "beam"
     if valid_first and method != "beam":
         raise InputError("--valid-first needs beam search (--method beam / --decode beam)")
     if beam_width < 1:
         raise InputError("--beam-width must be >= 1")
     point = "beam" if method == "beam" else "greedy"
-    return run.use_decoding(point, beam_width, grammar=grammar, valid_first=valid_first)
+    run.use_decoding(point, beam_width, grammar=grammar, valid_first=valid_first)
+    return method
 
 
 def _load(run_dir: Path, no_validity: bool = False):

@@ -61,20 +61,23 @@ def eval_command(
     prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP + " The prior-sample "
                               "and MOSES metrics use it; the JSON's 'prior' says which."),
     prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
-    decode: str = typer.Option("greedy", "--decode", help=DECODE_HELP),
-    beam_width: int = typer.Option(8, "--beam-width", help=BEAM_WIDTH_HELP),
-    grammar: bool = typer.Option(False, "--grammar", help=GRAMMAR_HELP),
-    valid_first: bool = typer.Option(False, "--valid-first", help=VALID_FIRST_HELP),
+    decode: Optional[str] = typer.Option(None, "--decode", "--method", help=DECODE_HELP),
+    beam_width: Optional[int] = typer.Option(None, "--beam-width", help=BEAM_WIDTH_HELP),
+    grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar", help=GRAMMAR_HELP),
+    valid_first: Optional[bool] = typer.Option(None, "--valid-first/--no-valid-first",
+                                               help=VALID_FIRST_HELP),
 ):
     """Reconstruction, prior-sample quality, IWAE NLL, KL and active units (and the MOSES
     metrics for molecules), on a seeded random sample of --max-items evaluation items.
-    The JSON's 'decoding' says which point decoder they used."""
+    The JSON's 'decoding' says which point decoder they used (SMILES runs: valid-first
+    beam search under the grammar unless --decode says otherwise); 'reconstruction_sampled'
+    always samples the decoder."""
     from seqvae.evaluate import evaluate
 
     set_threads(threads)
     if samples < 0:
         raise InputError("--samples must be >= 0")
-    if decode not in ("greedy", "beam"):
+    if decode is not None and decode not in ("greedy", "beam"):
         raise InputError(f"--decode must be greedy or beam, got {decode!r}")
     run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
     _use_decoding(run, decode, beam_width, grammar, valid_first)

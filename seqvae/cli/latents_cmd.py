@@ -26,6 +26,7 @@ from seqvae.cli._device import DEVICE_HELP, use_device
 from seqvae.cli._run_options import (
     BEAM_WIDTH_HELP,
     GRAMMAR_HELP,
+    METHOD_HELP,
     NO_VALIDITY_HELP,
     PRIOR_HELP,
     PRIOR_SCALE_HELP,
@@ -146,19 +147,26 @@ def _print_parsed(run, parsed, as_json: bool, extra_rows=None,
 
 
 def _plain_row(row: dict) -> str:
-    """One line of plain-text output: the item, or a marked invalid decode with its text
-    (never hidden, never mistaken for a valid item: it starts with '#')."""
+    """One line of plain-text output: the item, or ``# invalid: REASON: TEXT`` for an
+    invalid decode (never hidden, never mistaken for a valid item: it starts with '#').
+
+    >>> _plain_row({"ok": False, "item": "C1CC", "error": "ring_open"})
+    '# invalid: ring_open: C1CC'
+    >>> _plain_row({"ok": False, "item": None, "error": "no tokens"})
+    '# invalid: no tokens'
+    """
     if row["ok"]:
         return row["item"]
-    text = f" {row['item']}" if row["item"] is not None else ""
-    return f"# invalid ({' '.join(str(row['error']).split())}):{text}"
+    reason = " ".join(str(row["error"] or "invalid").split())
+    text = f": {' '.join(str(row['item']).split())}" if row["item"] is not None else ""
+    return f"# invalid: {reason}{text}"
 
 
 @handle_errors
 def sample_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     count: int = typer.Option(10, "--count", "-n", help="Samples from the prior."),
-    method: str = typer.Option("greedy", "--method", help="greedy, sample or beam."),
+    method: Optional[str] = typer.Option(None, "--method", "--decode", help=METHOD_HELP),
     temperature: float = typer.Option(1.0, "--temperature"),
     unconstrained: bool = typer.Option(False, "--unconstrained",
                                        help="Decode without the well-formedness constraint."),
@@ -175,19 +183,24 @@ def sample_command(
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP),
     prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
-    beam_width: int = typer.Option(8, "--beam-width", help=BEAM_WIDTH_HELP),
-    grammar: bool = typer.Option(False, "--grammar", help=GRAMMAR_HELP),
-    valid_first: bool = typer.Option(False, "--valid-first", help=VALID_FIRST_HELP),
+    beam_width: Optional[int] = typer.Option(None, "--beam-width", help=BEAM_WIDTH_HELP),
+    grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar", help=GRAMMAR_HELP),
+    valid_first: Optional[bool] = typer.Option(None, "--valid-first/--no-valid-first",
+                                               help=VALID_FIRST_HELP),
 ):
     """Decode samples of the prior (z ~ N(0, I), or the run's fitted prior with --prior
     fitted) and print the items (one per line, or JSON); an invalid decode is shown as
-    '# invalid: REASON: TEXT', never hidden."""
+    '# invalid: REASON: TEXT', never hidden (molecules: REASON is parentheses, ring_open,
+    syntax, kekulize, valence, too_large...).
+
+    SMILES runs decode by valid-first beam search under the SMILES grammar unless
+    --method/--decode says otherwise (e.g. --decode greedy)."""
     set_threads(threads)
     if count < 1:
         raise InputError("--count must be >= 1")
     _check_method(method, grammar, unconstrained)
     run = use_device(_load(run_dir, no_validity), device).use_prior(prior, prior_scale)
-    _use_decoding(run, method, beam_width, grammar, valid_first)
+    method = _use_decoding(run, method, beam_width, grammar, valid_first, unconstrained)
     parsed = run.sample(count, seed=seed, method=method, temperature=temperature,
                         constrained=not unconstrained, **_size_spec(n_states, n_letters))
     extra = None
@@ -230,9 +243,9 @@ def decode_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     latents: Path = typer.Argument(..., help="Latent points: .npy (B, d_z) or JSON "
                                    "(a list of lists, or {\"z\": ...})."),
-    method: str = typer.Option("greedy", "--method", help="greedy, sample or beam."),
+    method: Optional[str] = typer.Option(None, "--method", "--decode", help=METHOD_HELP),
     temperature: float = typer.Option(1.0, "--temperature"),
-    beam_width: int = typer.Option(8, "--beam-width"),
+    beam_width: Optional[int] = typer.Option(None, "--beam-width", help=BEAM_WIDTH_HELP),
     unconstrained: bool = typer.Option(False, "--unconstrained"),
     n_states: Optional[int] = typer.Option(None, "--n-states"),
     n_letters: Optional[int] = typer.Option(None, "--n-letters"),
@@ -240,16 +253,17 @@ def decode_command(
     as_json: bool = typer.Option(False, "--json"),
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
-    grammar: bool = typer.Option(False, "--grammar", help=GRAMMAR_HELP),
-    valid_first: bool = typer.Option(False, "--valid-first", help=VALID_FIRST_HELP),
+    grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar", help=GRAMMAR_HELP),
+    valid_first: Optional[bool] = typer.Option(None, "--valid-first/--no-valid-first",
+                                               help=VALID_FIRST_HELP),
 ):
-    """Decode latent points into items."""
+    """Decode latent points into items (invalid ones as '# invalid: REASON: TEXT')."""
     set_threads(threads)
     _check_method(method, grammar, unconstrained)
     run = _load(run_dir, no_validity)
-    _use_decoding(run, method, beam_width, grammar, valid_first)
+    method = _use_decoding(run, method, beam_width, grammar, valid_first, unconstrained)
     z = _read_latents(latents, run.d_z)
-    parsed = run.decode_parsed(z, method=method, temperature=temperature, beam_width=beam_width,
+    parsed = run.decode_parsed(z, method=method, temperature=temperature,
                                seed=seed, constrained=not unconstrained,
                                **_size_spec(n_states, n_letters))
     _print_parsed(run, parsed, as_json)

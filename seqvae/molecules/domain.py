@@ -67,8 +67,8 @@ class MoleculeDomain(Domain):
     >>> dom.canonical_key("C(O)C") == dom.canonical_key("OCC")
     True
     >>> bad = dom.parse(dom.tokenizer.encode("c1cccc1"))
-    >>> bad.ok, bad.item
-    (False, 'c1cccc1')
+    >>> bad.ok, bad.item, bad.error
+    (False, 'c1cccc1', 'kekulize')
     """
 
     name = "smiles"
@@ -107,8 +107,25 @@ class MoleculeDomain(Domain):
             return Parsed(False, None, str(exc))
         canonical = chem.canonical_smiles(text)
         if canonical is None:
-            return Parsed(False, text, "not a valid molecule (RDKit)")
+            # The specific reason (parentheses, ring_open, kekulize, valence...) is what
+            # a user needs to see in `# invalid: REASON: TEXT`, not a generic phrase.
+            from seqvae.molecules.chem.invalid import invalid_reason
+
+            return Parsed(False, text, invalid_reason(text) or "other")
         return Parsed(True, canonical, None)
+
+    def default_decoding(self) -> dict:
+        """How the command line decodes this run's latent points when the user does not
+        say: SMILES runs use beam search (8 beams) under the SMILES grammar, keeping the
+        best beam RDKit accepts (valid-first); SELFIES runs decode greedily (every
+        SELFIES decode is a molecule already).
+
+        >>> MoleculeDomain.fit(["CCO", "CCN"]).default_decoding()["method"]
+        'beam'
+        """
+        if self.representation == "selfies":
+            return {"method": "greedy", "beam_width": 8, "grammar": False, "valid_first": False}
+        return {"method": "beam", "beam_width": 8, "grammar": True, "valid_first": True}
 
     def constraint(self, max_len: int | None = None, **unused) -> DecodeConstraint | None:
         """None (free decoding) unless ``max_len`` is given: then every decode is a

@@ -103,6 +103,6 @@ def test_plain_text_sample_marks_invalid_decodes_with_their_text(run_dir):
     from seqvae.cli.latents_cmd import _plain_row
 
     lines = [_plain_row({"ok": p.ok, "item": p.item, "error": p.error}) for p in rows]
-    assert all(line.startswith("# invalid (rejected by validity function t_never): ")
+    assert all(line.startswith("# invalid: rejected by validity function t_never: ")
                for line in lines)
     assert [line.rsplit(": ", 1)[1] for line in lines] == [p.item for p in rows]

@@ -118,11 +118,11 @@ def test_command_line_decoding_options(mol_run):
     assert out.exit_code == 0, out.output
     out = runner.invoke(app, ["eval", str(mol_run), "--json", "--samples", "0", "--max-items",
                               "5", "--prior-count", "5", "--iwae-samples", "2", "--decode",
-                              "beam", "--beam-width", "2", "--grammar"])
+                              "beam", "--beam-width", "2", "--grammar", "--no-valid-first"])
     assert out.exit_code == 0, out.output
     assert '"label": "beam 2 + grammar"' in out.stdout
     assert "beam" in _one_line_error(runner.invoke(
-        app, ["sample", str(mol_run), "--valid-first"]))
+        app, ["sample", str(mol_run), "--method", "greedy", "--valid-first"]))
     assert "--decode" in _one_line_error(runner.invoke(
         app, ["eval", str(mol_run), "--decode", "sample"]))
     assert "beam-width" in _one_line_error(runner.invoke(
