@@ -13,10 +13,17 @@ from typing import Optional
 
 import typer
 
+from seqvae.cli._cluster import (
+    SCHEDULER_HELP,
+    TLS_CA_HELP,
+    TLS_CERT_HELP,
+    TLS_KEY_HELP,
+    dask_client,
+    dask_security,
+)
 from seqvae.cli._common import (
     InputError,
     err_console,
-    fail,
     handle_errors,
     out_console,
     print_json,
@@ -31,20 +38,14 @@ class CensusBackend(str, Enum):
     dask = "dask"
 
 
-def _census_client(backend: "CensusBackend", scheduler: Optional[str], jobs: Optional[int]):
+def _census_client(backend: "CensusBackend", scheduler: Optional[str], jobs: Optional[int],
+                   security=None):
     """The Dask client the census chunks run on (None for loky): the cluster at
-    ``scheduler``, or a local cluster of ``jobs`` single-threaded processes."""
+    ``scheduler`` (through :func:`seqvae.cli._cluster.dask_client`, with its warning and
+    TLS), or a local cluster of ``jobs`` single-threaded processes."""
     if backend is not CensusBackend.dask:
         return None
-    from distributed import Client, LocalCluster
-
-    try:
-        if scheduler is not None:
-            return Client(scheduler, timeout="20s")
-        return Client(LocalCluster(n_workers=jobs or 2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None))
-    except (OSError, TimeoutError) as exc:
-        raise fail(f"cannot reach the Dask scheduler {scheduler}: {exc}", 1) from None
+    return dask_client(scheduler, security=security, jobs=jobs)
 
 
 def _save_automata(path: Path, dfas: list) -> None:
@@ -58,13 +59,13 @@ def _save_automata(path: Path, dfas: list) -> None:
 
 def _pruned_census(n: int, k: int, min_rt: int, top: int, json_out: bool, out: Optional[Path],
                    jobs: Optional[int], resume: bool, backend: "CensusBackend",
-                   scheduler: Optional[str], save: Optional[Path]) -> None:
+                   scheduler: Optional[str], save: Optional[Path], security=None) -> None:
     import time
 
     from automata.census_pruned import chunk_count, pruned_census
 
     total = chunk_count(n)  # validates n before any cluster starts
-    client = _census_client(backend, scheduler, jobs)
+    client = _census_client(backend, scheduler, jobs, security)
     # joblib's dask backend spreads over every worker of the cluster with -1.
     n_jobs = jobs if jobs is not None else (-1 if client is not None else 1)
     started = time.perf_counter()
@@ -139,9 +140,10 @@ def census_command(
                                         "of search-extreme --lift-from / --transfer-from."),
     backend: CensusBackend = typer.Option(CensusBackend.loky, "--backend", help="With --min-rt: "
                                           "local processes (loky) or a Dask cluster."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --backend dask: the "
-                                            "scheduler address (tcp://host:8786); default a "
-                                            "local cluster of --jobs workers."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    tls_ca_file: Optional[Path] = typer.Option(None, "--tls-ca-file", help=TLS_CA_HELP),
+    tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", help=TLS_CERT_HELP),
+    tls_key: Optional[Path] = typer.Option(None, "--tls-key", help=TLS_KEY_HELP),
 ):
     """Histogram of reset lengths over all automata of a size, up to isomorphism.
 
@@ -155,7 +157,10 @@ def census_command(
         extra = [name for name, given in (("--out", out is not None), ("--jobs", jobs is not None),
                                           ("--resume", resume),
                                           ("--backend", backend is not CensusBackend.loky),
-                                          ("--scheduler", scheduler is not None)) if given]
+                                          ("--scheduler", scheduler is not None),
+                                          ("--tls-ca-file", tls_ca_file is not None),
+                                          ("--tls-cert", tls_cert is not None),
+                                          ("--tls-key", tls_key is not None)) if given]
         if extra:
             raise InputError(f"{', '.join(extra)} only apply with --min-rt")
     else:
@@ -165,9 +170,11 @@ def census_command(
             raise InputError("--resume needs --out DIR")
         if scheduler is not None and backend is not CensusBackend.dask:
             raise InputError("--scheduler needs --backend dask")
+        security = dask_security(scheduler, tls_ca_file, tls_cert, tls_key)
         if out is not None and out.exists() and not out.is_dir():
             raise InputError(f"--out {out} is not a directory")
-        _pruned_census(n, k, min_rt, top, json_out, out, jobs, resume, backend, scheduler, save)
+        _pruned_census(n, k, min_rt, top, json_out, out, jobs, resume, backend, scheduler, save,
+                       security)
         return
     from automata.census import census, census_size
 

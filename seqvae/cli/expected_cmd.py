@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 
+from seqvae.cli._cluster import SCHEDULER_HELP, TLS_CA_HELP, TLS_CERT_HELP, TLS_KEY_HELP, dask_security
 from seqvae.cli._common import InputError, err_console, handle_errors, out_console, print_json, progress_bar
 from seqvae.cli.census_cmd import CensusBackend, _census_client
 
@@ -43,10 +44,10 @@ def expected_command(
                                        "--backend dask all the cluster's)."),
     backend: CensusBackend = typer.Option(CensusBackend.loky, "--backend", help="Local processes "
                                           "(loky) or a Dask cluster."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --backend dask: the "
-                                            "scheduler address; default a local cluster. Dask "
-                                            "exchanges pickles: connect only to a cluster you "
-                                            "trust."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    tls_ca_file: Optional[Path] = typer.Option(None, "--tls-ca-file", help=TLS_CA_HELP),
+    tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", help=TLS_CERT_HELP),
+    tls_key: Optional[Path] = typer.Option(None, "--tls-key", help=TLS_KEY_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Keep every finished chunk of "
                                        "samples here (resumable)."),
     resume: bool = typer.Option(False, "--resume", help="With --out: reuse its finished chunks."),
@@ -72,7 +73,8 @@ def expected_command(
         raise InputError("--scheduler needs --backend dask")
     if samples < 1 or chunk < 1:
         raise InputError("--samples and --chunk must be positive")
-    client = _census_client(backend, scheduler, jobs)
+    security = dask_security(scheduler, tls_ca_file, tls_cert, tls_key)
+    client = _census_client(backend, scheduler, jobs, security)
     n_jobs = jobs if jobs is not None else (-1 if client is not None else 1)
     try:
         with progress_bar(transient=True) as bar:

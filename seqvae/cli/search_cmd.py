@@ -11,10 +11,19 @@ connects with ``ray.init(address=...)`` taken from ``--scheduler``, default
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Optional
 
 import typer
 
+from seqvae.cli._cluster import (
+    SCHEDULER_HELP,
+    TLS_CA_HELP,
+    TLS_CERT_HELP,
+    TLS_KEY_HELP,
+    dask_client,
+    dask_security,
+)
 from seqvae.cli._common import InputError, err_console, handle_errors, print_json, progress_bar, set_threads
 from seqvae.cli._device import DEVICE_HELP
 
@@ -24,7 +33,7 @@ _BACKENDS = ("loky", "threading", "multiprocessing", "sequential", "dask", "ray"
 
 
 @contextlib.contextmanager
-def _backend(name: str | None, scheduler: str | None):
+def _backend(name: str | None, scheduler: str | None, security=None):
     if name is None:
         yield
         return
@@ -38,7 +47,9 @@ def _backend(name: str | None, scheduler: str | None):
             from dask.distributed import Client
         except ImportError:
             raise InputError("--backend dask needs the 'distributed' package") from None
-        client = Client(scheduler) if scheduler else Client(processes=True)
+        # a remote scheduler through the one shared function: its warning, TLS, exit code
+        client = (dask_client(scheduler, security=security) if scheduler
+                  else Client(processes=True))
     elif name == "ray":
         try:
             import ray
@@ -170,7 +181,10 @@ def search_extreme_cmd(
     backend: Optional[str] = typer.Option(
         None, "--backend", help="joblib backend: loky, threading, multiprocessing, dask, ray."),
     scheduler: Optional[str] = typer.Option(
-        None, "--scheduler", help="Dask scheduler / Ray cluster address for --backend."),
+        None, "--scheduler", help="Ray: the cluster address (default auto). " + SCHEDULER_HELP),
+    tls_ca_file: Optional[Path] = typer.Option(None, "--tls-ca-file", help=TLS_CA_HELP),
+    tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", help=TLS_CERT_HELP),
+    tls_key: Optional[Path] = typer.Option(None, "--tls-key", help=TLS_KEY_HELP),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     out: Optional[str] = typer.Option(None, "--out", "-o",
                                       help="Output directory (results, checkpoint)."),
@@ -239,6 +253,9 @@ def search_extreme_cmd(
     check_arguments(n_states, n_letters, method, budget, time_limit=time_limit, resume=resume,
                     out_dir=out, overwrite=overwrite)
     _check_resources(method, model, jobs, top, backend)
+    security = dask_security(scheduler, tls_ca_file, tls_cert, tls_key)
+    if security is not None and backend != "dask":
+        raise InputError("--tls-ca-file, --tls-cert and --tls-key need --backend dask")
     if method in _LATENT_METHODS:
         set_threads(threads, default=1)
     start = (load_start_automata(start_from, n_states, n_letters)
@@ -248,7 +265,7 @@ def search_extreme_cmd(
         time_limit=time_limit, model=model, jobs=jobs, out_dir=out, resume=resume,
         overwrite=overwrite, start_from=start, top=top, config=config,
         method_options=_device_options(method, resolve_device(device), None),
-        **_checkpoint_interval(checkpoint_every)), backend, scheduler)
+        **_checkpoint_interval(checkpoint_every)), backend, scheduler, security)
     _report(result, as_json, out)
 
 
@@ -276,12 +293,12 @@ def _check_resources(method: str, model: str | None, jobs: int, top: int,
         check_model_run(model)
 
 
-def _run(arguments: dict, backend: str | None, scheduler: str | None):
+def _run(arguments: dict, backend: str | None, scheduler: str | None, security=None):
     """:func:`~seqvae.hunt.search.search_extreme` under a progress bar and the backend."""
     from seqvae.hunt.search import search_extreme
 
     out, method, n_states = arguments["out_dir"], arguments["method"], arguments["n_states"]
-    with progress_bar() as bar, _backend(backend, scheduler):
+    with progress_bar() as bar, _backend(backend, scheduler, security):
         task = bar.add_task(f"search {method} n={n_states}", total=arguments["budget"],
                             status="best rt -")
 
