@@ -13,8 +13,21 @@ import typer
 
 from seqvae.cli._common import THREADS_HELP, InputError, err_console, handle_errors, print_json, set_threads
 from seqvae.cli._device import DEVICE_HELP, use_device
+from seqvae.cli._run_options import (
+    BEAM_WIDTH_HELP,
+    DEFAULTS_NOTE,
+    GRAMMAR_HELP,
+    VALID_FIRST_HELP,
+    _use_decoding,
+)
 
 __all__ = ["register"]
+
+#: The syntax of --objective (parsed by seqvae.molecules.chem.goals.parse_goal).
+GOAL_HELP = ("NAME, or a weighted sum NAME:WEIGHT,NAME:WEIGHT,... (maximised; a negative "
+             "weight pulls a term down, e.g. qed:0.7,sas:-0.3). NAME: qed, logp, sas "
+             "(minimised when alone), plogp, plogp_zinc, or similarity (Tanimoto to "
+             "--target, Morgan radius 2, 2048 bits).")
 
 
 @handle_errors
@@ -142,45 +155,105 @@ def train_smiles(
                   split=split, device=dev, properties=names)
 
 
+def _start_smiles(values: list[str]) -> list[str]:
+    """``--start`` values: each a molecule file (.smi, .csv...; every molecule in it) or
+    one SMILES string."""
+    from seqvae.molecules.chem import ChemError, load_molecules, mol_from_smiles
+
+    out: list[str] = []
+    for value in values:
+        path = Path(value)
+        if path.is_file():
+            try:
+                found, _ = load_molecules(path)
+            except ChemError as exc:
+                raise InputError(f"--start {value}: {exc}") from None
+            if not found:
+                raise InputError(f"--start {value}: the file holds no valid molecule")
+            out += found
+        elif mol_from_smiles(value) is not None:
+            out.append(value)
+        else:
+            raise InputError(f"--start {value!r} is neither a molecule file nor a valid SMILES")
+    return out
+
+
 @handle_errors
 def optimize_command(
     run_dir: Path = typer.Argument(..., help="Run directory of a molecule run."),
-    objective: str = typer.Option("qed", "--objective", help="qed, logp, sas (minimised), "
-                                  "plogp or plogp_zinc."),
+    objective: str = typer.Option("qed", "--objective", help=GOAL_HELP),
+    target: Optional[str] = typer.Option(None, "--target", help="SMILES of the similarity "
+                                         "objective's target molecule."),
+    keep: list[str] = typer.Option([], "--keep", help="SMARTS every molecule must contain "
+                                   "(repeatable); one that does not is excluded and counted."),
+    avoid: list[str] = typer.Option([], "--avoid", help="SMARTS no molecule may contain "
+                                    "(repeatable); one that does is excluded and counted."),
+    start: list[str] = typer.Option([], "--start", help="Start molecules: a SMILES or a "
+                                    "molecule file (.smi, .csv...), repeatable (default: a "
+                                    "random sample of the training molecules)."),
     budget: int = typer.Option(1000, "--budget", help="Latent points decoded in all."),
     seed: int = typer.Option(0, "--seed"),
     top: int = typer.Option(20, "--top", help="Leaderboard length."),
     head: str = typer.Option("auto", "--head", help="auto (the run's joint property head "
                              "when it predicts the objective, else one fitted on z), joint "
                              "or fitted."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory for "
+                                       "leaderboard.csv (SMILES, score, each term, QED, logP, "
+                                       "SA, weight), leaderboard.png (the top molecules) and "
+                                       "optimize.json."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
+    decode: Optional[str] = typer.Option(None, "--decode", help="How proposals are decoded: "
+                                         "greedy or beam. " + DEFAULTS_NOTE),
+    beam_width: Optional[int] = typer.Option(None, "--beam-width", help=BEAM_WIDTH_HELP),
+    grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar", help=GRAMMAR_HELP),
+    valid_first: Optional[bool] = typer.Option(None, "--valid-first/--no-valid-first",
+                                               help=VALID_FIRST_HELP),
 ):
-    """Search the latent space for molecules with a high (sas: low) objective.
+    """Search the latent space for molecules that score high on an objective (a lone sas:
+    low), within substructure constraints.
 
     A property head on z chooses where to look (elite steps, CEM, gradient ascent);
-    every score shown is RDKit's, computed on the molecule's canonical SMILES."""
+    every score shown is RDKit's, computed on the molecule's canonical SMILES. SMILES
+    runs decode proposals by valid-first beam search under the grammar unless --decode
+    says otherwise; the JSON's 'decoding' says which.
+
+    Examples: --objective qed:0.7,sas:-0.3; --objective similarity --target
+    'CC(=O)Nc1ccc(O)cc1' --keep 'c1ccccc1' --avoid '[N+](=O)[O-]'."""
     from rich.markup import escape
 
+    from seqvae.molecules.chem.goals import make_goal
     from seqvae.molecules.optimize import optimize_molecules
     from seqvae.runs import load_run
 
     set_threads(threads)
+    if decode is not None and decode not in ("greedy", "beam"):
+        raise InputError(f"--decode must be greedy or beam, got {decode!r}")
+    goal = make_goal(objective, target=target, keep=keep, avoid=avoid)  # fail before loading
+    starts = _start_smiles(start) if start else None
     run = use_device(load_run(run_dir), device)
-    result = optimize_molecules(run, objective, budget, seed, top=top, head=head)
+    _use_decoding(run, decode, beam_width, grammar, valid_first)
+    result = optimize_molecules(run, goal, budget, seed, top=top, head=head, start=starts)
+    if out is not None:
+        from seqvae.molecules.chem.leaderboard import write_leaderboard
+
+        written = write_leaderboard(result, out)
+        err_console.print(f"wrote {', '.join(escape(str(p)) for p in written)}",
+                          highlight=False)
     if as_json:
         print_json(result)
         return
     from rich.table import Table
 
-    table = Table(title=f"seqvae optimize {escape(str(run_dir))}: {objective}")
-    for col in ("rank", "score", "novel", "smiles"):
-        table.add_column(col)
+    table = Table(title=f"seqvae optimize {escape(str(run_dir))}: {escape(result['objective'])}")
+    terms = list(result["terms"]) if len(result["terms"]) > 1 else []
+    for col in ("rank", "score", *terms, "novel", "smiles"):
+        table.add_column(escape(col))
     for i, row in enumerate(result["leaderboard"], 1):
         # escape: SMILES such as c1cc[nH]c1 hold what rich would read as markup
-        table.add_row(str(i), f"{row['score']:.4f}", "yes" if row["novel"] else "no",
-                      escape(row["smiles"]))
+        table.add_row(str(i), f"{row['score']:.4f}", *(f"{row['terms'][t]:.4f}" for t in terms),
+                      "yes" if row["novel"] else "no", escape(row["smiles"]))
     err_console.print(table)
     print_json({k: v for k, v in result.items() if k != "leaderboard"})
 

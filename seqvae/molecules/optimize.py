@@ -7,8 +7,10 @@ at a molecular objective (:data:`seqvae.molecules.chem.OBJECTIVES`: qed, logp, s
    fit a :class:`~seqvae.proposals.PropertyHead` (an MLP z -> score) on them;
 2. each round, propose latent points three ways — perturbed elites, samples of
    a Gaussian fitted to the elites (CEM), and gradient ascent on the head from
-   the elites — decode them greedily, and score every new valid molecule
-   exactly with RDKit;
+   the elites — decode them with the run's point decoder
+   (:meth:`~seqvae.runs.Run.use_decoding`; ``seqvae optimize`` sets valid-first
+   beam search under the SMILES grammar by default), and score every new valid
+   molecule exactly with RDKit;
 3. refit the head on everything scored so far, and repeat until ``budget``
    latent points have been decoded.
 
@@ -26,6 +28,7 @@ decoding, best first, each with its exact score.
 from __future__ import annotations
 
 import time
+from typing import Sequence
 
 import numpy as np
 
@@ -41,25 +44,31 @@ def _signed(scores: np.ndarray, maximize: bool) -> np.ndarray:
     return scores if maximize else -scores
 
 
-def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
+def optimize_molecules(run, objective, budget: int, seed: int = 0, *,
                        batch: int = 64, elite: int = 32, start_items: int = 2000,
                        head_steps: int = 150, top: int = 20, sigma: float = 0.3,
-                       head: str = "auto") -> dict:
+                       head: str = "auto", target: str | None = None,
+                       keep: Sequence[str] = (), avoid: Sequence[str] = (),
+                       start: Sequence[str] | None = None) -> dict:
     """Search ``run``'s latent space for molecules that score well on ``objective``.
 
     Parameters
     ----------
     run : seqvae.runs.Run
         A molecule run (its domain is ``smiles``).
-    objective : str
-        A registered objective name (:func:`seqvae.molecules.chem.get_objective`).
+    objective : str, Goal or callable
+        A specification (:func:`seqvae.molecules.chem.goals.parse_goal`: ``qed``,
+        ``qed:0.7,sas:-0.3``, ``similarity`` with ``target``...), a
+        :class:`~seqvae.molecules.chem.goals.Goal`, or any callable ``f(list[Mol]) ->
+        scores`` (larger is better), given in code.
     budget : int
         Latent points decoded in all (the evaluation budget).
     seed : int
     batch, elite
         Points proposed per round; elites kept for the proposals.
     start_items
-        Training molecules encoded and scored to fit the head at the start.
+        Training molecules encoded and scored to fit the head at the start (a random
+        sample of them), unless ``start`` is given.
     head_steps
         Adam steps of each head fit.
     top
@@ -70,24 +79,34 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
         ``auto``: the run's joint property head when it predicts the objective,
         else one fitted on z here; ``joint``: the joint head (an error when there is
         none for the objective); ``fitted``: always fit one (for comparisons).
+    target
+        The similarity objective's target molecule (SMILES).
+    keep, avoid
+        SMARTS patterns a molecule must all match / must none match; one that fails
+        is excluded (never on the leaderboard) and counted.
+    start
+        Start molecules (SMILES) instead of random training molecules: they are
+        encoded and scored to start the search.
 
     Returns
     -------
     dict
         ``objective``, ``maximize``, ``budget``, ``seed``, ``head`` (``joint``: the
-        run's jointly trained head; ``fitted``: one fitted here), ``start_best`` (the
-        best score among the training molecules scored to start, outside the budget),
-        ``decoded``,
-        ``valid`` (share of valid decodes), ``distinct`` (molecules found),
-        ``novel`` (of those, not in the training set), ``seconds`` and
-        ``leaderboard``: a list of ``{"smiles", "score", "novel", "round"}``,
-        best first.
+        run's jointly trained head; ``fitted``: one fitted here), ``decoding`` (the
+        run's point decoder that decoded every proposal), ``terms`` (weight of each
+        term), ``target``, ``keep``, ``avoid``, ``start`` (``training`` or
+        ``given``), ``start_molecules``, ``start_best`` (the best score among the
+        start molecules that meet the constraints, outside the budget; None when
+        none does), ``decoded``, ``valid`` (share of valid decodes), ``distinct``
+        (molecules found), ``excluded`` (of those, how many a constraint excluded),
+        ``novel`` (of the rest, not in the training set), ``seconds`` and
+        ``leaderboard``: a list of ``{"smiles", "score", "terms", "novel",
+        "round"}``, best first.
     """
-    from seqvae.molecules.chem import get_objective
-    from seqvae.molecules.chem.rdkit_support import mol_from_smiles
+    from seqvae.molecules.chem.goals import make_goal
 
     run.domain.require_molecular("optimize", SearchError)
-    obj = get_objective(objective)
+    goal = make_goal(objective, target=target, keep=keep, avoid=avoid)
     if head not in ("auto", "joint", "fitted"):
         raise SearchError(f"head must be auto, joint or fitted, got {head!r}")
     for name, value, low in (("budget", budget, 1), ("batch", batch, 1), ("elite", elite, 1),
@@ -96,73 +115,121 @@ def optimize_molecules(run, objective: str, budget: int, seed: int = 0, *,
             raise SearchError(f"{name} must be an integer >= {low}, got {value!r}")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-
-    def exact(smiles: str) -> float:
-        # Score the canonical SMILES itself, so that a reader re-scoring the
-        # leaderboard's strings with RDKit gets exactly these numbers.
-        return float(obj(mol_from_smiles(smiles)))
-
-    train = list(run.train_items)
-    if len(train) < 2:
-        raise SearchError("the run has fewer than two training molecules to start from")
-    pick = rng.permutation(len(train))[:start_items]
-    # Stored items are data: one the run can no longer encode (an edited file, a molecule
-    # over the SMILES bounds) is left out of the start set, not fatal.
-    start = screen_items(run.domain, [train[i] for i in pick],
-                         max_tokens=run.model_config.max_len).items
-    if len(start) < 2:
-        raise SearchError("fewer than two of the run's stored training molecules can be encoded")
-    z_seen, _ = run.encode(start)
-    y_seen = np.array([exact(s) for s in start])
-    start_signed = _signed(y_seen, obj.maximize)
-    start_best = float(y_seen[int(np.argmax(start_signed))])  # the bar a search must clear
-    predictor = joint_head(run, obj.name) if head != "fitted" else None
+    starts = _start_molecules(run, start, start_items, rng)
+    z_seen, _ = run.encode(starts)
+    # Score the canonical SMILES itself, so that a reader re-scoring the leaderboard's
+    # strings with RDKit gets exactly these numbers. NaN: excluded by a constraint.
+    y_seen, _, _ = goal.evaluate(starts)
+    feasible = np.isfinite(y_seen)
+    start_best = (float(y_seen[feasible][int(np.argmax(_signed(y_seen[feasible], goal.maximize)))])
+                  if feasible.any() else None)  # the bar a search must clear
+    predictor = _joint_for(run, goal) if head != "fitted" else None
     if predictor is None and head == "joint":
-        raise SearchError(f"the run has no joint property head that predicts {obj.name!r} "
+        raise SearchError(f"the run has no joint property head that predicts {goal.name!r} "
                           f"(its properties: {run.property_names or 'none'})")
     joint = predictor is not None
     if not joint:
         predictor = PropertyHead(run.d_z, seed=seed)
-        predictor.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps, seed=seed)
+        predictor.fit(z_seen, _head_targets(y_seen, goal.maximize), steps=head_steps, seed=seed)
 
-    found: dict[str, tuple[float, int]] = {}
+    found: dict[str, tuple[float, int, dict]] = {}
+    excluded: set[str] = set()
     train_keys = run.train_keys
     decoded = valid = 0
     rnd = 0
     while decoded < budget:
         rnd += 1
         n = min(batch, budget - decoded)
-        signed = _signed(y_seen, obj.maximize)
-        elites = z_seen[np.argsort(-signed)[:elite]]
+        elites = z_seen[np.argsort(-_head_targets(y_seen, goal.maximize), kind="stable")[:elite]]
         z = _proposals(elites, predictor, n, rng, sigma)
-        parsed = run.decode_parsed(z, method="greedy")
+        parsed = run.decode_parsed(z)  # the run's point decoder (Run.use_decoding)
         decoded += n
-        new_z, new_y = [], []
+        new_z, new_items = [], []
         for point, p in zip(z, parsed):
             if not p.ok:
                 continue
             valid += 1
-            if p.item in found:
+            if p.item in found or p.item in excluded or p.item in new_items:
                 continue
-            score = exact(p.item)
-            found[p.item] = (score, rnd)
             new_z.append(point)
-            new_y.append(score)
-        if new_z:
-            z_seen = np.concatenate([z_seen, np.asarray(new_z, dtype=np.float32)])
-            y_seen = np.concatenate([y_seen, np.asarray(new_y)])
-            if not joint:
-                predictor.fit(z_seen, _signed(y_seen, obj.maximize), steps=head_steps,
-                              seed=seed + rnd)
-    order = sorted(found.items(), key=lambda kv: -_signed(np.array(kv[1][0]), obj.maximize))
-    board = [{"smiles": s, "score": score, "novel": s not in train_keys, "round": r}
-             for s, (score, r) in order[:top]]
-    return {"objective": obj.name, "maximize": obj.maximize, "budget": int(budget),
+            new_items.append(p.item)
+        if not new_items:
+            continue
+        scores, terms, out = goal.evaluate(new_items)
+        for i, item in enumerate(new_items):
+            if out[i]:
+                excluded.add(item)
+            else:
+                found[item] = (float(scores[i]), rnd,
+                               {k: float(v[i]) for k, v in terms.items()})
+        z_seen = np.concatenate([z_seen, np.asarray(new_z, dtype=np.float32)])
+        y_seen = np.concatenate([y_seen, scores])
+        if not joint:
+            predictor.fit(z_seen, _head_targets(y_seen, goal.maximize), steps=head_steps,
+                          seed=seed + rnd)
+    order = sorted(found.items(), key=lambda kv: -_signed(np.array(kv[1][0]), goal.maximize))
+    board = [{"smiles": s, "score": score, "terms": terms, "novel": s not in train_keys,
+              "round": r} for s, (score, r, terms) in order[:top]]
+    return {"objective": goal.name, "maximize": goal.maximize, "budget": int(budget),
             "seed": int(seed), "head": "joint" if joint else "fitted",
+            "decoding": run.decoding.to_dict(), "terms": goal.weights(),
+            "target": goal.target, "keep": list(goal.keep), "avoid": list(goal.avoid),
+            "start": "training" if start is None else "given", "start_molecules": len(starts),
             "start_best": start_best,
             "decoded": decoded, "valid": valid / decoded if decoded else None,
-            "distinct": len(found), "novel": sum(s not in train_keys for s in found),
+            "distinct": len(found) + len(excluded), "excluded": len(excluded),
+            "novel": sum(s not in train_keys for s in found),
             "seconds": round(time.perf_counter() - t0, 2), "leaderboard": board}
+
+
+def _head_targets(y: np.ndarray, maximize: bool) -> np.ndarray:
+    """What the head learns and elites are chosen by: signed scores, larger better, with
+    an excluded molecule (NaN) one spread below the worst allowed one."""
+    signed = _signed(np.asarray(y, dtype=np.float64), maximize)
+    ok = np.isfinite(signed)
+    if ok.all():
+        return signed
+    if not ok.any():
+        return np.zeros_like(signed)
+    spread = float(signed[ok].std()) or 1.0
+    return np.where(ok, signed, float(signed[ok].min()) - spread)
+
+
+def _start_molecules(run, start, start_items: int, rng: np.random.Generator) -> list[str]:
+    """The molecules the search starts from: the given ones (all must be encodable) or a
+    random sample of the run's training molecules (those it cannot encode left out)."""
+    if start is not None:
+        if isinstance(start, str):
+            start = [start]
+        given = screen_items(run.domain, list(start), max_tokens=run.model_config.max_len)
+        if given.n_skipped:
+            raise SearchError(f"start molecules the run cannot encode: {given.summary()}")
+        if not given.items:
+            raise SearchError("no start molecules given")
+        return list(dict.fromkeys(given.items))
+    train = list(run.train_items)
+    if len(train) < 2:
+        raise SearchError("the run has fewer than two training molecules to start from")
+    pick = rng.permutation(len(train))[:start_items]
+    # Stored items are data: one the run can no longer encode (an edited file, a molecule
+    # over the SMILES bounds) is left out of the start set, not fatal.
+    items = screen_items(run.domain, [train[i] for i in pick],
+                         max_tokens=run.model_config.max_len).items
+    if len(items) < 2:
+        raise SearchError("fewer than two of the run's stored training molecules can be encoded")
+    return items
+
+
+def _joint_for(run, goal):
+    """The run's joint head as a predictor of ``goal`` (None when it does not predict it):
+    a lone objective as :func:`joint_head` reads it, a weighted sum of the head's
+    properties as that sum."""
+    terms = goal.terms
+    if len(terms) == 1 and goal.name == terms[0].name:
+        return joint_head(run, terms[0].name)
+    if terms and all(t.name in run.property_names for t in terms):
+        return JointHead(run, goal.weights())
+    return None
 
 
 class JointHead:

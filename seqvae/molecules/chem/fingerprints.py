@@ -15,10 +15,12 @@ from seqvae.molecules.chem.errors import ChemError
 from seqvae.molecules.chem.rdkit_support import as_mol, molecule_list, require_rdkit
 
 __all__ = ["MORGAN_RADIUS", "MORGAN_BITS", "morgan_fingerprints", "tanimoto_matrix",
-           "aggregate_tanimoto"]
+           "aggregate_tanimoto", "SIMILARITY_BITS", "similarity_to"]
 
 MORGAN_RADIUS = 2
 MORGAN_BITS = 1024
+#: Bits of the fingerprints of :func:`similarity_to` (the GuacaMol similarity tasks' size).
+SIMILARITY_BITS = 2048
 #: Rows of fingerprints compared at once (bounds memory at about 4 * _BLOCK**2 bytes).
 _BLOCK = 4096
 
@@ -86,3 +88,31 @@ def aggregate_tanimoto(ref: np.ndarray, gen: np.ndarray, how: str, p: float = 1.
                 acc += (sim ** p).sum(axis=0)
         out[i:i + _BLOCK] = acc if how == "max" else (acc / len(ref)) ** (1.0 / p)
     return out
+
+
+def similarity_to(target, molecules: Sequence, *, radius: int = MORGAN_RADIUS,
+                  n_bits: int = SIMILARITY_BITS) -> np.ndarray:
+    """Tanimoto similarity of each molecule to ``target`` on Morgan bit fingerprints
+    (radius 2, 2048 bits, no chirality): what ``optimize --objective similarity`` scores.
+
+    >>> similarity_to("Oc1ccccc1", ["c1ccccc1O", "CCO"]).round(3).tolist()
+    [1.0, 0.062]
+    """
+    require_rdkit()
+    from rdkit import DataStructs
+    from rdkit.Chem import rdFingerprintGenerator
+
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+    ref = as_mol(target)
+    if ref is None:
+        raise ChemError(f"target {target!r} is not a valid molecule")
+    fps = []
+    for i, item in enumerate(molecule_list(molecules, "molecules")):
+        mol = as_mol(item)
+        if mol is None:
+            raise ChemError(f"molecule {i} ({item!r}) is not valid")
+        fps.append(generator.GetFingerprint(mol))
+    if not fps:
+        return np.zeros(0)
+    return np.asarray(DataStructs.BulkTanimotoSimilarity(generator.GetFingerprint(ref), fps),
+                      dtype=np.float64)
