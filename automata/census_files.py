@@ -164,7 +164,8 @@ def load_chunk(path: Path, index: int, rep: list[int], n: int, k: int, min_rt: i
         chunk = PrunedChunk.from_json_obj(body)
     except AutomatonError as exc:
         return None, str(exc)
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError) as exc:
+        # OverflowError: int() of an infinite number (1e999 in the JSON)
         return None, f"malformed ({type(exc).__name__})"
     if chunk.index != index or chunk.rep != rep:
         return None, f"belongs to chunk {chunk.index}, not {index}"
