@@ -95,10 +95,9 @@ step "9. Pruned census at n = 7: every class with rt >= 27 (the sources of the l
 if [ ! -f "$OUT/census7.json" ]; then
   resume=(); [ -f "$OUT/census7/census.json" ] && resume=(--resume)
   $SEQVAE automata census -n 7 -k 2 --min-rt 27 --jobs 2 --out "$OUT/census7" "${resume[@]}" \
-    --json > "$OUT/census7.json.part"
+    --save "$OUT/slow7.txt" --json > "$OUT/census7.json.part"
   mv "$OUT/census7.json.part" "$OUT/census7.json"
 fi
-grep -o 'a:[0-9]* b:[0-9]*' "$OUT/census7.json" > "$OUT/slow7.txt"
 echo "$(wc -l < "$OUT/slow7.txt") slow 7-state classes in $OUT/slow7.txt"
 
 step "10. The hunt at n = 8: boost with surrogate-ranked lifts of the slow 7-state classes"
