@@ -78,8 +78,28 @@ def _load(run_dir: Path, validity: Optional[str]):
         raise InputError(f"--validity: {exc}") from None
 
 
-def _read_endpoint(run, path: Path):
-    """The first item of a ``--between`` file, in the run's domain."""
+def _smiles_endpoint(run, text: str):
+    """A ``--between`` value of a molecule run that names no file: a SMILES string."""
+    from seqvae.errors import SeqVAEError
+
+    try:
+        item = run.domain.canonicalize_many([text])[0]
+        run.domain.encode(item)
+    except SeqVAEError as exc:
+        raise InputError(f"--between {text!r}: neither a file nor a SMILES the run can "
+                         f"encode ({' '.join(str(exc).split())[:160]})") from None
+    except Exception as exc:  # noqa: BLE001 - any tokenizer failure is bad input
+        raise InputError(f"--between {text!r}: the model's tokenizer cannot encode it: "
+                         f"{' '.join(str(exc).split())[:160]}") from None
+    return item
+
+
+def _read_endpoint(run, value: str):
+    """The first item of a ``--between`` file, in the run's domain; for a molecule run, a
+    value that names no file is read as a SMILES string."""
+    path = Path(value)
+    if not path.is_file() and getattr(run.domain, "molecular", False):
+        return _smiles_endpoint(run, value)
     if not path.is_file():
         raise InputError(f"cannot read --between file {path}: no such file")
     from automata.errors import AutomatonError
@@ -139,8 +159,10 @@ def interpolate(
                                        help="Output directory (default: RUN_DIR/interpolate)."),
     as_json: bool = typer.Option(
         False, "--json", help="Print the summary rows as JSON on stdout (shares as fractions 0..1)."),
-    between: Optional[tuple[Path, Path]] = typer.Option(
-        None, "--between", help="Interpolate between the automata (or strings) in these two files."),
+    between: Optional[tuple[str, str]] = typer.Option(
+        None, "--between", help="Interpolate between the automata (or strings) in these two "
+        "files; for a molecule run, each may also be a SMILES string (--between CCO "
+        "'c1ccccc1O'), and the figures show the input molecules at both ends."),
     unconstrained: bool = typer.Option(False, "--unconstrained",
                                        help="Decode without the well-formedness constraint."),
     both: bool = typer.Option(False, "--both-decodings",
@@ -222,7 +244,9 @@ def interpolate(
     atomic_write_text(out_dir / "summary.json", json.dumps(result.summary, indent=2) + "\n")
     written.append(out_dir / "summary.json")
     if figures:
-        written += _interpolation_figures(run, result, out_dir, seed)
+        ends = endpoint_pairs[0] if endpoint_pairs and getattr(run.domain, "molecular",
+                                                                False) else None
+        written += _interpolation_figures(run, result, out_dir, seed, ends)
 
     columns = [("method", "method"), ("refine", "k"), ("points", "points"),
                ("well_formed", "valid %"), ("synchronizing", "sync %"), ("novel", "novel %"),
@@ -240,7 +264,9 @@ def interpolate(
         print_json(result.summary)
 
 
-def _interpolation_figures(run, result, out_dir: Path, seed: int) -> list[Path]:
+def _interpolation_figures(run, result, out_dir: Path, seed: int, ends=None) -> list[Path]:
+    """The figures of an interpolation; ``ends`` (the input items of --between, molecule
+    runs) replace the decoded endpoints of the path grid, labelled "input"."""
     import numpy as np
 
     from seqvae import plots
@@ -257,8 +283,13 @@ def _interpolation_figures(run, result, out_dir: Path, seed: int) -> list[Path]:
         for method in result.methods:
             sel = pts[(pts["method"] == method) & (pts["refine"] == k) & (pts["pair"] == 0)
                       & (pts["decoding"] == decoding)].sort_values("step")
-            grid[method] = (result.path_items(method, 0, k, decoding),
-                            [_label(v) for v in sel["reset_length"]])
+            items = list(result.path_items(method, 0, k, decoding))
+            labels = [_label(v) for v in sel["reset_length"]]
+            if ends is not None and len(items) >= 2:
+                # what the user gave, not its decode (which need not be the same molecule)
+                items[0], items[-1] = ends
+                labels[0] = labels[-1] = "input"
+            grid[method] = (items, labels)
         name = "paths.png" if k == 0 else f"paths_refine{k}.png"
         written.append(plots.plot_path_grid(
             grid, positions, out_dir / name, max_columns=8,

@@ -213,8 +213,11 @@ def sample_command(
 @handle_errors
 def encode_command(
     run_dir: Path = typer.Argument(..., help="Run directory."),
-    file: Path = typer.Argument(..., help="Items: automata file (text, compact, JSON), "
-                                "data set (.parquet) or strings (one per line)."),
+    file: Optional[Path] = typer.Argument(None, help="Items: automata file (text, compact, "
+                                          "JSON), data set (.parquet), molecule file or "
+                                          "strings (one per line)."),
+    smiles: list[str] = typer.Option([], "--smiles", help="Molecule runs: encode this SMILES "
+                                     "(repeatable) instead of a file."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write latents (.npy or .json)."),
     as_json: bool = typer.Option(False, "--json", help="Also print JSON on stdout."),
     strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
@@ -227,8 +230,14 @@ def encode_command(
     stderr; JSON output lists it under ``skipped`` and gives the input position of
     every row under ``index``. ``--strict`` fails on it instead."""
     set_threads(threads)
+    if (file is None) == (not smiles):
+        raise InputError("give a file of items or --smiles SMILES, not both"
+                         if smiles else "give a file of items (or --smiles SMILES)")
     run = _load(run_dir, no_validity)
-    screened = _screened_items(run, file, strict)
+    if smiles:
+        screened = _screened_smiles(run, smiles)
+    else:
+        screened = _screened_items(run, file, strict)
     mu, logvar = run.encode(screened.items)
     extra = {"logvar": logvar.tolist()} if (as_json or out is None or out.suffix != ".npy") \
         else {}
@@ -236,6 +245,19 @@ def encode_command(
         extra.update(index=screened.index, skipped=screened.skipped,
                      n_skipped=screened.n_skipped)
     _write_latents(mu, out, as_json, extra)
+
+
+def _screened_smiles(run, smiles: list[str]):
+    """``--smiles`` values as the run's items; every one must be a molecule the run encodes."""
+    from seqvae.screening import screen_items
+
+    if not getattr(run.domain, "molecular", False):
+        raise InputError(f"--smiles needs a molecule run; this one is a "
+                         f"{run.domain.name!r} run (give a file of items)")
+    screened = screen_items(run.domain, smiles, max_tokens=run.model_config.max_len)
+    if screened.n_skipped:
+        raise InputError(f"--smiles: {screened.summary()}")
+    return screened
 
 
 @handle_errors
