@@ -25,7 +25,7 @@ import numpy as np
 from automata.atomic import atomic_write_text, read_bytes_limited
 from automata.canon import canonical_tables
 from automata.errors import AutomatonError, FormatError
-from automata.formats import parse_compact
+from automata.formats import format_compact, parse_compact
 
 __all__ = ["PrunedChunk", "manifest", "chunk_path", "save_chunk", "load_chunk", "prepare_dir",
            "read_json_file", "verify_chunk", "MAX_CENSUS_FILE_BYTES"]
@@ -129,6 +129,9 @@ def verify_chunk(chunk: PrunedChunk, n: int, k: int, min_rt: int) -> str | None:
     for key, dfa in dfas.items():
         if (dfa.n_states, dfa.n_letters) != (n, k):
             return f"{key[:80]}: {dfa.n_states} states and {dfa.n_letters} letters, not {n} and {k}"
+        if key != format_compact(dfa):
+            # another spelling (spaces, a letter order) of an automaton would count it twice
+            return f"{key[:80]}: not written as the census writes it ({format_compact(dfa)})"
     keys = list(dfas)
     tables = np.stack([np.asarray(dfas[key].delta, dtype=np.int64) for key in keys])
     canon = canonical_tables(tables)

@@ -195,3 +195,23 @@ def test_a_resummed_chunk_with_an_infinite_number_is_malformed(tmp_path):
     path.write_text(json.dumps({"chunk": body, "sha256": _digest(body)}).replace("Infinity", "1e999"))
     chunk, why = load_chunk(path, 0, [0, 0, 0, 0, 0], 5, 2, 10)
     assert chunk is None and why == "malformed (OverflowError)"
+
+
+def test_a_chunk_may_not_spell_an_automaton_another_way(tmp_path):
+    """The same automaton under a second spelling (extra spaces) passed verification and
+    counted twice in the histogram."""
+    from automata.census_files import PrunedChunk, _digest, load_chunk
+    from automata.census_maps import map_classes
+    from automata.census_pruned import census_chunk
+
+    chunk = census_chunk(5, 2, 10, 15)
+    key, rt = next(iter(chunk.automata.items()))
+    body = chunk.to_json_obj()
+    body["automata"][key.replace(" ", "   ")] = rt
+    path = tmp_path / "chunk_000015.json"
+    path.write_text(json.dumps({"chunk": body, "sha256": _digest(body)}))
+    loaded, why = load_chunk(path, 15, map_classes(5)[15].tolist(), 5, 2, 10)
+    assert loaded is None and "not written as the census writes it" in why
+    body["automata"].pop(key.replace(" ", "   "))
+    path.write_text(json.dumps({"chunk": body, "sha256": _digest(body)}))
+    assert load_chunk(path, 15, map_classes(5)[15].tolist(), 5, 2, 10)[0] is not None
