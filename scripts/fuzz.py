@@ -209,7 +209,8 @@ def _mutate_zip(data: bytes, rng: random.Random) -> bytes:
     with warnings.catch_warnings(), zipfile.ZipFile(out, "w", method) as archive:
         warnings.simplefilter("ignore")  # duplicated member names are meant
         for name, body in members:
-            archive.writestr(name[:200] or "x", body[:MAX_INPUT_BYTES])
+            # zipfile cuts a name at its first NUL; an empty name has no member to write
+            archive.writestr(name.split("\x00")[0][:200] or "x", body[:MAX_INPUT_BYTES])
     return out.getvalue()
 
 
