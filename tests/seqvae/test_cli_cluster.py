@@ -115,3 +115,12 @@ def test_a_pruned_census_runs_through_tls(tmp_path):
     through_tls = json.loads(result.stdout)
     assert through_tls["histogram"] == json.loads(local.stdout)["histogram"]
     assert through_tls["automata"] == json.loads(local.stdout)["automata"]
+
+
+def test_search_extreme_checks_the_same_tls_options(tmp_path):
+    (tmp_path / "ca.pem").write_text("x")
+    result = CliRunner().invoke(app, ["search-extreme", "-n", "5", "--budget", "10",
+                                      "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1",
+                                      "--tls-ca-file", str(tmp_path / "ca.pem")])
+    assert result.exit_code == 2, result.output
+    assert "need a tls:// --scheduler" in result.stderr
