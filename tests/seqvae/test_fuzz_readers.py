@@ -200,7 +200,7 @@ def test_a_resummed_chunk_with_an_infinite_number_is_malformed(tmp_path):
 def test_a_chunk_may_not_spell_an_automaton_another_way(tmp_path):
     """The same automaton under a second spelling (extra spaces) passed verification and
     counted twice in the histogram."""
-    from automata.census_files import PrunedChunk, _digest, load_chunk
+    from automata.census_files import _digest, load_chunk
     from automata.census_maps import map_classes
     from automata.census_pruned import census_chunk
 
