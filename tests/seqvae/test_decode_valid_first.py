@@ -191,5 +191,6 @@ def test_decode_command_takes_the_decoding_options(mol_run, tmp_path):
     out = runner.invoke(app, ["decode", str(mol_run), str(latents), "--method", "beam",
                               "--beam-width", "3", "--grammar", "--valid-first", "--json"])
     assert out.exit_code == 0, out.output
+    # molecule runs decode by beam by default; valid-first with greedy is still refused
     assert "beam" in _one_line_error(runner.invoke(
-        app, ["decode", str(mol_run), str(latents), "--valid-first"]))
+        app, ["decode", str(mol_run), str(latents), "--method", "greedy", "--valid-first"]))
