@@ -170,6 +170,8 @@ def test_fit_prior_then_sample_and_eval_use_it(mol_run):
     from seqvae.runs import load_run
 
     run = load_run(mol_run).use_prior("fitted")
+    # the command line decodes molecule runs the domain's default way (valid-first beams)
+    run.use_decoding(**run.domain.default_decoding())
     expected = [p.item for p in run.decode_parsed(gmm.sample(6, seed=0), seed=0)]
     assert [r["item"] for r in fitted] == expected
     assert [r["item"] for r in standard] != expected
