@@ -28,7 +28,7 @@ from automata.errors import AutomatonError, FormatError
 from automata.formats import format_compact, parse_compact
 
 __all__ = ["PrunedChunk", "manifest", "chunk_path", "save_chunk", "load_chunk", "prepare_dir",
-           "read_json_file", "verify_chunk", "MAX_CENSUS_FILE_BYTES"]
+           "read_json_file", "verify_chunk", "claim_manifest", "MAX_CENSUS_FILE_BYTES"]
 
 _FORMAT_VERSION = 1
 #: Largest census file read (bytes): a chunk of the slowest classes of n = 10 is a few kB.
@@ -176,18 +176,26 @@ def load_chunk(path: Path, index: int, rep: list[int], n: int, k: int, min_rt: i
     return (chunk, "") if reason is None else (None, reason)
 
 
+def claim_manifest(path: Path, params: dict, resume: bool, what: str,
+                   error: type[Exception] = AutomatonError) -> None:
+    """Write the manifest ``path`` of a resumable job (a census, an estimate, a hunt), or, when
+    it is there, check it: refused unless ``resume`` and the same ``params``. ``what`` names
+    the job in the message ("a census")."""
+    if path.exists():
+        old = read_json_file(path, 1 << 20)
+        if not resume:
+            raise error(f"{path.parent} already holds {what}: resume it (--resume) or choose "
+                        "another directory")
+        if old != params:
+            raise error(f"{path.parent} holds {what} of other parameters: {str(old)[:200]}")
+        return
+    atomic_write_text(path, json.dumps(params))
+
+
 def prepare_dir(out_dir: Path, expected: dict, resume: bool) -> None:
     """Check (resume) or write (new census) ``census.json``; refuse a directory of another
     census, or one that holds chunks without a manifest."""
     path = out_dir / "census.json"
-    if path.exists():
-        old = read_json_file(path, 1 << 20)
-        if not resume:
-            raise AutomatonError(f"{out_dir} already holds a census: resume it (--resume) "
-                                 f"or choose another directory")
-        if old != expected:
-            raise AutomatonError(f"{out_dir} holds a census of other parameters: {str(old)[:200]}")
-        return
-    if (out_dir / "chunks").exists() and any((out_dir / "chunks").iterdir()):
+    if not path.exists() and (out_dir / "chunks").exists() and any((out_dir / "chunks").iterdir()):
         raise AutomatonError(f"{out_dir}/chunks holds files but no census.json")
-    atomic_write_text(path, json.dumps(expected))
+    claim_manifest(path, expected, resume, "a census")

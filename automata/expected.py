@@ -35,7 +35,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from automata.atomic import atomic_write_text
-from automata.census_files import read_json_file
+from automata.census_files import claim_manifest, read_json_file
 from automata.dirlock import DirectoryLock
 from automata.errors import AutomatonError
 
@@ -210,23 +210,11 @@ def expected_reset_lengths(sizes: Iterable[int], n_letters: int = 2, samples: in
     with contextlib.ExitStack() as held:
         if folder is not None:
             held.enter_context(DirectoryLock(folder, what="automata expected"))
-            _manifest(folder, {"format": _FORMAT, "n_letters": k, "seed": int(seed),
-                               "chunk": chunk}, resume)
+            claim_manifest(folder / "expected.json", {"format": _FORMAT, "n_letters": k,
+                                                      "seed": int(seed), "chunk": chunk},
+                           resume, "an estimate")
         return [_one_size(n, k, samples, int(seed), chunk, n_jobs, backend, folder, resume,
                           progress) for n in sizes]
-
-
-def _manifest(folder: Path, params: dict, resume: bool) -> None:
-    path = folder / "expected.json"
-    if path.exists():
-        old = read_json_file(path, 1 << 20)
-        if not resume:
-            raise AutomatonError(f"{folder} already holds an estimate: resume it (--resume) "
-                                 "or choose another directory")
-        if old != params:
-            raise AutomatonError(f"{folder} holds an estimate of other parameters: {old}")
-        return
-    atomic_write_text(path, json.dumps(params))
 
 
 def _one_size(n, k, samples, seed, chunk, n_jobs, backend, folder, resume, progress

@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from automata.atomic import atomic_write_text
-from automata.census_files import read_json_file
+from automata.census_files import claim_manifest, read_json_file
 from automata.dfa import DFA
 from automata.errors import AutomatonError
 from automata.formats import format_compact, parse_compact, write_automata
@@ -177,7 +177,7 @@ def hunt(n_letters: int, first: int, last: int, out_dir: str | Path, *,
     manifest = {"format": 1, "n_letters": n_letters, "from": first, "budget": budget,
                 "seed": seed}
     with DirectoryLock(root, what=f"hunt k={n_letters} from n={first}"):
-        _prepare(root, manifest, resume)
+        claim_manifest(root / "hunt.json", manifest, resume, "a hunt", SearchError)
         results: list[SizeResult] = []
         previous: Path | None = None
         for n in range(first, last + 1):
@@ -201,16 +201,3 @@ def hunt(n_letters: int, first: int, last: int, out_dir: str | Path, *,
             if not done.classes:
                 break  # nothing slow to lift: the ladder ends here
         return results
-
-
-def _prepare(root: Path, manifest: dict, resume: bool) -> None:
-    path = root / "hunt.json"
-    if path.exists():
-        old = read_json_file(path, 1 << 20)
-        if not resume:
-            raise SearchError(f"{root} holds a hunt: continue it (--resume) or choose another "
-                              "directory")
-        if old != manifest:
-            raise SearchError(f"{root} holds a hunt of other parameters: {old}")
-        return
-    atomic_write_text(path, json.dumps(manifest))
