@@ -39,6 +39,7 @@ from automata._bidir_levels import (
     table_bytes,
     trie_friendly_relabel,
 )
+from automata._interruptible import run_long
 from automata._limits import Limits
 
 __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
@@ -196,7 +197,7 @@ def _last_length(fwd, bwd, held, row, k, budget):
         # The new preimages are only queries: they need no sorting, and
         # repeats or sets seen before cannot meet (a shorter word would
         # have), so testing them all costs less than sorting them out.
-        new, parent, letter = KB._expand(bwd.level, bwd.tab, True)
+        new, parent, letter = run_long(KB._expand, bwd.level, bwd.tab, True)
         i, j = KB._meet(fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
         if i < 0:
             return None
@@ -205,10 +206,10 @@ def _last_length(fwd, bwd, held, row, k, budget):
     LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], forward_need)
     # The new images form the trie of the query, so they are sorted and
     # made distinct, but not checked against the stored runs (as above).
-    new, parent, letter = KB._expand(fwd.level, fwd.tab, False)
-    keys = KB._complement(new, fwd.full)
+    new, parent, letter = run_long(KB._expand, fwd.level, fwd.tab, False)
+    keys = run_long(KB._complement, new, fwd.full)
     del new
-    keep = KB._sort_unique(keys)
+    keep = run_long(KB._sort_unique, keys)
     i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits, fwd.threads)
     if i < 0:
         return None

@@ -25,6 +25,7 @@ import numpy as np
 
 from automata import _kernels_bidir as KB
 from automata._bidir_levels import _DOMINATE_MAX, _LOG_MIN_SECONDS, LAST_RUN
+from automata._interruptible import run_long
 from automata._kernels_trie import SubsetTrie
 
 #: Lengths covered by the first depth-first pass (without a close bound).
@@ -109,23 +110,23 @@ class _DepthFirst:
         self.limits.check_time("the depth-first phase of the shortest reset word search")
         bwd = self.bwd
         clock = time.perf_counter()
-        new, parent, letter = KB._expand(src, bwd.tab, True)
+        new, parent, letter = run_long(KB._expand, src, bwd.tab, True)
         length = self.base + t + 1
         # The deepest length's sets are only tested, never expanded, so they
         # are not sorted (a repeat merely costs one more query; the sort cost
         # more than the repeats' queries).
         if length < self.limit:
             if t < self.prune_depth:
-                keep = KB._reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns)
+                keep = run_long(KB._reduce_new_dupes, new, bwd.runs, bwd.starts, bwd.nruns)
                 if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
-                    dead = KB._dominated(new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
+                    dead = run_long(KB._dominated, new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
                     keep = keep[~dead]
             else:
-                keep = KB._sort_unique(new)
+                keep = run_long(KB._sort_unique, new)
             below = self.limit - length
             if below >= _DFS_NEAR_BELOW and keep.shape[0] >= _REDUCE_MIN_ROWS:
                 reducers = _DFS_REDUCERS_FAR if below >= _DFS_FAR_BELOW else _DFS_REDUCERS_NEAR
-                keep = keep[~KB._dominated_in_family(new[keep], reducers)]
+                keep = keep[~run_long(KB._dominated_in_family, new[keep], reducers)]
             new = new[keep]
             parent = parent[keep]
             letter = letter[keep]
@@ -264,12 +265,12 @@ def _unstored_forward_steps(fwd, bwd, held, row, k, lengths, limits):
     limits.check_time("the shortest reset word search (a forward level before the depth-first phase)")
     LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], peak)
     clock = time.perf_counter()
-    new, parent, letter = KB._expand_keys(fwd.keys, fwd.tab, fwd.full)
+    new, parent, letter = run_long(KB._expand_keys, fwd.keys, fwd.tab, fwd.full)
     # The old keys go before the sort: only their parents and letters (for
     # reading words back) are needed from here on.
     fwd.keys = None
-    keep = KB._sort_unique(new)
-    KB._gather_rows_in_place(new, keep)
+    keep = run_long(KB._sort_unique, new)
+    run_long(KB._gather_rows_in_place, new, keep)
     keys = new[:keep.shape[0]]
     fwd.keys = keys
     fwd.parents.append(parent[keep])

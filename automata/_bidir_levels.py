@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from automata import _kernels_bidir as KB
+from automata._interruptible import run_long
 
 __all__ = ["LAST_RUN", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
 
@@ -119,7 +120,7 @@ class _Side:
         # on large levels, where sparse subset queries get expensive.
         dominate = self._skip == 0 and self.size * self.tab.shape[0] <= _DOMINATE_MAX
         before = self.size
-        level, self.keys, parent, letter, self.runs, self.nruns, n_dom = KB._side_step(
+        level, self.keys, parent, letter, self.runs, self.nruns, n_dom = run_long(KB._side_step,
             self.level, self.tab, self.full, self.forward, self.runs, self.starts,
             self.nruns, self.nbits, dominate)
         if dominate:

@@ -15,6 +15,8 @@ from numba import njit, prange
 # "unsafe" module because it is undefined for 0, and every caller passes x != 0.
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from automata._interruptible import run_long
+
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 U255 = np.uint64(255)
@@ -28,7 +30,7 @@ _RADIX_MIN_ROWS = 2048
 _PARALLEL_MIN_ROWS = 8192
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _tables(delta, inverse, words):
     """Per-letter byte lookup tables ``tab[a, c, v, :]``: the image (or, if
     ``inverse``, the preimage) of the states whose bits in byte ``c`` are
@@ -63,7 +65,7 @@ def _tables(delta, inverse, words):
     return tab
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _expand(level, tab, drop_empty):
     """All images ``S·a`` of a family under every letter, with the index of
     the source set and the letter; empty sets are dropped if asked."""
@@ -112,7 +114,7 @@ def _equal(x, i, y, j, W):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _radix_order(keys):
     """Stable permutation sorting ``uint64`` keys: LSD radix sort by bytes.
 
@@ -145,7 +147,7 @@ def _radix_order(keys):
     return order
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _lex_order(sets):
     """Permutation sorting the rows lexicographically (word 0 first).
 
@@ -184,7 +186,7 @@ def _lex_order(sets):
     return order
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sort_unique(sets):
     """Indices of the distinct rows of ``sets`` in lexicographic order."""
     m, W = sets.shape
@@ -228,7 +230,7 @@ def _swap_rows(X, ids, a, b, W):
     ids[b] = t2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _walk(S, C, ids, found, stop, nbits, proper, first):
     """Mark ``found[ids[u]]`` for every row ``u`` of C that is a (proper)
     subset of a row of sorted, duplicate-free ``S``; C and ``ids`` are
@@ -339,7 +341,7 @@ def _walk(S, C, ids, found, stop, nbits, proper, first):
                 c_hi = c_mid
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _covered(S, C, nbits, proper, first=False):
     """Boolean mask over rows of C: is the row a (proper) subset of a row of S?
 
@@ -352,7 +354,7 @@ def _covered(S, C, nbits, proper, first=False):
     return found
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _covered_parallel(S, C, nbits, proper, first, parts):
     """:func:`_covered` with the rows of C split into ``parts`` slices walked
     on numba's threads. The mask is the same; with ``first`` every slice
@@ -369,7 +371,7 @@ def _covered_parallel(S, C, nbits, proper, first, parts):
     return found
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _find_cover(S, C, i):
     """Index of a row of S that contains row ``i`` of C (brute force)."""
     W = S.shape[1]
@@ -379,7 +381,7 @@ def _find_cover(S, C, i):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _complement(sets, full):
     out = np.empty_like(sets)
     for i in range(sets.shape[0]):
@@ -388,7 +390,7 @@ def _complement(sets, full):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _merge_tail(data, starts, nruns):
     """Merge the last two runs stored in ``data`` (``starts`` has nruns+1
     entries) in place, dropping repeats; returns the new number of rows used.
@@ -424,7 +426,7 @@ def _merge_tail(data, starts, nruns):
     return b1 - gap
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _member(S, C):
     """Boolean mask over rows of sorted C: does the row occur in sorted ``S``?
 
@@ -460,7 +462,7 @@ def _member(S, C):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _reduce_new_dupes(new, runs_data, run_starts, nruns):
     """Sorted distinct rows of ``new`` not already stored in a run; returns
     row indices into ``new``."""
@@ -478,7 +480,7 @@ def _reduce_new_dupes(new, runs_data, run_starts, nruns):
     return keep[alive]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _push_run(runs, starts, nruns, keys):
     """Append sorted ``keys`` as a new run and merge runs so that their sizes
     at least halve from first to last (O(log) runs, amortised O(log) merges
@@ -513,7 +515,7 @@ def _runtime_flags(nbits):
     return no, not no
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dominated(cand, runs, starts, nruns, nbits):
     """Mask over the sorted distinct rows ``cand``: the row is a proper subset
     of another row, or a subset of a stored row (domination pruning)."""
@@ -540,7 +542,7 @@ def _dominated(cand, runs, starts, nruns, nbits):
     return dead
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
     """One BFS step of one direction: expand, drop repeats of stored keys and,
     if ``dominate``, dominated keys; store the new keys as a run.
@@ -567,7 +569,7 @@ def _side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate):
     return level_out, kept_keys, parent[keep], letter[keep], runs, nruns, n_dom
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _expand_keys(keys, tab, full):
     """The keys (complements) of all images ``S·a`` of the sets whose keys
     are given, with parents and letters: :func:`_expand` of the complements,
@@ -593,7 +595,7 @@ def _expand_keys(keys, tab, full):
     return out, parent, letter
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gather_rows_in_place(X, idx):
     """``X[:len(idx)] = X[idx]`` in place for distinct indices ``idx``
     (one spare row, a flag per row): the rows a gather would copy into a
@@ -655,7 +657,7 @@ def _row_bits(X, i):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row_sizes(X):
     """Number of bits set in every row of X."""
     out = np.empty(X.shape[0], dtype=np.int32)
@@ -664,7 +666,7 @@ def _row_sizes(X):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _largest_row(X):
     """Most bits set in a row of X (-1 for no rows); no per-row array, as X
     may be a forward level of millions of keys."""
@@ -674,7 +676,7 @@ def _largest_row(X):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _meet_queries(bwd_level, full, largest):
     """The complements of the backward sets that may contain a forward set,
     with their row indices: a set with fewer states than the smallest image
@@ -699,7 +701,7 @@ def _meet_queries(bwd_level, full, largest):
     return out, sel[:cnt]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _meet_serial(fwd_keys, bwd_level, full, nbits, largest):
     """:func:`_meet` on one thread."""
     no, yes = _runtime_flags(nbits)
@@ -730,16 +732,19 @@ def _meet(fwd_keys, bwd_level, full, nbits, threads=1, largest=None):
     if largest is None:
         largest = _largest_row(fwd_keys)
     if threads < 2 or bwd_level.shape[0] < _PARALLEL_MIN_ROWS:
-        i, j = _meet_serial(fwd_keys, bwd_level, full, nbits, largest)
+        i, j = run_long(_meet_serial, fwd_keys, bwd_level, full, nbits, largest,
+                        rows=min(fwd_keys.shape[0], bwd_level.shape[0]))
         return int(i), int(j)
     bcomp, sel = _meet_queries(bwd_level, full, largest)
-    if not _covered_parallel(fwd_keys, bcomp, nbits, False, True, threads).any():
+    rows = min(fwd_keys.shape[0], bcomp.shape[0])
+    if not run_long(_covered_parallel, fwd_keys, bcomp, nbits, False, True, threads, rows=rows).any():
         return -1, -1
-    j = int(np.argmax(_covered_parallel(fwd_keys, bcomp, nbits, False, False, threads)))
+    j = int(np.argmax(run_long(_covered_parallel, fwd_keys, bcomp, nbits, False, False, threads,
+                               rows=rows)))
     return int(_find_cover(fwd_keys, bcomp, j)), int(sel[j])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dominated_in_family(X, reducers):
     """Mask over the rows of X (distinct or not): the row lies inside
     another row among the ``reducers`` rows of X with the most bits, so it

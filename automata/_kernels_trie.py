@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from automata._interruptible import run_long
 from automata._kernels_bidir import _is_subset, _meet_queries, _row_bits, _runtime_flags
 
 U0 = np.uint64(0)
@@ -71,7 +72,7 @@ def _partition_by_bit(X, lo, hi, d, W, perm, pop):
     return a
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _division_bit(S, lo, hi, counts, cand):
     """The bit set in the fewest sampled keys of rows [lo, hi) among the
     bits that are neither set nor clear in all of them (-1 if none: the rows
@@ -114,7 +115,7 @@ def _division_bit(S, lo, hi, counts, cand):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _trie_build(S):
     """Build the trie of the distinct rows of S, reordering S in place.
 
@@ -195,7 +196,7 @@ def _trie_build(S):
     return perm, bit[:nodes].copy(), one[:nodes].copy(), nlo[:nodes].copy(), nhi[:nodes].copy(), maxpop
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _trie_walk(S, bit, one, nlo, nhi, maxpop, C, ids, qpop, found, stop, first):
     """Mark ``found[ids[u]]`` for every row u of C that is a subset of a key
     of the trie; C, ``ids`` and ``qpop`` (the rows' bit counts) are permuted
@@ -264,7 +265,7 @@ def _trie_walk(S, bit, one, nlo, nhi, maxpop, C, ids, qpop, found, stop, first):
     return
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _trie_covered(S, bit, one, nlo, nhi, maxpop, C, first):
     """Boolean mask over rows of C: is the row a subset of a key of the
     trie? C is not changed. With ``first`` the mask holds at most one True."""
@@ -278,7 +279,7 @@ def _trie_covered(S, bit, one, nlo, nhi, maxpop, C, first):
     return found
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _trie_covered_parallel(S, bit, one, nlo, nhi, maxpop, C, first, parts):
     """:func:`_trie_covered` with the rows of C split into ``parts`` slices
     walked on numba's threads (with ``first``, the mask may hold a few Trues)."""
@@ -298,7 +299,7 @@ def _trie_covered_parallel(S, bit, one, nlo, nhi, maxpop, C, first, parts):
     return found
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _first_cover(S, perm, C, j):
     """Smallest original index of a key (row of S) that contains row j of C,
     or -1: the key the unordered family would give first."""
@@ -316,7 +317,7 @@ class SubsetTrie:
 
     def __init__(self, keys):
         self.keys = keys
-        self.perm, self.bit, self.one, self.lo, self.hi, self.maxpop = _trie_build(keys)
+        self.perm, self.bit, self.one, self.lo, self.hi, self.maxpop = run_long(_trie_build, keys)
         self.largest = int(self.maxpop[0]) if len(self.maxpop) else -1
 
     @staticmethod
@@ -329,10 +330,12 @@ class SubsetTrie:
         return 8 + (4 * 16) // _TRIE_LEAF + 10
 
     def covered(self, C, first, threads=1):
+        rows = min(self.keys.shape[0], C.shape[0])
         if threads < 2:
-            return _trie_covered(self.keys, self.bit, self.one, self.lo, self.hi, self.maxpop, C, first)
-        return _trie_covered_parallel(self.keys, self.bit, self.one, self.lo, self.hi, self.maxpop,
-                                      C, first, threads)
+            return run_long(_trie_covered, self.keys, self.bit, self.one, self.lo, self.hi,
+                            self.maxpop, C, first, rows=rows)
+        return run_long(_trie_covered_parallel, self.keys, self.bit, self.one, self.lo, self.hi,
+                        self.maxpop, C, first, threads, rows=rows)
 
     def meet(self, bwd_level, full, threads=1):
         """A pair (i, j) with forward set i (its key's original index) inside

@@ -8,7 +8,7 @@ from __future__ import annotations
 __all__ = [
     "AutomatonError", "AutomatonTypeError", "FormatError", "NotSynchronizingError",
     "ResourceLimitError",
-    "MemoryBudgetExceeded", "TimeLimitExceeded",
+    "MemoryBudgetExceeded", "TimeLimitExceeded", "caused_by_interrupt",
 ]
 
 
@@ -52,3 +52,27 @@ class MemoryBudgetExceeded(ResourceLimitError):
 
 class TimeLimitExceeded(ResourceLimitError):
     """The search ran past its time limit."""
+
+
+def caused_by_interrupt(exc: BaseException) -> bool:
+    """True when ``exc`` is, or was raised because of, a KeyboardInterrupt.
+
+    >>> try:
+    ...     try:
+    ...         raise KeyboardInterrupt
+    ...     except KeyboardInterrupt as inner:
+    ...         raise SystemError("returned a result with an exception set") from inner
+    ... except SystemError as outer:
+    ...     caused_by_interrupt(outer)
+    True
+    >>> caused_by_interrupt(SystemError("a real one"))
+    False
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

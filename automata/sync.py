@@ -29,6 +29,7 @@ import numpy as np
 from automata import _bidir
 from automata import _kernels as K
 from automata import _kernels_bidir as KB
+from automata._interruptible import surface_interrupts
 from automata._limits import Limits
 from automata.dfa import DFA
 from automata.errors import AutomatonError, AutomatonTypeError, NotSynchronizingError
@@ -91,9 +92,10 @@ def _solve(dfa: DFA, memory_gib: float, time_limit: float | None) -> list[int] |
     if dfa.n_states == 1:
         return []
     limits = Limits(memory_gib, time_limit)
-    if not K.pair_graph_synchronizing(dfa.delta, limits):
-        return None
-    return _exact_word(dfa, limits)
+    with surface_interrupts():  # Ctrl-C inside a kernel stops the search as Ctrl-C, not as a bug
+        if not K.pair_graph_synchronizing(dfa.delta, limits):
+            return None
+        return _exact_word(dfa, limits)
 
 
 def _exact_word(dfa: DFA, limits: Limits) -> list[int]:

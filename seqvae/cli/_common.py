@@ -25,7 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from automata.errors import AutomatonError, ResourceLimitError
+from automata.errors import AutomatonError, ResourceLimitError, caused_by_interrupt
 from seqvae.errors import SeqVAEError
 from seqvae.jsonable import json_default
 
@@ -77,6 +77,9 @@ def handle_errors(func: Callable) -> Callable:
             _maybe_traceback()
             raise fail(_one_line(exc), 2) from None
         except Exception as exc:  # a bug: still one line, the traceback on request
+            if caused_by_interrupt(exc):  # Ctrl-C that surfaced through a compiled kernel
+                err_console.print("interrupted", style="yellow")
+                raise typer.Exit(130) from None
             _maybe_traceback()
             raise fail(f"{type(exc).__name__}: {_one_line(exc)} "
                        f"(set SEQVAE_DEBUG=1 for the traceback)", 1) from None
