@@ -87,6 +87,20 @@ def _kind(target: Path, force: bool) -> tuple[str, os.stat_result | None]:
     raise UnsafeTargetError(f"{target} is {what}; refusing to write to it")
 
 
+def _target_kind(target: Path, force: bool, within) -> tuple[str, os.stat_result | None]:
+    """:func:`_kind`, except in a directory the toolkit writes (``within`` given).
+
+    There every name is the toolkit's own file (a chunk, a checkpoint, a log part),
+    never an output the user pointed at a FIFO or a device on purpose: a special file
+    found in its place is junk, removed and written as a regular file (writing into a
+    FIFO that nobody reads would block for ever)."""
+    kind, st = _kind(target, force)
+    if kind == "stream" and within is not None:
+        target.unlink()
+        return "new", None
+    return kind, st
+
+
 def _usual_mode() -> int:
     """Permission bits a plain ``open(path, 'w')`` would give a new file."""
     umask = os.umask(0)
@@ -121,7 +135,8 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False,
     force : bool
         Replace a read-only file (it stays read-only).
     within : path-like, optional
-        The directory being written: a symlink at ``path`` may only lead inside it.
+        The directory being written: a symlink at ``path`` may only lead inside it,
+        and a FIFO or device found at ``path`` is replaced by a regular file.
 
     Raises
     ------
@@ -140,7 +155,7 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False,
     'hello'
     """
     target = _resolve(path, within)
-    kind, st = _kind(target, force)
+    kind, st = _target_kind(target, force, within)
     if kind == "stream":
         with _staged_stream(target) as tmp:
             yield tmp
@@ -198,7 +213,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, force: bool = Fa
     b'\\x00\\x01'
     """
     target = _resolve(path, within)
-    if _kind(target, force)[0] == "stream":
+    if _target_kind(target, force, within)[0] == "stream":
         with open(target, "wb") as sink:
             sink.write(data)
         return

@@ -103,7 +103,7 @@ def save_chunk(out_dir: Path, chunk: PrunedChunk) -> None:
     """Write a finished chunk atomically, with the SHA-256 of its body."""
     body = chunk.to_json_obj()
     atomic_write_text(chunk_path(out_dir, chunk.index),
-                      json.dumps({"chunk": body, "sha256": _digest(body)}))
+                      json.dumps({"chunk": body, "sha256": _digest(body)}), within=out_dir)
 
 
 def verify_chunk(chunk: PrunedChunk, n: int, k: int, min_rt: int) -> str | None:
@@ -189,7 +189,7 @@ def claim_manifest(path: Path, params: dict, resume: bool, what: str,
         if old != params:
             raise error(f"{path.parent} holds {what} of other parameters: {str(old)[:200]}")
         return
-    atomic_write_text(path, json.dumps(params))
+    atomic_write_text(path, json.dumps(params), within=path.parent)
 
 
 def prepare_dir(out_dir: Path, expected: dict, resume: bool) -> None:

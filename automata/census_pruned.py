@@ -391,5 +391,6 @@ def _census(n, k, min_rt, reps, wanted, folder, resume, n_jobs, backend, progres
             if progress is not None:
                 progress(chunk, done, len(wanted))
     if folder is not None and len(result.chunks_done) == total:
-        atomic_write_text(folder / "result.json", json.dumps(result.to_dict(families=False)))
+        atomic_write_text(folder / "result.json", json.dumps(result.to_dict(families=False)),
+                          within=folder)
     return result

@@ -246,7 +246,8 @@ def _one_size(n, k, samples, seed, chunk, n_jobs, backend, folder, resume, progr
         for first, values in stream:
             if folder is not None:
                 atomic_write_text(_chunk_file(folder, n, first),
-                                  json.dumps({"lengths": values, "sha256": _digest(values)}))
+                                  json.dumps({"lengths": values, "sha256": _digest(values)}),
+                                  within=folder)
             found[first] = values
             done += len(values)
             if progress is not None:

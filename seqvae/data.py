@@ -81,6 +81,35 @@ MAX_PARQUET_ROWS = 20_000_000
 MAX_PARQUET_BYTES = 1 << 30
 
 
+def _decoded_bytes(batch) -> int:
+    """Bytes ``batch`` takes once every dictionary-encoded value is spelled out on its row.
+
+    ``batch.nbytes`` counts a dictionary once: 12,000 rows of one 100 kB string read as
+    a 100 kB batch and become 1.2 GB of Python strings downstream.
+
+    >>> import pyarrow as pa
+    >>> column = pa.DictionaryArray.from_arrays(pa.array([0, 0, 0], pa.int32()), pa.array(["CCCC"]))
+    >>> _decoded_bytes(pa.record_batch([column], names=["item"]))
+    36
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    total = 0
+    for column in batch.columns:
+        if not pa.types.is_dictionary(column.type):
+            total += column.nbytes
+            continue
+        values = column.dictionary
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) \
+                or pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+            lengths = pc.binary_length(values).take(column.indices)
+            total += int(pc.sum(lengths).as_py() or 0) + 8 * len(column)   # text + offsets
+        else:
+            total += int(values.nbytes / max(len(values), 1) * len(column))
+    return total
+
+
 def read_parquet_checked(path: Path) -> pd.DataFrame:
     """A Parquet file as a table, after its footer shows it within :data:`MAX_PARQUET_ROWS`
     rows and :data:`MAX_PARQUET_BYTES` uncompressed bytes (and it is a regular file).
@@ -113,7 +142,7 @@ def read_parquet_checked(path: Path) -> pd.DataFrame:
     try:
         batches, decoded = [], 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-            decoded += batch.nbytes
+            decoded += _decoded_bytes(batch)
             if decoded > MAX_PARQUET_BYTES:
                 raise DataError(f"{path}: decodes to more than {MAX_PARQUET_BYTES:,} bytes "
                                 "uncompressed, over the bound a data set may hold")

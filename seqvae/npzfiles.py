@@ -17,14 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["check_npz"]
+__all__ = ["MAX_COMPRESSION_RATIO", "RATIO_FREE_BYTES", "check_npz"]
+
+
+#: The most a member over :data:`RATIO_FREE_BYTES` may inflate its stored bytes. Arrays
+#: written by this package compress a few times at most (random automata tables, floats);
+#: a thousandfold is a zip bomb, refused before it is inflated.
+MAX_COMPRESSION_RATIO = 100
+#: Members up to this size may compress any amount (tiny arrays of zeros are honest).
+RATIO_FREE_BYTES = 1 << 20
 
 
 def check_npz(path: str | os.PathLike, max_bytes: int, error: type[Exception],
               what: str = "readable .npz archive") -> None:
     """Raise ``error`` (one line naming ``path``) unless ``path`` is a regular file holding
     an ``.npz`` whose members declare at most ``max_bytes`` in all, each an object-free
-    array no larger than its member; ``what`` names the file in the message
+    array no larger than its member, and none over :data:`RATIO_FREE_BYTES` inflating
+    more than :data:`MAX_COMPRESSION_RATIO` times; ``what`` names the file in the message
     ("not a WHAT").
 
     >>> import io, tempfile, pathlib
@@ -48,6 +57,11 @@ def check_npz(path: str | os.PathLike, max_bytes: int, error: type[Exception],
                 raise error(f"{path}: declares {total} bytes of content, more than the "
                             f"{max_bytes} it may hold")
             for info in members:
+                if info.file_size > RATIO_FREE_BYTES and \
+                        info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                    raise error(f"{path}: {info.filename} inflates {info.compress_size} bytes "
+                                f"to {info.file_size}, more than {MAX_COMPRESSION_RATIO} times "
+                                "(a zip bomb?)")
                 with archive.open(info) as member:
                     version = np.lib.format.read_magic(member)
                     if version == (1, 0):

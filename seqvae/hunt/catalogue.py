@@ -99,9 +99,9 @@ def write_catalogue(sizes, out_dir: str | Path) -> pd.DataFrame:
     """Write ``catalogue.parquet``, ``catalogue.md`` and ``catalogue.png``; returns the rows."""
     out = Path(out_dir)
     frame = catalogue_rows(sizes)
-    with atomic_path(out / "catalogue.parquet") as tmp:
+    with atomic_path(out / "catalogue.parquet", within=out) as tmp:
         frame.to_parquet(tmp, index=False)
-    atomic_write_text(out / "catalogue.md", _markdown(frame, sizes))
+    atomic_write_text(out / "catalogue.md", _markdown(frame, sizes), within=out)
     if len(frame):
         _figure(frame, out / "catalogue.png")
     return frame

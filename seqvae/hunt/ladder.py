@@ -193,7 +193,8 @@ def hunt(n_letters: int, first: int, last: int, out_dir: str | Path, *,
                                       resume, size_progress)
                 write_automata(folder / "slow.txt",
                                [parse_compact(c["automaton"]) for c in done.classes], "compact")
-                atomic_write_text(folder / "size.json", json.dumps(done.to_dict(), indent=1))
+                atomic_write_text(folder / "size.json", json.dumps(done.to_dict(), indent=1),
+                                  within=folder)
             results.append(done)
             if on_size is not None:
                 on_size(done)

@@ -211,3 +211,20 @@ def test_file_sha256_matches_hashlib_and_notices_one_flipped_bit(tmp_path):
     assert file_sha256(path) != digest
     with pytest.raises(ValueError):
         file_sha256(path, chunk_size=0)
+
+
+def test_in_a_directory_being_written_a_fifo_is_replaced_not_written_into(tmp_path):
+    from automata.atomic import atomic_path, atomic_write_text
+
+    for name, write in [("a.json", lambda p: atomic_write_text(p, "{}", within=tmp_path)),
+                        ("b.bin", lambda p: _write_via_path(atomic_path, p, tmp_path))]:
+        target = tmp_path / name
+        os.mkfifo(target)
+        write(target)           # would block for ever if it opened the FIFO
+        assert stat.S_ISREG(os.stat(target).st_mode)
+        assert target.read_text() == "{}"
+
+
+def _write_via_path(atomic_path, target, within):
+    with atomic_path(target, within=within) as tmp:
+        tmp.write_text("{}")

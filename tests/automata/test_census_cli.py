@@ -114,3 +114,32 @@ def test_resume_warns_about_a_forged_chunk_and_recomputes_it(tmp_path):
     data = json.loads(result.stdout)
     assert {row["automaton"]: row["reset_length"] for row in data["automata"]} == \
         pruned_census(5, 2, 13).automata
+
+
+def test_resume_replaces_a_fifo_found_in_place_of_a_chunk(tmp_path):
+    # Reading refuses the FIFO; the recomputed chunk must then replace it, not be written
+    # into it (a write into a FIFO nobody reads blocks for ever).
+    import os
+    import threading
+
+    out = tmp_path / "census"
+    assert run("-n", 5, "-k", 2, "--min-rt", 13, "--out", out, "--json").exit_code == 0
+    chunk = sorted((out / "chunks").iterdir())[0]
+    chunk.unlink()
+    os.mkfifo(chunk)
+    done = {}
+    worker = threading.Thread(target=lambda: done.setdefault(
+        "result", run("-n", 5, "-k", 2, "--min-rt", 13, "--out", out, "--resume", "--json")),
+        daemon=True)
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():   # unblock the writer so the test process can end
+        with open(chunk, "rb") as fifo:
+            fifo.read()
+        worker.join(10)
+        pytest.fail("resume blocked writing into the FIFO")
+    result = done["result"]
+    assert result.exit_code == 0, result.output
+    assert chunk.is_file() and not chunk.is_symlink()
+    assert {row["automaton"]: row["reset_length"] for row in json.loads(result.stdout)["automata"]} \
+        == pruned_census(5, 2, 13).automata

@@ -141,3 +141,37 @@ def test_a_large_honest_strings_file_still_loads(tmp_path):
         gz.write("".join(f"C{'C' * (i % 30)}O\n" for i in range(300_000)))
     strings, report = load_strings_report(path)
     assert len(strings) == 300_000 and report == {"bad_lines": 0, "too_long": 0}
+
+
+def test_a_dictionary_encoded_parquet_bomb_is_refused_while_decoding(tmp_path, monkeypatch):
+    # One 10 kB value on 2,000 rows, stored as an Arrow dictionary: each batch reports the
+    # dictionary once (a few kB), yet it becomes 20 MB of strings downstream.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import seqvae.data as data
+
+    path = tmp_path / "dict_bomb.parquet"
+    column = pa.DictionaryArray.from_arrays(pa.array(np.zeros(2_000, dtype=np.int32)),
+                                            pa.array(["C" * 10_000]))
+    pq.write_table(pa.table({"item": column}), path)
+    monkeypatch.setattr(data, "MAX_PARQUET_BYTES", 1 << 20)
+    with pytest.raises(DataError, match="decodes to more than"):
+        load_strings_report(path)
+
+
+def test_an_npz_member_that_inflates_a_thousandfold_is_refused_unopened(tmp_path):
+    from seqvae.errors import SearchError
+    from seqvae.hunt.search.checkpoint import load_checkpoint
+
+    bomb = tmp_path / "checkpoint.npz"
+    _zip_bomb(bomb, 50)             # 50 MB of zeros in about 50 kB: under the size bound
+    with pytest.raises(SearchError, match="more than 100 times"):
+        load_checkpoint(bomb)
+    with pytest.raises(LatentError, match="more than 100 times"):
+        GaussianMixture.load(bomb)
+    honest = tmp_path / "honest.npz"     # random tables compress a few times, and load
+    np.savez_compressed(honest, x=np.random.default_rng(0).integers(0, 9, 4 << 20, np.uint8))
+    from seqvae.npzfiles import check_npz
+
+    check_npz(honest, 1 << 30, ValueError)

@@ -215,3 +215,23 @@ def test_a_chunk_may_not_spell_an_automaton_another_way(tmp_path):
     body["automata"].pop(key.replace(" ", "   "))
     path.write_text(json.dumps({"chunk": body, "sha256": _digest(body)}))
     assert load_chunk(path, 15, map_classes(5)[15].tolist(), 5, 2, 10)[0] is not None
+
+
+def test_metrics_of_vertical_tabs_are_not_a_million_lines(tmp_path, monkeypatch):
+    # Fuzz finding (run-metrics, seed 1, inputs 8253 and 60225): 900 kB of \x0b, which
+    # str.splitlines() cuts into 900,000 lines, each a failed JSON parse: over 2 s.
+    import json
+
+    import seqvae.rundir
+    from seqvae.rundir import RunDir
+
+    parses = []
+    monkeypatch.setattr(seqvae.rundir.json, "loads", lambda text: parses.append(text) or
+                        json.JSONDecoder().decode(text))
+
+    (tmp_path / "metrics.jsonl").write_bytes(b'{"kind": "train", "step": 1}\n' + b"\x0b" * 900_000
+                                             + b'\n{"kind": "val", "step": 2}\n')
+    RunDir(tmp_path).truncate_metrics(step=5, epoch=1)
+    assert len(parses) <= 3
+    kept = (tmp_path / "metrics.jsonl").read_text().split("\n")
+    assert kept == ['{"kind": "train", "step": 1}', '{"kind": "val", "step": 2}', ""]

@@ -62,7 +62,7 @@ def _write_part(out_dir: Path, tables: np.ndarray, rts: np.ndarray, first: int) 
     })
     folder = out_dir / LOG_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / f"part-{first:010d}-{last:010d}.parquet") as tmp:
+    with atomic_path(folder / f"part-{first:010d}-{last:010d}.parquet", within=out_dir) as tmp:
         frame.to_parquet(tmp, index=False)
 
 

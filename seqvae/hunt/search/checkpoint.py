@@ -121,7 +121,7 @@ def save_checkpoint(path: str | Path, ctx, snap: Snapshot) -> None:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     try:
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_bytes(path, buffer.getvalue(), within=Path(path).parent)
     except OSError as exc:
         raise SearchError(f"cannot save the search checkpoint {path}: "
                           f"{exc.strerror or exc}") from None
@@ -149,7 +149,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, np.ndarray, np.ndarray]:
     try:
         _check_sizes(path)
         with np.load(path, allow_pickle=False) as data:
-            arrays = {name: np.array(data[name]) for name in data.files}
+            arrays = {name: data[name] for name in data.files}   # each read once, no copy
         doc = json.loads(bytes(arrays.pop("__doc__")).decode())
         if not isinstance(doc, dict):
             raise SearchError(f"{path}: not a search checkpoint")

@@ -483,13 +483,14 @@ def _write_results(out: Path, result: SearchResult) -> None:
     from automata.formats import format_text
 
     frame = result.frame()
-    with atomic_path(out / "candidates.parquet") as tmp:
+    with atomic_path(out / "candidates.parquet", within=out) as tmp:
         frame.to_parquet(tmp, index=False)
-    with atomic_path(out / "candidates.csv") as tmp:
+    with atomic_path(out / "candidates.csv", within=out) as tmp:
         frame.to_csv(tmp, index=False)
-    atomic_write_text(out / "leaderboard.json", json.dumps(result.to_dict(), indent=2) + "\n")
+    atomic_write_text(out / "leaderboard.json", json.dumps(result.to_dict(), indent=2) + "\n",
+                      within=out)
     from automata.formats import parse_compact
 
     best = [parse_compact(row["automaton"]) for row in result.top]
     if best:
-        atomic_write_text(out / "top.txt", format_text(best))
+        atomic_write_text(out / "top.txt", format_text(best), within=out)
