@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,15 @@ def test_sigterm_stops_search_extreme_with_a_checkpoint(tmp_path):
 
     doc, tables, _ = load_checkpoint(out / "checkpoint.npz")
     assert doc["steps"] >= 1 and len(tables) > 0
+
+
+@pytest.mark.parametrize("scenario", ["dev-zero", "forged-chunk", "fifo-chunk"])
+def test_the_attack_table_script_runs_and_each_attack_holds(scenario):
+    # scripts/hostile_table.py is what the trust figures come from: keep it working.
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "scripts" / "hostile_table.py"), "--only",
+                          scenario, "--json"], capture_output=True, text=True, cwd=root,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    (row,) = json.loads(out.stdout)
+    assert row["name"] == scenario and row["holds"] and row["peak_mb"] > 0
