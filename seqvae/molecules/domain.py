@@ -276,15 +276,16 @@ def _representable(items: list[str], info: dict) -> tuple[list[str], dict]:
 
 def molecule_dataset(path: str | os.PathLike, *, column: str | None = None,
                      split: str = "random", seed: int = 0,
-                     fractions: Sequence[float] = (0.8, 0.1, 0.1)
-                     ) -> tuple[pd.DataFrame, dict]:
+                     fractions: Sequence[float] = (0.8, 0.1, 0.1), n_jobs: int = 1,
+                     progress=None) -> tuple[pd.DataFrame, dict]:
     """The data set ``seqvae data smiles`` writes: ``(df, meta)`` for
     :func:`seqvae.data.save_dataset`.
 
     ``df`` has columns ``item`` (canonical SMILES, each molecule once), ``split``
     (train / valid / test) and ``length`` (characters); ``meta["report"]`` counts
     lines read, invalid molecules, duplicates and molecules kept, and describes the
-    split and the length/vocabulary statistics.
+    split and the length/vocabulary statistics. ``n_jobs`` processes canonicalise;
+    ``progress(done, total)`` follows them.
 
     Examples
     --------
@@ -298,7 +299,7 @@ def molecule_dataset(path: str | os.PathLike, *, column: str | None = None,
     chem = _chem()
     try:
         ds = chem.prepare_molecule_dataset(path, column=column, split=split, seed=seed,
-                                           fractions=fractions)
+                                           fractions=fractions, n_jobs=n_jobs, progress=progress)
     except chem.MoleculeFileError as exc:
         raise DataError(str(exc)) from None
     rows = [(s, name) for name in ("train", "valid", "test") for s in ds.splits[name]]

@@ -63,3 +63,27 @@ def test_tokenizers_of_each_representation():
     assert isinstance(selfies, SelfiesTokenizer) and "[Br]" in selfies.vocab
     with pytest.raises(ChemError):
         fit_molecule_tokenizer(smiles, "graph")
+
+
+def test_canonicalising_reports_progress_chunk_by_chunk_in_one_process_and_in_two():
+    from seqvae.molecules.chem.rdkit_support import canonical_smiles_many
+
+    items = ["CCO", "OCC", "C1CC", "c1ccccc1", "CCN"] * 5
+    for n_jobs in (1, 2):
+        seen = []
+        keys = canonical_smiles_many(items, n_jobs=n_jobs, chunk_size=4,
+                                     progress=lambda done, total: seen.append((done, total)))
+        assert keys == canonical_smiles_many(items)
+        assert seen == [(min(d, 25), 25) for d in range(4, 29, 4)]
+
+
+def test_data_smiles_refuses_a_zero_job_count(tmp_path):
+    from typer.testing import CliRunner
+
+    from seqvae.cli import app
+
+    src = tmp_path / "m.smi"
+    src.write_text("CCO\nCCN\nCCC\n")
+    result = CliRunner().invoke(app, ["data", "smiles", str(src), "-o", str(tmp_path / "d.parquet"),
+                                      "--jobs", "0"])
+    assert result.exit_code == 2 and "--jobs" in result.output

@@ -43,7 +43,7 @@ def prepare_molecule_dataset(path: str | os.PathLike, *, column: str | None = No
                              strict: bool = False, split: str = "random",
                              fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0,
                              representation: str = "smiles", isomeric: bool = True,
-                             n_jobs: int = 1) -> MoleculeDataset:
+                             n_jobs: int = 1, progress=None) -> MoleculeDataset:
     """Read, clean, split and describe a molecule file.
 
     The report holds the counts of :func:`~seqvae.molecules.chem.molfile.load_molecules`
@@ -66,7 +66,7 @@ def prepare_molecule_dataset(path: str | os.PathLike, *, column: str | None = No
     _check_choice(split, SPLIT_METHODS, "split method")
     _check_choice(representation, REPRESENTATIONS, "representation")
     smiles, report = load_molecules(path, column=column, strict=strict, isomeric=isomeric,
-                                    n_jobs=n_jobs)
+                                    n_jobs=n_jobs, progress=progress)
     unrepresentable = 0
     if representation == "selfies":
         keep = []

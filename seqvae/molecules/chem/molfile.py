@@ -228,12 +228,14 @@ class CleanedMolecules:
 
 def clean_molecules(smiles: Sequence[str], names: Sequence[str | None] | None = None, *,
                     line_numbers: Sequence[int] | None = None,
-                    isomeric: bool = True, n_jobs: int = 1) -> CleanedMolecules:
+                    isomeric: bool = True, n_jobs: int = 1,
+                    progress=None) -> CleanedMolecules:
     """Canonicalise, drop invalid molecules and duplicates (by canonical SMILES); count both.
 
     The first occurrence of a molecule is kept, with its name. ``n_jobs`` spreads the
     canonicalisation over processes
-    (:func:`~seqvae.molecules.chem.rdkit_support.canonical_smiles_many`).
+    (:func:`~seqvae.molecules.chem.rdkit_support.canonical_smiles_many`, which also calls
+    ``progress(done, total)``).
 
     Examples
     --------
@@ -252,7 +254,7 @@ def clean_molecules(smiles: Sequence[str], names: Sequence[str | None] | None = 
     seen: set[str] = set()
     kept, kept_names, examples = [], [], []
     invalid = duplicates = 0
-    keys = canonical_smiles_many(smiles, isomeric=isomeric, n_jobs=n_jobs)
+    keys = canonical_smiles_many(smiles, isomeric=isomeric, n_jobs=n_jobs, progress=progress)
     for text, name, number, key in zip(smiles, names, numbers, keys, strict=True):
         if key is None:
             invalid += 1
@@ -269,7 +271,8 @@ def clean_molecules(smiles: Sequence[str], names: Sequence[str | None] | None = 
 
 
 def load_molecules(path: str | os.PathLike, *, column: str | None = None, strict: bool = False,
-                   isomeric: bool = True, n_jobs: int = 1) -> tuple[list[str], dict]:
+                   isomeric: bool = True, n_jobs: int = 1,
+                   progress=None) -> tuple[list[str], dict]:
     """Read a molecule file and clean it: canonical unique valid SMILES and a report.
 
     The report (JSON-safe) counts ``lines_read``, ``bad_lines``, ``invalid``
@@ -280,7 +283,7 @@ def load_molecules(path: str | os.PathLike, *, column: str | None = None, strict
     """
     records = read_molecule_file(path, column=column, strict=strict)
     cleaned = clean_molecules(records.smiles, records.names, line_numbers=records.line_numbers,
-                              isomeric=isomeric, n_jobs=n_jobs)
+                              isomeric=isomeric, n_jobs=n_jobs, progress=progress)
     report = {
         "path": str(path), "format": records.format, "column": records.column,
         "lines_read": records.lines_read, "bad_lines": records.bad_lines,

@@ -16,7 +16,7 @@ RDKit's ``MolToSmiles`` does and as the MOSES metrics do.
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from seqvae.molecules.chem.errors import CHEM_EXTRA_HINT, ChemError, ChemistryUnavailableError
 from seqvae.molecules.chem.limits import smiles_limit_reason
@@ -207,13 +207,15 @@ def _canonical_chunk(items: list, isomeric: bool) -> list[str | None]:
 
 
 def canonical_smiles_many(items: Iterable[Any], *, isomeric: bool = True, n_jobs: int = 1,
-                          chunk_size: int = 20000) -> list[str | None]:
+                          chunk_size: int = 20000,
+                          progress: Callable[[int, int], None] | None = None
+                          ) -> list[str | None]:
     """:func:`canonical_smiles` of each item (None for invalid ones), in order.
 
     With ``n_jobs`` other than 1 the items are cut into chunks of ``chunk_size``
     (a few seconds of work each, so that shipping a chunk to a worker costs little)
     and spread over joblib workers; ``-1`` uses every core. A million SMILES take
-    a few minutes on one core.
+    a few minutes on one core. ``progress(done, total)`` is called after each chunk.
 
     >>> canonical_smiles_many(["OC", "C1CC1", "C1CC"])
     ['CO', 'C1CC1', None]
@@ -223,10 +225,17 @@ def canonical_smiles_many(items: Iterable[Any], *, isomeric: bool = True, n_jobs
         raise ChemError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ChemError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    if n_jobs == 1 or len(items) <= chunk_size:
-        return _canonical_chunk(items, bool(isomeric))
-    from joblib import Parallel, delayed
-
     chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
-    parts = Parallel(n_jobs=n_jobs)(delayed(_canonical_chunk)(c, bool(isomeric)) for c in chunks)
-    return [key for part in parts for key in part]
+    if n_jobs == 1 or len(chunks) <= 1:
+        parts = (_canonical_chunk(c, bool(isomeric)) for c in chunks)
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_canonical_chunk)(c, bool(isomeric)) for c in chunks)
+    keys: list[str | None] = []
+    for part in parts:
+        keys.extend(part)
+        if progress is not None:
+            progress(len(keys), len(items))
+    return keys
