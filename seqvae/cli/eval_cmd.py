@@ -90,6 +90,10 @@ def eval_command(
                           metric_options=None if fcd else {"fcd": False},
                           progress=lambda k: bar.update(task, completed=k))
     result["run_dir"] = str(run_dir)
+    if result.get("filters_pains_only") is not None:
+        err_console.print("warning: the MCF filters need the MOSES data (python "
+                          "scripts/fetch_moses.py): 'filters_pains_only' is not the MOSES "
+                          "'filters' figure", style="yellow", markup=False)
     if screened is not None:
         result["items_skipped"] = screened.n_skipped
     if as_json:

@@ -96,7 +96,8 @@ def run_moses_metrics(run, reference: Sequence[str], *, samples: int = 10000,
     out = {key: _finite_or_none(metrics.get(key)) for key in MOSES_KEYS}
     out.update(fcd_entry(texts, reference) if fcd
                else {"fcd": None, "fcd_reason": "not computed (--no-fcd)"})
-    for key in ("unique@1000_n", "unique@10000_n", "filters_mcf"):
+    for key in ("unique@1000_n", "unique@10000_n", "filters_mcf", "filters_pains",
+                "filters_pains_only"):
         if key in metrics:
             out[key] = metrics[key]
     out["moses_samples"] = int(samples)

@@ -244,3 +244,27 @@ def test_reference_set_load_errors(tmp_path):
         ReferenceSet.load(other)
     with pytest.raises(ChemError):
         ReferenceSet.load(tmp_path / "missing.npz")
+
+
+def test_without_mcf_the_share_is_never_reported_under_the_moses_name(tmp_path):
+    filters = load_moses_filters(cache_dir=tmp_path)          # nothing fetched there
+    assert not filters.has_mcf and filters.pains_source == "rdkit"
+    m = moses_metrics(["CCO", "c1ccccc1O", "C1OC1C"], filters=filters)
+    assert "filters" not in m and m["filters_pains_only"] == 1.0   # the epoxide passes
+    assert m["filters_mcf"] is False and m["filters_pains"] == "rdkit"
+
+
+def test_with_the_moses_data_their_own_pains_list_is_used(tmp_path):
+    # MOSES's wehi_pains.csv: no header, the SMARTS then the name, padded with spaces.
+    (tmp_path / "mcf.csv").write_text("names,smarts\nepoxide,[#6]1-[#8]-[#6]-1\n")
+    (tmp_path / "wehi_pains.csv").write_text(
+        '"[#6]-[#7]=[#7]-[#6]      ","<regId=azo_A(324)>"\n')
+    filters = load_moses_filters(cache_dir=tmp_path)
+    assert filters.has_mcf and filters.pains_source == "moses"
+    assert filters.reasons("CN=NC") == ["PAINS <regId=azo_A(324)>"]
+    assert filters.reasons("C1OC1C") == ["MCF epoxide"]
+    m = moses_metrics(["CCO", "CN=NC", "C1OC1C", "c1ccccc1O"], filters=filters)
+    assert m["filters"] == 0.5 and "filters_pains_only" not in m
+    assert m["filters_pains"] == "moses"
+    with pytest.raises(ChemError, match="not valid SMARTS"):
+        MosesFilters(pains=[("broken", "[#6")])

@@ -86,3 +86,16 @@ def test_interpolate_between_a_bad_smiles_is_a_one_line_error(run_dir, tmp_path)
     _one_line_error(runner.invoke(app, ["interpolate", str(run_dir), "--between", "C1CC", "CCO",
                                         "--out", str(tmp_path / "i")]),
                     "neither a file nor a SMILES")
+
+
+def test_eval_without_the_moses_data_warns_and_reports_pains_only(run_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQVAE_CACHE", str(tmp_path))        # no MOSES data there
+    result = runner.invoke(app, ["eval", str(run_dir), "--json", "--samples", "30",
+                                 "--max-items", "10", "--prior-count", "10", "--no-fcd",
+                                 "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["filters"] is None and out["filters_mcf"] is False
+    assert out["filters_pains"] == "rdkit"
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "filters_pains_only" in warnings[0]

@@ -5,8 +5,11 @@ A molecule passes when
 * every atom is one of C, N, S, O, F, Cl, Br, H (:data:`MOSES_ALLOWED_ATOMS`);
 * no atom carries a formal charge;
 * no ring has 8 or more atoms;
-* it matches no PAINS pattern (RDKit's ``FilterCatalog`` PAINS A/B/C set, the
-  same 480 Baell–Holloway patterns MOSES lists);
+* it matches no PAINS pattern: MOSES's own list (``wehi_pains.csv``, 479 SMARTS
+  matched on the molecule with explicit hydrogens, as MOSES does) when the MOSES
+  data are fetched, else RDKit's ``FilterCatalog`` PAINS A/B/C set (the same
+  Baell–Holloway families in RDKit's spelling; 1 training molecule in 10,000
+  is judged differently);
 * it matches no MCF pattern (the 22 "medicinal chemistry filters" SMARTS of
   MOSES, matched on the molecule with explicit hydrogens as some patterns need).
 
@@ -14,8 +17,9 @@ RDKit does not ship the MCF patterns. They are read from the ``mcf.csv`` that
 :func:`~seqvae.molecules.chem.moses_data.fetch_moses` unpacks from the MOSES wheel, or from
 a file passed as ``mcf_path``. Without them the filter still applies the other
 rules and says so: :attr:`MosesFilters.has_mcf` is False and
-:func:`~seqvae.molecules.chem.metrics.moses_metrics` reports ``filters_mcf: false``, so a
-figure computed without MCF is never mistaken for the MOSES one.
+:func:`~seqvae.molecules.chem.metrics.moses_metrics` reports the share under
+``filters_pains_only`` instead of ``filters``, so a figure computed without MCF is
+never mistaken for the MOSES one.
 """
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ from seqvae.molecules.chem.errors import ChemError
 from seqvae.molecules.chem.moses_data import moses_file
 from seqvae.molecules.chem.rdkit_support import as_mol, require_rdkit
 
-__all__ = ["MOSES_ALLOWED_ATOMS", "MosesFilters", "read_smarts_csv", "load_moses_filters"]
+__all__ = ["MOSES_ALLOWED_ATOMS", "MosesFilters", "read_smarts_csv", "read_pains_csv",
+           "load_moses_filters"]
 
 MOSES_ALLOWED_ATOMS = frozenset({"C", "N", "S", "O", "F", "Cl", "Br", "H"})
 _MAX_RING = 7
@@ -55,6 +60,28 @@ def read_smarts_csv(path: str | os.PathLike) -> list[tuple[str, str]]:
             for i, row in enumerate(rows, start=1)]
 
 
+def read_pains_csv(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """``(name, smarts)`` pairs of MOSES's ``wehi_pains.csv``: no header, each row the SMARTS
+    then the name (``<regId=...>``), both padded with spaces.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "p.csv"
+    >>> _ = p.write_text('"[#6]=[#6]-[#6]=[#8]   ","<regId=ene_one(1)>"\\n')
+    >>> read_pains_csv(p)
+    [('<regId=ene_one(1)>', '[#6]=[#6]-[#6]=[#8]')]
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row and row[0].strip()]
+    except (OSError, csv.Error) as exc:
+        raise ChemError(f"cannot read PAINS file {path}: {exc}") from None
+    if not rows:
+        raise ChemError(f"{path}: no PAINS patterns")
+    return [((row[1].strip() if len(row) > 1 else f"pains{i}"), row[0].strip())
+            for i, row in enumerate(rows, start=1)]
+
+
 class MosesFilters:
     """The MOSES filter set, compiled once.
 
@@ -62,6 +89,9 @@ class MosesFilters:
     ----------
     mcf
         ``(name, smarts)`` pairs of the MCF patterns, or None for none.
+    pains
+        ``(name, smarts)`` pairs of the PAINS patterns (MOSES's list), or None for
+        RDKit's PAINS catalogue (:attr:`pains_source` says which).
     allowed_atoms
         Element symbols allowed.
 
@@ -75,21 +105,24 @@ class MosesFilters:
     """
 
     def __init__(self, mcf: Sequence[tuple[str, str]] | None = None, *,
+                 pains: Sequence[tuple[str, str]] | None = None,
                  allowed_atoms=MOSES_ALLOWED_ATOMS):
-        Chem = require_rdkit()
         from rdkit.Chem import FilterCatalog
 
         self.allowed_atoms = frozenset(allowed_atoms)
-        self._mcf = []
-        for name, smarts in mcf or ():
-            pattern = Chem.MolFromSmarts(smarts)
-            if pattern is None:
-                raise ChemError(f"MCF pattern {name!r} is not valid SMARTS: {smarts!r}")
-            self._mcf.append((name, pattern))
+        self._mcf = _compile("MCF", mcf)
         self.has_mcf = bool(self._mcf)
+        # MOSES's PAINS SMARTS are matched with explicit hydrogens, like the MCF ones.
+        self._pains_smarts = _compile("PAINS", pains)
+        self.pains_source = "moses" if self._pains_smarts else "rdkit"
         params = FilterCatalog.FilterCatalogParams()
         params.AddCatalog(FilterCatalog.FilterCatalogParams.FilterCatalogs.PAINS)
-        self._pains = FilterCatalog.FilterCatalog(params)
+        self._pains = None if self._pains_smarts else FilterCatalog.FilterCatalog(params)
+
+    def _h_patterns(self):
+        """The patterns matched on the molecule with explicit hydrogens: MCF, then MOSES PAINS."""
+        return [(f"MCF {n}", p) for n, p in self._mcf] + \
+            [(f"PAINS {n}", p) for n, p in self._pains_smarts]
 
     def reasons(self, smiles_or_mol) -> list[str]:
         """Why a molecule fails (empty when it passes; ``["invalid"]`` for an invalid one)."""
@@ -103,12 +136,14 @@ class MosesFilters:
             out.append("charged")
         if any(len(ring) > _MAX_RING for ring in mol.GetRingInfo().AtomRings()):
             out.append("ring of 8 or more atoms")
-        if self._mcf:
+        patterns = self._h_patterns()
+        if patterns:
             with_h = require_rdkit().AddHs(mol)
-            out += [f"MCF {name}" for name, pat in self._mcf if with_h.HasSubstructMatch(pat)]
-        match = self._pains.GetFirstMatch(mol)
-        if match is not None:
-            out.append(f"PAINS {match.GetDescription()}")
+            out += [name for name, pat in patterns if with_h.HasSubstructMatch(pat)]
+        if self._pains is not None:
+            match = self._pains.GetFirstMatch(mol)
+            if match is not None:
+                out.append(f"PAINS {match.GetDescription()}")
         return out
 
     def passes(self, smiles_or_mol) -> bool:
@@ -121,20 +156,38 @@ class MosesFilters:
             return False
         if any(len(ring) > _MAX_RING for ring in mol.GetRingInfo().AtomRings()):
             return False
-        if self._mcf:
+        patterns = self._h_patterns()
+        if patterns:
             with_h = require_rdkit().AddHs(mol)
-            if any(with_h.HasSubstructMatch(pat) for _, pat in self._mcf):
+            if any(with_h.HasSubstructMatch(pat) for _, pat in patterns):
                 return False
-        return not self._pains.HasMatch(mol)
+        return self._pains is None or not self._pains.HasMatch(mol)
 
 
 def load_moses_filters(mcf_path: str | os.PathLike | None = None, *,
-                       cache_dir: str | os.PathLike | None = None) -> MosesFilters:
+                       cache_dir: str | os.PathLike | None = None,
+                       pains_path: str | os.PathLike | None = None) -> MosesFilters:
     """The MOSES filters with MCF patterns from ``mcf_path``, else from the MOSES cache, else
-    without MCF (check :attr:`MosesFilters.has_mcf`).
+    without MCF (check :attr:`MosesFilters.has_mcf`); PAINS from ``pains_path``, else the
+    cache's ``wehi_pains.csv``, else RDKit's catalogue (:attr:`MosesFilters.pains_source`).
 
-    >>> load_moses_filters(cache_dir="/nonexistent").has_mcf
-    False
+    >>> f = load_moses_filters(cache_dir="/nonexistent")
+    >>> f.has_mcf, f.pains_source
+    (False, 'rdkit')
     """
     path = Path(mcf_path) if mcf_path is not None else moses_file("mcf.csv", cache_dir)
-    return MosesFilters(read_smarts_csv(path) if path is not None else None)
+    pains = Path(pains_path) if pains_path is not None else moses_file("wehi_pains.csv", cache_dir)
+    return MosesFilters(read_smarts_csv(path) if path is not None else None,
+                        pains=read_pains_csv(pains) if pains is not None else None)
+
+
+def _compile(kind: str, patterns: Sequence[tuple[str, str]] | None) -> list:
+    """``(name, compiled SMARTS)`` pairs; ChemError naming the first invalid pattern."""
+    Chem = require_rdkit()
+    out = []
+    for name, smarts in patterns or ():
+        pattern = Chem.MolFromSmarts(smarts)
+        if pattern is None:
+            raise ChemError(f"{kind} pattern {name!r} is not valid SMARTS: {smarts!r}")
+        out.append((name, pattern))
+    return out

@@ -11,6 +11,9 @@ published table:
   over all ordered pairs of valid molecules (self-pairs included), with ``T`` the
   Tanimoto similarity of Morgan fingerprints (radius 2, 1024 bits); p = 1, 2.
 * ``filters``: share of valid molecules passing the MOSES filters (:mod:`.filters`).
+  Without the MCF patterns (MOSES data not fetched) the share is reported as
+  ``filters_pains_only`` instead, never under the MOSES name; ``filters_pains``
+  says whose PAINS list was used (``moses`` or ``rdkit``).
 * ``frag``: cosine similarity of the BRICS-fragment count vectors of generated and
   reference sets; ``scaf``: the same for Bemis–Murcko scaffolds with at least two
   rings (as MOSES counts them).
@@ -227,8 +230,9 @@ def moses_metrics(smiles: Sequence[str], *, train: Iterable[str] | None = None,
     # Each distinct molecule is filtered once; repetitions weigh as MOSES weighs them.
     counts = Counter(canon)
     passing = sum(n for s, n in counts.items() if filters.passes(s))
-    out["filters"] = passing / len(canon)
+    out["filters" if filters.has_mcf else "filters_pains_only"] = passing / len(canon)
     out["filters_mcf"] = filters.has_mcf
+    out["filters_pains"] = filters.pains_source
     generated = ReferenceSet(len(canon), fps, _fragment_counts(counts), _scaffold_counts(counts))
     for suffix, ref in (("", test), ("_testsf", test_scaffolds)):
         if ref is None:
