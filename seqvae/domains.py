@@ -163,6 +163,29 @@ class Domain:
         """:meth:`score` of many items."""
         return [self.score(item) for item in items]
 
+    def write_decodes(self, rows: Sequence[dict], path: str | os.PathLike) -> int:
+        """Write decodes (``ok``, ``item``, ``error`` and any extra keys of each row) to
+        ``path`` in a format its suffix names; returns the rows written. Every domain
+        writes ``.csv``; molecules also add their properties and write ``.sdf``."""
+        import csv
+        import io
+
+        from automata.atomic import atomic_write_text
+
+        if Path(path).suffix.lower() != ".csv":
+            raise DomainError(f"the {self.name} domain writes decodes as .csv only, "
+                              f"not {Path(path).suffix or 'a file without suffix'}")
+        columns = ["index", "ok", "item", "error"]
+        for row in rows:
+            columns += [k for k in row if k not in columns]
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", restval="")
+        writer.writeheader()
+        writer.writerows({"index": i, **{k: ("" if v is None else v) for k, v in row.items()}}
+                         for i, row in enumerate(rows))
+        atomic_write_text(path, buf.getvalue())
+        return len(rows)
+
     def extra_metrics(self, run, items: Sequence, *, samples: int, seed: int,
                       **options) -> dict:
         """Domain-specific evaluation metrics of ``run`` on ``items`` (``{}``: none);

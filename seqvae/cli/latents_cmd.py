@@ -139,6 +139,12 @@ def _print_parsed(run, parsed, as_json: bool, extra_rows=None,
     if output is None:
         sys.stdout.write("".join(line + "\n" for line in lines))
         return
+    if output.suffix.lower() in (".csv", ".sdf"):
+        written = run.domain.write_decodes(rows, output)
+        err_console.print(f"wrote {written} of {len(rows)} decodes "
+                          f"({sum(r['ok'] for r in rows)} valid) to {escape(str(output))}",
+                          highlight=False)
+        return
     from automata.atomic import atomic_write_text
 
     atomic_write_text(output, "".join(line + "\n" for line in lines))
@@ -176,8 +182,11 @@ def sample_command(
     score: bool = typer.Option(False, "--score", help="Add exact scores (automata)."),
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the items to "
-                                          "this file (one a line, invalid ones marked) "
-                                          "instead of stdout."),
+                                          "this file instead of stdout: FILE.csv is a table "
+                                          "(molecules: with QED, logP, SA score and weight), "
+                                          "FILE.sdf the valid molecules with those as SD "
+                                          "tags, any other name one item a line (invalid "
+                                          "ones marked)."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     no_validity: bool = typer.Option(False, "--no-validity", help=NO_VALIDITY_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),

@@ -175,6 +175,23 @@ class MoleculeDomain(Domain):
         """``qed``, ``logp``, ``sas`` and ``plogp`` of a valid molecule (RDKit)."""
         return _chem().objectives.molecule_scores(item, self.score_fields)
 
+    def write_decodes(self, rows: Sequence[dict], path: str | os.PathLike) -> int:
+        """``.csv``: every decode with QED, logP, SA score and weight of the valid ones;
+        ``.sdf``: the valid molecules with those properties as SD tags
+        (:mod:`seqvae.molecules.chem.sample_files`)."""
+        _chem()   # RDKit present, or one line naming the extra
+        from seqvae.molecules.chem import sample_files as files
+
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".csv", ".sdf"):
+            raise DomainError(f"molecule decodes are written as .csv or .sdf, not "
+                              f"{suffix or 'a file without suffix'}")
+        table = files.sample_table([r.get("item") for r in rows], [r["ok"] for r in rows],
+                                   [r.get("error") for r in rows])
+        if suffix == ".sdf":
+            return files.write_sample_sdf(table, path)
+        return files.write_sample_csv(table, path)
+
     def parse_property_names(self, names) -> list[str]:
         """Registered objectives as property names (:func:`seqvae.molecules.properties.parse_property_names`)."""
         from seqvae.molecules.properties import parse_property_names

@@ -19,7 +19,8 @@ Modules, one concern each:
   :mod:`.chemnet` (FCD) beneath them.
 * :mod:`.objectives` — QED, logP, SA score, penalised logP, registered by name.
 * :mod:`.goals` — what ``optimize`` maximises: weighted sums, similarity to a target,
-  substructure constraints, a user's callable; :mod:`.leaderboard` — its CSV and grid.
+  substructure constraints, a user's callable; :mod:`.leaderboard` — its CSV and grid;
+  :mod:`.sample_files` — decoded molecules as CSV (with properties) or SDF.
 * :mod:`.depict` — molecule pictures for figures.
 * :mod:`.moses_data` — fetching the MOSES data the way a user would.
 """

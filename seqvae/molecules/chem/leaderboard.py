@@ -14,13 +14,14 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["leaderboard_rows", "write_leaderboard", "PROPERTY_COLUMNS"]
+__all__ = ["leaderboard_rows", "write_leaderboard", "molecule_properties", "PROPERTY_COLUMNS"]
 
 #: The properties every row carries, whatever the objective.
 PROPERTY_COLUMNS = ("qed", "logp", "sas", "weight")
 
 
-def _properties(smiles: str) -> dict:
+def molecule_properties(smiles: str) -> dict:
+    """QED, logP, SA score and molecular weight of one valid molecule (RDKit)."""
     from seqvae.molecules.chem.objectives import logp, qed, sa_score
     from seqvae.molecules.chem.rdkit_support import mol_from_smiles, require_rdkit
 
@@ -46,7 +47,7 @@ def leaderboard_rows(result: dict) -> list[dict]:
     for rank, entry in enumerate(result["leaderboard"], 1):
         row = {"rank": rank, "smiles": entry["smiles"], "score": entry["score"]}
         row.update({f"term_{k}": v for k, v in (entry.get("terms") or {}).items()})
-        row.update(_properties(entry["smiles"]))
+        row.update(molecule_properties(entry["smiles"]))
         row.update(novel=bool(entry.get("novel")), round=entry.get("round"))
         rows.append(row)
     return rows
