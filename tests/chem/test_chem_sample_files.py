@@ -27,6 +27,7 @@ def test_molecule_decodes_as_csv_carry_the_properties_of_the_valid_ones(tmp_path
     with open(tmp_path / "s.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["smiles"] for r in rows] == ["CCO", "C1CC", "c1ccccc1O"]
+    assert [r["canonical"] for r in rows] == ["CCO", "", "Oc1ccccc1"]
     assert rows[1]["error"] == "ring_open" and rows[1]["qed"] == ""
     assert float(rows[0]["weight"]) == pytest.approx(46.07, abs=0.01)
     assert float(rows[2]["logp"]) == pytest.approx(Chem.Crippen.MolLogP(Chem.MolFromSmiles("Oc1ccccc1")))
@@ -59,7 +60,7 @@ def test_sample_writes_a_csv_and_an_sdf_from_the_command_line(tmp_path):
     assert result.exit_code == 0, result.output
     with open(tmp_path / "s.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 7 and list(rows[0])[:4] == ["index", "ok", "smiles", "error"]
+    assert len(rows) == 7 and list(rows[0])[:5] == ["index", "ok", "smiles", "canonical", "error"]
     result = runner.invoke(app, ["sample", str(run_dir), "-n", "7", "-o", str(tmp_path / "s.sdf")])
     assert result.exit_code == 0, result.output
     valid = sum(r["ok"] == "True" for r in rows)      # the same seed decodes the same 7

@@ -1,7 +1,7 @@
 """Decoded molecules as files a chemist opens: a CSV table with properties, or an SDF.
 
-:func:`sample_table` turns decodes into rows (``index``, ``ok``, ``smiles``, ``error``
-and, for each valid molecule, QED, logP, SA score and molecular weight computed by
+:func:`sample_table` turns decodes into rows (``index``, ``ok``, ``smiles`` as decoded,
+``canonical`` SMILES, ``error`` and, for each valid molecule, QED, logP, SA score and molecular weight computed by
 RDKit); :func:`write_sample_csv` writes every row, :func:`write_sample_sdf` the valid
 molecules with 2-D coordinates and the properties as SD tags. Both write atomically.
 """
@@ -18,20 +18,26 @@ from seqvae.molecules.chem.leaderboard import PROPERTY_COLUMNS, molecule_propert
 __all__ = ["SAMPLE_COLUMNS", "sample_table", "write_sample_csv", "write_sample_sdf"]
 
 #: The columns of a sample table, in order.
-SAMPLE_COLUMNS = ("index", "ok", "smiles", "error", *PROPERTY_COLUMNS)
+SAMPLE_COLUMNS = ("index", "ok", "smiles", "canonical", "error", *PROPERTY_COLUMNS)
 
 
 def sample_table(smiles: Sequence[str | None], ok: Sequence[bool],
                  errors: Sequence[str | None]) -> list[dict]:
     """One row per decode; properties only for the valid ones (empty otherwise).
 
-    >>> rows = sample_table(["CCO", "C1CC"], [True, False], [None, "ring_open"])
-    >>> rows[0]["smiles"], round(rows[0]["weight"], 2), rows[1]["error"], rows[1]["qed"]
+    >>> rows = sample_table(["OCC", "C1CC"], [True, False], [None, "ring_open"])
+    >>> rows[0]["canonical"], round(rows[0]["weight"], 2), rows[1]["error"], rows[1]["qed"]
     ('CCO', 46.07, 'ring_open', None)
     """
+    from seqvae.molecules.chem.rdkit_support import canonical_smiles
+
     rows = []
     for i, (text, valid, error) in enumerate(zip(smiles, ok, errors, strict=True)):
-        row = {"index": i, "ok": bool(valid), "smiles": text or "", "error": error or ""}
+        # The decoded text is kept as written: a chemist comparing runs reads the
+        # canonical column, one debugging the decoder the raw one.
+        row = {"index": i, "ok": bool(valid), "smiles": text or "",
+               "canonical": (canonical_smiles(text) or "") if valid else "",
+               "error": error or ""}
         props = molecule_properties(text) if valid else {}
         row.update({key: props.get(key) for key in PROPERTY_COLUMNS})
         rows.append(row)
