@@ -79,6 +79,11 @@ class Trainer:
         Called with every metrics record (a dict) as it is logged.
     on_start
         Called once by :meth:`fit` with the planned number of steps.
+    time_limit
+        Seconds this :meth:`fit` may train (None: no limit). Past them the loop stops
+        at the next step boundary and ends as ``max_steps`` ends it (final weights,
+        checkpoint), with :attr:`stopped_on` ``"time_limit"``; ``resume`` continues.
+        A limit of one call, not of the run: it is not kept in the checkpoint.
     """
 
     def __init__(self, model_config: ModelConfig, train_config: TrainConfig,
@@ -88,9 +93,17 @@ class Trainer:
                  model: SeqVAE | None = None, train_targets=None, val_targets=None,
                  progress: Callable[[int], None] | None = None,
                  on_log: Callable[[dict], None] | None = None,
-                 on_start: Callable[[int], None] | None = None, device=None):
+                 on_start: Callable[[int], None] | None = None, device=None,
+                 time_limit: float | None = None):
         if len(train_ids) == 0:
             raise TrainingError("no training sequences")
+        if time_limit is not None and not 0 < float(time_limit) < float("inf"):
+            raise TrainingError(f"time_limit must be a positive number of seconds, "
+                                f"got {time_limit!r}")
+        self.time_limit = None if time_limit is None else float(time_limit)
+        #: Why the last fit ended: "epochs", "max_steps", "patience" or "time_limit".
+        self.stopped_on: str | None = None
+        self._timed_out = False
         self.mcfg = model_config
         self.cfg = train_config
         self.out_dir = Path(out_dir) if out_dir is not None else None
@@ -363,9 +376,25 @@ class Trainer:
         with deferred_stop() as interrupted, self.own_rng():
             return self._fit_loop(interrupted)
 
+    def _time_up(self) -> bool:
+        """True once the time limit has passed; under DDP every rank takes rank 0's
+        clock's word, so that all stop at the same step."""
+        if self.time_limit is None:
+            return False
+        up = time.monotonic() - self._fit_started >= self.time_limit
+        if self.world > 1:
+            import torch.distributed as dist
+
+            flag = torch.tensor([float(up)], device=self.device)
+            dist.broadcast(flag, src=0)
+            up = bool(flag.item())
+        self._timed_out = self._timed_out or up
+        return up
+
     def _fit_loop(self, interrupted: Callable[[], bool]) -> list[dict]:
         cfg = self.cfg
-        self._saved_at = time.monotonic()
+        self._saved_at = self._fit_started = time.monotonic()
+        self._timed_out = False
         try:
             while not self.finished:
                 if self.epoch >= cfg.epochs or (cfg.max_steps and self.step >= cfg.max_steps):
@@ -387,12 +416,15 @@ class Trainer:
                         self.save_checkpoint()
                     if interrupted():
                         raise KeyboardInterrupt
+                    if self._time_up():
+                        break
                 epoch_done = self.batch_in_epoch >= len(batches)
                 if epoch_done:
                     self._end_epoch(time.perf_counter() - t0)
                     if interrupted():
                         raise KeyboardInterrupt
-                if not epoch_done or (cfg.max_steps and self.step >= cfg.max_steps):
+                if not epoch_done or (cfg.max_steps and self.step >= cfg.max_steps) \
+                        or self._timed_out or self._time_up():
                     break
             self.finished = True
             self._choose_final_weights()
@@ -448,8 +480,12 @@ class Trainer:
         mid_epoch = self.batch_in_epoch > 0
         self.final_weights = "best_val" if (self.best_state is not None and not mid_epoch) \
             else "last_step"
+        cfg = self.cfg
+        self.stopped_on = ("time_limit" if self._timed_out else "patience" if self.stopped_early
+                           else "max_steps" if cfg.max_steps and self.step >= cfg.max_steps
+                           else "epochs")
         self._log({"kind": "final", "step": self.step, "epoch": self.epoch,
-                   "weights": self.final_weights})
+                   "weights": self.final_weights, "stopped_on": self.stopped_on})
 
     def final_state(self) -> dict:
         """Weights to keep: those :attr:`final_weights` names (see :meth:`fit`)."""

@@ -143,7 +143,7 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
           on_start: Callable[[int], None] | None = None,
           command: str | None = None, data_info: dict | None = None,
           split: dict | None = None, device=None,
-          properties: Sequence[str] | None = None) -> Run:
+          properties: Sequence[str] | None = None, time_limit: float | None = None) -> Run:
     """Train a sequence VAE on domain items and return the :class:`Run`.
 
     Parameters
@@ -178,6 +178,11 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
         that a property head on z learns jointly with the VAE
         (the domain's, e.g. :mod:`seqvae.molecules.properties`); their scale is kept in ``config.json``
         under ``properties``. A resumed run keeps its own.
+    time_limit : float or None
+        Seconds of training this call may spend; then it stops at the next step
+        boundary and ends as ``max_steps`` ends a run (checkpoint and final weights;
+        ``resume=True`` continues). ``config.json``'s ``result`` says why the run
+        stopped (``stopped_on``: epochs, max_steps, patience or time_limit).
 
     Examples
     --------
@@ -225,7 +230,8 @@ def train(items: Sequence | None, domain: Domain, *, out_dir: str | os.PathLike 
                 _write_new_run(store, domain, config, splits, keys, command)
         trainer = Trainer(mcfg, tcfg, ids["train"], ids["val"], out_dir=out_dir, meta=meta,
                           progress=progress, on_log=on_log, on_start=on_start, device=device,
-                          train_targets=targets.get("train"), val_targets=targets.get("val"))
+                          train_targets=targets.get("train"), val_targets=targets.get("val"),
+                          time_limit=time_limit)
         if resume:
             trainer.restore(state)
         trainer.fit()
@@ -240,6 +246,7 @@ def _finished_run(trainer: Trainer, domain: Domain, config: dict, store: RunDir 
     config = dict(config)
     config["result"] = {"steps": trainer.step, "epochs": trainer.epoch,
                         "stopped_early": trainer.stopped_early,
+                        "stopped_on": trainer.stopped_on,
                         "final_weights": trainer.final_weights, "best_val_objective":
                             (trainer.best_val if math.isfinite(trainer.best_val) else None)}
     if store is not None and trainer.rank == 0:

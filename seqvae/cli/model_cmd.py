@@ -99,6 +99,34 @@ def parse_checkpoint_every(text: Optional[str]) -> dict:
     return {"checkpoint_every": value}
 
 
+TIME_LIMIT_HELP = ("Stop training after this long: seconds ('600') or with a unit ('90s', "
+                   "'30m', '2h'). The run stops at the step boundary after the limit and ends "
+                   "as with --max-steps (checkpoint written, result says stopped_on: "
+                   "time_limit); --resume continues it. Counts training only, not reading "
+                   "the data.")
+_TIME_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_time_limit(text: Optional[str]) -> Optional[float]:
+    """``--time-limit``: seconds (``"600"``, ``"90s"``) or minutes/hours (``"30m"``, ``"2h"``).
+
+    >>> parse_time_limit("90s"), parse_time_limit("30m"), parse_time_limit("2h"), parse_time_limit("1.5")
+    (90.0, 1800.0, 7200.0, 1.5)
+    """
+    if text is None:
+        return None
+    raw = str(text).strip().lower()
+    scale = _TIME_UNITS.get(raw[-1:], None) if raw else None
+    try:
+        value = float(raw[:-1] if scale else raw) * (scale or 1.0)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):  # NaN, zero, negative and infinite all fail this
+        raise InputError(f"--time-limit must be a positive duration like 600, 90s, 30m or "
+                         f"2h, got {str(text)[:40]!r}")
+    return value
+
+
 def _train_overrides(epochs, batch_size, lr, seed, max_steps, kl_schedule, free_bits,
                      checkpoint_every, patience, extra) -> dict:
     out = dict(_parse_json_option(extra, "--train-config"))
@@ -121,7 +149,7 @@ def _resume_overrides(epochs, max_steps, checkpoint_every, patience) -> dict:
 
 def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, resume: bool,
                   data_info: dict, quiet: bool, command: str, *, split: dict | None = None,
-                  device=None, properties=None) -> None:
+                  device=None, properties=None, time_limit: float | None = None) -> None:
     from seqvae.rundir import RunDir
     from seqvae.runs import train
     from seqvae.train import init_distributed
@@ -162,12 +190,16 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                         train_config=train_over or None, resume=resume,
                         progress=lambda s: bar.update(task, completed=s), on_log=on_log,
                         on_start=on_start, command=command, data_info=data_info,
-                        split=split, device=device, properties=properties)
+                        split=split, device=device, properties=properties,
+                        time_limit=time_limit)
         except KeyboardInterrupt:
             if rank == 0:
                 err_console.print(f"interrupted: checkpoint written to {store.checkpoint_path}; "
                                   "continue with --resume", style="yellow")
             raise typer.Exit(130) from None
+    if rank == 0 and run.config.get("result", {}).get("stopped_on") == "time_limit":
+        err_console.print(f"stopped on the time limit: checkpoint written to "
+                          f"{store.checkpoint_path}; continue with --resume", style="yellow")
     if rank == 0:
         import torch
 
@@ -203,6 +235,7 @@ def train_automata(
     lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate."),
     seed: int = typer.Option(0, "--seed", help="Seed of data, split, init and batches."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many steps."),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", help=TIME_LIMIT_HELP),
     kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule",
                                               help="constant, linear, sigmoid or cyclical."),
     free_bits: Optional[float] = typer.Option(None, "--free-bits", help="Nats per dimension."),
@@ -228,6 +261,7 @@ def train_automata(
     from seqvae.hunt.domain import AutomataDomain
     from seqvae.hunt.tokenizer import AutomatonTokenizer
 
+    limit = parse_time_limit(time_limit)
     set_threads(threads)
     dev = resolve_device(device)
     out = out or Path(f"runs/automata-{n_states}x{n_letters}")
@@ -242,7 +276,7 @@ def train_automata(
 
         _run_training(None, domain_from_dict(cfg["domain"]), out, {},
                       _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
-                      quiet, command, device=dev)
+                      quiet, command, device=dev, time_limit=limit)
         return
     if data is not None:
         domain, items, info = AutomataDomain.training_set(data)
@@ -261,7 +295,7 @@ def train_automata(
                 "rows": len(df), "seed": seed}
     info["device"] = str(dev)
     _run_training(items, domain, out, model_over, train_over, False, info, quiet, command,
-                  device=dev)
+                  device=dev, time_limit=limit)
 
 
 @train_app.command("strings")
@@ -279,6 +313,7 @@ def train_strings(
     lr: Optional[float] = typer.Option(None, "--lr"),
     seed: int = typer.Option(0, "--seed"),
     max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", help=TIME_LIMIT_HELP),
     kl_schedule: Optional[str] = typer.Option(None, "--kl-schedule"),
     free_bits: Optional[float] = typer.Option(None, "--free-bits"),
     checkpoint_every: Optional[str] = typer.Option(None, "--checkpoint-every",
@@ -300,6 +335,7 @@ def train_strings(
     from seqvae.domains import domain_from_dict
     from seqvae.strings import StringDomain
 
+    limit = parse_time_limit(time_limit)
     set_threads(threads)
     dev = resolve_device(device)
     out = out or Path(f"runs/strings-{file.stem}")
@@ -307,7 +343,7 @@ def train_strings(
         cfg = _read_run_config(out)
         _run_training(None, domain_from_dict(cfg["domain"]), out, {},
                       _resume_overrides(epochs, max_steps, checkpoint_every, patience), True, {},
-                      quiet, command, device=dev)
+                      quiet, command, device=dev, time_limit=limit)
         return
     if tokenizer not in (None, "regex", "char"):
         raise InputError(f"--tokenizer must be 'regex' or 'char', got {tokenizer!r}")
@@ -320,7 +356,7 @@ def train_strings(
                                   free_bits, checkpoint_every, patience, train_config)
     info["device"] = str(dev)
     _run_training(strings, domain, out, model_over, train_over, False, info, quiet, command,
-                  device=dev)
+                  device=dev, time_limit=limit)
 
 
 def _read_run_config(out: Path) -> dict:

@@ -65,7 +65,8 @@ def test_max_steps_mid_epoch_ships_the_last_steps_weights(tmp_path):
     assert _same(_weights(loaded), state["model"]) and _same(_weights(stopped), state["model"])
     assert loaded.config["result"]["final_weights"] == "last_step"
     records = [json.loads(line) for line in (tmp_path / "a" / "metrics.jsonl").open()]
-    assert records[-1] == {"kind": "final", "step": 5, "epoch": 1, "weights": "last_step"}
+    assert records[-1] == {"kind": "final", "step": 5, "epoch": 1, "weights": "last_step",
+                           "stopped_on": "max_steps"}
 
     # a run of exactly five steps, reached by extending a finished four-step run
     train(ITEMS, DOM, out_dir=tmp_path / "b", model_config=SMALL,
