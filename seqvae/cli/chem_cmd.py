@@ -28,6 +28,7 @@ from seqvae.cli._run_options import (
     VALID_FIRST_HELP,
     _use_decoding,
 )
+from seqvae.cli.model_cmd import TIME_LIMIT_HELP
 
 __all__ = ["register"]
 
@@ -38,36 +39,82 @@ GOAL_HELP = ("NAME, or a weighted sum NAME:WEIGHT,NAME:WEIGHT,... (maximised; a 
              "--target, Morgan radius 2, 2048 bits).")
 
 
+#: --split of `data smiles`.
+SPLIT_HELP = ("auto: keep the file's 'split' column when it has one (values train, "
+              "valid/validation/val, test/test_scaffolds, any case; MOSES's test_scaffolds "
+              "goes to test), else random. random: a seeded shuffle cut by --fractions. "
+              "scaffold: Bemis-Murcko scaffolds never shared between parts. keep: the split "
+              "column, an error when there is none.")
+STANDARDIZE_HELP = ("Clean up structures with RDKit's rdMolStandardize before "
+                    "canonicalising: keep the largest fragment (drops salts and solvents) "
+                    "and neutralise charges. The report counts the molecules each step "
+                    "changed.")
+REMOVE_STEREO_HELP = ("Also drop stereochemistry (@, @@, / and \\), so a model never meets "
+                      "a stereo token missing from its vocabulary.")
+_SOURCE_HELP = ("Molecules: .smi/.txt (SMILES first on each line), a table with a header "
+                ".csv/.tsv (delimiter , ; tab or | sniffed), or .sdf (RDKit reads the "
+                "records; the title is the name); optionally gzipped.")
+
+
+def _standardize_steps(standardize: bool, remove_stereo: bool) -> tuple[str, ...]:
+    return (("fragment", "charge") if standardize else ()) + (("stereo",) if remove_stereo
+                                                             else ())
+
+
 @handle_errors
 def data_smiles(
-    source: Path = typer.Argument(..., help="Molecules: .smi/.txt (SMILES first on each line), "
-                                  ".csv/.tsv with a header, optionally gzipped."),
+    source: Path = typer.Argument(..., help=_SOURCE_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="Parquet file to write "
                                 "(the report goes to OUTPUT.json beside it)."),
     column: Optional[str] = typer.Option(None, "--column", help="Column holding the SMILES "
-                                         "(default: a header like 'smiles', else the first)."),
-    split: str = typer.Option("random", "--split", help="random or scaffold (Bemis-Murcko "
-                              "scaffolds never shared between parts)."),
+                                         "(default: a header like 'smiles', else one that "
+                                         "contains 'smiles' such as mol_smiles, else the "
+                                         "only column)."),
+    split: str = typer.Option("auto", "--split", help=SPLIT_HELP),
+    fractions: Optional[str] = typer.Option(None, "--fractions", help="Train,valid,test "
+                                            "shares of a random or scaffold split: three "
+                                            "numbers >= 0 summing to 1, train > 0 (default "
+                                            "0.8,0.1,0.1)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split."),
+    standardize: bool = typer.Option(False, "--standardize", help=STANDARDIZE_HELP),
+    remove_stereo: bool = typer.Option(False, "--remove-stereo", help=REMOVE_STEREO_HELP),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes that canonicalise the "
                              "molecules (-1: every core; MOSES's 1.6 M take minutes on one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole report as JSON."),
 ):
-    """Read, canonicalise and de-duplicate molecules, split them 80/10/10 and describe them.
+    """Read, canonicalise and de-duplicate molecules, split them and describe them.
 
-    Invalid molecules (RDKit cannot parse or sanitise them) and repeated ones (same
-    canonical SMILES) are dropped and counted. Prints a summary (or, with --json, the
-    report: lines read, invalid, duplicates, kept, length and vocabulary statistics)."""
+    Invalid molecules (RDKit cannot parse or sanitise them, or cannot read an SD
+    record) and repeated ones (same canonical SMILES) are dropped and counted. The
+    split is the file's own when it has a 'split' column, else a random 80/10/10
+    (see --split, --fractions). Prints a summary (or, with --json, the report: lines
+    read, invalid, duplicates, kept, standardisation counts, the split, length and
+    vocabulary statistics).
+
+    Examples: seqvae data smiles mols.sdf -o mols.parquet --standardize;
+    seqvae data smiles moses.csv -o moses.parquet (keeps MOSES's split column)."""
     from seqvae.data import save_dataset
+    from seqvae.molecules.chem.splits import parse_fractions
     from seqvae.molecules.domain import molecule_dataset
 
-    if split not in ("random", "scaffold"):
-        raise InputError(f"--split must be 'random' or 'scaffold', got {split!r}")
+    if split not in ("auto", "random", "scaffold", "keep"):
+        raise InputError(f"--split must be auto, random, scaffold or keep, got {split!r}")
     if jobs == 0 or jobs < -1:
         raise InputError(f"--jobs must be a positive number of processes or -1, got {jobs}")
+    shares = None
+    if fractions is not None:
+        try:
+            shares = parse_fractions(fractions)
+        except ValueError as exc:
+            raise InputError(f"--fractions: {exc}") from None
+        if split == "keep":
+            raise InputError("--fractions applies to a random or scaffold split, not to "
+                             "--split keep")
+    steps = _standardize_steps(standardize, remove_stereo)
     with progress_bar(transient=True) as bar:
         task = bar.add_task("canonicalising", total=None, status="")
         df, meta = molecule_dataset(source, column=column, split=split, seed=seed, n_jobs=jobs,
+                                    fractions=shares, standardize=steps,
                                     progress=lambda done, total: bar.update(task, completed=done,
                                                                             total=total))
     sidecar = save_dataset(df, output, meta)
@@ -76,17 +123,23 @@ def data_smiles(
         print_json({"path": str(output), "sidecar": str(sidecar), **report})
         return
     stats = report.get("statistics", {})
-    print_json({"path": str(output), "sidecar": str(sidecar),
-                **{k: report[k] for k in ("lines_read", "bad_lines", "invalid", "duplicates",
-                                          "kept")},
-                "split": report["split"]["sizes"],
-                "vocabulary": stats.get("vocabulary_size")})
+    summary = {"path": str(output), "sidecar": str(sidecar), "format": report["format"],
+               **{k: report[k] for k in ("lines_read", "bad_lines", "invalid", "duplicates",
+                                         "kept")}}
+    if "standardized" in report:
+        summary["standardized"] = report["standardized"]["changed"]
+    summary["split"] = report["split"]["sizes"]
+    summary["split_method"] = ("kept from the file's split column" if
+                               report["split"]["method"] == "keep" else report["split"]["method"])
+    summary["vocabulary"] = stats.get("vocabulary_size")
+    print_json(summary)
 
 
 @handle_errors
 def train_smiles(
     data: Path = typer.Option(..., "--data", help="Data set from `seqvae data smiles` (its "
-                              "split is kept), or a molecule file (.smi, .csv...)."),
+                              "split is kept), or a molecule file (.smi, .csv, .sdf...; "
+                              "a 'split' column is kept, else a random split is drawn)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to write."),
     representation: str = typer.Option("smiles", "--representation",
                                        help="smiles or selfies (every SELFIES decode is a "
@@ -95,6 +148,10 @@ def train_smiles(
                                "recon (held-out reconstruction) or recon-lowkl (recon with "
                                "tighter posteriors; see seqvae.molecules.presets)."),
     column: Optional[str] = typer.Option(None, "--column", help="SMILES column of a CSV file."),
+    standardize: bool = typer.Option(False, "--standardize", help="With a molecule file: "
+                                     + STANDARDIZE_HELP),
+    remove_stereo: bool = typer.Option(False, "--remove-stereo", help="With a molecule file: "
+                                       + REMOVE_STEREO_HELP),
     properties: Optional[str] = typer.Option(None, "--properties", help="Train a property head "
                                              "on z jointly with the VAE, e.g. qed,logp,sas "
                                              "(RDKit values, standardised); optimize uses it."),
@@ -106,6 +163,7 @@ def train_smiles(
     lr: Optional[float] = typer.Option(None, "--lr"),
     seed: int = typer.Option(0, "--seed"),
     max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", help=TIME_LIMIT_HELP),
     d_z: Optional[int] = typer.Option(None, "--d-z"),
     model_config: Optional[str] = typer.Option(None, "--model-config",
                                                help="JSON object of ModelConfig overrides."),
@@ -125,12 +183,15 @@ def train_smiles(
         _resume_overrides,
         _run_training,
         _train_overrides,
+        parse_time_limit,
     )
     from seqvae.device import resolve_device
     from seqvae.molecules.domain import MoleculeDomain
     from seqvae.molecules.presets import get_preset
 
     command = _command_line("train smiles", params)
+    limit = parse_time_limit(time_limit)
+    steps = _standardize_steps(standardize, remove_stereo)
     set_threads(threads)
     dev = resolve_device(device)
     if representation not in ("smiles", "selfies"):
@@ -142,11 +203,14 @@ def train_smiles(
 
         if properties or property_weight is not None:
             raise InputError("a resumed run keeps its properties; drop --properties")
+        if steps:
+            raise InputError("a resumed run keeps its molecules; drop --standardize and "
+                             "--remove-stereo")
         cfg = _read_run_config(out)
         # As for `train strings`: a resumed run may be given more epochs or steps.
         _run_training(None, domain_from_dict(cfg["domain"]), out, {},
                       _resume_overrides(epochs, max_steps, None, None), True, {}, quiet,
-                      command, device=dev)
+                      command, device=dev, time_limit=limit)
         return
     recipe = get_preset(preset)
     model_over = {**recipe["model"], **_parse_json_option(model_config, "--model-config")}
@@ -162,13 +226,16 @@ def train_smiles(
         from seqvae.molecules.properties import parse_property_names
 
         names = parse_property_names(properties)  # before the data is read: fail fast
+    if steps and data.suffix == ".parquet":
+        raise InputError("--standardize and --remove-stereo apply to a molecule file; a data "
+                         "set is standardised when made (seqvae data smiles --standardize)")
     domain, items, info = MoleculeDomain.training_set(data, representation=representation,
-                                                      column=column)
+                                                      column=column, standardize=steps)
     split = info.pop("splits", None)
     info["preset"] = preset
     info["device"] = str(dev)
     _run_training(items, domain, out, model_over, train_over, False, info, quiet, command,
-                  split=split, device=dev, properties=names)
+                  split=split, device=dev, properties=names, time_limit=limit)
 
 
 def _start_smiles(values: list[str]) -> list[str]:

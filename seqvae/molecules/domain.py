@@ -153,8 +153,8 @@ class MoleculeDomain(Domain):
         return _chem().canonical_smiles(str(item)) or str(item)
 
     def read_items(self, path: str | os.PathLike) -> list[str]:
-        """Molecules of a data set (``.parquet``) or a molecule file (.smi, .csv, .gz...);
-        invalid and repeated molecules of a molecule file are dropped."""
+        """Molecules of a data set (``.parquet``) or a molecule file (.smi, .csv, .sdf,
+        .gz...); invalid and repeated molecules of a molecule file are dropped."""
         if Path(path).suffix == ".parquet":
             return super().read_items(path)
         smiles, _ = _chem().load_molecules(path)
@@ -223,15 +223,20 @@ class MoleculeDomain(Domain):
     # -- building ----------------------------------------------------------------------
     @classmethod
     def training_set(cls, path: str | os.PathLike, *, representation: str = "smiles",
-                     column: str | None = None) -> tuple["MoleculeDomain", list, dict]:
+                     column: str | None = None, standardize: Sequence[str] = ()
+                     ) -> tuple["MoleculeDomain", list, dict]:
         """Molecules of a data set from ``seqvae data smiles`` (its split is kept in
-        ``info["splits"]``) or of a molecule file (cleaned here), with a domain fitted on
-        them all."""
+        ``info["splits"]``) or of a molecule file (cleaned here, after the
+        ``standardize`` steps of :mod:`seqvae.molecules.chem.standardize`; a ``split``
+        column is kept as the data set's split is), with a domain fitted on them all."""
         from seqvae.data import load_dataset
 
         path = Path(path)
         info: dict = {"source": str(path), "representation": representation}
         if path.suffix == ".parquet":
+            if standardize:
+                raise DataError(f"{path} is a data set, already cleaned: standardise when "
+                                "making it (`seqvae data smiles --standardize`)")
             df, meta = load_dataset(path)
             if meta.get("domain") != cls.name or "split" not in df.columns:
                 raise DataError(f"{path} is not a molecule data set (make one with "
@@ -243,9 +248,23 @@ class MoleculeDomain(Domain):
             info["report"] = {k: meta.get("report", {}).get(k)
                               for k in ("lines_read", "invalid", "duplicates", "kept")}
         else:
-            items, report = _chem().load_molecules(path, column=column)
+            chem = _chem()
+            from seqvae.molecules.chem.molfile import load_molecule_set
+            from seqvae.molecules.chem.splits import kept_split
+
+            try:
+                cleaned, report = load_molecule_set(path, column=column, standardize=standardize)
+                parts = kept_split(cleaned.splits) if cleaned.splits is not None else None
+            except chem.ChemError as exc:
+                raise DataError(str(exc)) from None
+            items = cleaned.smiles
             info["report"] = {k: report[k] for k in ("lines_read", "invalid", "duplicates",
                                                      "kept")}
+            if "standardized" in report:
+                info["report"]["standardized"] = report["standardized"]
+            if parts is not None:
+                info["splits"] = {MOLECULE_SPLITS[name]: [int(i) for i in idx]
+                                  for name, idx in parts.items()}
         if len(items) < 2:
             raise DataError(f"{path}: need at least two distinct molecules")
         if representation == "selfies":
@@ -292,16 +311,20 @@ def _representable(items: list[str], info: dict) -> tuple[list[str], dict]:
 
 
 def molecule_dataset(path: str | os.PathLike, *, column: str | None = None,
-                     split: str = "random", seed: int = 0,
-                     fractions: Sequence[float] = (0.8, 0.1, 0.1), n_jobs: int = 1,
-                     progress=None) -> tuple[pd.DataFrame, dict]:
+                     split: str = "auto", seed: int = 0,
+                     fractions: Sequence[float] | None = None, n_jobs: int = 1,
+                     progress=None, standardize: Sequence[str] = ()
+                     ) -> tuple[pd.DataFrame, dict]:
     """The data set ``seqvae data smiles`` writes: ``(df, meta)`` for
     :func:`seqvae.data.save_dataset`.
 
     ``df`` has columns ``item`` (canonical SMILES, each molecule once), ``split``
     (train / valid / test) and ``length`` (characters); ``meta["report"]`` counts
     lines read, invalid molecules, duplicates and molecules kept, and describes the
-    split and the length/vocabulary statistics. ``n_jobs`` processes canonicalise;
+    split and the length/vocabulary statistics. ``split`` is ``auto`` (the file's
+    ``split`` column when it has one, else random), ``random``, ``scaffold`` or
+    ``keep``; ``standardize`` names the clean-up steps
+    (:mod:`seqvae.molecules.chem.standardize`). ``n_jobs`` processes canonicalise;
     ``progress(done, total)`` follows them.
 
     Examples
@@ -316,7 +339,8 @@ def molecule_dataset(path: str | os.PathLike, *, column: str | None = None,
     chem = _chem()
     try:
         ds = chem.prepare_molecule_dataset(path, column=column, split=split, seed=seed,
-                                           fractions=fractions, n_jobs=n_jobs, progress=progress)
+                                           fractions=fractions, n_jobs=n_jobs, progress=progress,
+                                           standardize=standardize)
     except chem.MoleculeFileError as exc:
         raise DataError(str(exc)) from None
     rows = [(s, name) for name in ("train", "valid", "test") for s in ds.splits[name]]
@@ -324,6 +348,7 @@ def molecule_dataset(path: str | os.PathLike, *, column: str | None = None,
                        "length": [len(s) for s, _ in rows]})
     meta = {"domain": MoleculeDomain.name, "generator": "seqvae.molecules.chem.prepare_molecule_dataset",
             "parameters": {"source": str(path), "column": column, "split": split,
-                           "seed": int(seed), "fractions": [float(f) for f in fractions]},
+                           "seed": int(seed), "fractions": ds.report["split"].get("fractions"),
+                           "standardize": list(standardize)},
             "report": ds.report, "seqvae_version": __version__}
     return df, meta

@@ -1,8 +1,13 @@
-"""Train/valid/test splits of molecule sets: random, or by Bemis–Murcko scaffold.
+"""Train/valid/test splits of molecule sets: random, by Bemis–Murcko scaffold, or kept.
 
 A scaffold split keeps every molecule of one scaffold on one side, so the test
 molecules have scaffolds the model never saw in training (harder, and closer
 to how a model meets new chemistry). Both splits are reproducible from ``seed``.
+
+A *kept* split (:func:`kept_split`) is the one a file already gives in its
+``split`` column, so that a benchmark's own train/test cut (MOSES's
+``train``/``test``/``test_scaffolds``) survives: results stay comparable with
+others' on the same cut.
 """
 from __future__ import annotations
 
@@ -13,9 +18,16 @@ import numpy as np
 from seqvae.molecules.chem.errors import ChemError
 from seqvae.molecules.chem.rdkit_support import as_mol, require_rdkit
 
-__all__ = ["SPLIT_NAMES", "murcko_scaffold", "random_split", "scaffold_split"]
+__all__ = ["SPLIT_NAMES", "SPLIT_VALUES", "murcko_scaffold", "random_split", "scaffold_split",
+           "kept_split", "parse_fractions"]
 
 SPLIT_NAMES = ("train", "valid", "test")
+
+#: The values of a ``split`` column (compared in lower case, spaces trimmed) and the
+#: part each one names. MOSES's ``test_scaffolds`` (its scaffold test set) is a test part.
+SPLIT_VALUES = {"train": "train", "training": "train",
+                "valid": "valid", "validation": "valid", "val": "valid",
+                "test": "test", "test_scaffolds": "test", "testing": "test"}
 
 
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
@@ -26,7 +38,63 @@ def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     if len(fr) != 3 or any(not 0 <= f <= 1 for f in fr) or abs(sum(fr) - 1) > 1e-6:
         raise ChemError("fractions must be three numbers in [0, 1] summing to 1, "
                         f"got {fractions!r}")
+    if fr[0] <= 0:
+        raise ChemError(f"the train fraction must be above 0, got {fractions!r}")
     return fr  # type: ignore[return-value]
+
+
+def parse_fractions(text: str) -> tuple[float, float, float]:
+    """``"0.8,0.1,0.1"`` as train/valid/test fractions: three non-negative numbers that sum
+    to 1, the first above 0.
+
+    >>> parse_fractions("0.7, 0.15, 0.15")
+    (0.7, 0.15, 0.15)
+    """
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise ChemError(f"fractions must be three numbers like 0.8,0.1,0.1, got "
+                        f"{str(text)[:60]!r}") from None
+    if len(numbers) != 3 or any(n != n for n in numbers):  # n != n: NaN
+        raise ChemError(f"fractions must be three numbers like 0.8,0.1,0.1, got "
+                        f"{str(text)[:60]!r}")
+    return _check_fractions(numbers)
+
+
+def kept_split(values: Sequence[str | None]) -> dict[str, np.ndarray]:
+    """The split a file gives, from each molecule's ``split`` value (:data:`SPLIT_VALUES`,
+    any case): ``{"train", "valid", "test"}`` -> sorted index arrays.
+
+    Raises
+    ------
+    ChemError
+        A value is not one of :data:`SPLIT_VALUES` (the message lists the values
+        found), or no molecule is marked ``train``.
+
+    Examples
+    --------
+    >>> parts = kept_split(["train", "TEST", "test_scaffolds", "Validation", "train"])
+    >>> {k: v.tolist() for k, v in parts.items()}
+    {'train': [0, 4], 'valid': [3], 'test': [1, 2]}
+    """
+    parts: dict[str, list[int]] = {name: [] for name in SPLIT_NAMES}
+    unknown: dict[str, int] = {}
+    for i, value in enumerate(values):
+        key = (value or "").strip().lower()
+        if key in SPLIT_VALUES:
+            parts[SPLIT_VALUES[key]].append(i)
+        else:
+            unknown[value or ""] = unknown.get(value or "", 0) + 1
+    if unknown:
+        found = sorted({(v or "").strip() for v in values})
+        shown = ", ".join(repr(v) for v in found[:12]) + (" ..." if len(found) > 12 else "")
+        raise ChemError(f"the split column holds {sum(unknown.values())} value(s) that are not "
+                        f"train, valid/validation/val or test/test_scaffolds; values found: "
+                        f"{shown}")
+    if not parts["train"]:
+        raise ChemError("the split column marks no molecule 'train'")
+    return {k: np.asarray(v, dtype=np.int64) for k, v in parts.items()}
 
 
 def _sizes(n: int, fractions) -> tuple[int, int, int]:
