@@ -13,10 +13,13 @@ export MPLBACKEND := Agg
 
 install: $(STAMP)
 
+# GuacaMol (seqvae bench guacamol) goes in without its dependencies: it requires rdkit-pypi,
+# an old RDKit build for NumPy 1.x that would replace the chem extra's RDKit and fail to import.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[test,chem,fcd,docs]'
+	$(PY) -m pip install -q --no-deps 'guacamol==0.5.5' 'tqdm>=4.26'
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -16,7 +16,16 @@ if machine_busy():
     # cores other processes need. It changes no number, only how waiting threads wait.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from seqvae.cli import automata_cmd, chem_cmd, data_cmd, hunt_cmd, interpolate_cmd, model_cmd, search_cmd
+from seqvae.cli import (
+    automata_cmd,
+    bench_cmd,
+    chem_cmd,
+    data_cmd,
+    hunt_cmd,
+    interpolate_cmd,
+    model_cmd,
+    search_cmd,
+)
 
 __all__ = ["app", "main"]
 
@@ -28,7 +37,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (automata_cmd, data_cmd, model_cmd, interpolate_cmd, search_cmd, hunt_cmd, chem_cmd):
+for module in (automata_cmd, data_cmd, model_cmd, interpolate_cmd, search_cmd, hunt_cmd, chem_cmd,
+               bench_cmd):
     module.register(app)
 
 
