@@ -1,5 +1,5 @@
-"""Fuzz targets of the molecules application: molecule files (.smi, .csv, .tsv, gzipped),
-SELFIES strings and token sequences, and SMILES strings as RDKit sees them.
+"""Fuzz targets of the molecules application: molecule files (.smi, .csv, .tsv, gzipped,
+SD files), SELFIES strings and token sequences, and SMILES strings as RDKit sees them.
 
 RDKit and selfies are C and Python libraries that a pathological string could crash or
 stall; the harness runs every input in a worker process, so a crash is counted (and the
@@ -78,7 +78,9 @@ def _read_molecule_file(data: bytes, path: Path) -> object:
     from seqvae.molecules.chem.molfile import read_molecule_file
 
     records = read_molecule_file(path)
-    if records.lines_read != len(records.smiles) + records.bad_lines:
+    # SD records RDKit cannot read are counted apart (they are invalid molecules).
+    unusable = len(getattr(records, "invalid_records", ()))
+    if records.lines_read != len(records.smiles) + records.bad_lines + unusable:
         raise AssertionError("lines read do not add up")
     return len(records.smiles)
 
@@ -92,6 +94,30 @@ _add("molfile-tsv", _table_seeds("\t"), _read_molecule_file, _typed,
 _add("molfile-gz", _gz_seeds, _read_molecule_file, _typed, alphabet=bytes(range(256)),
      suffix=".smi.gz", container="gzip")
 
+
+
+def _sdf_seeds(rng: random.Random) -> list[bytes]:
+    """SD files of 1-6 example molecules with 2-D coordinates, titles and a data field."""
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    from seqvae.molecules.chem.rdkit_support import quiet_rdkit
+
+    blocks = []
+    with quiet_rdkit():
+        for smiles, name in _drugs():
+            mol = Chem.MolFromSmiles(smiles)
+            if mol is None:
+                continue
+            AllChem.Compute2DCoords(mol)
+            mol.SetProp("_Name", name)
+            blocks.append(Chem.MolToMolBlock(mol) + f"> <split>\n{rng.choice(['train', 'test'])}"
+                          "\n\n$$$$\n")
+    return ["".join(rng.sample(blocks, rng.randint(1, 6))).encode() for _ in range(20)]
+
+
+_add("molfile-sdf", _sdf_seeds, _read_molecule_file, _typed,
+     alphabet=b"0123456789. -+CNOSHVMEND$><\nsplit", suffix=".sdf")
 
 # --- SELFIES --------------------------------------------------------------------------
 def _selfies_seeds(rng: random.Random) -> list[bytes]:

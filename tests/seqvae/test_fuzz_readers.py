@@ -22,7 +22,7 @@ _PATH = ROOT / "scripts" / "fuzz.py"
 
 NEW_TARGETS = ["census-chunk", "census-chunk-resummed", "census-manifest", "latent-prior",
                "search-checkpoint-members", "dataset-parquet", "run-config-json", "run-items",
-               "run-metrics", "molfile-smi", "molfile-csv", "molfile-tsv", "molfile-gz",
+               "run-metrics", "molfile-smi", "molfile-csv", "molfile-tsv", "molfile-gz", "molfile-sdf",
                "selfies-string", "selfies-tokens", "smiles-rdkit"]
 
 
@@ -235,3 +235,22 @@ def test_metrics_of_vertical_tabs_are_not_a_million_lines(tmp_path, monkeypatch)
     assert len(parses) <= 3
     kept = (tmp_path / "metrics.jsonl").read_text().split("\n")
     assert kept == ['{"kind": "train", "step": 1}', '{"kind": "val", "step": 2}', ""]
+
+
+def test_an_sd_record_with_a_title_that_is_not_utf8_is_an_invalid_record(tmp_path):
+    # Fuzz finding (molfile-sdf, seed 5, inputs 562 and 672): RDKit reads the record, then
+    # its title or a data field fails to decode: UnicodeDecodeError escaped the reader.
+    pytest.importorskip("rdkit")
+    from rdkit import Chem
+
+    from seqvae.molecules.chem.molfile import read_molecule_file
+
+    block = Chem.MolToMolBlock(Chem.MolFromSmiles("CCO")).encode()
+    good = b"ethanol" + block[block.index(b"\n"):] + b"$$$$\n"
+    bad = b"\xb1\xff" + block[block.index(b"\n"):] + b"> <split>\ntrain\n\n$$$$\n"
+    path = tmp_path / "m.sdf"
+    path.write_bytes(good + bad)
+    records = read_molecule_file(path)
+    assert records.smiles == ["CCO"] and records.names == ["ethanol"]
+    assert [reason for _, reason in records.invalid_records] == \
+        ["a title or data field that is not UTF-8"]

@@ -100,11 +100,16 @@ def read_sdf_records(path: Path) -> dict:
             if reason is not None:
                 invalid.append((number, reason))
                 continue
-            name = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+            try:
+                name = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+                split = _split_field(mol)
+            except UnicodeDecodeError:   # RDKit hands back the bytes; its str() conversion fails
+                invalid.append((number, "a title or data field that is not UTF-8"))
+                continue
             smiles.append(text)
             names.append(name or None)
             numbers.append(number)
-            splits.append(_split_field(mol))
+            splits.append(split)
     return {"smiles": smiles, "names": names, "numbers": numbers,
             "splits": splits if any(s is not None for s in splits) else None,
             "invalid": invalid}
