@@ -207,6 +207,17 @@ def gzip_lines_bomb(s: Scratch) -> tuple[Child, str, bool]:
     return child, child.last_line, one_line_error(child)
 
 
+def sdf_gzip_bomb(s: Scratch) -> tuple[Child, str, bool]:
+    bomb = s.base / "records.sdf.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as gz:
+        block = b"\n  x\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n$$$$\n" * 100_000
+        for _ in range(130):                    # about 600 MB of empty records
+            gz.write(block)
+    child = run(SEQVAE + ["data", "smiles", str(bomb), "-o", str(s.base / "sdf.parquet")],
+                cwd=s.base)
+    return child, child.last_line, one_line_error(child)
+
+
 def parquet_bomb(s: Scratch) -> tuple[Child, str, bool]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -371,6 +382,8 @@ SCENARIOS: list[tuple[str, str, str, Callable]] = [
     ("1", "deep-item-in-run", "eval: the 40 kB line appended to RUN/items/heldout.txt",
      deep_item_in_run),
     ("2", "gzip-lines-bomb", "data smiles: 50 M lines in a .smi.gz", gzip_lines_bomb),
+    ("2", "sdf-gzip-bomb", "data smiles: 600 MB of SD records in a 600 kB .sdf.gz",
+     sdf_gzip_bomb),
     ("2", "parquet-bomb", "train strings: 1.2 GB of text in a Parquet file", parquet_bomb),
     ("2", "prior-zip-bomb", "sample --prior fitted: a 2 GB member in latent_prior.npz",
      prior_zip_bomb),
