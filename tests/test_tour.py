@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -96,6 +97,9 @@ def _env(home: Path) -> dict:
 
 def _run_page(page: Path, workdir: Path) -> tuple[int, str, float]:
     workdir.mkdir(parents=True)
+    # A reader runs the pages in the checkout, whose data/examples/ the pages may name;
+    # a copy keeps the checkout's own files out of reach of the commands.
+    shutil.copytree(ROOT / "data" / "examples", workdir / "data" / "examples")
     (workdir / "tour.sh").write_text(page_script(page.read_text(encoding="utf-8")))
     start = time.perf_counter()
     try:

@@ -297,3 +297,49 @@ def test_train_smiles_standardize_needs_a_molecule_file(tmp_path):
     result = runner.invoke(app, ["train", "smiles", "--data", str(out), "--out",
                                  str(tmp_path / "run"), "--standardize"])
     _one_line_error(result, "apply to a molecule file")
+
+
+# -- where molecule files are read ------------------------------------------------------------
+def test_train_smiles_on_an_sdf_with_standardize_and_a_time_limit(tmp_path, monkeypatch):
+    import seqvae.train as train_module
+
+    class Clock:  # a clock that moves a second each read: the limit passes after a few steps
+        now = 0.0
+
+        def monotonic(self):
+            Clock.now += 1.0
+            return Clock.now
+
+        def perf_counter(self):
+            return Clock.now
+
+    monkeypatch.setattr(train_module, "time", Clock())
+    out = tmp_path / "run"
+    tiny = json.dumps(dict(d_z=4, enc_hidden=16, dec_z_dim=8, dec_hidden=16, dec_layers=1,
+                           embed_dim=8, conv_channels=[8], conv_kernels=[3]))
+    result = runner.invoke(app, ["train", "smiles", "--data", str(EXAMPLES / "drugs.sdf"),
+                                 "--standardize", "--remove-stereo", "--out", str(out),
+                                 "--epochs", "20", "--batch-size", "4", "--time-limit", "4",
+                                 "--model-config", tiny, "--threads", "1", "--device", "cpu",
+                                 "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["stopped_on"] == "time_limit" and summary["steps"] < 20 * 5
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["report"]["standardized"]["changed"] == \
+        {"fragment": 5, "charge": 2, "stereo": 7, "failed": 0}
+    items = "".join((out / "items" / f"{part}.txt").read_text()
+                    for part in ("train", "val", "heldout"))
+    assert len(items.split()) == 24 and "@" not in items and "." not in items
+    again = runner.invoke(app, ["train", "smiles", "--data", str(EXAMPLES / "drugs.sdf"),
+                                "--out", str(out), "--resume", "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["steps"] > summary["steps"]
+
+
+def test_optimize_start_reads_an_sdf(tmp_path):
+    from seqvae.cli.chem_cmd import _start_smiles
+
+    path = tmp_path / "start.sdf"
+    path.write_text(_sdf([("OCC", "ethanol"), ("c1ccccc1O", "phenol")], BROKEN_RECORD))
+    assert _start_smiles([str(path), "CCN"]) == ["CCO", "Oc1ccccc1", "CCN"]
