@@ -35,8 +35,8 @@ __all__ = ["register"]
 #: The syntax of --objective (parsed by seqvae.molecules.chem.goals.parse_goal).
 GOAL_HELP = ("NAME, or a weighted sum NAME:WEIGHT,NAME:WEIGHT,... (maximised; a negative "
              "weight pulls a term down, e.g. qed:0.7,sas:-0.3). NAME: qed, logp, sas "
-             "(minimised when alone), plogp, plogp_zinc, or similarity (Tanimoto to "
-             "--target, Morgan radius 2, 2048 bits).")
+             "(minimised when alone), plogp, plogp_zinc, similarity (Tanimoto to "
+             "--target, Morgan radius 2, 2048 bits), or a column of --properties FILE.")
 
 
 #: --split of `data smiles`.
@@ -277,6 +277,14 @@ def optimize_command(
     budget: int = typer.Option(1000, "--budget", help="Latent points decoded in all."),
     seed: int = typer.Option(0, "--seed"),
     top: int = typer.Option(20, "--top", help="Leaderboard length."),
+    properties: Optional[Path] = typer.Option(
+        None, "--properties", help="A molecule file (.csv, .tsv, .smi with a header, .sdf "
+        "data fields) of values you measured: each column the objective names becomes a "
+        "term, predicted for new molecules by a head fitted on the file's molecules (its "
+        "held-out Spearman and R² are reported)."),
+    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="The SMILES "
+                                                "column of --properties (default: found "
+                                                "by its name)."),
     head: str = typer.Option("auto", "--head", help="auto (the run's joint property head "
                              "when it predicts the objective, else one fitted on z), joint "
                              "or fitted."),
@@ -302,21 +310,33 @@ def optimize_command(
     runs decode proposals by valid-first beam search under the grammar unless --decode
     says otherwise; the JSON's 'decoding' says which.
 
+    A property you measured (--properties assay.csv --objective pIC50) has no RDKit
+    score: its values are a head's predictions, and the JSON's predicted_terms says how
+    well that head ranks held-out measured molecules.
+
     Examples: --objective qed:0.7,sas:-0.3; --objective similarity --target
-    'CC(=O)Nc1ccc(O)cc1' --keep 'c1ccccc1' --avoid '[N+](=O)[O-]'."""
+    'CC(=O)Nc1ccc(O)cc1' --keep 'c1ccccc1' --avoid '[N+](=O)[O-]'; --properties
+    assay.csv --objective pIC50:1,qed:0.5."""
     from rich.markup import escape
 
     from seqvae.molecules.chem.goals import make_goal
     from seqvae.molecules.optimize import optimize_molecules
+    from seqvae.molecules.user_property import fit_user_property
     from seqvae.runs import load_run
 
     set_threads(threads)
     if decode is not None and decode not in ("greedy", "beam"):
         raise InputError(f"--decode must be greedy or beam, got {decode!r}")
-    goal = make_goal(objective, target=target, keep=keep, avoid=avoid)  # fail before loading
+    tables = _measured_tables(objective, properties, smiles_column)
+    # Every check that needs no run, before loading one (the measured terms stand in).
+    make_goal(objective, target=target, keep=keep, avoid=avoid,
+              extra={name: list for name in tables})
     starts = _start_smiles(start) if start else None
     run = use_device(load_run(run_dir), device)
     _use_decoding(run, decode, beam_width, grammar, valid_first)
+    measured = {name: fit_user_property(run, smiles, values, name, seed=seed, report=report)
+                for name, (smiles, values, report) in tables.items()}
+    goal = make_goal(objective, target=target, keep=keep, avoid=avoid, extra=measured)
     result = optimize_molecules(run, goal, budget, seed, top=top, head=head, start=starts)
     if out is not None:
         from seqvae.molecules.chem.leaderboard import write_leaderboard
@@ -338,7 +358,32 @@ def optimize_command(
         table.add_row(str(i), f"{row['score']:.4f}", *(f"{row['terms'][t]:.4f}" for t in terms),
                       "yes" if row["novel"] else "no", escape(row["smiles"]))
     err_console.print(table)
+    for name, info in result["predicted_terms"].items():
+        err_console.print(f"{escape(name)}: predicted by a head fitted on {info['labelled']} "
+                          f"measured molecules (held-out Spearman {info['heldout_spearman']}, "
+                          f"R² {info['heldout_r2']}, on {info['heldout']})", highlight=False)
     print_json({k: v for k, v in result.items() if k != "leaderboard"})
+
+
+def _measured_tables(objective: str, properties: Optional[Path],
+                     smiles_column: Optional[str]) -> dict:
+    """``{column: (smiles, values, report)}`` for each term of the objective that is not a
+    built-in name, read from --properties (none without it: make_goal names the
+    unknown term)."""
+    from seqvae.molecules.chem.objectives import OBJECTIVES
+    from seqvae.molecules.user_property import read_property_values
+
+    names = [part.partition(":")[0].strip() for part in objective.split(",")]
+    measured = [n for n in dict.fromkeys(names) if n and n not in {*OBJECTIVES, "similarity"}]
+    if properties is None:
+        if smiles_column is not None:
+            raise InputError("--smiles-column names the SMILES column of --properties FILE")
+        return {}
+    if not measured:
+        raise InputError(f"--properties {properties}: the objective names none of its "
+                         "columns; name one, e.g. --objective COLUMN or COLUMN:1,qed:0.5")
+    return {name: read_property_values(properties, name, smiles_column=smiles_column)
+            for name in measured}
 
 
 def register(app: typer.Typer) -> None:

@@ -22,13 +22,16 @@ elites, and step 3 is skipped): it was trained on every training molecule with
 the VAE, which is what the chemical VAE did.
 
 Scores are RDKit's (``sas`` is minimised, the others maximised); the head only
-chooses where to look. The leaderboard holds distinct molecules found by
+chooses where to look. The exception is a property the user measured
+(``extra_terms``, :mod:`seqvae.molecules.user_property`): no oracle exists for a
+new molecule, so its value is a head's prediction, and the result's
+``predicted_terms`` says how well that head did on held-out measured molecules. The leaderboard holds distinct molecules found by
 decoding, best first, each with its exact score.
 """
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -49,7 +52,8 @@ def optimize_molecules(run, objective, budget: int, seed: int = 0, *,
                        head_steps: int = 150, top: int = 20, sigma: float = 0.3,
                        head: str = "auto", target: str | None = None,
                        keep: Sequence[str] = (), avoid: Sequence[str] = (),
-                       start: Sequence[str] | None = None) -> dict:
+                       start: Sequence[str] | None = None,
+                       extra_terms: Mapping[str, Callable] | None = None) -> dict:
     """Search ``run``'s latent space for molecules that score well on ``objective``.
 
     Parameters
@@ -87,6 +91,11 @@ def optimize_molecules(run, objective, budget: int, seed: int = 0, *,
     start
         Start molecules (SMILES) instead of random training molecules: they are
         encoded and scored to start the search.
+    extra_terms
+        Further objective names for a specification string, each a callable
+        ``f(list[Mol]) -> values`` given in code, such as the
+        :class:`~seqvae.molecules.user_property.UserProperty` of a measured column
+        (``fit_user_property``).
 
     Returns
     -------
@@ -99,14 +108,16 @@ def optimize_molecules(run, objective, budget: int, seed: int = 0, *,
         start molecules that meet the constraints, outside the budget; None when
         none does), ``decoded``, ``valid`` (share of valid decodes), ``distinct``
         (molecules found), ``excluded`` (of those, how many a constraint excluded),
-        ``novel`` (of the rest, not in the training set), ``seconds`` and
-        ``leaderboard``: a list of ``{"smiles", "score", "terms", "novel",
-        "round"}``, best first.
+        ``novel`` (of the rest, not in the training set), ``predicted_terms`` (for
+        each measured property: its file, column, labelled molecules and the held-out
+        Spearman and R² of its head), ``seconds`` and ``leaderboard``: a list of
+        ``{"smiles", "score", "terms", "novel", "round"}``, best first.
     """
     from seqvae.molecules.chem.goals import make_goal
+    from seqvae.molecules.user_property import UserProperty
 
     run.domain.require_molecular("optimize", SearchError)
-    goal = make_goal(objective, target=target, keep=keep, avoid=avoid)
+    goal = make_goal(objective, target=target, keep=keep, avoid=avoid, extra=extra_terms)
     if head not in ("auto", "joint", "fitted"):
         raise SearchError(f"head must be auto, joint or fitted, got {head!r}")
     for name, value, low in (("budget", budget, 1), ("batch", batch, 1), ("elite", elite, 1),
@@ -179,6 +190,8 @@ def optimize_molecules(run, objective, budget: int, seed: int = 0, *,
             "decoded": decoded, "valid": valid / decoded if decoded else None,
             "distinct": len(found) + len(excluded), "excluded": len(excluded),
             "novel": sum(s not in train_keys for s in found),
+            "predicted_terms": {t.name: dict(t.function.report) for t in goal.terms
+                                if isinstance(t.function, UserProperty)},
             "seconds": round(time.perf_counter() - t0, 2), "leaderboard": board}
 
 

@@ -9,9 +9,13 @@ A :class:`Goal` scores a batch of RDKit molecules. It is built from
   Morgan fingerprints of radius 2 and 2048 bits);
 * or, in Python, any callable ``f(list[Mol]) -> scores`` (larger is better), given in
   code — never a name read from a file;
+* further named terms given in code (``extra``): the measured properties of
+  ``optimize --properties FILE`` (:mod:`seqvae.molecules.user_property`), whose
+  names are the file's columns and whose values a head predicts;
 
 plus substructure constraints: every ``keep`` SMARTS must match, no ``avoid`` SMARTS may.
-A molecule that fails a constraint is *excluded*: it gets no score and is counted.
+A molecule that fails a constraint is *excluded*: it gets no score and is counted. So is one
+that a term cannot score (a NaN value: a measured property's head cannot encode it).
 
 A single objective named alone keeps its own direction (``sas`` is minimised); a
 weighted sum is always maximised, the weights' signs saying which way each term
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -116,7 +120,10 @@ class Goal:
                 got = _as_scores(t.function(chosen), len(chosen), t.name)
                 values[t.name][ok] = got
                 total[ok] += t.weight * got
-        return total, values, ~ok
+        unscored = ok & ~np.isfinite(total)
+        for name in values:
+            values[name][unscored] = np.nan
+        return total, values, ~ok | unscored
 
 
 def _as_scores(raw, n: int, name: str) -> np.ndarray:
@@ -178,14 +185,19 @@ def _patterns(smarts: Sequence[str], flag: str) -> tuple:
 
 
 def parse_goal(spec: str, *, target: str | None = None, keep: Sequence[str] = (),
-               avoid: Sequence[str] = ()) -> Goal:
+               avoid: Sequence[str] = (),
+               extra: Mapping[str, Callable[[list], Sequence[float]]] | None = None) -> Goal:
     """The goal a specification string names (see the module docstring).
+
+    ``extra`` adds named terms given in code (a lone one is maximised); a name there
+    may not shadow a registered objective.
 
     Raises
     ------
     ChemError
         An unknown name, a bad weight, a repeated term, ``similarity`` without a valid
-        target, a target without ``similarity``, or a bad SMARTS.
+        target, a target without ``similarity``, an ``extra`` name that shadows a
+        registered one, or a bad SMARTS.
 
     Examples
     --------
@@ -198,6 +210,11 @@ def parse_goal(spec: str, *, target: str | None = None, keep: Sequence[str] = ()
 
     if not isinstance(spec, str) or not spec.strip():
         raise ChemError("the objective is empty; name one, e.g. qed or qed:0.7,sas:-0.3")
+    extra = dict(extra or {})
+    shadowed = sorted(set(extra) & {*OBJECTIVES, "similarity"})
+    if shadowed:
+        raise ChemError(f"the measured property {shadowed[0]!r} has the name of a built-in "
+                        "objective; rename its column")
     parts = [p.strip() for p in spec.split(",")]
     terms: list[Term] = []
     weighted = False
@@ -219,9 +236,12 @@ def parse_goal(spec: str, *, target: str | None = None, keep: Sequence[str] = ()
             terms.append(similarity_term(target, weight))
         elif name in OBJECTIVES:
             terms.append(Term(name, weight, _registered(name)))
+        elif name in extra:
+            terms.append(Term(name, weight, extra[name]))
         else:
             raise ChemError(f"unknown objective {name!r}; choose from "
-                            f"{sorted([*OBJECTIVES, 'similarity'])}")
+                            f"{sorted([*OBJECTIVES, 'similarity', *extra])}, or a column "
+                            "of a --properties FILE")
     if target is not None and "similarity" not in (t.name for t in terms):
         raise ChemError("--target is the similarity objective's target: add similarity to "
                         "the objective (e.g. --objective similarity)")
@@ -249,7 +269,8 @@ def _with_constraints(goal: Goal, keep, avoid) -> Goal:
 
 
 def make_goal(objective, *, target: str | None = None, keep: Sequence[str] = (),
-              avoid: Sequence[str] = ()) -> Goal:
+              avoid: Sequence[str] = (),
+              extra: Mapping[str, Callable[[list], Sequence[float]]] | None = None) -> Goal:
     """A :class:`Goal` from a specification string, a Goal (constraints added), or a
     callable ``f(list[Mol]) -> scores`` (maximised; named after the callable).
 
@@ -263,7 +284,7 @@ def make_goal(objective, *, target: str | None = None, keep: Sequence[str] = (),
         return _with_constraints(objective, [*objective.keep, *list(keep or ())],
                                  [*objective.avoid, *list(avoid or ())])
     if isinstance(objective, str):
-        return parse_goal(objective, target=target, keep=keep, avoid=avoid)
+        return parse_goal(objective, target=target, keep=keep, avoid=avoid, extra=extra)
     if callable(objective):
         if target is not None:
             raise ChemError("a target belongs to the similarity objective, not to a callable")

@@ -89,6 +89,9 @@ class MoleculeRecords:
     #: Records read but unusable as molecules (SD records RDKit cannot read):
     #: ``(number, reason)``, counted with the invalid molecules.
     invalid_records: list[tuple[int, str]] = field(default_factory=list)
+    #: The raw text of each requested value column (``value_columns``), one per record
+    #: (None where a record leaves the field empty or an SD record lacks it).
+    values: dict[str, list[str | None]] = field(default_factory=dict)
 
 
 def _file_format(path: Path) -> str:
@@ -130,6 +133,15 @@ def _pick_column(header: list[str], column: str | None, path: Path) -> int:
                             f"{shown}; name it with --column NAME")
 
 
+def _value_indices(header: list[str], wanted: tuple[str, ...], path: Path) -> list[int]:
+    """The positions of the requested value columns (an error names the columns there are)."""
+    missing = [name for name in wanted if name not in header]
+    if missing:
+        shown = ", ".join(repr(h) for h in header[:20]) + (" ..." if len(header) > 20 else "")
+        raise MoleculeFileError(f"{path}: no column {missing[0]!r}; the columns are {shown}")
+    return [header.index(name) for name in wanted]
+
+
 def _split_index(header: list[str], taken: int) -> int | None:
     return next((i for i, h in enumerate(header)
                  if h.strip().lower() == "split" and i != taken), None)
@@ -161,7 +173,8 @@ def sniff_delimiter(sample: str, fallback: str) -> str:
     return found if width > 1 else fallback
 
 
-def _records_csv(lines, path: Path, column: str | None, delimiter: str, bad: list):
+def _records_csv(lines, path: Path, column: str | None, delimiter: str, bad: list,
+                 value_columns: tuple[str, ...] = ()):
     lines = iter(lines)
     try:
         _, first = next(lines)
@@ -173,6 +186,7 @@ def _records_csv(lines, path: Path, column: str | None, delimiter: str, bad: lis
         raise MoleculeFileError(f"{path}: the header line is not CSV ({exc})") from None
     index = _pick_column(header, column, path)
     split_index = _split_index(header, index)
+    value_indices = _value_indices(header, value_columns, path)
     # Each physical line is one record: SMILES never span lines, and a broken quote
     # then costs one line instead of swallowing the rest of the file.
     name_index = next((i for i, h in enumerate(header)
@@ -194,16 +208,19 @@ def _records_csv(lines, path: Path, column: str | None, delimiter: str, bad: lis
             continue
         name = row[name_index].strip() if name_index is not None else None
         tag = row[split_index].strip() or None if split_index is not None else None
-        rows.append((number, smiles, name or None, tag))
+        values = tuple(row[i].strip() or None for i in value_indices)
+        rows.append((number, smiles, name or None, tag, values))
     return header[index], rows, split_index is not None
 
 
-def _records_smi(lines, column: str | None, path: Path, bad: list):
+def _records_smi(lines, column: str | None, path: Path, bad: list,
+                 value_columns: tuple[str, ...] = ()):
     rows = []
     first = True
     index = 0
     picked = None
     split_index = None
+    value_indices: list[int] = []
     for number, text in lines:
         if text.lstrip().startswith("#"):
             continue
@@ -217,6 +234,7 @@ def _records_smi(lines, column: str | None, path: Path, bad: list):
                                             f"naming it; the first line is {text[:200]!r}")
                 index, picked = fields.index(column), column
                 split_index = _split_index(fields, index)
+                value_indices = _value_indices(fields, value_columns, path)
                 continue
             # Only the unmistakable names mark a header here: a first molecule named
             # "structure" (or "my_smiles") must not be taken for one.
@@ -225,14 +243,21 @@ def _records_smi(lines, column: str | None, path: Path, bad: list):
                 index = lowered.index(named[0])
                 picked = fields[index]
                 split_index = _split_index(fields, index)
+                value_indices = _value_indices(fields, value_columns, path)
                 continue
-        if index >= len(fields) or (split_index is not None and split_index >= len(fields)):
-            bad.append((number, f"no field {max(index, split_index or 0) + 1} on this line"))
+            if value_columns:
+                raise MoleculeFileError(f"{path}: column {value_columns[0]!r} needs a header "
+                                        f"line naming it; the first line is {text[:200]!r}")
+        last = max([index, split_index or 0, *value_indices])
+        if last >= len(fields):
+            bad.append((number, f"no field {last + 1} on this line"))
             continue
         smiles = fields[index]
-        rest = [f for i, f in enumerate(fields) if i not in (index, split_index)]
+        taken = (index, split_index, *value_indices)
+        rest = [f for i, f in enumerate(fields) if i not in taken]
         tag = fields[split_index] if split_index is not None else None
-        rows.append((number, smiles, " ".join(rest) or None, tag))
+        values = tuple(fields[i] for i in value_indices)
+        rows.append((number, smiles, " ".join(rest) or None, tag, values))
     return picked, rows, split_index is not None
 
 
@@ -263,7 +288,8 @@ def _table_delimiter(lines, fmt: str, column: str | None) -> str | None:
 
 
 def read_molecule_file(path: str | os.PathLike, *, column: str | None = None,
-                       strict: bool = False) -> MoleculeRecords:
+                       strict: bool = False,
+                       value_columns: Sequence[str] = ()) -> MoleculeRecords:
     """Read the raw SMILES (not yet checked by RDKit) of a molecule file:
     .smi/.txt/.csv/.tsv (delimiter sniffed) or .sdf, gzipped or not.
 
@@ -277,6 +303,9 @@ def read_molecule_file(path: str | os.PathLike, *, column: str | None = None,
         ``smiles``. Not used by SD files (their molecules are connection tables).
     strict
         Raise :class:`MoleculeFileError` at the first bad line instead of counting it.
+    value_columns
+        Further columns (of a table, a .smi file's header line, or SD data fields) whose
+        raw text is kept per record in :attr:`MoleculeRecords.values`.
 
     Returns
     -------
@@ -297,17 +326,19 @@ def read_molecule_file(path: str | os.PathLike, *, column: str | None = None,
     """
     if column is not None and (not isinstance(column, str) or not column):
         raise ChemError(f"column must be a non-empty string, got {column!r}")
+    value_columns = tuple(value_columns)
     path = Path(path)
     fmt = _file_format(path)
     if fmt == "sdf":
-        return _read_sdf(path, column, strict)
+        return _read_sdf(path, column, strict, value_columns)
     bad: list = []
     lines = list(decoded_lines(read_file_bytes(path, error=MoleculeFileError), bad))
     delimiter = _table_delimiter(lines, fmt, column)
     if delimiter is not None:
-        picked, rows, has_split = _records_csv(lines, path, column, delimiter, bad)
+        picked, rows, has_split = _records_csv(lines, path, column, delimiter, bad,
+                                               value_columns)
     else:
-        picked, rows, has_split = _records_smi(lines, column, path, bad)
+        picked, rows, has_split = _records_smi(lines, column, path, bad, value_columns)
     bad.sort()
     if strict and bad:
         number, reason = bad[0]
@@ -320,14 +351,16 @@ def read_molecule_file(path: str | os.PathLike, *, column: str | None = None,
         bad_lines=len(bad),
         bad_line_examples=[{"line": n, "reason": r} for n, r in bad[:_EXAMPLES]],
         column=picked, format=fmt, delimiter=delimiter,
-        splits=[r[3] for r in rows] if has_split else None)
+        splits=[r[3] for r in rows] if has_split else None,
+        values={name: [r[4][i] for r in rows] for i, name in enumerate(value_columns)})
 
 
-def _read_sdf(path: Path, column: str | None, strict: bool) -> MoleculeRecords:
+def _read_sdf(path: Path, column: str | None, strict: bool,
+              value_columns: tuple[str, ...] = ()) -> MoleculeRecords:
     if column is not None:
         raise MoleculeFileError(f"{path}: --column does not apply to an SD file (its "
                                 "molecules are read from the connection tables)")
-    found = read_sdf_records(path)
+    found = read_sdf_records(path, value_columns)
     if strict and found["invalid"]:
         number, reason = found["invalid"][0]
         raise MoleculeFileError(f"{path}, record {number}: {reason}")
@@ -335,7 +368,7 @@ def _read_sdf(path: Path, column: str | None, strict: bool) -> MoleculeRecords:
         smiles=found["smiles"], names=found["names"], line_numbers=found["numbers"],
         lines_read=len(found["smiles"]) + len(found["invalid"]), bad_lines=0,
         column=None, format="sdf", splits=found["splits"],
-        invalid_records=found["invalid"])
+        invalid_records=found["invalid"], values=found["fields"])
 
 
 @dataclass

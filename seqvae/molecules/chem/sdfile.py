@@ -43,13 +43,14 @@ def _split_field(mol) -> str | None:
     return None
 
 
-def read_sdf_records(path: Path) -> dict:
+def read_sdf_records(path: Path, fields: tuple[str, ...] = ()) -> dict:
     """The molecules of an SD file as SMILES, with names, record numbers and the records
     that could not be used.
 
     Returns a dict with ``smiles``, ``names``, ``numbers`` (1-based record numbers),
     ``splits`` (the ``split`` data field of each record, or None when no record has
-    one) and ``invalid`` (``(record number, reason)`` pairs).
+    one), ``fields`` (for each name of ``fields``, that data field of each record, None
+    where a record lacks it) and ``invalid`` (``(record number, reason)`` pairs).
 
     Examples
     --------
@@ -70,6 +71,7 @@ def read_sdf_records(path: Path) -> dict:
     names: list[str | None] = []
     numbers: list[int] = []
     splits: list[str | None] = []
+    values: dict[str, list[str | None]] = {name: [] for name in fields}
     invalid: list[tuple[int, str]] = []
     with quiet_rdkit():
         supplier = Chem.ForwardSDMolSupplier(io.BytesIO(data), sanitize=True, removeHs=True)
@@ -103,6 +105,8 @@ def read_sdf_records(path: Path) -> dict:
             try:
                 name = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
                 split = _split_field(mol)
+                wanted = {name: mol.GetProp(name).strip() if mol.HasProp(name) else None
+                          for name in fields}
             except UnicodeDecodeError:   # RDKit hands back the bytes; its str() conversion fails
                 invalid.append((number, "a title or data field that is not UTF-8"))
                 continue
@@ -110,6 +114,8 @@ def read_sdf_records(path: Path) -> dict:
             names.append(name or None)
             numbers.append(number)
             splits.append(split)
+            for name in fields:
+                values[name].append(wanted[name])
     return {"smiles": smiles, "names": names, "numbers": numbers,
             "splits": splits if any(s is not None for s in splits) else None,
-            "invalid": invalid}
+            "fields": values, "invalid": invalid}
