@@ -83,3 +83,15 @@ def test_parallel_canonicalisation_matches_serial():
         canonical_smiles_many(items, n_jobs=0)
     with pytest.raises(ChemError):
         canonical_smiles_many(items, chunk_size=0)
+
+
+def test_molecule_keys_of_a_large_set_equal_the_one_by_one_keys(monkeypatch):
+    import seqvae.molecules.domain as molecule_domain
+    from seqvae.molecules.domain import MoleculeDomain
+
+    domain = MoleculeDomain.__new__(MoleculeDomain)   # canonical keys need no tokenizer
+    items = ["OCC", "C1=CC=CC=C1", "C1CC", "not a smiles", "N[C@@H](C)C(=O)O", "CCO"] * 5
+    one_by_one = [domain.canonical_key(item) for item in items]
+    monkeypatch.setattr(molecule_domain, "PARALLEL_KEYS_FROM", 4)   # the two-process path
+    assert domain.canonical_keys(items) == one_by_one
+    assert one_by_one[:4] == ["CCO", "c1ccccc1", "C1CC", "not a smiles"]

@@ -112,3 +112,10 @@ def test_posterior_reconstruction_collapses_to_the_mean_decode(monkeypatch):
     assert reconstruction_posterior(run, items, encodes=3) == pytest.approx(exact)
     monkeypatch.undo()
     assert 0.0 <= reconstruction_posterior(run, items, encodes=3, seed=1) <= 1.0
+
+
+def test_evaluate_reports_each_of_its_five_stages(run):
+    seen = []
+    evaluate(run, prior_count=10, sampled_items=2, encodes=1, decodes=1, iwae_samples=2,
+             iwae_items=4, progress=seen.append)
+    assert seen == [1, 2, 3, 4, 5]
