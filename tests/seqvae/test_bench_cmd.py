@@ -221,3 +221,28 @@ def test_run_sampler_draws_fresh_samples_each_call(run_dir):
     assert sampler.calls == 2 and sampler.drawn == 12
     again = guacamol.RunSampler(sampler.run, seed=5).generate(6)
     assert again == first
+
+
+def test_moses_fcd_uses_the_splits_cached_chemnet_statistics(moses_dir, monkeypatch):
+    pytest.importorskip("fcd")
+    import seqvae.molecules.chem.chemnet as chemnet
+    from seqvae.molecules.bench_moses import _fcd_to_split
+
+    generated = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CCN(CC)CC", "OCCc1ccncc1"]
+    direct = chemnet.frechet_chemnet_distance(generated, TEST_SMILES)
+    first = _fcd_to_split(generated, "test", moses_dir)
+    assert first["fcd"] == pytest.approx(direct, rel=1e-6)
+    assert first["fcd_reference"] == len(TEST_SMILES)
+    assert (moses_dir / "test_chemnet.npz").is_file()
+    # The second benchmark reads the reference side: only the samples go through ChemNet.
+    seen = []
+    real = chemnet._chemnet_statistics
+    monkeypatch.setattr(chemnet, "_chemnet_statistics", lambda s: seen.append(len(s)) or real(s))
+    assert _fcd_to_split(generated, "test", moses_dir)["fcd"] == pytest.approx(direct, rel=1e-6)
+    assert seen == [len(generated)]
+    # A damaged cache file is a one-line reason, not a crash or a silently wrong figure.
+    (moses_dir / "test_chemnet.npz").write_bytes(b"PK\x03\x04 not a zip")
+    import os
+    os.utime(moses_dir / "test_chemnet.npz")
+    broken = _fcd_to_split(generated, "test", moses_dir)
+    assert broken["fcd"] is None and "test_chemnet.npz" in broken["fcd_reason"]
