@@ -23,7 +23,7 @@ from seqvae.cli._common import (
     set_threads,
 )
 from seqvae.cli._device import DEVICE_HELP, use_device
-from seqvae.cli._run_options import _load, _use_decoding
+from seqvae.cli._run_options import PRIOR_HELP, PRIOR_SCALE_HELP, _load, _use_decoding
 
 __all__ = ["bench_app", "moses_command", "guacamol_command", "register"]
 
@@ -37,12 +37,14 @@ RUN_HELP = "Run directory of a molecule run (`seqvae train smiles`)."
 SEED_HELP = "Seed of the prior samples (and of the searches): same seed, same figures."
 
 
-def _molecule_run(run_dir: Path, device: str, threads: Optional[int]):
+def _molecule_run(run_dir: Path, device: str, threads: Optional[int], prior: str,
+                  prior_scale: float):
     set_threads(threads)
     if not run_dir.is_dir():
         raise InputError(f"no run directory at {run_dir}")
     run = use_device(_load(run_dir), device)
     run.domain.require_molecular("seqvae bench", InputError)
+    run.use_prior(prior, prior_scale)
     # The domain's default point decoder, as `seqvae sample` and `seqvae eval` use it.
     _use_decoding(run, None, None, None, None)
     return run
@@ -71,6 +73,9 @@ def moses_command(
     fcd_reference: Optional[int] = typer.Option(None, "--fcd-reference", help="At most this "
                                                 "many reference molecules per FCD, a seeded "
                                                 "random subset (default: all, as MOSES)."),
+    prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP + " The JSON's 'prior' "
+                              "and 'prior_scale' say which."),
+    prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
     as_json: bool = typer.Option(False, "--json", help="The full result as JSON on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
@@ -88,14 +93,14 @@ def moses_command(
         raise InputError("--fcd-reference must be >= 1")
     if data_dir is not None and not data_dir.is_dir():
         raise InputError(f"--data-dir {data_dir} is not a folder")
-    run = _molecule_run(run_dir, device, threads)
+    run = _molecule_run(run_dir, device, threads, prior, prior_scale)
     with progress_bar(transient=True) as bar:
         task = bar.add_task("moses", total=len(MOSES_STEPS), status="")
         result = moses_benchmark(run, samples=samples, seed=seed, cache_dir=data_dir, fcd=fcd,
                                  fcd_reference=fcd_reference,
                                  progress=lambda k, label: bar.update(task, completed=k,
                                                                       status=label))
-    result["run_dir"] = str(run_dir)
+    result.update(run_dir=str(run_dir), prior=run.prior_name, prior_scale=run.prior_scale)
     if result.get("filters") is None and result.get("filters_pains_only") is not None:
         err_console.print("warning: no MCF patterns in the MOSES folder: 'Filters' left out, "
                           "'filters_pains_only' is in the JSON", style="yellow", markup=False)
@@ -106,7 +111,7 @@ def moses_command(
 
     rows = moses_rows(result)
     table = Table(title=f"MOSES, {samples} samples of {escape(str(run_dir))} "
-                  f"({escape(result['decoding']['label'])})")
+                  f"({escape(result['decoding']['label'])}, {run.prior_name} prior)")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for title, value in rows:
@@ -161,6 +166,9 @@ def guacamol_command(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for GuacaMol's result "
                                        "files (output_distribution_learning.json, "
                                        "output_goal_directed.json)."),
+    prior: str = typer.Option("standard", "--prior", help=PRIOR_HELP + " The JSON's 'prior' "
+                              "and 'prior_scale' say which."),
+    prior_scale: float = typer.Option(1.0, "--prior-scale", help=PRIOR_SCALE_HELP),
     as_json: bool = typer.Option(False, "--json", help="The full results as JSON on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
@@ -196,7 +204,7 @@ def guacamol_command(
         from seqvae.molecules.chem.molfile import read_molecule_file
 
         ref_smiles = read_molecule_file(reference).smiles
-    run = _molecule_run(run_dir, device, threads)
+    run = _molecule_run(run_dir, device, threads, prior, prior_scale)
     results: dict = {}
     with progress_bar() as bar:
         lines: dict = {}
@@ -217,13 +225,14 @@ def guacamol_command(
             results["goal"] = gb.goal_directed_benchmark(
                 run, budget=budget, seed=seed, tasks=chosen or None, start_items=start_items,
                 on_start=start, on_done=done)
+    where = {"run_dir": str(run_dir), "prior": run.prior_name, "prior_scale": run.prior_scale}
     names = {"distribution": "output_distribution_learning.json",
              "goal": "output_goal_directed.json"}
     if out is not None:
         for key, value in results.items():
-            _write_json(out / names[key], {**value, "run_dir": str(run_dir)})
+            _write_json(out / names[key], {**value, **where})
     if as_json:
-        print_json({**results, "run_dir": str(run_dir)})
+        print_json({**results, **where})
         return
     _print_tables(results, run_dir)
 

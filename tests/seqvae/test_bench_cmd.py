@@ -125,9 +125,46 @@ def test_moses_without_the_data_names_the_fetch_script(run_dir, tmp_path, monkey
     (["--samples", "0"], "--samples"),
     (["--fcd-reference", "0"], "--fcd-reference"),
     (["--data-dir", "/nonexistent/moses"], "--data-dir"),
+    (["--prior", "fitted"], "seqvae fit-prior"),
+    (["--prior", "mixture"], "unknown prior 'mixture'"),
+    (["--prior-scale", "0"], "prior scale"),
 ])
 def test_moses_bad_options(run_dir, args, needle):
     _one_line_error(runner.invoke(app, ["bench", "moses", str(run_dir), *args]), needle)
+
+
+def test_moses_samples_the_fitted_prior_when_asked(run_dir, moses_dir, tmp_path, monkeypatch):
+    import shutil
+
+    from seqvae.cli._run_options import _use_decoding
+    from seqvae.molecules.chem import moses_metrics
+    from seqvae.runs import STORED, load_run
+
+    monkeypatch.setenv("SEQVAE_CACHE", str(moses_dir.parent))
+    fitted = tmp_path / "fitted"
+    shutil.copytree(run_dir, fitted)
+    made = runner.invoke(app, ["fit-prior", str(fitted), "--components", "2", "--items", "40",
+                               "--seed", "0", "--threads", "1"])
+    assert made.exit_code == 0, made.output
+    args = ["bench", "moses", str(fitted), "-n", "30", "--seed", "1", "--no-fcd", "--json",
+            "--threads", "1", "--device", "cpu"]
+    got = json.loads(runner.invoke(app, args + ["--prior", "fitted", "--prior-scale", "0.5"]).stdout)
+    assert got["prior"] == "fitted" and got["prior_scale"] == 0.5
+    run = load_run(fitted, validity=STORED).use_prior("fitted", 0.5)
+    _use_decoding(run, None, None, None, None)
+    texts = [p.item or "" for p in run.sample(30, seed=1)]
+    want = moses_metrics(texts, train=run.train_items, train_is_canonical=True,
+                         test=TEST_SMILES, test_scaffolds=SCAFFOLD_SMILES)
+    assert got["validity"] == pytest.approx(want["validity"])
+    assert got["n_valid"] == want["n_valid"]
+    if want["n_valid"]:
+        assert got["intdiv1"] == pytest.approx(want["intdiv1"])
+    # N(0, I), the default, draws other points: the samples differ.
+    standard = json.loads(runner.invoke(app, args).stdout)
+    assert standard["prior"] == "standard" and standard["prior_scale"] == 1.0
+    run.use_prior("standard")
+    assert [p.item for p in run.sample(30, seed=1)] != [p.item for p in
+                                                       run.use_prior("fitted", 0.5).sample(30, seed=1)]
 
 
 @pytest.mark.parametrize("suite", ["moses", "guacamol"])
