@@ -12,10 +12,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Each child restores Python's own Ctrl-C handler first: a suite started in the background
+# by a non-interactive shell hands its children SIGINT ignored, and Python then installs none.
 # Chunk 7295 of binary n = 10 at L = 50 runs about 10 s in one kernel call; a warm-up chunk
 # first, so that compiling is not what the interrupt waits for.
 CODE = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from automata.census_pruned import census_chunk
 census_chunk(6, 2, 20, 100)
 print("running", flush=True)
@@ -54,7 +57,8 @@ def test_an_interrupted_kernel_still_gives_the_same_census():
 # A random binary automaton of 400 states: its exact search makes subset queries of
 # 2-12 s each in one kernel call (1 thread), reached a few seconds in.
 SOLVER_CODE = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from automata.generate import random_synchronizing_dfa
 from automata.sync import shortest_reset_word
 shortest_reset_word(random_synchronizing_dfa(120, 2, 1))
