@@ -134,21 +134,10 @@ def latent_means(run_dir: str, tables: np.ndarray, n: int, k: int, *,
 
 
 def make_surrogate(width: int, options: dict, seed: int):
-    """:class:`RtSurrogate` with ``options`` and init ``seed``; when the input is not the
-    profile features, its first layer takes ``width`` inputs (same hidden size, a fresh
-    optimiser of the same kind and settings)."""
-    import torch
-
+    """:class:`RtSurrogate` with ``options``, init ``seed`` and ``width`` inputs."""
     from seqvae.hunt.search.surrogate import RtSurrogate
-    from seqvae.smallnets import seeded_init
 
-    model = RtSurrogate(**{**options, "seed": seed})
-    first = model.net[0]
-    if first.in_features != width:
-        with seeded_init(seed):
-            model.net[0] = torch.nn.Linear(width, first.out_features)
-        model.opt = type(model.opt)(model.net.parameters(), **model.opt.defaults)
-    return model
+    return RtSurrogate(**{**options, "seed": seed}, n_features=width)
 
 
 # -- the metrics ----------------------------------------------------------------------------
@@ -167,13 +156,14 @@ def held_out_metrics(score: np.ndarray, rt: np.ndarray, slow: np.ndarray,
                      train_slow: int, total_slow: int, offset: int) -> dict:
     """Spearman, top-1 % precision and recall, evaluations to 90 % recall of one ranking
     of the held-out lifts (larger score first)."""
-    from scipy.stats import spearmanr
+    import pandas as pd
 
     order = np.argsort(-score, kind="stable")
     top = max(1, math.ceil(0.01 * len(score)))
     hits = int(slow[order[:top]].sum())
     held_slow = int(slow.sum())
-    rho = spearmanr(score, np.maximum(rt, 0)).statistic
+    # Tied values share their mean rank (pandas, as for a measured property's head).
+    rho = pd.Series(score).corr(pd.Series(np.maximum(rt, 0)), method="spearman")
     return {"spearman": float(rho), "hits": hits, "precision": hits / top,
             "recall": hits / held_slow if held_slow else float("nan"),
             "evals90": evals_to_recall(slow[order], train_slow, total_slow, offset)}

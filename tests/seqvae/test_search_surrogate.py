@@ -42,3 +42,19 @@ def test_surrogate_learns_the_reset_length_and_round_trips():
     np.testing.assert_allclose(copy.predict(tables[1000:]), pred)
     with pytest.raises(SearchError):
         model.fit(tables[:1], rts[:1])
+
+
+def test_surrogate_takes_other_features_of_its_given_width():
+    rng = np.random.default_rng(2)
+    tables = rng.integers(0, 6, size=(600, 2, 6)).astype(np.int32)
+    rts = reset_lengths(tables)
+    # Other inputs than the profiles: the profiles with 5 noise columns appended.
+    x = np.concatenate([word_rank_features(tables), rng.normal(size=(600, 5))], axis=1)
+    model = RtSurrogate(hidden=32, first_steps=200, batch_size=128, seed=0, n_features=x.shape[1])
+    assert model.net[0].in_features == 3 * model.max_length + 5
+    model.fit(None, rts[:400], features=x[:400], seed=0)
+    pred = model.predict(None, features=x[400:])
+    assert pred.shape == (200,)
+    assert np.corrcoef(pred, np.maximum(rts[400:], 0))[0, 1] > 0.5
+    with pytest.raises(SearchError):
+        RtSurrogate(n_features=0)

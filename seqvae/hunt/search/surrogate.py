@@ -76,17 +76,23 @@ class RtSurrogate(SmallNet):
     """
 
     def __init__(self, *, hidden: int = 64, max_length: int = 6, first_steps: int = 1500,
-                 steps: int = 300, batch_size: int = 256, seed: int = 0):
+                 steps: int = 300, batch_size: int = 256, seed: int = 0,
+                 n_features: int | None = None):
         import torch
 
         if hidden < 1 or max_length < 1 or first_steps < 1 or steps < 1 or batch_size < 1:
             raise SearchError("hidden, max_length, first_steps, steps and batch_size must be "
                               "positive")
+        # n_features: the input width when fit/predict are given other ``features`` than
+        # the profiles (scripts/bench_surrogate_inputs.py feeds a VAE's latent means).
+        width = 3 * int(max_length) if n_features is None else int(n_features)
+        if width < 1:
+            raise SearchError("n_features must be positive")
         self.max_length = int(max_length)
         self.first_steps, self.steps, self.batch_size = int(first_steps), int(steps), int(batch_size)
         nn = torch.nn
         with seeded_init(seed):
-            self.net = nn.Sequential(nn.Linear(3 * self.max_length, hidden), nn.ReLU(),
+            self.net = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(),
                                      nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
         self.opt = torch.optim.Adam(self.net.parameters(), lr=3e-3)
         self.trained_steps = 0
