@@ -186,6 +186,7 @@ from seqvae.molecules import bench_guacamol as guacamol  # noqa: E402
     (["--suite", "goal", "--budget", "0"], "--budget"),
     (["--suite", "goal", "--reference", "x.smi"], "--reference"),
     (["--suite", "distribution", "--samples", "500"], "fewer than --samples 500"),
+    (["--suite", "distribution", "--prior", "fitted"], "seqvae fit-prior"),
 ])
 def test_guacamol_bad_options(run_dir, args, needle):
     _one_line_error(runner.invoke(app, ["bench", "guacamol", str(run_dir), *args,
@@ -209,6 +210,9 @@ def test_guacamol_distribution_against_a_given_reference(run_dir, tmp_path):
     written = json.loads((tmp_path / "out" / "output_distribution_learning.json").read_text())
     assert written["results"][0]["score"] == validity["score"]
     assert written["benchmark_suite_version"] == "v1"
+    # The prior the samples came from is named in the output and in the file.
+    assert json.loads(result.stdout)["prior"] == written["prior"] == "standard"
+    assert written["prior_scale"] == 1.0
 
 
 def test_guacamol_goal_tasks_by_name_and_index(run_dir, tmp_path):
