@@ -82,18 +82,34 @@ def evaluate(parsed, n: int, known: set[str]) -> dict:
     out = {"samples": len(parsed), "valid": len(valid), "at_size": len(right_size)}
     if not right_size:
         out.update(synchronizing=0, distinct=0, slow=0, slow_classes=[], new_slow_classes=[],
-                   max_rt=None)
+                   max_rt=None, rt_mean=None, rt_p99=None)
         return out
     tables = np.stack([np.asarray(d.delta, dtype=np.int64) for d in right_size])
     rts = reset_lengths(tables)
     keys = [format_compact(d) for d in right_size]
     slow = {key: int(rt) for key, rt in zip(keys, rts.tolist()) if rt >= level(n)}
+    synced = rts[rts >= 0]
     out.update(synchronizing=int((rts >= 0).sum()), distinct=len(set(keys)),
+               rt_mean=round(float(synced.mean()), 2) if synced.size else None,
+               rt_p99=float(np.percentile(synced, 99)) if synced.size else None,
                slow=int(sum(rt >= level(n) for rt in rts.tolist())),
                slow_classes=sorted(slow.items(), key=lambda kv: (-kv[1], kv[0])),
                new_slow_classes=sorted(k for k in slow if k not in known),
                max_rt=int(rts.max()))
     return out
+
+
+def random_baseline(n: int, count: int, seed: int) -> dict:
+    """Reset lengths of ``count`` uniformly random binary automata of n states: what the
+    samples are to be told apart from."""
+    from automata.sync import reset_lengths
+
+    rng = np.random.default_rng(seed)
+    rts = reset_lengths(rng.integers(0, n, size=(count, 2, n)))
+    synced = rts[rts >= 0]
+    return {"samples": count, "synchronizing": int(synced.size),
+            "rt_mean": round(float(synced.mean()), 2), "rt_p99": float(np.percentile(synced, 99)),
+            "max_rt": int(synced.max()), "slow": int((synced >= level(n)).sum())}
 
 
 def lifts_rate(catalogue, n: int, evaluations: int) -> dict:
@@ -134,7 +150,8 @@ def run(args) -> dict:
                   epochs=args.epochs, seed=args.seed, temperature=args.temperature,
                   training_items=len(items), train_seconds=round(train_seconds, 1),
                   sample_seconds=round(time.perf_counter() - start, 1),
-                  lifts=lifts_rate(catalogue, n, args.samples))
+                  lifts=lifts_rate(catalogue, n, args.samples),
+                  uniform=random_baseline(n, args.samples, args.seed))
     per_k = 1000.0 / max(result["samples"], 1)
     result["slow_classes_per_1000"] = round(len(result["slow_classes"]) * per_k, 2)
     result["new_slow_classes_per_1000"] = round(len(result["new_slow_classes"]) * per_k, 2)
@@ -145,14 +162,19 @@ def run(args) -> dict:
 
 def markdown(result: dict) -> str:
     lifts = result["lifts"]
-    head = ("| n | rt ≥ | trained on | samples | valid | synchronizing | distinct | slow | "
-            "slow classes | not in the catalogue | slow classes / 1,000 | lifts: classes "
-            "within as many evaluations | lifts: classes / 1,000 |")
-    sep = "|" + "---:|" * 13
+    head = ("| n | rt ≥ | trained on | T | samples | valid | synchronizing | distinct | "
+            "mean rt (uniform) | max rt (uniform) | slow | slow classes | not in the catalogue "
+            "| slow classes / 1,000 | lifts: classes within as many evaluations "
+            "| lifts: classes / 1,000 |")
+    sep = "|" + "---:|" * 16
+    uniform = result["uniform"]
     trained = (f"{result['training_items']} items (sizes {result['n_from']}–{result['n'] - 1}"
                + (f", {result['random']} random at n" if result["random"] else "") + ")")
-    row = (f"| {result['n']} | {result['level']} | {trained} | {result['samples']:,} | "
+    row = (f"| {result['n']} | {result['level']} | {trained} | {result['temperature']} | "
+           f"{result['samples']:,} | "
            f"{result['valid']:,} | {result['synchronizing']:,} | {result['distinct']:,} | "
+           f"{result['rt_mean']} ({uniform['rt_mean']}) | {result['max_rt']} "
+           f"({uniform['max_rt']}) | "
            f"{result['slow']:,} | {len(result['slow_classes'])} | "
            f"{len(result['new_slow_classes'])} | {result['slow_classes_per_1000']} | "
            f"{lifts['within']} of {lifts['classes']} | {lifts['classes_per_1000']} |")

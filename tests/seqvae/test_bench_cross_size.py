@@ -67,3 +67,12 @@ def test_lifts_rate_reads_found_at(measured):
 def test_bad_arguments_are_refused():
     with pytest.raises(SystemExit):
         _script().main(["--catalogue", "x.parquet", "--n", "5", "--n-from", "7", "--out", "o"])
+
+
+def test_uniform_baseline_is_exact(measured):
+    _, result, _ = measured
+    uniform = result["uniform"]
+    assert uniform["samples"] == 300 and 0 < uniform["synchronizing"] <= 300
+    assert uniform["max_rt"] <= 25  # Černý's bound holds at 6 states
+    assert uniform["rt_mean"] <= uniform["rt_p99"] <= uniform["max_rt"]
+    assert result["rt_mean"] <= result["max_rt"]
