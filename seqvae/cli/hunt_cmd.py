@@ -2,10 +2,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from seqvae.cli._common import InputError, err_console, handle_errors, out_console, print_json, progress_bar
+from seqvae.cli._common import (
+    InputError,
+    err_console,
+    handle_errors,
+    out_console,
+    print_json,
+    progress_bar,
+    set_threads,
+)
 
 __all__ = ["register"]
 
@@ -25,6 +34,10 @@ def hunt_command(
                              "evaluations."),
     resume: bool = typer.Option(False, "--resume", help="Continue the hunt in --out: finished "
                                 "sizes are read back, the size in progress resumes."),
+    threads: Optional[int] = typer.Option(
+        None, "--threads", help="torch threads of the lift ranking's surrogate (default 1: "
+                                "its network is small, and a second thread beside other work "
+                                "on the machine made its training 10x slower)."),
     json_out: bool = typer.Option(False, "--json", help='Print {"sizes": [{"n", "threshold", '
                                   '"evaluations", "seconds", "classes": [{"automaton", '
                                   '"reset_length", "family", "reset_word"}]}]}.'),
@@ -45,6 +58,7 @@ def hunt_command(
         raise InputError(f"--jobs must be positive or -1, got {jobs}")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is not a directory")
+    set_threads(threads, default=1)
     with progress_bar(transient=True) as bar:
         tasks: dict[int, int] = {}
 

@@ -62,10 +62,16 @@ def test_a_resumed_hunt_reads_finished_sizes_back_and_equals_one_run(tmp_path):
 
 
 def test_the_command_prints_the_documented_json_and_refuses_bad_input(tmp_path):
+    import torch
+
     runner = CliRunner()
+    torch.set_num_threads(2)
     result = runner.invoke(app, ["hunt", "--from", "4", "--to", "5", "--out", str(tmp_path / "h"),
                                  "--budget-per-size", "500", "--json"])
     assert result.exit_code == 0, result.output
+    # one torch thread unless --threads says otherwise: the surrogate's training was 10x
+    # slower on two threads beside other work
+    assert torch.get_num_threads() == 1
     data = json.loads(result.stdout)
     assert [s["n"] for s in data["sizes"]] == [4, 5]
     assert set(data["sizes"][0]) == {"n", "threshold", "evaluations", "seconds", "classes"}
@@ -74,7 +80,8 @@ def test_the_command_prints_the_documented_json_and_refuses_bad_input(tmp_path):
     for args, message in [(["--from", "2"], "--from must be between"),
                           (["--from", "6", "--to", "5"], "--to must be between"),
                           (["--budget-per-size", "0"], "budget per size must be positive"),
-                          (["-k", "5"], "1 to 3 letters")]:
+                          (["-k", "5"], "1 to 3 letters"),
+                          (["--threads", "0"], "--threads must be >= 1")]:
         bad = runner.invoke(app, ["hunt", "--out", str(tmp_path / "bad"), *args])
         assert bad.exit_code == 2 and message in bad.stderr and "Traceback" not in bad.output
     again = runner.invoke(app, ["hunt", "--from", "4", "--to", "5", "--out", str(tmp_path / "h")])
