@@ -132,6 +132,13 @@ def set_threads(threads: int | None, default: int | None = None) -> int:
             threads = 1
     if threads < 1:
         raise InputError("--threads must be >= 1")
+    # numba's OpenMP threading layer, launched on its first parallel use, sets the OpenMP
+    # thread count that torch reads (the same libgomp): launched later, it silently put
+    # torch back on two threads mid-command (a hunt's surrogate then trained beside a
+    # spinning second thread). Launching it first keeps the count.
+    import numba
+
+    numba.get_num_threads()
     torch.set_num_threads(threads)
     return threads
 
