@@ -41,14 +41,11 @@ from pathlib import Path
 
 import numpy as np
 
+from seqvae.hunt.ladder import slow_level
+
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def level(n: int) -> int:
-    """The hunt ladder's slowness level at n states (the reset length of H_n)."""
-    return n * n - 4 * n + 6
 
 
 def training_items(catalogue, n: int, n_from: int, random_count: int, seed: int) -> list[str]:
@@ -87,12 +84,12 @@ def evaluate(parsed, n: int, known: set[str]) -> dict:
     tables = np.stack([np.asarray(d.delta, dtype=np.int64) for d in right_size])
     rts = reset_lengths(tables)
     keys = [format_compact(d) for d in right_size]
-    slow = {key: int(rt) for key, rt in zip(keys, rts.tolist()) if rt >= level(n)}
+    slow = {key: int(rt) for key, rt in zip(keys, rts.tolist()) if rt >= slow_level(n)}
     synced = rts[rts >= 0]
     out.update(synchronizing=int((rts >= 0).sum()), distinct=len(set(keys)),
                rt_mean=round(float(synced.mean()), 2) if synced.size else None,
                rt_p99=float(np.percentile(synced, 99)) if synced.size else None,
-               slow=int(sum(rt >= level(n) for rt in rts.tolist())),
+               slow=int(sum(rt >= slow_level(n) for rt in rts.tolist())),
                slow_classes=sorted(slow.items(), key=lambda kv: (-kv[1], kv[0])),
                new_slow_classes=sorted(k for k in slow if k not in known),
                max_rt=int(rts.max()))
@@ -109,7 +106,7 @@ def random_baseline(n: int, count: int, seed: int) -> dict:
     synced = rts[rts >= 0]
     return {"samples": count, "synchronizing": int(synced.size),
             "rt_mean": round(float(synced.mean()), 2), "rt_p99": float(np.percentile(synced, 99)),
-            "max_rt": int(synced.max()), "slow": int((synced >= level(n)).sum())}
+            "max_rt": int(synced.max()), "slow": int((synced >= slow_level(n)).sum())}
 
 
 def lifts_rate(catalogue, n: int, evaluations: int) -> dict:
@@ -146,7 +143,7 @@ def run(args) -> dict:
     parsed = vae.sample(args.samples, seed=args.seed, method="sample",
                         temperature=args.temperature, n_states=n, n_letters=2)
     result = evaluate(parsed, n, known)
-    result.update(n=n, level=level(n), n_from=args.n_from, random=args.random,
+    result.update(n=n, level=slow_level(n), n_from=args.n_from, random=args.random,
                   epochs=args.epochs, seed=args.seed, temperature=args.temperature,
                   training_items=len(items), train_seconds=round(train_seconds, 1),
                   sample_seconds=round(time.perf_counter() - start, 1),
