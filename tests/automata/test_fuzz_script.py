@@ -1,23 +1,17 @@
 """scripts/fuzz.py: the harness counts what it should, and the automata parsers pass a short run."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "scripts" / "fuzz.py"
+from tests.script_helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def fuzz():
-    spec = importlib.util.spec_from_file_location("fuzz_script", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fuzz", "fuzz_script", register=True)
 
 
 def _picky(data: bytes, path: Path) -> object:

@@ -2,21 +2,12 @@
 numbers come from these functions)."""
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.script_helpers import load_script
 
 
 @dataclass
@@ -41,7 +32,7 @@ class _Run:
 
 
 def test_refinement_rows_show_plain_losing_and_guarded_keeping_validity():
-    bench = _script("bench_refine")
+    bench = load_script("bench_refine")
     z = np.array([[1.0, 0.1], [1.0, 0.2], [-1.0, 0.3], [-1.0, 0.4]], dtype=np.float32)
     rows = bench.refinement_rows(_Run(), {"linear": z}, rounds=2, jitter=0.0, seed=0)
     by_variant = {r["variant"]: r for r in rows}
@@ -53,7 +44,7 @@ def test_refinement_rows_show_plain_losing_and_guarded_keeping_validity():
 
 
 def test_optimize_benchmark_takes_the_top_three_over_seeds(monkeypatch):
-    bench = _script("bench_optimize")
+    bench = load_script("bench_optimize")
     boards = {0: [("A", 3.0), ("B", 1.0)], 1: [("C", 2.0), ("A", 3.0), ("D", 0.5)]}
 
     def fake(run, objective, budget, seed, **kwargs):
@@ -73,15 +64,15 @@ def test_optimize_benchmark_takes_the_top_three_over_seeds(monkeypatch):
 
 
 def test_bench_scripts_refuse_bad_arguments(capsys):
-    assert _script("bench_refine").main(["x", "--rounds", "-1"]) == 2
-    assert _script("bench_optimize").main(["x", "--budget", "0"]) == 2
+    assert load_script("bench_refine").main(["x", "--rounds", "-1"]) == 2
+    assert load_script("bench_optimize").main(["x", "--budget", "0"]) == 2
     assert capsys.readouterr().err.count("error:") == 2
 
 
 def test_bench_scripts_refuse_a_missing_run_in_one_line_before_any_table(capsys, tmp_path):
     missing = str(tmp_path / "nope")
     for name in ("bench_refine", "bench_optimize", "bench_smiles"):
-        assert _script(name).main([missing]) == 2
+        assert load_script(name).main([missing]) == 2
         out = capsys.readouterr()
         assert out.out == ""  # refused before the table's header
         assert out.err.strip().splitlines() == [f"error: not a run directory: {missing}"]

@@ -122,14 +122,9 @@ def test_cache_location(monkeypatch, tmp_path):
 
 
 def _fetch_script():
-    import importlib.util
-    from pathlib import Path
+    from tests.script_helpers import load_script
 
-    path = Path(__file__).resolve().parents[2] / "scripts" / "fetch_moses.py"
-    spec = importlib.util.spec_from_file_location("fetch_moses_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fetch_moses")
 
 
 def test_fetch_script_lists_cached_files(tmp_path, capsys):

@@ -2,9 +2,7 @@
 4 and 5 states, decoded at 6 states, every count checked against the plain BFS."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,15 +10,7 @@ import pytest
 from automata.census_pruned import pruned_census
 from automata.formats import format_compact, parse_compact
 from automata.reference import bfs_reset_word
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_cross_size.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("bench_cross_size_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.script_helpers import load_script
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +25,9 @@ def measured(tmp_path_factory):
     path = folder / "catalogue.parquet"
     catalogue.to_parquet(path)
     out = folder / "xs6"
-    code = _script().main(["--catalogue", str(path), "--n", "6", "--n-from", "4",
-                           "--out", str(out), "--samples", "300", "--epochs", "3",
-                           "--random", "200"])
+    code = load_script("bench_cross_size").main([
+        "--catalogue", str(path), "--n", "6", "--n-from", "4", "--out", str(out),
+        "--samples", "300", "--epochs", "3", "--random", "200"])
     return code, json.loads((out / "result.json").read_text()), catalogue
 
 
@@ -66,7 +56,8 @@ def test_lifts_rate_reads_found_at(measured):
 
 def test_bad_arguments_are_refused():
     with pytest.raises(SystemExit):
-        _script().main(["--catalogue", "x.parquet", "--n", "5", "--n-from", "7", "--out", "o"])
+        load_script("bench_cross_size").main(
+            ["--catalogue", "x.parquet", "--n", "5", "--n-from", "7", "--out", "o"])
 
 
 def test_uniform_baseline_is_exact(measured):

@@ -2,9 +2,6 @@
 automata, a small training set, the profile features and a tiny VAE."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,15 +11,7 @@ from automata.dfa import DFA
 from automata.formats import read_automata, write_automata
 from automata.reference import bfs_reset_word
 from seqvae.hunt.search.lifts import lift_neighbourhood
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_surrogate_inputs.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("bench_surrogate_inputs_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.script_helpers import load_script
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +25,7 @@ def measured(tmp_path_factory):
     train_start_model(5, 2, seed=0, count=200, epochs=1, out_dir=vae)
     args = ["--n", "5", "--sources", str(sources), "--vae", str(vae), "--train", "200",
             "--seeds", "2", "--first-steps", "60", "--latent-dims", "all"]
-    return _script().main(args), sources
+    return load_script("bench_surrogate_inputs").main(args), sources
 
 
 def test_the_pool_is_every_distinct_lift_of_the_sources(measured):
@@ -77,13 +66,13 @@ def test_every_input_and_baseline_has_sane_metrics(measured):
 
 def test_the_report_is_a_markdown_table(measured, capsys):
     result, _ = measured
-    text = _script().report(result)
+    text = load_script("bench_surrogate_inputs").report(result)
     assert f"| pool (distinct lifts) | {result['pool']} |" in text
     assert "| profile+latent | 1 |" in text
 
 
 def test_evaluations_to_recall_count_from_the_offset():
-    evals_to_recall = _script().evals_to_recall
+    evals_to_recall = load_script("bench_surrogate_inputs").evals_to_recall
     # 3 slow in all, 90 % of them is 3: the third is at position 5.
     assert evals_to_recall(np.array([0, 1, 0, 1, 1]), 0, 3, 10) == 15
     # One slow already among the 10 training lifts: the second held-out slow completes it.

@@ -2,9 +2,6 @@
 beam; the run-level decode settings; and the command-line options that choose them."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -16,12 +13,12 @@ from seqvae.constraints import StringConstraint
 from seqvae.decode import DecodeSettings, DecodingError, decode
 from seqvae.model import SeqVAE
 from seqvae.tokenizers import CharTokenizer
+from tests.script_helpers import load_script
 
 from .mol_helpers import train_tiny_smiles_run
 
 torch.set_num_threads(1)
 runner = CliRunner()
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 TOK = CharTokenizer.fit(["abcde"])
 
 
@@ -146,19 +143,12 @@ def test_grammar_is_refused_for_a_selfies_run(tmp_path):
         app, ["sample", str(tmp_path / "run"), "--grammar"]))
 
 
-def _script(name):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("argv,needle", [
     (["--decoders", "beamX"], "beamW"), (["--decoders", "beam3+fast"], "flag"),
     (["--priors", "standard:x"], "NAME:SCALE"), (["--samples", "0"], ">= 1"),
     (["--decoders", "greedy+valid-first"], "beam")])
 def test_decoding_benchmark_refuses_bad_values(mol_run, capsys, argv, needle):
-    assert _script("bench_smiles_decoding").main([str(mol_run), *argv]) == 2
+    assert load_script("bench_smiles_decoding").main([str(mol_run), *argv]) == 2
     out = capsys.readouterr()
     assert out.out == "" and len(out.err.strip().splitlines()) == 1 and needle in out.err
 
@@ -166,7 +156,7 @@ def test_decoding_benchmark_refuses_bad_values(mol_run, capsys, argv, needle):
 def test_decoding_benchmark_prints_a_row_per_decoder(mol_run, capsys, tmp_path):
     import json
 
-    assert _script("bench_smiles_decoding").main(
+    assert load_script("bench_smiles_decoding").main(
         [str(mol_run), "--samples", "6", "--items", "4", "--no-fcd",
          "--decoders", "greedy,beam2+grammar+valid-first", "--json",
          str(tmp_path / "rows.json")]) == 0
@@ -178,7 +168,7 @@ def test_decoding_benchmark_prints_a_row_per_decoder(mol_run, capsys, tmp_path):
 
 
 def test_bench_smiles_refuses_valid_first_without_beam(mol_run, capsys):
-    assert _script("bench_smiles").main([str(mol_run), "--valid-first"]) == 2
+    assert load_script("bench_smiles").main([str(mol_run), "--valid-first"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "beam" in err
 

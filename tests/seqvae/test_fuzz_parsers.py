@@ -3,9 +3,7 @@ latent files) raise only the package's typed errors: a CI-sized hypothesis run h
 short run of each registered parser of scripts/fuzz.py (the long run is the script itself)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,19 +14,15 @@ from hypothesis import strategies as st
 from seqvae.data import load_dataset, load_strings_report
 from seqvae.errors import SeqVAEError
 from seqvae.runs import load_run
+from tests.script_helpers import load_script
 
-_PATH = Path(__file__).resolve().parents[2] / "scripts" / "fuzz.py"
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
 def fuzz():
-    spec = importlib.util.spec_from_file_location("fuzz_script_seqvae", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fuzz", "fuzz_script_seqvae", register=True)
 
 
 @pytest.fixture(scope="module")

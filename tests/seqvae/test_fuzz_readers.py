@@ -5,7 +5,6 @@ of the long run is fixed in its reader (the tests at the end)."""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
 import os
@@ -17,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.script_helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
-_PATH = ROOT / "scripts" / "fuzz.py"
 
 NEW_TARGETS = ["census-chunk", "census-chunk-resummed", "census-manifest", "latent-prior",
                "search-checkpoint-members", "dataset-parquet", "run-config-json", "run-items",
@@ -28,11 +28,7 @@ NEW_TARGETS = ["census-chunk", "census-chunk-resummed", "census-manifest", "late
 
 @pytest.fixture(scope="module")
 def fuzz():
-    spec = importlib.util.spec_from_file_location("fuzz_script_readers", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fuzz", "fuzz_script_readers", register=True)
 
 
 def test_every_reader_is_a_target(fuzz):

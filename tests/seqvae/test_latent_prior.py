@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,12 +195,9 @@ def test_fitted_prior_of_another_size_is_refused(mol_run, tmp_path):
 
 
 def test_bench_smiles_refuses_a_missing_fitted_prior(mol_run, tmp_path, capsys):
-    import importlib.util
+    from tests.script_helpers import load_script
 
-    script = Path(__file__).resolve().parents[2] / "scripts" / "bench_smiles.py"
-    spec = importlib.util.spec_from_file_location("bench_smiles_script", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_smiles")
     bare = tmp_path / "bare"
     shutil.copytree(mol_run, bare)
     (bare / PRIOR_FILE).unlink(missing_ok=True)
