@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from automata import _kernels_bidir as KB
+from automata import _kernels_split as KS
 from automata._bidir_deep import _depth_first, _dfs_cost
 from automata._bidir_levels import (
     _EXACT_ESTIMATE_ROWS,
@@ -197,7 +198,7 @@ def _last_length(fwd, bwd, held, row, k, budget):
         # The new preimages are only queries: they need no sorting, and
         # repeats or sets seen before cannot meet (a shorter word would
         # have), so testing them all costs less than sorting them out.
-        new, parent, letter = run_long(KB._expand, bwd.level, bwd.tab, True)
+        new, parent, letter = KS.expand(bwd.level, bwd.tab, True, bwd.threads)
         i, j = KB._meet(fwd.keys, new, bwd.full, bwd.nbits, bwd.threads)
         if i < 0:
             return None
@@ -206,11 +207,12 @@ def _last_length(fwd, bwd, held, row, k, budget):
     LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], forward_need)
     # The new images form the trie of the query, so they are sorted and
     # made distinct, but not checked against the stored runs (as above).
-    new, parent, letter = run_long(KB._expand, fwd.level, fwd.tab, False)
+    new, parent, letter = KS.expand(fwd.level, fwd.tab, False, fwd.threads)
     keys = run_long(KB._complement, new, fwd.full)
     del new
-    keep = run_long(KB._sort_unique, keys)
-    i, j = KB._meet(keys[keep], bwd.level, fwd.full, fwd.nbits, fwd.threads)
+    keep = KS.sort_unique(keys, fwd.threads)
+    i, j = KB._meet(KS.take_rows(keys, keep, fwd.threads), bwd.level, fwd.full, fwd.nbits,
+                    fwd.threads)
     if i < 0:
         return None
     i = keep[i]

@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from automata import _kernels_bidir as KB
+from automata import _kernels_split as KS
 from automata._bidir_levels import _DOMINATE_MAX, _LOG_MIN_SECONDS, LAST_RUN
 from automata._interruptible import run_long
 from automata._kernels_trie import SubsetTrie
@@ -110,19 +111,19 @@ class _DepthFirst:
         self.limits.check_time("the depth-first phase of the shortest reset word search")
         bwd = self.bwd
         clock = time.perf_counter()
-        new, parent, letter = run_long(KB._expand, src, bwd.tab, True)
+        new, parent, letter = KS.expand(src, bwd.tab, True, bwd.threads)
         length = self.base + t + 1
         # The deepest length's sets are only tested, never expanded, so they
         # are not sorted (a repeat merely costs one more query; the sort cost
         # more than the repeats' queries).
         if length < self.limit:
             if t < self.prune_depth:
-                keep = run_long(KB._reduce_new_dupes, new, bwd.runs, bwd.starts, bwd.nruns)
+                keep = KS.reduce_new_dupes(new, bwd.runs, bwd.starts, bwd.nruns, bwd.threads)
                 if t == 0 and keep.shape[0] <= 4 * _DOMINATE_MAX:
                     dead = run_long(KB._dominated, new[keep], bwd.runs, bwd.starts, bwd.nruns, bwd.nbits)
                     keep = keep[~dead]
             else:
-                keep = run_long(KB._sort_unique, new)
+                keep = KS.sort_unique(new, bwd.threads)
             below = self.limit - length
             if below >= _DFS_NEAR_BELOW and keep.shape[0] >= _REDUCE_MIN_ROWS:
                 reducers = _DFS_REDUCERS_FAR if below >= _DFS_FAR_BELOW else _DFS_REDUCERS_NEAR
@@ -269,7 +270,7 @@ def _unstored_forward_steps(fwd, bwd, held, row, k, lengths, limits):
     # The old keys go before the sort: only their parents and letters (for
     # reading words back) are needed from here on.
     fwd.keys = None
-    keep = run_long(KB._sort_unique, new)
+    keep = KS.sort_unique(new, fwd.threads)
     run_long(KB._gather_rows_in_place, new, keep)
     keys = new[:keep.shape[0]]
     fwd.keys = keys

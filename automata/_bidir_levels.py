@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from automata import _kernels_bidir as KB
-from automata._interruptible import run_long
+from automata._kernels_split import side_step
 
 __all__ = ["LAST_RUN", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
 
@@ -120,9 +120,9 @@ class _Side:
         # on large levels, where sparse subset queries get expensive.
         dominate = self._skip == 0 and self.size * self.tab.shape[0] <= _DOMINATE_MAX
         before = self.size
-        level, self.keys, parent, letter, self.runs, self.nruns, n_dom = run_long(KB._side_step,
+        level, self.keys, parent, letter, self.runs, self.nruns, n_dom = side_step(
             self.level, self.tab, self.full, self.forward, self.runs, self.starts,
-            self.nruns, self.nbits, dominate)
+            self.nruns, self.nbits, dominate, self.threads)
         if dominate:
             if n_dom * 20 < len(level) + n_dom:
                 self._pause = min(2 * self._pause, 1 << 12)

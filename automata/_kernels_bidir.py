@@ -23,11 +23,13 @@ U255 = np.uint64(255)
 #: Rows of S at which the trie walk switches to a plain scan (measured best
 #: with rows swapped in place: 8-16 on random n = 200..300 levels).
 _LEAF = 8
-#: Rows from which families are sorted by radix sort (below, a quicksort of
+#: Rows from which families are sorted by radix sort (below, a merge sort of
 #: indices is as fast and Černý-like searches make ~n² tiny sorts).
 _RADIX_MIN_ROWS = 2048
 #: Query rows below which a subset query stays on one thread.
 _PARALLEL_MIN_ROWS = 8192
+#: Slices per thread of a parallel subset query (see _covered_parallel).
+_STRIPES = 16
 
 
 @njit(cache=True, nogil=True)
@@ -66,17 +68,15 @@ def _tables(delta, inverse, words):
 
 
 @njit(cache=True, nogil=True)
-def _expand(level, tab, drop_empty):
-    """All images ``S·a`` of a family under every letter, with the index of
-    the source set and the letter; empty sets are dropped if asked."""
-    m, W = level.shape
+def _expand_rows(level, tab, drop_empty, lo, hi, out, parent, letter, at):
+    """Images ``S·a`` of rows ``lo:hi`` of ``level`` under every letter,
+    written from row ``at`` of ``out`` (zeroed) with their source row and
+    letter; empty images are skipped if asked. Returns the rows written."""
+    W = level.shape[1]
     k = tab.shape[0]
     nc = tab.shape[1]
-    out = np.zeros((m * k, W), dtype=np.uint64)
-    parent = np.empty(m * k, dtype=np.int32)
-    letter = np.empty(m * k, dtype=np.int16)
-    cnt = 0
-    for i in range(m):
+    cnt = at
+    for i in range(lo, hi):
         for a in range(k):
             nonempty = False
             for c in range(nc):
@@ -95,6 +95,19 @@ def _expand(level, tab, drop_empty):
             else:
                 for w in range(W):
                     out[cnt, w] = U0
+    return cnt - at
+
+
+@njit(cache=True, nogil=True)
+def _expand(level, tab, drop_empty):
+    """All images ``S·a`` of a family under every letter, with the index of
+    the source set and the letter; empty sets are dropped if asked."""
+    m, W = level.shape
+    k = tab.shape[0]
+    out = np.zeros((m * k, W), dtype=np.uint64)
+    parent = np.empty(m * k, dtype=np.int32)
+    letter = np.empty(m * k, dtype=np.int16)
+    cnt = _expand_rows(level, tab, drop_empty, 0, m, out, parent, letter, 0)
     return out[:cnt], parent[:cnt], letter[:cnt]
 
 
@@ -121,10 +134,15 @@ def _radix_order(keys):
     Each pass streams through memory, where a comparison sort of an index
     array jumps to a random key per comparison; bytes equal in every key
     (common in the high bytes of small states' words) cost no pass."""
-    m = keys.shape[0]
+    return _radix_order_consuming(keys.copy())
+
+
+@njit(cache=True, nogil=True)
+def _radix_order_consuming(cur):
+    """:func:`_radix_order` that sorts (and so overwrites) ``cur`` itself."""
+    m = cur.shape[0]
     order = np.arange(m)
     tmp = np.empty(m, dtype=np.int64)
-    cur = keys.copy()
     nxt = np.empty(m, dtype=np.uint64)
     count = np.empty(257, dtype=np.int64)
     for shift in range(0, 64, 8):
@@ -148,17 +166,28 @@ def _radix_order(keys):
 
 
 @njit(cache=True, nogil=True)
-def _lex_order(sets):
-    """Permutation sorting the rows lexicographically (word 0 first).
+def _lex_order_rows(sets, rows, every):
+    """``rows`` (indices into ``sets``; with ``every``, all rows in order
+    and ``rows`` unused) reordered so that their rows are sorted
+    lexicographically (word 0 first); equal rows keep their order.
 
-    One sort on word 0 (a radix sort on large families), then each run of
-    equal first words is ordered on the remaining words: by insertion for
-    short runs, by stable passes from the last word for long ones."""
-    m, W = sets.shape
+    One sort on word 0 (a radix sort on large families, a merge sort on
+    small ones), then each run of equal first words is ordered on the
+    remaining words: by insertion for short runs, by stable passes from the
+    last word for long ones. Stability makes the first of equal rows the one
+    kept by :func:`_sort_unique` whatever the size, so a sort split across
+    threads keeps the same rows."""
+    m = sets.shape[0] if every else rows.shape[0]
+    W = sets.shape[1]
+    first_words = np.empty(m, dtype=np.uint64)
+    for t in range(m):
+        first_words[t] = sets[t if every else rows[t], 0]
     if m >= _RADIX_MIN_ROWS:
-        order = _radix_order(sets[:, 0])
+        order = _radix_order_consuming(first_words)
     else:
-        order = np.argsort(sets[:, 0])
+        order = np.argsort(first_words, kind="mergesort")
+    if not every:
+        order = rows[order]
     if W == 1:
         return order
     i = 0
@@ -184,6 +213,12 @@ def _lex_order(sets):
                 order[i:j] = sub
         i = j
     return order
+
+
+@njit(cache=True, nogil=True)
+def _lex_order(sets):
+    """Permutation sorting the rows lexicographically (word 0 first)."""
+    return _lex_order_rows(sets, np.empty(0, dtype=np.int64), True)
 
 
 @njit(cache=True, nogil=True)
@@ -355,19 +390,40 @@ def _covered(S, C, nbits, proper, first=False):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _covered_parallel(S, C, nbits, proper, first, parts):
-    """:func:`_covered` with the rows of C split into ``parts`` slices walked
-    on numba's threads. The mask is the same; with ``first`` every slice
-    stops once any has found a row, so the mask may hold a few Trues."""
+def _walk_striped(S, C, found, stop, nbits, proper, first, parts, copy):
+    """:func:`_walk` of all rows of C (ids 0, 1, ...) on ``parts`` threads;
+    C is permuted in place, or first copied (each thread copies its own
+    rows) with ``copy``.
+
+    The cost of a query grows steeply along the sorted order (the last
+    quarter of a deep random level costs two thirds of the walk), so C is cut
+    into ``_STRIPES`` slices per thread dealt out in turn, not into one
+    block per thread: on a meet of 2.4 M queries against 2.6 M keys two
+    blocks gave 1.2x, 32 stripes 1.66x with two threads."""
     m = C.shape[0]
-    found = np.zeros(m, dtype=np.bool_)
-    stop = np.zeros(1, dtype=np.bool_)
-    work = C.copy()
     ids = np.arange(m)
+    work = np.empty_like(C) if copy else C
+    slices = parts * _STRIPES
     for t in prange(parts):
-        lo = t * m // parts
-        hi = (t + 1) * m // parts
-        _walk(S, work[lo:hi], ids[lo:hi], found, stop, nbits, proper, first)
+        for u in range(t, slices, parts):
+            lo = u * m // slices
+            hi = (u + 1) * m // slices
+            if copy:
+                work[lo:hi] = C[lo:hi]
+            _walk(S, work[lo:hi], ids[lo:hi], found, stop, nbits, proper, first)
+
+
+def _covered_parallel(S, C, nbits, proper, first, parts):
+    """:func:`_covered` with the rows of C walked on ``parts`` threads
+    (:func:`_walk_striped`). The mask is the same; with ``first`` every
+    thread stops once any has found a row, so the mask may hold a few Trues.
+
+    A Python function, not a compiled one: a cached compiled caller of a
+    parallel kernel crashes numba when it is loaded from the cache (numba
+    issue 8578), so parallel kernels are only ever called from Python."""
+    found = np.zeros(C.shape[0], dtype=np.bool_)
+    stop = np.zeros(1, dtype=np.bool_)
+    _walk_striped(S, C, found, stop, nbits, proper, first, parts, True)
     return found
 
 
@@ -427,38 +483,44 @@ def _merge_tail(data, starts, nruns):
 
 
 @njit(cache=True, nogil=True)
-def _member(S, C):
-    """Boolean mask over rows of sorted C: does the row occur in sorted ``S``?
+def _member_range(S, C, lo, hi, out):
+    """Sets ``out[i]`` for the rows ``lo:hi`` of sorted C that occur in
+    sorted ``S`` (the rows not found are left as they are).
 
     The rows of C are looked up in order, each by a galloping search from
     where the previous one ended: the probes stay close together (cache
     friendly), and a run of S much longer than C is still crossed in
     logarithmic steps."""
     W = S.shape[1]
-    m = C.shape[0]
     n = S.shape[0]
-    out = np.zeros(m, dtype=np.bool_)
     pos = 0
-    for i in range(m):
+    for i in range(lo, hi):
         # Gallop: find hi with S[hi] >= C[i] (or the end), lo with S[lo - 1] < C[i].
-        lo = pos
+        a = pos
         step = 1
-        hi = pos
-        while hi < n and _less(S, hi, C, i, W):
-            lo = hi + 1
-            hi = pos + step
+        b = pos
+        while b < n and _less(S, b, C, i, W):
+            a = b + 1
+            b = pos + step
             step *= 2
-        if hi > n:
-            hi = n
-        while lo < hi:
-            mid = (lo + hi) >> 1
+        if b > n:
+            b = n
+        while a < b:
+            mid = (a + b) >> 1
             if _less(S, mid, C, i, W):
-                lo = mid + 1
+                a = mid + 1
             else:
-                hi = mid
-        if lo < n and _equal(S, lo, C, i, W):
+                b = mid
+        if a < n and _equal(S, a, C, i, W):
             out[i] = True
-        pos = lo
+        pos = a
+
+
+@njit(cache=True, nogil=True)
+def _member(S, C):
+    """Boolean mask over rows of sorted C: does the row occur in sorted ``S``?"""
+    out = np.zeros(C.shape[0], dtype=np.bool_)
+    _member_range(S, C, 0, C.shape[0], out)
     return out
 
 
@@ -481,10 +543,9 @@ def _reduce_new_dupes(new, runs_data, run_starts, nruns):
 
 
 @njit(cache=True, nogil=True)
-def _push_run(runs, starts, nruns, keys):
-    """Append sorted ``keys`` as a new run and merge runs so that their sizes
-    at least halve from first to last (O(log) runs, amortised O(log) merges
-    per row). Returns the possibly regrown ``runs`` and the new run count."""
+def _append_run(runs, starts, nruns, keys):
+    """Append sorted ``keys`` as a new run (regrowing ``runs`` if needed);
+    returns the possibly regrown ``runs`` and the new run count."""
     used = starts[nruns]
     need = used + keys.shape[0]
     if need > runs.shape[0]:
@@ -495,7 +556,23 @@ def _push_run(runs, starts, nruns, keys):
     runs[used:need] = keys
     nruns += 1
     starts[nruns] = need
-    while nruns >= 2 and 2 * (starts[nruns] - starts[nruns - 1]) >= starts[nruns - 1] - starts[nruns - 2]:
+    return runs, nruns
+
+
+@njit(cache=True, inline="always")
+def _last_runs_to_merge(starts, nruns):
+    """Whether the last two runs are merged: run sizes must at least halve
+    from first to last (O(log) runs, amortised O(log) merges per row)."""
+    return nruns >= 2 and 2 * (starts[nruns] - starts[nruns - 1]) >= starts[nruns - 1] - starts[nruns - 2]
+
+
+@njit(cache=True, nogil=True)
+def _push_run(runs, starts, nruns, keys):
+    """Append sorted ``keys`` as a new run and merge the last runs while
+    :func:`_last_runs_to_merge` says so. Returns the possibly regrown
+    ``runs`` and the new run count."""
+    runs, nruns = _append_run(runs, starts, nruns, keys)
+    while _last_runs_to_merge(starts, nruns):
         end = _merge_tail(runs, starts, nruns)
         nruns -= 1
         starts[nruns] = end
@@ -676,6 +753,14 @@ def _largest_row(X):
     return best
 
 
+@njit(cache=True, inline="always")
+def _query_wanted(bwd_level, i, full, largest):
+    c = 0
+    for w in range(bwd_level.shape[1]):
+        c += _popcount(~bwd_level[i, w] & full[w])
+    return c <= largest
+
+
 @njit(cache=True, nogil=True)
 def _meet_queries(bwd_level, full, largest):
     """The complements of the backward sets that may contain a forward set,
@@ -688,10 +773,7 @@ def _meet_queries(bwd_level, full, largest):
     sel = np.empty(m, dtype=np.int64)
     cnt = 0
     for i in range(m):
-        c = 0
-        for w in range(W):
-            c += _popcount(~bwd_level[i, w] & full[w])
-        if c <= largest:
+        if _query_wanted(bwd_level, i, full, largest):
             sel[cnt] = i
             cnt += 1
     out = np.empty((cnt, W), dtype=np.uint64)
@@ -699,6 +781,32 @@ def _meet_queries(bwd_level, full, largest):
         for w in range(W):
             out[t, w] = ~bwd_level[sel[t], w] & full[w]
     return out, sel[:cnt]
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _meet_queries_parallel(bwd_level, full, largest, parts):
+    """:func:`_meet_queries` on ``parts`` threads (the same rows, in order)."""
+    m, W = bwd_level.shape
+    wanted = np.empty(m, dtype=np.bool_)
+    counts = np.zeros(parts + 1, dtype=np.int64)
+    for t in prange(parts):
+        for i in range(t * m // parts, (t + 1) * m // parts):
+            wanted[i] = _query_wanted(bwd_level, i, full, largest)
+            if wanted[i]:
+                counts[t + 1] += 1
+    for t in range(parts):
+        counts[t + 1] += counts[t]
+    sel = np.empty(counts[parts], dtype=np.int64)
+    out = np.empty((counts[parts], W), dtype=np.uint64)
+    for t in prange(parts):
+        at = counts[t]
+        for i in range(t * m // parts, (t + 1) * m // parts):
+            if wanted[i]:
+                sel[at] = i
+                for w in range(W):
+                    out[at, w] = ~bwd_level[i, w] & full[w]
+                at += 1
+    return out, sel
 
 
 @njit(cache=True, nogil=True)
@@ -735,10 +843,16 @@ def _meet(fwd_keys, bwd_level, full, nbits, threads=1, largest=None):
         i, j = run_long(_meet_serial, fwd_keys, bwd_level, full, nbits, largest,
                         rows=min(fwd_keys.shape[0], bwd_level.shape[0]))
         return int(i), int(j)
-    bcomp, sel = _meet_queries(bwd_level, full, largest)
+    bcomp, sel = run_long(_meet_queries_parallel, bwd_level, full, largest, threads)
     rows = min(fwd_keys.shape[0], bcomp.shape[0])
-    if not run_long(_covered_parallel, fwd_keys, bcomp, nbits, False, True, threads, rows=rows).any():
+    found = np.zeros(bcomp.shape[0], dtype=np.bool_)
+    stop = np.zeros(1, dtype=np.bool_)
+    run_long(_walk_striped, fwd_keys, bcomp, found, stop, nbits, False, True, threads, False,
+             rows=rows)
+    if not stop[0]:
         return -1, -1
+    # The walk permuted the queries: once per search, build them again.
+    bcomp, sel = run_long(_meet_queries_parallel, bwd_level, full, largest, threads)
     j = int(np.argmax(run_long(_covered_parallel, fwd_keys, bcomp, nbits, False, False, threads,
                                rows=rows)))
     return int(_find_cover(fwd_keys, bcomp, j)), int(sel[j])

@@ -26,7 +26,7 @@ from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from automata._interruptible import run_long
-from automata._kernels_bidir import _is_subset, _meet_queries, _row_bits, _runtime_flags
+from automata._kernels_bidir import _STRIPES, _is_subset, _meet_queries, _row_bits, _runtime_flags
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -281,8 +281,9 @@ def _trie_covered(S, bit, one, nlo, nhi, maxpop, C, first):
 
 @njit(cache=True, parallel=True, nogil=True)
 def _trie_covered_parallel(S, bit, one, nlo, nhi, maxpop, C, first, parts):
-    """:func:`_trie_covered` with the rows of C split into ``parts`` slices
-    walked on numba's threads (with ``first``, the mask may hold a few Trues)."""
+    """:func:`_trie_covered` with the rows of C walked on ``parts`` threads
+    (with ``first``, the mask may hold a few Trues); C is cut into stripes
+    dealt out in turn, as in ``_kernels_bidir._covered_parallel``."""
     m = C.shape[0]
     found = np.zeros(m, dtype=np.bool_)
     stop = np.zeros(1, dtype=np.bool_)
@@ -291,11 +292,13 @@ def _trie_covered_parallel(S, bit, one, nlo, nhi, maxpop, C, first, parts):
         qpop[u] = _row_bits(C, u)
     work = C.copy()
     ids = np.arange(m)
+    slices = parts * _STRIPES
     for t in prange(parts):
-        lo = t * m // parts
-        hi = (t + 1) * m // parts
-        _trie_walk(S, bit, one, nlo, nhi, maxpop, work[lo:hi], ids[lo:hi], qpop[lo:hi],
-                   found, stop, first)
+        for u in range(t, slices, parts):
+            lo = u * m // slices
+            hi = (u + 1) * m // slices
+            _trie_walk(S, bit, one, nlo, nhi, maxpop, work[lo:hi], ids[lo:hi], qpop[lo:hi],
+                       found, stop, first)
     return found
 
 

@@ -46,7 +46,10 @@ def _as_dfa(dfa) -> DFA:
     raise AutomatonError(f"expected an automata.DFA, got {type(dfa).__name__}")
 
 
-def _check_limits(memory_gib, time_limit):
+def _check_limits(memory_gib, time_limit, threads=None):
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
+                                or threads < 1):
+        raise AutomatonError(f"threads must be a positive integer or None, got {threads!r}")
     if not (isinstance(memory_gib, (int, float)) and math.isfinite(memory_gib) and memory_gib > 0):
         raise AutomatonError(f"memory_gib must be a positive number, got {memory_gib!r}")
     if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
@@ -83,7 +86,8 @@ def is_synchronizing(dfa: DFA) -> bool:
     return bool(K._is_synchronizing(dfa.delta))
 
 
-def _solve(dfa: DFA, memory_gib: float, time_limit: float | None) -> list[int] | None:
+def _solve(dfa: DFA, memory_gib: float, time_limit: float | None,
+           threads: int | None = None) -> list[int] | None:
     """Shortest reset word or None when not synchronizing (limits enforced).
 
     The limits hold from the first pass on: the pair graph, the lookup
@@ -95,10 +99,10 @@ def _solve(dfa: DFA, memory_gib: float, time_limit: float | None) -> list[int] |
     with surface_interrupts():  # Ctrl-C inside a kernel stops the search as Ctrl-C, not as a bug
         if not K.pair_graph_synchronizing(dfa.delta, limits):
             return None
-        return _exact_word(dfa, limits)
+        return _exact_word(dfa, limits, threads)
 
 
-def _exact_word(dfa: DFA, limits: Limits) -> list[int]:
+def _exact_word(dfa: DFA, limits: Limits, threads: int | None = None) -> list[int]:
     """Shortest reset word of a synchronizing automaton with n >= 2."""
     delta = dfa.delta
     k, n = delta.shape
@@ -112,11 +116,11 @@ def _exact_word(dfa: DFA, limits: Limits) -> list[int]:
         word = _dynamic_beam_bound(delta, KB._tables(delta, True, W), limits)
         if word is not None and dfa.is_reset_word(word):
             upper = word
-    return _bidir.bidirectional(delta, limits, upper=upper)
+    return _bidir.bidirectional(delta, limits, upper=upper, threads=threads)
 
 
-def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
-                        time_limit: float | None = None) -> list[int]:
+def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float | None = None,
+                        threads: int | None = None) -> list[int]:
     """A shortest reset word of a synchronizing automaton (exact).
 
     Parameters
@@ -129,6 +133,11 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
     time_limit : float or None
         Wall-clock limit in seconds, checked between chunks of every pass
         (the pair graph, the beam, each search step or depth-first branch).
+    threads : int or None
+        Threads of the breadth-first steps, the meet tests and the
+        depth-first phase on large levels (None: numba's thread count,
+        ``NUMBA_NUM_THREADS``, by default the cores; more than that count is
+        capped to it). The word found is the same for any count.
 
     Returns
     -------
@@ -151,8 +160,8 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0,
     (9, True)
     """
     dfa = _as_dfa(dfa)
-    _check_limits(memory_gib, time_limit)
-    word = _solve(dfa, memory_gib, time_limit)
+    _check_limits(memory_gib, time_limit, threads)
+    word = _solve(dfa, memory_gib, time_limit, threads)
     if word is None:
         raise NotSynchronizingError("the automaton is not synchronizing: no reset word exists")
     return word
@@ -307,12 +316,13 @@ RESET_WORD_METHODS = ("exact", "eppstein", "beam")
 
 
 def reset_word(dfa: DFA, method: str = "exact", *, width: int = 64, memory_gib: float = 4.0,
-               time_limit: float | None = None) -> list[int]:
+               time_limit: float | None = None, threads: int | None = None) -> list[int]:
     """A reset word by ``method``: ``"exact"`` (a shortest one, :func:`shortest_reset_word`),
     ``"eppstein"`` (greedy pair merging) or ``"beam"`` (beam search of ``width``); the
     heuristics give upper bounds on the reset length.
 
-    ``width`` applies to ``"beam"`` only, ``memory_gib`` and ``time_limit`` to ``"exact"``.
+    ``width`` applies to ``"beam"`` only, ``memory_gib``, ``time_limit`` and ``threads`` to
+    ``"exact"``.
 
     Raises
     ------
@@ -336,7 +346,8 @@ def reset_word(dfa: DFA, method: str = "exact", *, width: int = 64, memory_gib: 
         raise AutomatonError(f"unknown reset-word method {method!r}; choose one of "
                              f"{', '.join(RESET_WORD_METHODS)}")
     if method == "exact":
-        return shortest_reset_word(dfa, memory_gib=memory_gib, time_limit=time_limit)
+        return shortest_reset_word(dfa, memory_gib=memory_gib, time_limit=time_limit,
+                                   threads=threads)
     from automata.heuristics import beam_search, eppstein
 
     if method == "eppstein":

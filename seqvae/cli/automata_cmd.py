@@ -170,6 +170,10 @@ def reset_word_command(
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Seconds per automaton "
                                                "(exact method)."),
     memory: float = typer.Option(4.0, "--memory", help="Memory budget in GiB (exact method)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Threads of the exact search "
+                                          "on large levels (default: the cores, or "
+                                          "NUMBA_NUM_THREADS). The word found is the same for "
+                                          "any count."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ):
     """A reset word for each automaton in FILE: exact (shortest) or heuristic (upper bound).
@@ -180,6 +184,8 @@ def reset_word_command(
     _check_limits(time_limit, memory)
     if width < 1:
         raise InputError(f"--width must be at least 1, got {width}")
+    if threads is not None and threads < 1:
+        raise InputError(f"--threads must be at least 1, got {threads}")
     from automata.dfa import word_to_string
     from automata.errors import NotSynchronizingError
     from automata.sync import reset_word
@@ -187,7 +193,7 @@ def reset_word_command(
     def one(dfa, index):
         try:
             word = [int(a) for a in reset_word(dfa, method.value, width=width, memory_gib=memory,
-                                               time_limit=time_limit)]
+                                               time_limit=time_limit, threads=threads)]
         except NotSynchronizingError:
             word = None
         if word is not None and not dfa.is_reset_word(word):

@@ -432,7 +432,7 @@ def test_cerny_report_rechecks_a_too_long_result(monkeypatch):
     calls = []
     real = shortest_reset_word(dfa)
 
-    def fake(dfa_, limits):
+    def fake(dfa_, limits, threads=None):
         calls.append(1)
         return [0] * 30 + real  # still a reset word, but 55 > 25
 
