@@ -76,16 +76,17 @@ def instance_set(args) -> list[tuple[str, str, np.ndarray]]:
         out += [("C_n", f"C_{n}", cerny_table(n)) for n in (50, 100)]
         out += [("rand2_100", f"rand2_100_s{s}", random_table(100, 2, s)) for s in range(3)]
         out += [("rand2_150", f"rand2_150_s{s}", random_table(150, 2, s)) for s in range(2)]
-        return out
-    seeds = {200: args.seeds, 300: args.seeds, 400: min(args.seeds, 3)}
-    out += [("C_n", f"C_{n}", cerny_table(n)) for n in CERNY_SIZES]
-    out += [("W_100", "W_100", family_table("wielandt", 100)), ("H_100", "H_100", family_table("h_series", 100))]
-    # The largest class last: a run cut short still covers the others.
-    out += [("rand2_200", f"rand2_200_s{s}", random_table(200, 2, s)) for s in range(seeds[200])]
-    out += [("rand3_200", f"rand3_200_s{s}", random_table(200, 3, s))
-            for s in range(min(args.seeds, 3))]
-    for n in (300, 400):
-        out += [(f"rand2_{n}", f"rand2_{n}_s{s}", random_table(n, 2, s)) for s in range(seeds[n])]
+    else:
+        seeds = {200: args.seeds, 300: args.seeds, 400: min(args.seeds, 3)}
+        out += [("C_n", f"C_{n}", cerny_table(n)) for n in CERNY_SIZES]
+        out += [("W_100", "W_100", family_table("wielandt", 100)),
+                ("H_100", "H_100", family_table("h_series", 100))]
+        # The largest class last: a run cut short still covers the others.
+        out += [("rand2_200", f"rand2_200_s{s}", random_table(200, 2, s)) for s in range(seeds[200])]
+        out += [("rand3_200", f"rand3_200_s{s}", random_table(200, 3, s))
+                for s in range(min(args.seeds, 3))]
+        for n in (300, 400):
+            out += [(f"rand2_{n}", f"rand2_{n}_s{s}", random_table(n, 2, s)) for s in range(seeds[n])]
     if args.only:
         out = [row for row in out if any(row[0] == o or row[1] == o for o in args.only)]
     return out
@@ -229,10 +230,11 @@ def main(argv=None) -> int:
     if args.peer:
         head += f" {'peer rt':>7} {'peer s':>8} {'peer MiB':>8} {'ratio':>6}"
     if args.threads2:
-        head += f" {'2t s':>8}" + (f" {'2t ratio':>8}" if args.peer else "")
+        head += f" {'2t s':>8} {'2t MiB':>8} {'speed-up':>8}" + (f" {'2t ratio':>8}" if args.peer else "")
     print(head, flush=True)
     ratios: dict[str, list[float]] = {}
     ratios2: dict[str, list[float]] = {}
+    speedups: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for cls, name, table in instances:
             rt, wall, rss, grow, status, stats = run_ours(ctx, table, args.memory_gib, args.time_limit)
@@ -261,9 +263,13 @@ def main(argv=None) -> int:
                 line += (f" {'-' if prt is None else prt:>7} {pwall:>8.2f} {ppeak:>8.0f} "
                          f"{ratio:>6.2f}")
             if args.threads2:
-                rt2, wall2, _, _, status2, _ = run_ours(ctx, table, args.memory_gib, args.time_limit, 2)
+                rt2, wall2, rss2, _, status2, _ = run_ours(ctx, table, args.memory_gib, args.time_limit, 2)
                 ok2 = status2 == "ok" and rt2 == rt
-                line += f" {wall2:>8.2f}" if ok2 else f" {status2:>8}"
+                if ok2 and status == "ok":
+                    speedups.setdefault(cls, []).append(wall / wall2)
+                    line += f" {wall2:>8.2f} {rss2:>8.0f} {wall / wall2:>8.2f}"
+                else:
+                    line += f" {status2:>8} {'-':>8} {'-':>8}"
                 if args.peer:
                     ratio2 = wall2 / pwall if ok2 and pstatus == "ok" else float("nan")
                     line += f" {ratio2:>8.2f}"
@@ -276,6 +282,10 @@ def main(argv=None) -> int:
                 for side, depth, size, t_step, t_meet in stats.get("steps", []):
                     print(f"    {side} depth {depth:>3} size {size:>9}  step {t_step:7.2f} s  "
                           f"meet {t_meet:7.2f} s", flush=True)
+    if speedups:
+        print("\ngeometric mean of the speed-up of 2 threads over 1 (ours), per class")
+        for cls, values in speedups.items():
+            print(f"{cls:<12} {geomean(values):>6.2f}  ({len(values)} instances)")
     if ratios:
         print("\ngeometric mean of the time ratio ours / peer, per class (below 1: ours faster)")
         for cls, values in ratios.items():
