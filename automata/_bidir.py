@@ -40,8 +40,8 @@ from automata._bidir_levels import (
     table_bytes,
     trie_friendly_relabel,
 )
-from automata._interruptible import run_long
 from automata._limits import Limits
+from automata._malloc import one_malloc_arena
 
 __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
 
@@ -104,6 +104,8 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
     if threads is None:
         threads = numba.get_num_threads()
     threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    if threads > 1:
+        one_malloc_arena()  # per-thread arenas broke the memory budget (see _malloc)
     W = max((n + 63) // 64, min_words)
     nbits = 64 * W
     limits.check_memory(table_bytes(n, k, W) + 64 * n * W,
@@ -207,9 +209,8 @@ def _last_length(fwd, bwd, held, row, k, budget):
     LAST_RUN["peak_estimate"] = max(LAST_RUN["peak_estimate"], forward_need)
     # The new images form the trie of the query, so they are sorted and
     # made distinct, but not checked against the stored runs (as above).
-    new, parent, letter = KS.expand(fwd.level, fwd.tab, False, fwd.threads)
-    keys = run_long(KB._complement, new, fwd.full)
-    del new
+    keys, parent, letter = KS.expand(fwd.level, fwd.tab, False, fwd.threads)
+    KS.complement_in_place(keys, fwd.full, fwd.threads)  # the images become their keys
     keep = KS.sort_unique(keys, fwd.threads)
     i, j = KB._meet(KS.take_rows(keys, keep, fwd.threads), bwd.level, fwd.full, fwd.nbits,
                     fwd.threads)

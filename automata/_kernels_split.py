@@ -37,7 +37,7 @@ from numba import njit, prange
 from automata import _kernels_bidir as KB
 from automata._interruptible import run_long
 
-__all__ = ["expand", "reduce_new_dupes", "side_step", "sort_unique", "take_rows"]
+__all__ = ["complement", "complement_in_place", "expand", "reduce_new_dupes", "side_step", "sort_unique", "take_rows"]
 
 #: Rows from which a kernel is split across threads (below, one thread).
 _SPLIT_MIN_ROWS = 1 << 15
@@ -164,11 +164,14 @@ def _member_split(S, C, parts):
     return out
 
 
-@njit(cache=True, nogil=True)
-def _complement_in_place(sets, full):
-    for i in range(sets.shape[0]):
-        for w in range(sets.shape[1]):
-            sets[i, w] = ~sets[i, w] & full[w]
+@njit(cache=True, parallel=True, nogil=True)
+def _complement_split(sets, full, out, parts):
+    """``out = ~sets & full`` row by row on ``parts`` threads (``out`` may be ``sets``)."""
+    m = sets.shape[0]
+    for t in prange(parts):
+        for i in range(t * m // parts, (t + 1) * m // parts):
+            for w in range(sets.shape[1]):
+                out[i, w] = ~sets[i, w] & full[w]
 
 
 @njit(cache=True, nogil=True)
@@ -204,7 +207,7 @@ def side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate, t
     if forward:
         # The forward keys replace the images (complemented in place), which
         # are recovered from the few kept keys below (saves a full copy).
-        run_long(_complement_in_place, new, full)
+        complement_in_place(new, full, threads)
     keep = reduce_new_dupes(new, runs, starts, nruns, threads)
     n_dom = 0
     if dominate and keep.shape[0] > 0:
@@ -217,7 +220,7 @@ def side_step(level, tab, full, forward, runs, starts, nruns, nbits, dominate, t
     # split along the merge path they ran no faster (6 M rows: 0.09 s on
     # one thread, 0.12 s on two).
     runs, nruns = run_long(KB._push_run, runs, starts, nruns, kept_keys, rows=kept_keys.shape[0])
-    level_out = run_long(KB._complement, kept_keys, full) if forward else kept_keys
+    level_out = complement(kept_keys, full, threads) if forward else kept_keys
     return level_out, kept_keys, parent[keep], letter[keep], runs, nruns, n_dom
 
 
@@ -249,6 +252,21 @@ def sort_unique(sets, threads):
     if _splits(sets.shape[0], threads):
         return run_long(_sort_unique_split, sets, threads)
     return run_long(KB._sort_unique, sets)
+
+
+def complement_in_place(sets, full, threads):
+    """``sets = ~sets & full``, on ``threads`` threads when ``sets`` is large."""
+    run_long(_complement_split, sets, full, sets, threads if _splits(sets.shape[0], threads) else 1,
+             rows=sets.shape[0])
+
+
+def complement(sets, full, threads):
+    """``_kernels_bidir._complement`` (a new array) on ``threads`` threads when ``sets`` is large."""
+    if not _splits(sets.shape[0], threads):
+        return run_long(KB._complement, sets, full)
+    out = np.empty_like(sets)
+    run_long(_complement_split, sets, full, out, threads, rows=sets.shape[0])
+    return out
 
 
 def take_rows(X, idx, threads):

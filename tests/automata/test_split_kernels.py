@@ -1,6 +1,8 @@
 """The exact search's kernels split across threads (automata._kernels_split, the striped
 meet of automata._kernels_bidir) against their one-thread counterparts, and the whole
 search on one, two and three threads against the plain BFS."""
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -168,3 +170,11 @@ def test_reset_word_command_threads(tmp_path):
     bad = runner.invoke(app, ["automata", "reset-word", str(path), "--threads", "0"])
     assert bad.exit_code != 0 and "--threads must be at least 1" in bad.output
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_one_malloc_arena_is_set_once():
+    from automata import _malloc
+
+    assert _malloc.one_malloc_arena() is True
+    assert _malloc.one_malloc_arena() is True and _malloc._done
