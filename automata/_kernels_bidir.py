@@ -187,7 +187,9 @@ def _lex_order_rows(sets, rows, every):
     else:
         order = np.argsort(first_words, kind="mergesort")
     if not every:
-        order = rows[order]
+        # Through ``rows`` in place: no second index array at the sort's peak.
+        for t in range(m):
+            order[t] = rows[order[t]]
     if W == 1:
         return order
     i = 0
