@@ -80,7 +80,8 @@ def chunk_lengths(n_states: int, n_letters: int, seed: int, first: int, count: i
         return [int(v) for v in reset_lengths(tables)]
     out = []
     for table in tables:
-        rt = reset_length(DFA(table))
+        # One thread: the workers already run side by side, one automaton each.
+        rt = reset_length(DFA(table), threads=1)
         out.append(-1 if rt is None else int(rt))
     return out
 

@@ -48,7 +48,8 @@ def _single_kernel(tables: np.ndarray) -> np.ndarray:
 
     out = np.empty(len(tables), dtype=np.int64)
     for i, table in enumerate(tables):
-        rt = reset_length(DFA(table))
+        # One thread: the workers already run side by side, one automaton each.
+        rt = reset_length(DFA(table), threads=1)
         out[i] = -1 if rt is None else rt
     return out
 

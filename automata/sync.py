@@ -167,10 +167,11 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float 
     return word
 
 
-def reset_length(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float | None = None) -> int | None:
+def reset_length(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float | None = None,
+                 threads: int | None = None) -> int | None:
     """Length of a shortest reset word, or None if the automaton is not synchronizing.
 
-    Same search and limits as :func:`shortest_reset_word`, but a
+    Same search, limits and ``threads`` as :func:`shortest_reset_word`, but a
     non-synchronizing automaton gives ``None`` instead of raising
     :class:`NotSynchronizingError` (resource limits still raise).
 
@@ -181,8 +182,8 @@ def reset_length(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float | None 
     True
     """
     dfa = _as_dfa(dfa)
-    _check_limits(memory_gib, time_limit)
-    word = _solve(dfa, memory_gib, time_limit)
+    _check_limits(memory_gib, time_limit, threads)
+    word = _solve(dfa, memory_gib, time_limit, threads)
     return None if word is None else len(word)
 
 
