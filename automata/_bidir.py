@@ -93,16 +93,18 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
         Go depth-first as soon as both sides have made one step (tests of
         the depth-first phase).
     threads : int, optional
-        Threads of the meet test on large levels; by
-        default numba's thread count (``NUMBA_NUM_THREADS``). The word found
-        is the same for any count.
+        Threads of the large kernels (:mod:`automata._kernels_split`, the
+        meet); one by default, at most numba's thread count
+        (``NUMBA_NUM_THREADS``). The word found is the same for any count.
     """
     LAST_RUN.clear()
     LAST_RUN.update(peak_estimate=0, phase="bfs", fwd_depth=0, bwd_depth=0, steps=[])
     stepped = None
     k, n = delta.shape
     if threads is None:
-        threads = numba.get_num_threads()
+        # One unless asked: on two threads the breadth-first phase can hold
+        # more than the memory budget (docs/results/solver.md, "Two threads").
+        threads = 1
     threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
     if threads > 1:
         one_malloc_arena()  # per-thread arenas broke the memory budget (see _malloc)

@@ -100,7 +100,7 @@ def fmt_text(table: np.ndarray) -> str:
 
 # -- ours ---------------------------------------------------------------------------------
 def _worker(args):
-    table, memory_gib, time_limit = args
+    table, memory_gib, time_limit, threads = args
     import resource
 
     from automata import DFA, _bidir
@@ -111,7 +111,7 @@ def _worker(args):
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     try:
-        word = shortest_reset_word(dfa, memory_gib=memory_gib, time_limit=time_limit)
+        word = shortest_reset_word(dfa, memory_gib=memory_gib, time_limit=time_limit, threads=threads)
         status = "ok" if dfa.is_reset_word(word) else "WRONG"
         rt = len(word)
     except ResourceLimitError as exc:
@@ -125,13 +125,13 @@ def _worker(args):
 
 
 def run_ours(ctx, table, memory_gib, time_limit, threads=1):
-    """One run in a fresh worker whose numba uses ``threads`` threads (the
-    worker reads ``NUMBA_NUM_THREADS`` when it imports numba)."""
+    """One run in a fresh worker on ``threads`` threads (its numba started
+    with ``NUMBA_NUM_THREADS`` = ``threads``, read when it imports numba)."""
     saved = os.environ.get("NUMBA_NUM_THREADS")
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
     try:
         with ctx.Pool(1, maxtasksperchild=1) as pool:
-            return pool.apply(_worker, ((table, memory_gib, time_limit),))
+            return pool.apply(_worker, ((table, memory_gib, time_limit, threads),))
     finally:
         if saved is None:
             del os.environ["NUMBA_NUM_THREADS"]

@@ -171,9 +171,11 @@ def reset_word_command(
                                                "(exact method)."),
     memory: float = typer.Option(4.0, "--memory", help="Memory budget in GiB (exact method)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="Threads of the exact search "
-                                          "on large levels (default: the cores, or "
+                                          "on large levels (default 1; at most the cores, or "
                                           "NUMBA_NUM_THREADS). The word found is the same for "
-                                          "any count."),
+                                          "any count; 2 threads are 1.3-1.9x faster on large "
+                                          "random automata but may exceed --memory by a "
+                                          "tenth."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ):
     """A reset word for each automaton in FILE: exact (shortest) or heuristic (upper bound).
