@@ -128,18 +128,13 @@ def _equal(x, i, y, j, W):
 
 
 @njit(cache=True, nogil=True)
-def _radix_order(keys):
+def _radix_order(cur):
     """Stable permutation sorting ``uint64`` keys: LSD radix sort by bytes.
+    The keys ``cur`` are overwritten (the caller's own copy: no second one).
 
     Each pass streams through memory, where a comparison sort of an index
     array jumps to a random key per comparison; bytes equal in every key
     (common in the high bytes of small states' words) cost no pass."""
-    return _radix_order_consuming(keys.copy())
-
-
-@njit(cache=True, nogil=True)
-def _radix_order_consuming(cur):
-    """:func:`_radix_order` that sorts (and so overwrites) ``cur`` itself."""
     m = cur.shape[0]
     order = np.arange(m)
     tmp = np.empty(m, dtype=np.int64)
@@ -183,7 +178,7 @@ def _lex_order_rows(sets, rows, every):
     for t in range(m):
         first_words[t] = sets[t if every else rows[t], 0]
     if m >= _RADIX_MIN_ROWS:
-        order = _radix_order_consuming(first_words)
+        order = _radix_order(first_words)  # consumes first_words
     else:
         order = np.argsort(first_words, kind="mergesort")
     if not every:
@@ -545,9 +540,10 @@ def _reduce_new_dupes(new, runs_data, run_starts, nruns):
 
 
 @njit(cache=True, nogil=True)
-def _append_run(runs, starts, nruns, keys):
-    """Append sorted ``keys`` as a new run (regrowing ``runs`` if needed);
-    returns the possibly regrown ``runs`` and the new run count."""
+def _push_run(runs, starts, nruns, keys):
+    """Append sorted ``keys`` as a new run and merge runs so that their sizes
+    at least halve from first to last (O(log) runs, amortised O(log) merges
+    per row). Returns the possibly regrown ``runs`` and the new run count."""
     used = starts[nruns]
     need = used + keys.shape[0]
     if need > runs.shape[0]:
@@ -558,23 +554,7 @@ def _append_run(runs, starts, nruns, keys):
     runs[used:need] = keys
     nruns += 1
     starts[nruns] = need
-    return runs, nruns
-
-
-@njit(cache=True, inline="always")
-def _last_runs_to_merge(starts, nruns):
-    """Whether the last two runs are merged: run sizes must at least halve
-    from first to last (O(log) runs, amortised O(log) merges per row)."""
-    return nruns >= 2 and 2 * (starts[nruns] - starts[nruns - 1]) >= starts[nruns - 1] - starts[nruns - 2]
-
-
-@njit(cache=True, nogil=True)
-def _push_run(runs, starts, nruns, keys):
-    """Append sorted ``keys`` as a new run and merge the last runs while
-    :func:`_last_runs_to_merge` says so. Returns the possibly regrown
-    ``runs`` and the new run count."""
-    runs, nruns = _append_run(runs, starts, nruns, keys)
-    while _last_runs_to_merge(starts, nruns):
+    while nruns >= 2 and 2 * (starts[nruns] - starts[nruns - 1]) >= starts[nruns - 1] - starts[nruns - 2]:
         end = _merge_tail(runs, starts, nruns)
         nruns -= 1
         starts[nruns] = end
