@@ -41,7 +41,7 @@ from automata._bidir_levels import (
     trie_friendly_relabel,
 )
 from automata._limits import Limits
-from automata._malloc import one_malloc_arena
+from automata._malloc import fixed_mmap_threshold, one_malloc_arena
 
 __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_friendly_relabel"]
 
@@ -49,6 +49,9 @@ __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_fr
 #: this share of the breadth-first one (it stores nothing and skips the
 #: merges into the stored runs, so a set costs it less).
 _DFS_PREFERENCE = 0.5
+#: Bytes held by the next step from which glibc's mmap threshold is fixed
+#: (below this, what its sliding threshold can keep resident is small).
+_FIXED_MMAP_BYTES = 64 << 20
 #: The last length is checked by a forward step unless its images would
 #: outnumber the backward step's preimages this many times (see _last_length).
 _LAST_FORWARD_RATIO = 2.0
@@ -102,8 +105,6 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
     stepped = None
     k, n = delta.shape
     if threads is None:
-        # One unless asked: on two threads the breadth-first phase can hold
-        # more than the memory budget (docs/results/solver.md, "Two threads").
         threads = 1
     threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
     if threads > 1:
@@ -141,6 +142,10 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
                 b_next = bwd.size * (k if side is bwd else 1)
                 need = max(need, held + side.size * k * (2 * row + 6)
                            + _meet_scratch(b_next, row))
+            if need >= _FIXED_MMAP_BYTES:
+                # glibc's sliding mmap threshold kept freed blocks resident,
+                # beyond the bytes every phase is sized by (see _malloc).
+                fixed_mmap_threshold()
             go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
             if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
                 # Growth rates mean little while the levels are small (backward

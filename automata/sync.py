@@ -138,8 +138,8 @@ def shortest_reset_word(dfa: DFA, *, memory_gib: float = 4.0, time_limit: float 
         depth-first phase on large levels (None: one; more than numba's
         thread count, ``NUMBA_NUM_THREADS``, by default the cores, is capped
         to it). The word found is the same for any count. Two threads are
-        1.3-1.9x faster on random automata of n = 200-400, but a search on
-        two threads can hold up to a tenth more than ``memory_gib``.
+        1.3-1.9x faster on random automata of n = 200-400 (the longer
+        the search, the more they pay), within the same ``memory_gib``.
 
     Returns
     -------

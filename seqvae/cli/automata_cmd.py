@@ -174,8 +174,7 @@ def reset_word_command(
                                           "on large levels (default 1; at most the cores, or "
                                           "NUMBA_NUM_THREADS). The word found is the same for "
                                           "any count; 2 threads are 1.3-1.9x faster on large "
-                                          "random automata but may exceed --memory by a "
-                                          "tenth."),
+                                          "random automata, within the same --memory."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ):
     """A reset word for each automaton in FILE: exact (shortest) or heuristic (upper bound).
