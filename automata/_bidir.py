@@ -145,7 +145,7 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
             if need >= _FIXED_MMAP_BYTES:
                 # glibc's sliding mmap threshold kept freed blocks resident,
                 # beyond the bytes every phase is sized by (see _malloc).
-                fixed_mmap_threshold()
+                fixed_mmap_threshold(limits.budget)
             go_deep = need > limits.budget or (force_dfs and fwd.depth > 0 and bwd.depth > 0)
             if not go_deep and upper is not None and min(fwd.size, bwd.size) >= n * k:
                 # Growth rates mean little while the levels are small (backward

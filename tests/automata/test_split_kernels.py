@@ -183,8 +183,8 @@ if sys.argv[1] == "tuned":
     assert one_malloc_arena() is True and one_malloc_arena() is True
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096
-big = np.ones(16 << 20, dtype=np.uint8); del big  # a mapped block freed: glibc's threshold slides up
-block = np.ones(8 << 20, dtype=np.uint8)
+big = np.ones(30 << 20, dtype=np.uint8); del big  # a mapped block freed: glibc's threshold slides up
+block = np.ones(24 << 20, dtype=np.uint8)
 above = np.ones(64, dtype=np.uint8)  # a live block above it on the heap
 before = rss(); del block
 print((before - rss()) >> 20)
@@ -193,14 +193,14 @@ print((before - rss()) >> 20)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_tuned_malloc_returns_freed_blocks_to_the_system():
-    # Without the fixed threshold, an 8 MiB block freed below a live one stays
+    # Without the fixed threshold, a 24 MiB block freed below a live one stays
     # resident (what carried two threads past the budget); with it, it is unmapped.
     def freed_mib(mode):
         out = subprocess.run([sys.executable, "-c", _FREED_BLOCK, mode], capture_output=True,
                              text=True, check=True, env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")})
         return int(out.stdout.split()[-1])
 
-    assert freed_mib("tuned") >= 7
+    assert freed_mib("tuned") >= 23
     assert freed_mib("default") <= 1
 
 
@@ -233,4 +233,4 @@ def test_resident_set_stays_within_the_memory_budget_on_one_and_two_threads():
         assert run.returncode == 0
         length, share = out.split()
         assert int(length) == 45
-        assert float(share) <= 1.03, f"arrays held {float(share):.2f} times the budget"
+        assert float(share) <= 1.05, f"arrays held {float(share):.2f} times the budget"
