@@ -40,7 +40,10 @@ class PrunedChunk:
     """Result of one chunk: the classes found with letter ``a`` = ``rep``.
 
     ``automata`` maps the compact canonical form to the exact reset length.
-    ``nodes`` counts the search nodes (partial tables) visited.
+    ``nodes`` counts the search nodes (partial tables) visited. ``seconds`` is the
+    chunk's elapsed time, ``cpu_seconds`` the processor time it used (the two part
+    when other work shares the cores; a chunk file written before ``cpu_seconds``
+    was kept reads its elapsed time there, an upper bound).
     """
 
     index: int
@@ -50,12 +53,13 @@ class PrunedChunk:
     cuts: int = 0
     leaves: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     def to_json_obj(self) -> dict:
         """JSON-ready dict (the body of a chunk file)."""
         return {"index": self.index, "rep": self.rep, "automata": dict(sorted(self.automata.items())),
                 "nodes": self.nodes, "cuts": self.cuts, "leaves": self.leaves,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "cpu_seconds": self.cpu_seconds}
 
     @classmethod
     def from_json_obj(cls, obj: dict) -> "PrunedChunk":
@@ -63,7 +67,8 @@ class PrunedChunk:
         return cls(index=int(obj["index"]), rep=[int(v) for v in obj["rep"]],
                    automata={str(key): int(rt) for key, rt in obj["automata"].items()},
                    nodes=int(obj["nodes"]), cuts=int(obj["cuts"]), leaves=int(obj["leaves"]),
-                   seconds=float(obj["seconds"]))
+                   seconds=float(obj["seconds"]),
+                   cpu_seconds=float(obj.get("cpu_seconds", obj["seconds"])))
 
 
 def read_json_file(path: Path, limit: int = MAX_CENSUS_FILE_BYTES):

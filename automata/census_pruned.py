@@ -56,6 +56,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,8 @@ def census_chunk(n_states: int, n_letters: int, min_rt: int, index: int) -> Prun
     f = np.ascontiguousarray(reps[int(index)], dtype=np.int64)
     chunk = PrunedChunk(int(index), f.tolist(), {})
     start = time.perf_counter()
+    cpu_clock = _cpu_clock()
+    cpu_start = cpu_clock()
     if n == 1:
         # One automaton, reset by the empty word.
         if min_rt <= 0:
@@ -193,6 +196,7 @@ def census_chunk(n_states: int, n_letters: int, min_rt: int, index: int) -> Prun
                 chunk.automata[format_compact(DFA(f[None, :]))] = rt
         chunk.leaves = 1
         chunk.seconds = time.perf_counter() - start
+        chunk.cpu_seconds = cpu_clock() - cpu_start
         return chunk
     tables, resets, stats = _run_kernel(f, k, min_rt)
     chunk.nodes, chunk.cuts, chunk.leaves = (int(v) for v in stats)
@@ -210,7 +214,18 @@ def census_chunk(n_states: int, n_letters: int, min_rt: int, index: int) -> Prun
         for table, rt in zip(canon, exact.tolist()):
             chunk.automata[format_compact(DFA(table))] = int(rt)
     chunk.seconds = time.perf_counter() - start
+    chunk.cpu_seconds = cpu_clock() - cpu_start
     return chunk
+
+
+def _cpu_clock() -> Callable[[], float]:
+    """The clock of the processor time a chunk uses: the process's on the main thread
+    (where a long kernel runs in a helper thread, see :mod:`automata._interruptible`, and
+    a joblib or loky worker runs one chunk at a time), the thread's elsewhere (a Dask
+    worker thread, beside which other chunks may run in the same process)."""
+    if threading.current_thread() is threading.main_thread():
+        return time.process_time
+    return time.thread_time
 
 
 @dataclass
@@ -219,7 +234,8 @@ class PrunedCensus:
 
     ``chunks_done`` lists the chunk indices merged so far; the census is
     complete when it covers all :func:`chunk_count` chunks. ``chunk_seconds``
-    is the time spent in each chunk, ``cpu_seconds`` their sum.
+    is the processor time of each chunk (its elapsed time for chunk files
+    written before processor time was kept), ``cpu_seconds`` their sum.
     """
 
     n_states: int
@@ -255,8 +271,8 @@ class PrunedCensus:
                 raise AutomatonError(f"{key} found with reset lengths {self.automata[key]} and {rt}")
         self.chunks_done.add(chunk.index)
         self.nodes += chunk.nodes
-        self.cpu_seconds += chunk.seconds
-        self.chunk_seconds[chunk.index] = chunk.seconds
+        self.cpu_seconds += chunk.cpu_seconds
+        self.chunk_seconds[chunk.index] = chunk.cpu_seconds
 
     def to_dict(self, *, families: bool = True) -> dict:
         """``{"histogram": {rt: count}, "automata": [{"reset_length", "automaton", "family"}]}``."""

@@ -9,8 +9,9 @@ Examples::
 
 Target: binary n = 8 with L = n^2-4n+6 = 38 within 10 minutes on 2 cores.
 Tables go to stderr, ``--json`` writes the result to stdout. CPU seconds are
-the sum over chunks of the time spent in them (the workers' time), wall
-seconds the elapsed time of the whole run.
+the sum over chunks of the processor time they used (the workers' time, which
+stays honest when other work shares the cores), wall seconds the elapsed time
+of the whole run.
 """
 from __future__ import annotations
 

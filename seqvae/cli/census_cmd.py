@@ -94,7 +94,7 @@ def _pruned_census(n: int, k: int, min_rt: int, top: int, json_out: bool, out: O
     data = result.to_dict()
     err_console.print(f"{len(result.automata)} classes with rt >= {min_rt} in {total} chunks; "
                       f"{result.nodes:,} search nodes, {seconds:.1f} s wall, "
-                      f"{result.cpu_seconds:.1f} s in chunks"
+                      f"{result.cpu_seconds:.1f} CPU s in chunks"
                       + (f"; chunks kept in {out}" if out is not None else ""), highlight=False)
     if json_out:
         print_json({"histogram": data["histogram"], "automata": data["automata"]})

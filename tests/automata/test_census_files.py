@@ -150,3 +150,31 @@ def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
     big.write_bytes(b" " * 2048)
     with pytest.raises(AutomatonError, match="more than the 1024"):
         read_json_file(big, limit=1024)
+
+
+def test_chunks_keep_processor_time_and_older_files_read_their_elapsed_time(tmp_path):
+    out, with_entries = _saved(tmp_path)
+    i = with_entries[0]
+    path = chunk_path(out, i)
+    body = json.loads(path.read_text())["chunk"]
+    assert 0.0 < body["cpu_seconds"] <= body["seconds"] + 0.05
+    # A chunk file from before processor time was kept: its elapsed time stands in.
+    _rewrite(path, lambda chunk: (chunk.pop("cpu_seconds"), chunk.update(seconds=123.0)), resum=True)
+    result, rejected = _resume(out)
+    assert not rejected
+    assert result.chunk_seconds[i] == 123.0
+    assert result.cpu_seconds >= 123.0
+
+
+def test_processor_time_of_a_chunk_excludes_other_threads_off_the_main_thread():
+    import threading
+    import time
+
+    from automata.census_pruned import _cpu_clock
+
+    assert _cpu_clock() is time.process_time
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(_cpu_clock()))
+    worker.start()
+    worker.join()
+    assert seen == [time.thread_time]
