@@ -68,7 +68,15 @@ from automata._interruptible import run_interruptibly
 from automata._kernels_census import _search
 from automata.atomic import atomic_write_text
 from automata.canon import canonical_tables
-from automata.census_files import PrunedChunk, chunk_path, load_chunk, manifest, prepare_dir, save_chunk
+from automata.census_files import (
+    PrunedChunk,
+    chunk_path,
+    load_chunk,
+    manifest,
+    prepare_dir,
+    read_json_file,
+    save_chunk,
+)
 from automata.census_maps import MAX_MAP_STATES, map_automorphisms, map_classes
 from automata.dfa import DFA
 from automata.dirlock import DirectoryLock
@@ -76,7 +84,7 @@ from automata.errors import AutomatonError
 from automata.formats import format_compact, parse_compact
 from automata.sync import reset_lengths
 
-__all__ = ["PrunedChunk", "PrunedCensus", "pruned_census", "census_chunk", "chunk_count",
+__all__ = ["PrunedChunk", "PrunedCensus", "pruned_census", "census_status", "census_chunk", "chunk_count",
            "frankl_pin_limits", "MAX_PRUNED_STATES", "MAX_PRUNED_LETTERS"]
 
 #: The subset search keeps one mark per subset of states (2**n of them).
@@ -246,6 +254,9 @@ class PrunedCensus:
     nodes: int = 0
     cpu_seconds: float = 0.0
     chunk_seconds: dict[int, float] = field(default_factory=dict)
+    chunk_nodes: dict[int, int] = field(default_factory=dict)
+    #: Automata each chunk found (a class found by two chunks counts in both).
+    chunk_classes: dict[int, int] = field(default_factory=dict)
     #: Saved chunks that were not reused on resume (index -> why), recomputed instead.
     rejected: dict[int, str] = field(default_factory=dict)
 
@@ -273,6 +284,25 @@ class PrunedCensus:
         self.nodes += chunk.nodes
         self.cpu_seconds += chunk.cpu_seconds
         self.chunk_seconds[chunk.index] = chunk.cpu_seconds
+        self.chunk_nodes[chunk.index] = chunk.nodes
+        self.chunk_classes[chunk.index] = len(chunk.automata)
+
+    def by_rank(self) -> list[dict]:
+        """Progress per rank of letter ``a`` (where the cost of a census sits):
+        ``rank``, ``chunks`` (all of that rank), ``done``, ``cpu_seconds``, ``nodes``
+        and ``classes`` found, one dict per rank, lowest first."""
+        rows: dict[int, dict] = {}
+        for i, rep in enumerate(map_classes(self.n_states)):
+            rank = len(set(rep.tolist()))
+            row = rows.setdefault(rank, {"rank": rank, "chunks": 0, "done": 0, "cpu_seconds": 0.0,
+                                         "nodes": 0, "classes": 0})
+            row["chunks"] += 1
+            if i in self.chunks_done:
+                row["done"] += 1
+                row["cpu_seconds"] += self.chunk_seconds.get(i, 0.0)
+                row["nodes"] += self.chunk_nodes.get(i, 0)
+                row["classes"] += self.chunk_classes.get(i, 0)
+        return [rows[r] for r in sorted(rows)]
 
     def to_dict(self, *, families: bool = True) -> dict:
         """``{"histogram": {rt: count}, "automata": [{"reset_length", "automaton", "family"}]}``."""
@@ -286,6 +316,41 @@ class PrunedCensus:
             rows.append(row)
         return {"n_states": self.n_states, "n_letters": self.n_letters, "min_rt": self.min_rt,
                 "histogram": {str(rt): c for rt, c in self.histogram.items()}, "automata": rows}
+
+
+def census_status(n_states: int, n_letters: int, min_rt: int, out_dir: str | Path) -> PrunedCensus:
+    """What a census directory holds so far, without running or locking anything.
+
+    Every saved chunk is loaded as :func:`pruned_census` would on resume (checksum,
+    then each automaton re-verified, its reset length re-solved); those that fail
+    are listed in :attr:`PrunedCensus.rejected`. A census still running in another
+    process may be read: its chunk files are written atomically.
+
+    Raises
+    ------
+    AutomatonError
+        On bad arguments, or a directory without the manifest of this census.
+    """
+    n, k, min_rt = _check_args(n_states, n_letters, min_rt)
+    folder = Path(out_dir)
+    path = folder / "census.json"
+    if not path.is_file():
+        raise AutomatonError(f"{folder} holds no census (no census.json)")
+    held = read_json_file(path, 1 << 20)
+    if held != manifest(n, k, min_rt):
+        raise AutomatonError(f"{folder} holds a census of other parameters: {str(held)[:200]}")
+    reps = map_classes(n)
+    result = PrunedCensus(n, k, min_rt)
+    for i in range(len(reps)):
+        chunk_file = chunk_path(folder, i)
+        if not chunk_file.exists():
+            continue
+        chunk, reason = load_chunk(chunk_file, i, reps[i].tolist(), n, k, min_rt)
+        if chunk is None:
+            result.rejected[i] = reason
+        else:
+            result.add(chunk)
+    return result
 
 
 def _order(n: int, todo: Iterable[int]) -> list[int]:

@@ -116,6 +116,45 @@ def _pruned_census(n: int, k: int, min_rt: int, top: int, json_out: bool, out: O
         out_console.print(best)
 
 
+def _census_status(n: int, k: int, min_rt: int, out: Path, top: int, json_out: bool) -> None:
+    """Print how far the census kept in ``out`` has come (nothing is run or locked)."""
+    from automata.census_pruned import census_status
+
+    result = census_status(n, k, min_rt, out)
+    data = result.to_dict()
+    rows = result.by_rank()
+    total = sum(row["chunks"] for row in rows)
+    for index, why in sorted(result.rejected.items()):
+        err_console.print(f"warning: chunk {index}: {why}; it will be recomputed", highlight=False)
+    if json_out:
+        print_json({"chunks": total, "done": len(result.chunks_done),
+                    "cpu_seconds": round(result.cpu_seconds, 3), "nodes": result.nodes,
+                    "by_rank": [{**row, "cpu_seconds": round(row["cpu_seconds"], 3)} for row in rows],
+                    "rejected": {str(i): why for i, why in sorted(result.rejected.items())},
+                    "histogram": data["histogram"], "automata": data["automata"]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"census n={n} k={k} rt>={min_rt} in {out}: {len(result.chunks_done):,} "
+                        f"of {total:,} chunks done")
+    for column in ("rank of letter a", "chunks", "done", "CPU s", "search nodes", "hits"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(str(row["rank"]), f"{row['chunks']:,}", f"{row['done']:,}",
+                      f"{row['cpu_seconds']:,.0f}", f"{row['nodes']:,}", str(row["classes"]))
+    table.add_row("all", f"{total:,}", f"{len(result.chunks_done):,}", f"{result.cpu_seconds:,.0f}",
+                  f"{result.nodes:,}", str(len(result.automata)))
+    out_console.print(table)
+    if data["automata"]:
+        best = Table(title=f"found so far: {len(data['automata'])} classes (slowest "
+                           f"{min(top, len(data['automata']))} listed)")
+        for column in ("reset length", "automaton (canonical, compact)", "family"):
+            best.add_column(column)
+        for item in data["automata"][:top]:
+            best.add_row(str(item["reset_length"]), item["automaton"], item["family"] or "-")
+        out_console.print(best)
+
+
 @handle_errors
 def census_command(
     n: int = typer.Option(..., "-n", "--n-states", help="Number of states."),
@@ -134,6 +173,10 @@ def census_command(
     resume: bool = typer.Option(False, "--resume", help="With --out: reuse its finished chunks "
                                 "(each re-verified: a damaged or edited one is recomputed, "
                                 "with a warning)."),
+    status: bool = typer.Option(False, "--status", help="With --min-rt and --out: show how far "
+                                "the census kept there has come (chunks done per rank of letter "
+                                "a, CPU time, the classes found so far, each re-verified) and "
+                                "run nothing; safe while the census runs."),
     save: Optional[Path] = typer.Option(None, "--save", help="Write the automata found (with "
                                         "--min-rt: every class; else the --top slowest) to this "
                                         "file, one compact line each, slowest first: the input "
@@ -155,7 +198,7 @@ def census_command(
         raise InputError(f"--top must be non-negative, got {top}")
     if min_rt is None:
         extra = [name for name, given in (("--out", out is not None), ("--jobs", jobs is not None),
-                                          ("--resume", resume),
+                                          ("--resume", resume), ("--status", status),
                                           ("--backend", backend is not CensusBackend.loky),
                                           ("--scheduler", scheduler is not None),
                                           ("--tls-ca-file", tls_ca_file is not None),
@@ -168,6 +211,13 @@ def census_command(
             raise InputError(f"--jobs must be positive or -1, got {jobs}")
         if resume and out is None:
             raise InputError("--resume needs --out DIR")
+        if status:
+            if out is None:
+                raise InputError("--status needs --out DIR")
+            if not out.is_dir():
+                raise InputError(f"--out {out} is not a directory")
+            _census_status(n, k, min_rt, out, top, json_out)
+            return
         if scheduler is not None and backend is not CensusBackend.dask:
             raise InputError("--scheduler needs --backend dask")
         security = dask_security(scheduler, tls_ca_file, tls_cert, tls_key)

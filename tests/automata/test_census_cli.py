@@ -143,3 +143,49 @@ def test_resume_replaces_a_fifo_found_in_place_of_a_chunk(tmp_path):
     assert chunk.is_file() and not chunk.is_symlink()
     assert {row["automaton"]: row["reset_length"] for row in json.loads(result.stdout)["automata"]} \
         == pruned_census(5, 2, 13).automata
+
+
+def test_status_reports_a_partial_census_per_rank_of_letter_a(tmp_path):
+    from automata.census_maps import map_classes
+
+    out = tmp_path / "census"
+    reps = map_classes(5)
+    part = [i for i, rep in enumerate(reps) if len(set(rep.tolist())) == 4]  # the rank-4 chunks
+    partial = pruned_census(5, 2, 13, out_dir=out, chunks=part)
+    result = run("-n", 5, "-k", 2, "--min-rt", 13, "--out", out, "--status", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["chunks"], data["done"]) == (len(reps), len(part))
+    assert {row["automaton"]: row["reset_length"] for row in data["automata"]} == partial.automata
+    by_rank = {row["rank"]: row for row in data["by_rank"]}
+    assert by_rank[4]["done"] == by_rank[4]["chunks"] == len(part)
+    assert all(row["done"] == 0 for rank, row in by_rank.items() if rank != 4)
+    assert sum(row["chunks"] for row in data["by_rank"]) == len(reps)
+    assert by_rank[4]["nodes"] == data["nodes"] == partial.nodes > 0
+    table = run("-n", 5, "-k", 2, "--min-rt", 13, "--out", out, "--status")
+    assert table.exit_code == 0 and f"{len(part)} of {len(reps)} chunks done" in table.stdout
+    # Status runs nothing: the census directory is unchanged, and still resumable.
+    assert len(list((out / "chunks").iterdir())) == len(part)
+    # A damaged chunk is said aloud and not counted.
+    damaged = sorted((out / "chunks").iterdir())[0]
+    damaged.write_text(damaged.read_text().replace('"nodes": ', '"nodes": 1'))
+    result = run("-n", 5, "-k", 2, "--min-rt", 13, "--out", out, "--status", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["done"] == len(part) - 1
+    assert any(line.startswith("warning: chunk") and "checksum" in line
+               for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--status",), "--status needs --out DIR"),
+    (("--status", "--out", "OTHER"), "holds a census of other parameters"),
+    (("--status", "--out", "MISSING"), "is not a directory"),
+])
+def test_status_errors_are_one_line(tmp_path, args, message):
+    other = tmp_path / "other"
+    pruned_census(5, 2, 12, out_dir=other, chunks=[0])
+    args = [str(other) if a == "OTHER" else str(tmp_path / "nope") if a == "MISSING" else a
+            for a in args]
+    result = run("-n", 5, "-k", 2, "--min-rt", 13, *args)
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
