@@ -43,6 +43,7 @@ def _worker(rank: int, world: int, port: int, out: str, device: str) -> None:
     from seqvae.config import ModelConfig, TrainConfig
     from seqvae.hunt.tokenizer import AutomatonTokenizer
     from seqvae.train import Trainer
+    from seqvae.train_distributed import finish_distributed
 
     tok = AutomatonTokenizer(5, 2)
     ids = [tok.encode(t) for t in random_tables(256, 5, 2, np.random.default_rng(0))]
@@ -56,7 +57,9 @@ def _worker(rank: int, world: int, port: int, out: str, device: str) -> None:
                 "step": trainer.step, "device": str(trainer.device),
                 "world": trainer.world, "backend": torch.distributed.get_backend()},
                Path(out) / f"rank{rank}.pt")
-    torch.distributed.destroy_process_group()
+    del trainer  # the DDP model must not outlive the process group
+    finish_distributed()
+    assert not torch.distributed.is_initialized(), "the process group outlived the run"
 
 
 def main(argv=None) -> int:

@@ -9,7 +9,7 @@ import torch
 
 from seqvae.errors import TrainingError
 
-__all__ = ["init_distributed", "distributed_backend", "rank_device"]
+__all__ = ["init_distributed", "finish_distributed", "distributed_backend", "rank_device"]
 
 
 def _dist():
@@ -79,3 +79,22 @@ def init_distributed(device=None) -> tuple[int, int]:
         dist.init_process_group(backend=distributed_backend(local))
     d = _dist()
     return (d.get_rank(), d.get_world_size()) if d else (0, 1)
+
+
+def finish_distributed() -> None:
+    """Leave the process group at the end of a distributed run; a no-op in one process.
+
+    Every rank first waits at a barrier, so no rank tears down its connections
+    while a peer is still inside a collective, then destroys the group while the
+    interpreter is fully alive: a group left to the interpreter's exit (or torn
+    down while a peer still talks to it) can abort the process from gloo's
+    worker threads. Drop the DDP model before calling this, so that its reducer
+    does not outlive the group it uses.
+
+    >>> finish_distributed()  # not launched by torchrun: nothing to leave
+    """
+    d = _dist()
+    if d is None:
+        return
+    d.barrier()
+    d.destroy_process_group()

@@ -153,6 +153,7 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
     from seqvae.rundir import RunDir
     from seqvae.runs import train
     from seqvae.train import init_distributed
+    from seqvae.train_distributed import finish_distributed
 
     store = RunDir(out)
     rank, world = init_distributed(device)
@@ -211,6 +212,8 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
             summary["last_epoch"] = {k: v for k, v in history[-1].items()
                                      if k not in ("val_kl_per_dim", "kind")}
         print_json(summary)
+    del run  # its trainer holds the DDP model, whose reducer must not outlive the group
+    finish_distributed()
 
 
 _COMMON_HELP = {

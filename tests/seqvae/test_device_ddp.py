@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -168,3 +169,26 @@ def test_init_distributed_refuses_a_rank_without_a_gpu(monkeypatch):
     with pytest.raises(TrainingError, match="only 1 CUDA device"):
         init_distributed(torch.device("cuda"))
     assert fake.backends == []
+
+
+def test_train_under_torchrun_joins_and_leaves_the_process_group(tmp_path):
+    """The documented torchrun path: two CPU ranks run the CLI's training, rank 0 alone
+    reports and writes, and every rank leaves the group cleanly (exit status 0)."""
+    import shutil
+    import subprocess
+    import sys
+
+    seqvae_bin = shutil.which("seqvae") or str(Path(sys.executable).with_name("seqvae"))
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         seqvae_bin, "train", "automata", "--n-states", "4", "--count", "96", "--epochs", "1",
+         "--out", str(out), "--quiet", "--model-config", TINY],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)  # one JSON object: only rank 0 printed
+    assert summary["world_size"] == 2
+    # 86 training items in batches of up to 64: two batches, one per rank
+    assert summary["counts"]["train"] == 86 and summary["steps"] == 1
+    assert (out / "checkpoint.pt").exists()
+    assert "terminate called" not in result.stderr
