@@ -152,8 +152,7 @@ def _run_training(items, domain, out: Path, model_over: dict, train_over: dict, 
                   device=None, properties=None, time_limit: float | None = None) -> None:
     from seqvae.rundir import RunDir
     from seqvae.runs import train
-    from seqvae.train import init_distributed
-    from seqvae.train_distributed import finish_distributed
+    from seqvae.train_distributed import finish_distributed, init_distributed
 
     store = RunDir(out)
     rank, world = init_distributed(device)

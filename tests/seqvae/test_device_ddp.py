@@ -178,7 +178,10 @@ def test_train_under_torchrun_joins_and_leaves_the_process_group(tmp_path):
     import subprocess
     import sys
 
-    seqvae_bin = shutil.which("seqvae") or str(Path(sys.executable).with_name("seqvae"))
+    # the entry point installed beside this interpreter, not another one found on PATH
+    beside = Path(sys.executable).with_name("seqvae")
+    seqvae_bin = str(beside) if beside.exists() else shutil.which("seqvae")
+    assert seqvae_bin, "the seqvae command is not installed"
     out = tmp_path / "run"
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
