@@ -47,7 +47,12 @@ __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_fr
 
 #: The depth-first phase is chosen when its predicted set count is below
 #: this share of the breadth-first one (it stores nothing and skips the
-#: merges into the stored runs, so a set costs it less).
+#: merges into the stored runs, so a set costs it less). Raised to 2.5, the
+#: search goes deep earlier and holds a third to a half of the memory, but
+#: on random binary n = 300 it took 1.26 times as long (rand2_400 and
+#: rand2_500 seed 0: 7-25 % less; docs/results/solver.md, 2026-12-07): the
+#: set counts miss that a breadth-first set costs more on larger levels.
+#: A smaller memory budget (``memory_gib``) is the way to trade time for memory.
 _DFS_PREFERENCE = 0.5
 #: Bytes held by the next step from which glibc's mmap threshold is fixed
 #: (below this, what its sliding threshold can keep resident is small).

@@ -4,8 +4,9 @@ The depth-first phase needs only the keys of the last forward level, so with
 a bound it may first replace them by the next forward level, built without
 stored runs, when that level is far smaller than the deepest level of
 preimages it saves. It then expands the last backward level in chunks sized
-to the memory left, one chunk per branch, and tests every new preimage
-against the last forward level (the deepest length unsorted); when many
+to the memory left (at most what the stored levels hold), one chunk per
+branch, and tests every new preimage against the last forward level (the
+deepest length unsorted); when many
 queries are expected per forward key, on an explicit trie of those keys
 (``_kernels_trie``), built once. Preimages
 that repeat or lie inside a stored backward set are dropped (the stored
@@ -43,6 +44,16 @@ _DFS_PRUNE_DEPTH = 2
 _FORWARD_STEP_GAIN = 2.0
 #: Smallest chunk of the depth-first phase, in sets.
 _DFS_MIN_CHUNK = 256
+#: The chunks of the depth-first phase together hold at most what the stored
+#: levels hold (this share of it, and at least _DFS_ROOM_MIN bytes), however
+#: large the budget. Sized to the whole budget they held 0.8 GiB on random
+#: binary n = 300 where the stored levels held 0.2 GiB, for no gain in time;
+#: a quarter of the levels was too small on two threads (the meet is a join
+#: of a chunk against the forward trie, dearer per query in small batches:
+#: 17.2 s against 12.0 s on rand2_300 seed 1). Measured 2026-12-07,
+#: docs/results/solver.md.
+_DFS_ROOM_SHARE = 1.0
+_DFS_ROOM_MIN = 8 << 20
 #: Depth-first chunks from this many sets on drop the sets inside one of
 #: their largest sets (the reducers; see _kernels_bidir._dominated_in_family)
 #: when two or more levels lie below them. Measured on random n = 400
@@ -206,7 +217,7 @@ def _depth_first(fwd, bwd, held, row, k, upper, limits):
         # per set); the deepest also holds, for a moment, the distinct copy
         # or the complements of the meet and the sort buffers.
         per_set = k * ((row + 6) * max(depth, 1) + 2 * row + 48)
-        free = limits.budget - held
+        free = min(limits.budget - held, max(_DFS_ROOM_MIN, _DFS_ROOM_SHARE * held))
         chunk = int(free // per_set) if free > 0 else 0
         if chunk < _DFS_MIN_CHUNK:
             limits.check_memory(held + _DFS_MIN_CHUNK * per_set,

@@ -266,6 +266,61 @@ def test_tiny_budget_goes_depth_first_with_the_same_answer(monkeypatch):
                 assert calls or n < 150, "the depth-first phase was not used"
 
 
+@pytest.mark.parametrize("k", [2, 3])
+def test_depth_first_in_many_small_chunks_agrees_with_breadth_first(k, monkeypatch):
+    # The depth-first phase sizes its chunks to a share of what the levels
+    # hold, not to the budget. Here every chunk has the smallest size (256
+    # sets), so each level below is cut into many chunks and words are read
+    # back across chunk offsets: the lengths must be the breadth-first ones.
+    monkeypatch.setattr(_bidir_deep, "_DFS_ROOM_MIN", 0)
+    monkeypatch.setattr(_bidir_deep, "_DFS_ROOM_SHARE", 1e-12)
+    first_chunks = []
+    real = _bidir_deep._DepthFirst._expand
+
+    def spy(self, src, t):
+        if t == 0:
+            first_chunks.append(src.shape[0])
+        return real(self, src, t)
+
+    monkeypatch.setattr(_bidir_deep._DepthFirst, "_expand", spy)
+    rng = np.random.default_rng(30 + k)
+    several = 0
+    for n in ((30, 60, 90) if k == 2 else (24, 40, 56)):
+        for table in random_tables(rng, 3, n, k):
+            dfa = DFA(table)
+            with monkeypatch.context() as m:
+                m.setattr(_bidir, "_DFS_PREFERENCE", 0.0)
+                want = len(_bidir.bidirectional(dfa.delta, Limits(1.0, None)))
+            for upper in (None, eppstein(dfa)):
+                first_chunks.clear()
+                word = _bidir.bidirectional(dfa.delta, Limits(1.0, None), upper=upper,
+                                            force_dfs=True)
+                assert len(word) == want and dfa.is_reset_word(word)
+                assert max(first_chunks, default=0) <= _bidir_deep._DFS_MIN_CHUNK
+                several += len(first_chunks) > 1
+    assert several >= 6, "the levels were hardly cut into several chunks"
+
+
+def test_going_depth_first_early_gives_the_breadth_first_length(monkeypatch):
+    # With a high preference for the depth-first phase (2.5, measured on
+    # random n = 300-500 in docs/results/solver.md) the search leaves the
+    # breadth-first phase long before the budget: the length must be the one
+    # of the breadth-first search run to the end, on one and two threads.
+    rng = np.random.default_rng(8)
+    for n, k in ((160, 2), (100, 3)):
+        dfa = DFA(rng.integers(0, n, size=(k, n)))
+        with monkeypatch.context() as m:
+            m.setattr(_bidir, "_DFS_PREFERENCE", 0.0)
+            ref = shortest_reset_word(dfa)
+            assert _bidir.LAST_RUN["phase"] != "dfs"
+        with monkeypatch.context() as m:
+            m.setattr(_bidir, "_DFS_PREFERENCE", 2.5)
+            for threads in (1, 2):
+                word = shortest_reset_word(dfa, threads=threads)
+                assert _bidir.LAST_RUN["phase"] == "dfs" and dfa.is_reset_word(word)
+                assert len(word) == len(ref)
+
+
 def test_budget_too_small_even_depth_first():
     dfa = DFA(np.random.default_rng(4).integers(0, 150, size=(2, 150)))
     with pytest.raises(MemoryBudgetExceeded, match="memory_gib"):
