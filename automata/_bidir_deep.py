@@ -46,10 +46,11 @@ _FORWARD_STEP_GAIN = 2.0
 _DFS_MIN_CHUNK = 256
 #: The chunks of the depth-first phase together hold at most what the stored
 #: levels hold (this share of it, and at least _DFS_ROOM_MIN bytes), however
-#: large the budget. Sized to the whole budget they held 0.8 GiB on random
-#: binary n = 300 where the stored levels held 0.2 GiB, for no gain in time;
-#: a quarter of the levels was too small on two threads (the meet is a join
-#: of a chunk against the forward trie, dearer per query in small batches:
+#: large the budget. In searches sent deep early (_bidir._DFS_PREFERENCE at
+#: 2.5), chunks sized to the whole budget held 0.8 GiB on random binary
+#: n = 300 where the stored levels held 0.2 GiB, for no gain in time; a
+#: quarter of the levels was too small on two threads (the meet is a join of
+#: a chunk against the forward trie, dearer per query in small batches:
 #: 17.2 s against 12.0 s on rand2_300 seed 1). Measured 2026-12-07,
 #: docs/results/solver.md.
 _DFS_ROOM_SHARE = 1.0
