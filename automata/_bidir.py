@@ -47,13 +47,19 @@ __all__ = ["LAST_RUN", "bidirectional", "merge_cascade", "table_bytes", "trie_fr
 
 #: The depth-first phase is chosen when its predicted set count is below
 #: this share of the breadth-first one (it stores nothing and skips the
-#: merges into the stored runs, so a set costs it less). Raised to 2.5, the
-#: search goes deep earlier and holds a third to a half of the memory, but
-#: on random binary n = 300 it took 1.26 times as long (rand2_400 and
-#: rand2_500 seed 0: 7-25 % less; docs/results/solver.md, 2026-12-07): the
-#: set counts miss that a breadth-first set costs more on larger levels.
-#: A smaller memory budget (``memory_gib``) is the way to trade time for memory.
+#: merges into the stored runs, so a set costs it less).
 _DFS_PREFERENCE = 0.5
+#: ... and below this share when the breadth-first sets still to come would
+#: take _LARGE_BFS_BYTES or more. The set counts miss that a breadth-first set
+#: costs more on larger levels: at 2.5 the search goes deep earlier and holds
+#: a third to a half of the memory, and took 7-25 % less time on random binary
+#: n = 400 (seeds 1, 2) and 500 (seed 0), but 1.26 times as long on n = 300
+#: (docs/results/solver.md, 2026-12-07). There, at the point where 2.5 goes
+#: deep, the breadth-first sets to come were predicted at 0.1-0.6 GiB; on
+#: n = 400 seed 1, 3.1 GiB (seed 0: 1.0 GiB). The switch depends on sizes only,
+#: never on the thread count, so the word found stays the same for any count.
+_DFS_PREFERENCE_LARGE = 2.5
+_LARGE_BFS_BYTES = 2 << 30
 #: Bytes held by the next step from which glibc's mmap threshold is fixed
 #: (below this, what its sliding threshold can keep resident is small).
 _FIXED_MMAP_BYTES = 64 << 20
@@ -159,7 +165,8 @@ def bidirectional(delta: np.ndarray, limits: Limits, upper: list[int] | None = N
                 steps = len(upper) - 1 - length
                 bfs = _bfs_cost(fwd.size, bwd.size, fwd.growth, bwd.growth, k, steps)
                 dfs = _dfs_cost(bwd.size, bwd.growth, steps)
-                go_deep = dfs < _DFS_PREFERENCE * bfs
+                large = bfs * row >= _LARGE_BFS_BYTES
+                go_deep = dfs < (_DFS_PREFERENCE_LARGE if large else _DFS_PREFERENCE) * bfs
         # Every length is tested: the first meet is a shortest word only
         # because no shorter length met (kept sets may come from earlier levels).
         clock = time.perf_counter()

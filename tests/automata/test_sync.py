@@ -321,6 +321,25 @@ def test_going_depth_first_early_gives_the_breadth_first_length(monkeypatch):
                 assert len(word) == len(ref)
 
 
+def test_large_breadth_first_continuations_go_depth_first_at_the_higher_preference(monkeypatch):
+    # The switch to the higher preference depends on the predicted bytes of the
+    # breadth-first sets to come: with the threshold at zero it applies however
+    # small the search, even where the plain preference would never go deep.
+    rng = np.random.default_rng(8)
+    dfa = DFA(rng.integers(0, 160, size=(2, 160)))
+    monkeypatch.setattr(_bidir, "_DFS_PREFERENCE", 0.0)
+    ref = shortest_reset_word(dfa)
+    assert _bidir.LAST_RUN["phase"] != "dfs"
+    monkeypatch.setattr(_bidir, "_LARGE_BFS_BYTES", 0)
+    for threads in (1, 2):
+        word = shortest_reset_word(dfa, threads=threads)
+        assert _bidir.LAST_RUN["phase"] == "dfs" and dfa.is_reset_word(word)
+        assert len(word) == len(ref)
+    monkeypatch.setattr(_bidir, "_DFS_PREFERENCE_LARGE", 0.0)
+    shortest_reset_word(dfa)
+    assert _bidir.LAST_RUN["phase"] != "dfs"
+
+
 def test_budget_too_small_even_depth_first():
     dfa = DFA(np.random.default_rng(4).integers(0, 150, size=(2, 150)))
     with pytest.raises(MemoryBudgetExceeded, match="memory_gib"):
