@@ -155,11 +155,10 @@ class TourRunner:
         workdir, lane = self._dirs[page], self._lanes[page]
         while not (workdir / "rc").exists():
             started = workdir / "started"
-            if started.exists() and started.read_text().strip():
-                elapsed = time.time() - int(started.read_text())
-                if elapsed > self._timeout:
-                    _kill_group(lane)
-                    return -1, f"timed out after {self._timeout} s", elapsed
+            since = started.read_text().strip() if started.exists() else ""
+            if since and time.time() - int(since) > self._timeout:
+                _kill_group(lane)
+                return -1, f"timed out after {self._timeout} s", time.time() - int(since)
             if lane.poll() is not None and not (workdir / "rc").exists():
                 return -1, "not run: an earlier page of its lane was stopped", 0.0
             time.sleep(0.5)
