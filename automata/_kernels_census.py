@@ -61,8 +61,41 @@ def _rebuild_half(delta, n, x, q, tab_lo, tab_hi):
 
 
 @njit(cache=True)
+def _shortest_pair_merge(s, n, plen, pair_of):
+    """The smallest ``plen`` over the pairs inside the set ``s``."""
+    best = 1 << 30
+    for p in range(n):
+        if (s >> p) & 1:
+            for q in range(p + 1, n):
+                if (s >> q) & 1:
+                    v = plen[pair_of[(1 << p) | (1 << q)]]
+                    if v < best:
+                        best = v
+    return best
+
+
+@njit(cache=True)
+def _pair_cut(queue, depth_of, reached, pop, node_limit, n, plen, pair_of):
+    """Whether a reached set proves ``rt < L`` under the sharpened limits of
+    :func:`_pair_limits`: its size alone, or a pair inside it with a short
+    defined merging word (a set of ``m`` states holding such a pair shrinks to
+    ``m − 1`` states within that many letters)."""
+    for i in range(reached):
+        s = queue[i]
+        d = depth_of[i]
+        m = pop[s]
+        if d < node_limit[m]:
+            return True
+        if m >= 3 and d + 1 < node_limit[m - 1] and \
+                d + _shortest_pair_merge(s, n, plen, pair_of) < node_limit[m - 1]:
+            return True
+    return False
+
+
+@njit(cache=True)
 def _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size, stamp, mark, queue, depth_of):
-    """BFS of the partial automaton. Returns ``(outcome, letter, state, reset)``.
+    """BFS of the partial automaton. Returns ``(outcome, letter, state, reset, reached)``:
+    the sets reached are ``queue[:reached]``, at depths ``depth_of[:reached]``.
 
     The image of a set under letter x is ``tab_lo[x, low half] | tab_hi[x, high half]``
     (see :func:`_rebuild_half`)."""
@@ -102,31 +135,116 @@ def _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size, stamp, mark, que
                 continue
             mark[t] = mark_val
             if d + 1 < limit[pop[t]]:
-                return _CUT, -1, -1, d + 1
+                return _CUT, -1, -1, d + 1, tail
             if t & (t - 1) == 0 and found < 0:
                 found = d + 1
             queue[tail] = t
             depth_of[tail] = d + 1
             tail += 1
     if best_letter >= 0:
-        return _BRANCH, best_letter, best_state, found
+        return _BRANCH, best_letter, best_state, found, tail
     # Closed: no reached set is blocked, so every completion reaches exactly these sets.
     if found < 0:
-        return _DEAD, -1, -1, -1
+        return _DEAD, -1, -1, -1, tail
     complete = True
     for x in range(k):
         if dom[x] != full:
             complete = False
     if complete:
-        return _SURVIVOR, -1, -1, found
+        return _SURVIVOR, -1, -1, found, tail
     # Same reset length for every completion: enumerate them in a fixed order.
     for x in range(k):
         if dom[x] != full:
             q = 0
             while (dom[x] >> q) & 1:
                 q += 1
-            return _BRANCH, x, q, found
-    return _DEAD, -1, -1, -1
+            return _BRANCH, x, q, found, tail
+    return _DEAD, -1, -1, -1, tail
+
+
+@njit(cache=True)
+def _pair_limits(delta, n, k, pair_p, pair_q, pair_of, plen, counts, first_in, fill, sources,
+                 queue, limit, node_limit):
+    """Sharpen ``limit`` for this node from the pairs the defined transitions merge.
+
+    ``plen[i]``: length of the shortest word that is defined on both states of
+    pair ``i`` and merges them (``n_pairs + 1`` when there is none yet); such a
+    word merges the pair in every completion. Returns ``B``, a bound on how
+    long any pair takes to merge in any synchronizing completion, and writes
+    ``node_limit[m] = L − Σ_{j=2..m} min(C(n−j+2, 2), B)`` (the module
+    docstring of :mod:`automata.census_pruned` gives the argument)."""
+    n_pairs = pair_p.shape[0]
+    none = n_pairs + 1
+    for i in range(n_pairs + 2):
+        counts[i] = 0
+    # Breadth-first over pairs, backwards from the merging ones: pair i is an
+    # in-edge of pair j when a letter defined on both states of i maps i onto j.
+    for j in range(n_pairs + 1):
+        first_in[j] = 0
+    head = 0
+    tail = 0
+    for i in range(n_pairs):
+        plen[i] = none
+        for x in range(k):
+            a = delta[x, pair_p[i]]
+            b = delta[x, pair_q[i]]
+            if a >= 0 and a == b:
+                if plen[i] == none:
+                    plen[i] = 1
+                    queue[tail] = i
+                    tail += 1
+            elif a >= 0 and b >= 0:
+                first_in[pair_of[(1 << a) | (1 << b)] + 1] += 1
+    for j in range(n_pairs):
+        first_in[j + 1] += first_in[j]
+    for j in range(n_pairs):
+        fill[j] = first_in[j]
+    for i in range(n_pairs):
+        for x in range(k):
+            a = delta[x, pair_p[i]]
+            b = delta[x, pair_q[i]]
+            if a >= 0 and b >= 0 and a != b:
+                j = pair_of[(1 << a) | (1 << b)]
+                sources[fill[j]] = i
+                fill[j] += 1
+    layer = 1
+    counts[1] = tail
+    while head < tail:
+        j = queue[head]
+        head += 1
+        for e in range(first_in[j], first_in[j + 1]):
+            i = sources[e]
+            if plen[i] == none:
+                plen[i] = plen[j] + 1
+                layer = plen[i]
+                counts[layer] += 1
+                queue[tail] = i
+                tail += 1
+    # A shortest merging word of a pair passes t distinct pairs, the one i steps
+    # before the end merging in i letters; each pair merges within its plen. So
+    # for every s, at least t − s + 1 pairs have plen >= s: t <= N_s + s − 1.
+    bound = n_pairs  # s = 1: every pair
+    shorter = 0
+    for s in range(2, layer + 2):
+        shorter += counts[s - 1]
+        candidate = n_pairs - shorter + s - 1
+        if candidate < bound:
+            bound = candidate
+    node_limit[0] = limit[0]
+    node_limit[1] = limit[1]
+    for m in range(2, n + 1):
+        step = limit[m - 1] - limit[m]  # C(n-m+2, 2)
+        node_limit[m] = node_limit[m - 1] - (step if step < bound else bound)
+    return bound
+
+
+@njit(cache=True)
+def _sharper_cut(delta, n, k, pair_p, pair_q, pair_of, plen, counts, first_in, fill, sources,
+                 pair_queue, limit, node_limit, queue, depth_of, reached, pop):
+    """The pair cuts, run only where the plain limits did not cut (they cost more)."""
+    _pair_limits(delta, n, k, pair_p, pair_q, pair_of, plen, counts, first_in, fill, sources,
+                 pair_queue, limit, node_limit)
+    return _pair_cut(queue, depth_of, reached, pop, node_limit, n, plen, pair_of)
 
 
 @njit(cache=True)
@@ -212,13 +330,15 @@ def _record(delta, k, n, reset, out_tables, out_resets, count):
 
 
 @njit(cache=True, nogil=True)  # run off the main thread so that Ctrl-C acts (_interruptible)
-def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets, stats):
+def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets, stats,
+            pair_cuts):
     """Every table ``(f, g_1, …)`` with reset length >= L and every ``g`` of rank
     >= ``min_rank``, up to the cuts. ``pop[S]``: size of the set S; ``limit[m]``:
     cut a set of m states reached at a depth below it; ``fire_size[D]``: the
     largest size cut at depth D (guides the branching; the last entry serves all
     deeper levels). ``autos``: automorphisms of ``f`` (without the identity) used
-    to skip values whose subtrees are conjugate to searched ones. Writes survivors to ``out_*``; returns their count
+    to skip values whose subtrees are conjugate to searched ones. ``pair_cuts``: also run
+    :func:`_sharper_cut` (off only to measure what it saves). Writes survivors to ``out_*``; returns their count
     (may exceed the buffer: the caller retries with a larger one). ``stats`` gets
     nodes visited, cuts and leaves."""
     n = f.shape[0]
@@ -254,12 +374,30 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
             pair_of[(1 << p) | (1 << q)] = n_pairs
             n_pairs += 1
     alive = np.zeros(max(n_pairs, 1), np.bool_)
+    pair_p = np.empty(n_pairs, np.int64)
+    pair_q = np.empty(n_pairs, np.int64)
+    for p in range(n):
+        for q in range(p + 1, n):
+            i = pair_of[(1 << p) | (1 << q)]
+            pair_p[i] = p
+            pair_q[i] = q
+    plen = np.empty(max(n_pairs, 1), np.int64)
+    counts = np.zeros(n_pairs + 2, np.int64)
+    first_in = np.zeros(n_pairs + 1, np.int64)
+    fill = np.zeros(max(n_pairs, 1), np.int64)
+    sources = np.zeros(max(n_pairs * k, 1), np.int64)
+    pair_queue = np.zeros(max(n_pairs, 1), np.int64)
+    node_limit = limit.copy()
     count = 0
     nodes = 1
     cuts = 0
     leaves = 0
-    outcome, x, q, reset = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size, stamp,
-                                     mark, queue, depth_of)
+    outcome, x, q, reset, reached = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size,
+                                              stamp, mark, queue, depth_of)
+    if pair_cuts and outcome == _BRANCH and _sharper_cut(delta, n, k, pair_p, pair_q, pair_of, plen, counts,
+                                           first_in, fill, sources, pair_queue, limit,
+                                           node_limit, queue, depth_of, reached, pop):
+        outcome = _CUT
     if outcome == _SURVIVOR:
         count = _record(delta, k, n, reset, out_tables, out_resets, count)
     if outcome != _BRANCH:
@@ -309,8 +447,12 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
             distinct[x] += 1
         hits[x, v] += 1
         nodes += 1
-        outcome, x2, q2, reset = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size,
-                                           stamp, mark, queue, depth_of)
+        outcome, x2, q2, reset, reached = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit,
+                                                    fire_size, stamp, mark, queue, depth_of)
+        if pair_cuts and outcome == _BRANCH and _sharper_cut(delta, n, k, pair_p, pair_q, pair_of, plen, counts,
+                                               first_in, fill, sources, pair_queue, limit,
+                                               node_limit, queue, depth_of, reached, pop):
+            outcome = _CUT
         if outcome == _BRANCH and _stuck_pairs(delta, n, k, pair_of, alive):
             outcome = _CUT
         if outcome == _BRANCH:

@@ -21,6 +21,29 @@ drop branches where no completion synchronizes: every reachable set is fully
 defined and none is a singleton, or some set of pairs is closed under the
 defined transitions without ever merging.
 
+Pair cuts. Where the cuts above leave a branch, the search also looks at the
+pairs of states. Call ``ℓ(P)`` the length of the shortest word that is defined
+on both states of the pair ``P`` and merges them (infinite if there is none
+yet); it merges ``P`` in every completion, so there ``dist(P) <= ℓ(P)``, where
+``dist`` is the length of the shortest merging word. Take a synchronizing
+completion and a pair ``P_0`` with a shortest merging word of length ``t``. Its
+prefixes take ``P_0`` through pairs ``P_0, …, P_{t−1}``, all distinct (else a
+shorter word would merge ``P_0``), and ``dist(P_i) = t − i``. For each
+``s = 1 … t`` the ``t − s + 1`` pairs ``P_0 … P_{t−s}`` have ``ℓ >= dist >= s``,
+so with ``N_s`` the number of pairs with ``ℓ >= s``, ``t <= N_s + s − 1`` for
+every ``s >= 1`` (trivially for ``s > t``). Hence every pair of every
+synchronizing completion merges within ``B = min_s (N_s + s − 1)`` letters;
+``s = 1`` gives ``C(n, 2)``, the Frankl–Pin bound for pairs. A set of ``j``
+states shrinks as soon as any two of its states merge, so within
+``min(C(n−j+2, 2), B)`` letters, and the size cut above holds with these
+smaller steps: a set of ``m`` states reached at depth ``d`` cuts when
+``d + Σ_{j=2..m} min(C(n−j+2, 2), B) < L``. And a set of ``m >= 3`` states
+holding a pair ``P`` shrinks to ``m − 1`` states within ``ℓ(P)`` letters, so it
+cuts when ``d + ℓ(P) + Σ_{j=2..m−1} min(C(n−j+2, 2), B) < L``. The pair
+lengths take a breadth-first search over pairs per node, which costs more
+than the plain size cut, so it runs only on the branches the plain cuts
+leave; at n = 8 it removes about 38 % of the search nodes.
+
 Symmetry: an automorphism ``σ`` of ``f`` (``σ f σ⁻¹ = f``) that maps the
 partial table onto itself and fixes the state ``q`` being filled maps the
 subtree of ``b(q) = v`` onto the subtree of ``b(q) = σ(v)``, conjugating every
@@ -148,7 +171,8 @@ def chunk_count(n_states: int) -> int:
     return len(map_classes(n))
 
 
-def _run_kernel(f: np.ndarray, n_letters: int, min_rt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _run_kernel(f: np.ndarray, n_letters: int, min_rt: int,
+                pair_cuts: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = f.shape[0]
     limit = frankl_pin_limits(n, min_rt)
     fire = _fire_sizes(limit, min_rt)
@@ -161,7 +185,7 @@ def _run_kernel(f: np.ndarray, n_letters: int, min_rt: int) -> tuple[np.ndarray,
         tables = np.empty((size, n_letters, n), dtype=np.int64)
         resets = np.empty(size, dtype=np.int64)
         count = run_interruptibly(_search, f, n_letters, min_rank, pop, limit, fire, autos,
-                                  tables, resets, stats)
+                                  tables, resets, stats, pair_cuts)
         if count <= size:
             return tables[:count], resets[:count], stats
         size = int(count)  # the exact count is known now: one more pass fits it

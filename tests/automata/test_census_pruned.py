@@ -112,6 +112,104 @@ def test_seven_states_top():
     assert rt == 36 and identify_family(top) == "cerny"
 
 
+def _pair_distances(table):
+    """Plain reference: per pair {p, q} (p < q), the length of the shortest word defined
+    on both states that merges them (None if there is none), by BFS from each pair."""
+    k, n = table.shape
+    out = {}
+    for p in range(n):
+        for q in range(p + 1, n):
+            seen, frontier, depth, found = {(p, q)}, [(p, q)], 0, None
+            while frontier and found is None:
+                depth += 1
+                nxt = []
+                for a, b in frontier:
+                    for x in range(k):
+                        u, v = table[x, a], table[x, b]
+                        if u < 0 or v < 0:
+                            continue
+                        if u == v:
+                            found = depth
+                        elif (min(u, v), max(u, v)) not in seen:
+                            seen.add((min(u, v), max(u, v)))
+                            nxt.append((min(u, v), max(u, v)))
+                frontier = nxt
+            out[(p, q)] = found
+    return out
+
+
+def _run_pair_limits(table, min_rt):
+    from automata._kernels_census import _pair_limits
+
+    k, n = table.shape
+    pairs = [(p, q) for p in range(n) for q in range(p + 1, n)]
+    pair_of = np.zeros(1 << n, dtype=np.int64)
+    for i, (p, q) in enumerate(pairs):
+        pair_of[(1 << p) | (1 << q)] = i
+    n_pairs = len(pairs)
+    plen = np.empty(n_pairs, np.int64)
+    node_limit = np.empty(n + 1, np.int64)
+    limit = frankl_pin_limits(n, min_rt)
+    bound = _pair_limits(table.astype(np.int64), n, k, np.array([p for p, _ in pairs]),
+                         np.array([q for _, q in pairs]), pair_of, plen,
+                         np.zeros(n_pairs + 2, np.int64), np.zeros(n_pairs + 1, np.int64),
+                         np.zeros(n_pairs, np.int64), np.zeros(n_pairs * k, np.int64),
+                         np.zeros(n_pairs, np.int64), limit, node_limit)
+    return {pair: int(plen[i]) for i, pair in enumerate(pairs)}, int(bound), node_limit, limit
+
+
+def test_pair_bound_holds_in_every_completion():
+    # The bound of the pair cuts against all completions of random partial tables: every
+    # pair of every synchronizing completion merges within it.
+    import itertools
+
+    rng = np.random.default_rng(5)
+    below_frankl_pin = 0
+    for trial in range(150):
+        n, k = (4, 2) if trial % 3 else (5, 2)
+        table = rng.integers(0, n, size=(k, n))
+        holes = rng.choice(k * n, size=int(rng.integers(1, 4)), replace=False)
+        table.reshape(-1)[holes] = -1
+        plen, bound, node_limit, limit = _run_pair_limits(table, 3 * n)
+        reference = _pair_distances(table)
+        none = n * (n - 1) // 2 + 1
+        assert plen == {pair: (none if d is None else d) for pair, d in reference.items()}
+        assert bound <= n * (n - 1) // 2
+        below_frankl_pin += bound < n * (n - 1) // 2
+        steps = [min(int(limit[m - 1] - limit[m]), bound) for m in range(2, n + 1)]
+        assert node_limit[2:].tolist() == (3 * n - np.cumsum(steps)).tolist()
+        worst = 0
+        for values in itertools.product(range(n), repeat=len(holes)):
+            full = table.copy()
+            full.reshape(-1)[holes] = values
+            dist = _pair_distances(full)
+            if all(d is not None for d in dist.values()):
+                worst = max(worst, max(dist.values()))
+                for pair, d in dist.items():  # defined words keep merging their pairs
+                    assert d <= plen[pair]
+        assert worst <= bound, (table.tolist(), worst, bound)
+    assert below_frankl_pin > 50  # the bound is sharper than C(n, 2) on many tables
+
+
+@pytest.mark.parametrize("n,min_rt", [(6, 18), (7, 26)])
+def test_pair_cuts_find_the_same_automata_in_fewer_nodes(n, min_rt):
+    from automata.census_pruned import _run_kernel
+
+    saved = 0
+    for f in map_classes(n):
+        if map_rank(f) == n:
+            continue
+        with_cuts = _run_kernel(f, 2, min_rt, pair_cuts=True)
+        without = _run_kernel(f, 2, min_rt, pair_cuts=False)
+        for (tables, _, _) in (with_cuts, without):
+            tables[:] = canonical_tables(tables) if len(tables) else tables
+        found = {(t.tobytes(), int(r)) for t, r in zip(with_cuts[0], with_cuts[1])}
+        assert found == {(t.tobytes(), int(r)) for t, r in zip(without[0], without[1])}
+        assert with_cuts[2][0] <= without[2][0]
+        saved += without[2][0] - with_cuts[2][0]
+    assert saved > 0
+
+
 def test_chunk_rep_and_survivor():
     chunk = census_chunk(3, 2, 4, 2)
     assert chunk.rep == map_classes(3)[2].tolist()
