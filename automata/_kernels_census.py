@@ -368,19 +368,17 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
     var_value = np.empty(depth_cap, np.int64)
     var_skip = np.zeros(depth_cap, np.int64)
     pair_of = np.zeros(size, np.int64)
-    n_pairs = 0
-    for p in range(n):
-        for q in range(p + 1, n):
-            pair_of[(1 << p) | (1 << q)] = n_pairs
-            n_pairs += 1
-    alive = np.zeros(max(n_pairs, 1), np.bool_)
+    n_pairs = n * (n - 1) // 2
     pair_p = np.empty(n_pairs, np.int64)
     pair_q = np.empty(n_pairs, np.int64)
+    i = 0
     for p in range(n):
         for q in range(p + 1, n):
-            i = pair_of[(1 << p) | (1 << q)]
+            pair_of[(1 << p) | (1 << q)] = i
             pair_p[i] = p
             pair_q[i] = q
+            i += 1
+    alive = np.zeros(max(n_pairs, 1), np.bool_)
     plen = np.empty(max(n_pairs, 1), np.int64)
     counts = np.zeros(n_pairs + 2, np.int64)
     first_in = np.zeros(n_pairs + 1, np.int64)
@@ -394,9 +392,9 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
     leaves = 0
     outcome, x, q, reset, reached = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit, fire_size,
                                               stamp, mark, queue, depth_of)
-    if pair_cuts and outcome == _BRANCH and _sharper_cut(delta, n, k, pair_p, pair_q, pair_of, plen, counts,
-                                           first_in, fill, sources, pair_queue, limit,
-                                           node_limit, queue, depth_of, reached, pop):
+    if pair_cuts and outcome == _BRANCH and \
+            _sharper_cut(delta, n, k, pair_p, pair_q, pair_of, plen, counts, first_in, fill,
+                         sources, pair_queue, limit, node_limit, queue, depth_of, reached, pop):
         outcome = _CUT
     if outcome == _SURVIVOR:
         count = _record(delta, k, n, reset, out_tables, out_resets, count)
@@ -449,9 +447,9 @@ def _search(f, k, min_rank, pop, limit, fire_size, autos, out_tables, out_resets
         nodes += 1
         outcome, x2, q2, reset, reached = _evaluate(tab_lo, tab_hi, dom, n, k, pop, limit,
                                                     fire_size, stamp, mark, queue, depth_of)
-        if pair_cuts and outcome == _BRANCH and _sharper_cut(delta, n, k, pair_p, pair_q, pair_of, plen, counts,
-                                               first_in, fill, sources, pair_queue, limit,
-                                               node_limit, queue, depth_of, reached, pop):
+        if pair_cuts and outcome == _BRANCH and \
+                _sharper_cut(delta, n, k, pair_p, pair_q, pair_of, plen, counts, first_in, fill,
+                             sources, pair_queue, limit, node_limit, queue, depth_of, reached, pop):
             outcome = _CUT
         if outcome == _BRANCH and _stuck_pairs(delta, n, k, pair_of, alive):
             outcome = _CUT
